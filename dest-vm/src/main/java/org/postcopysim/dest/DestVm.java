@@ -1,0 +1,339 @@
+package org.postcopysim.dest;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.postcopysim.dest.fetch.BatchInstaller;
+import org.postcopysim.dest.fetch.DemandFetcher;
+import org.postcopysim.dest.fetch.PageInstaller;
+import org.postcopysim.dest.kvm.Memslot;
+import org.postcopysim.dest.kvm.MemslotFlags;
+import org.postcopysim.dest.kvm.Vm;
+import org.postcopysim.dest.net.DestChannelInitializer;
+import org.postcopysim.dest.net.DestConnectionHandler;
+import org.postcopysim.dest.vcpu.GuestWriteLog;
+import org.postcopysim.dest.vcpu.PageWaiters;
+import org.postcopysim.dest.vcpu.VcpuCounters;
+import org.postcopysim.dest.vcpu.VcpuRunner;
+import org.postcopysim.dest.workload.AccessStream;
+import org.postcopysim.dest.workload.SplitMix64;
+import org.postcopysim.memory.GuestLayout;
+import org.postcopysim.memory.GuestMemory;
+import org.postcopysim.protocol.ChannelRole;
+import org.postcopysim.protocol.CompletionDigest;
+import org.postcopysim.protocol.CompletionResult;
+import org.postcopysim.protocol.FrameType;
+import org.postcopysim.protocol.Frames;
+import org.postcopysim.protocol.Handshake;
+import org.postcopysim.protocol.Hello;
+import org.postcopysim.protocol.PageRequestCodec;
+import org.postcopysim.protocol.ProtocolVersion;
+import org.postcopysim.protocol.Switchover;
+import org.postcopysim.protocol.Transport;
+import org.postcopysim.protocol.VcpuState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The destination VM process: connects to the source, builds the simulated KVM from the
+ * handshake's layout with KVM_MEM_USERFAULT set and every page missing, resumes the vCPUs, and
+ * installs pages from both connections until all are present; then clears the memslot flag
+ * (huge page recovery), stops the vCPUs and has the source verify a digest of memory.
+ */
+public final class DestVm {
+    private static final Logger log = LoggerFactory.getLogger(DestVm.class);
+    /** Pages per CompletionDigest frame: 64 Ki CRCs = 256 KiB, under the 1 MiB frame limit. */
+    static final int DIGEST_PAGES_PER_FRAME = 1 << 16;
+    /** The fault mode this destination runs. */
+    public static final String MODE = "kvm-userfault";
+
+    private DestVm() {}
+
+    /** Runs one migration to its end and returns what happened; never throws for a failed migration. */
+    public static MigrationSummary run(DestConfig config, MeterRegistry registry) {
+        return new Run(config, registry).execute();
+    }
+
+    /** One migration's resources, released at the end of {@link #execute()}. */
+    private static final class Run {
+        private final DestConfig config;
+        private final DestMetrics metrics;
+        private final Migration migration = new Migration();
+        private final List<DestConnectionHandler> handlers = new ArrayList<>();
+        private final List<VcpuRunner> runners = new ArrayList<>();
+        private final List<Thread> threads = new ArrayList<>();
+        private EventLoopGroup group;
+        private Channel demand;
+        private Channel background;
+        private GuestLayout layout;
+        private GuestMemory memory;
+        private Vm vm;
+        private GuestWriteLog writeLog;
+        private DemandFetcher fetcher;
+        private long startedNs;
+        private long allPresentNs;
+        private long hugeRecovered;
+        private long seedContent;
+
+        Run(DestConfig config, MeterRegistry registry) {
+            this.config = config;
+            this.metrics = new DestMetrics(registry);
+        }
+
+        MigrationSummary execute() {
+            startedNs = System.nanoTime();
+            String error = null;
+            CompletionResult result = null;
+            try {
+                group = Transport.newGroup(2, "dest-io");
+                Handshake hs = connectDemand();
+                Switchover so = await(migration.switchover, "the source's switchover state");
+                setUp(hs, so);
+                connectBackground(hs.getMigrationId());
+                startVcpus(so);
+                CompletableFuture.anyOf(migration.allPresent, migration.control.failureFuture()).join();
+                if (!migration.control.failed()) {
+                    allPresentNs = System.nanoTime();
+                    log.info("all {} pages present after {} ms", layout.totalPages(), (allPresentNs - startedNs) / 1_000_000);
+                    hugeRecovered = clearUserfaultFlags();
+                }
+                stopVcpus();
+                if (migration.control.failed()) {
+                    error = migration.control.failureText();
+                } else {
+                    result = verifyWithSource();
+                }
+            } catch (MigrationException e) {
+                error = e.getMessage();
+                migration.fail(error);
+                stopVcpus();
+            } finally {
+                close();
+            }
+            return summarize(result, error);
+        }
+
+        private Handshake connectDemand() throws MigrationException {
+            Hello hello = Hello.newBuilder()
+                    .setProtocolVersion(ProtocolVersion.CURRENT)
+                    .setRole(ChannelRole.CHANNEL_ROLE_DEMAND)
+                    .setVcpus(config.vcpus())
+                    .setToken(config.token() == null ? "" : config.token())
+                    .build();
+            demand = connect(ChannelRole.CHANNEL_ROLE_DEMAND, hello);
+            Handshake hs = await(migration.handshake, "the source's handshake");
+            if (hs.getProtocolVersion() != ProtocolVersion.CURRENT) {
+                throw new MigrationException(ProtocolVersion.mismatch(hs.getProtocolVersion(), ProtocolVersion.CURRENT));
+            }
+            if (hs.getPageSizeBytes() != GuestLayout.PAGE_SIZE_BYTES) {
+                throw new MigrationException("source uses " + hs.getPageSizeBytes() + "-byte pages; only "
+                        + GuestLayout.PAGE_SIZE_BYTES + " is supported");
+            }
+            return hs;
+        }
+
+        private void connectBackground(String migrationId) throws MigrationException {
+            Hello hello = Hello.newBuilder()
+                    .setProtocolVersion(ProtocolVersion.CURRENT)
+                    .setRole(ChannelRole.CHANNEL_ROLE_BACKGROUND)
+                    .setMigrationId(migrationId)
+                    .setVcpus(config.vcpus())
+                    .setToken(config.token() == null ? "" : config.token())
+                    .build();
+            background = connect(ChannelRole.CHANNEL_ROLE_BACKGROUND, hello);
+        }
+
+        private Channel connect(ChannelRole role, Hello hello) throws MigrationException {
+            DestConnectionHandler handler = new DestConnectionHandler(role, hello, migration);
+            handlers.add(handler);
+            Bootstrap b = new Bootstrap()
+                    .group(group)
+                    .channel(Transport.socketChannel())
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.SO_RCVBUF, 1 << 20)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
+                    .handler(new DestChannelInitializer(config.maxFrameBytes(), handler));
+            ChannelFuture f = b.connect(config.host(), config.port()).awaitUninterruptibly();
+            if (!f.isSuccess()) {
+                throw new MigrationException("cannot connect to the source at " + config.host() + ":" + config.port()
+                        + ": " + f.cause().getMessage());
+            }
+            return f.channel();
+        }
+
+        private void setUp(Handshake hs, Switchover so) throws MigrationException {
+            List<GuestLayout.Slot> slots = new ArrayList<>();
+            for (org.postcopysim.protocol.Memslot m : hs.getMemslotsList()) {
+                slots.add(new GuestLayout.Slot(m.getId(), m.getBaseGfn(), m.getPageCount(), 0));
+            }
+            try {
+                layout = GuestLayout.of(slots);
+            } catch (IllegalArgumentException e) {
+                throw new MigrationException("the source's guest layout is invalid: " + e.getMessage());
+            }
+            if (so.getVcpusCount() != config.vcpus()) {
+                throw new MigrationException("source sent state for " + so.getVcpusCount() + " vCPUs, destination runs "
+                        + config.vcpus());
+            }
+            seedContent = hs.getContentSeed();
+            memory = GuestMemory.allocate(layout.totalPages());
+            vm = new Vm(layout, config.hugePageRecovery());
+            for (int i = 0; i < vm.memslotCount(); i++) {
+                Memslot slot = vm.memslot(i);
+                slot.userfaultBitmap().setAll();
+                vm.setMemslotFlags(i, slot.flags() | MemslotFlags.USERFAULT);
+            }
+            writeLog = new GuestWriteLog(layout.totalPages());
+            PageWaiters waiters = new PageWaiters(config.vcpus());
+            Channel demandChannel = demand;
+            fetcher = new DemandFetcher(layout.totalPages(), config.maxPageRetries(), (requestId, gfn, urgent) ->
+                    demandChannel.writeAndFlush(PageRequestCodec.encodeSingle(demandChannel.alloc(), requestId, gfn, urgent),
+                            demandChannel.voidPromise()));
+            PageInstaller installer = new PageInstaller(vm, (pageIndex, gfn, last) -> {
+                fetcher.onInstalled(pageIndex);
+                waiters.wake(pageIndex);
+                if (last) migration.allPresent.complete(null);
+            });
+            migration.demandInstaller = new BatchInstaller(installer, fetcher, memory, new BatchInstaller.Meters(
+                    metrics.demandPages, metrics.duplicatePages, metrics.crcFailures, metrics.bytesReceived));
+            migration.backgroundInstaller = new BatchInstaller(installer, fetcher, memory, new BatchInstaller.Meters(
+                    metrics.backgroundPages, metrics.duplicatePages, metrics.crcFailures, metrics.bytesReceived));
+            for (int v = 0; v < config.vcpus(); v++) {
+                VcpuState state = so.getVcpus(v);
+                AccessStream stream = new AccessStream(config.workload(), 0, layout.totalPages(),
+                        SplitMix64.fork(config.seed(), v), state.getRip() >>> GuestLayout.PAGE_SHIFT);
+                VcpuRunner r = new VcpuRunner(v, vm, memory, writeLog, fetcher, waiters, stream, seedContent,
+                        metrics.faultLatency, migration.control, config.accessesPerSecPerVcpu(), config.vcpuSpinNs());
+                Thread t = new Thread(r, "vcpu-" + v);
+                t.setDaemon(true);
+                waiters.bind(v, t);
+                runners.add(r);
+                threads.add(t);
+            }
+            this.waiters = waiters;
+            log.info("guest {} MiB in {} memslots, {} vCPUs, workload {}, seed {}", layout.totalBytes() >> 20,
+                    layout.slotCount(), config.vcpus(), config.workload(), config.seed());
+        }
+
+        private PageWaiters waiters;
+
+        private void startVcpus(Switchover so) {
+            for (Thread t : threads) t.start();
+        }
+
+        private void stopVcpus() {
+            migration.control.requestStop();
+            if (waiters != null) waiters.wakeAll();
+            for (Thread t : threads) {
+                try {
+                    t.join(10_000);
+                    if (t.isAlive()) log.error("{} did not stop within 10 s", t.getName());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+
+        /** Clears KVM_MEM_USERFAULT on every memslot (1 -> 0: huge page recovery); returns huge mappings rebuilt. */
+        private long clearUserfaultFlags() {
+            long before = vm.hugeMappingsRecovered();
+            for (int i = 0; i < vm.memslotCount(); i++) {
+                vm.setMemslotFlags(i, vm.memslot(i).flags() & ~MemslotFlags.USERFAULT);
+            }
+            return vm.hugeMappingsRecovered() - before;
+        }
+
+        private CompletionResult verifyWithSource() throws MigrationException {
+            MemoryVerifier verifier = new MemoryVerifier(memory, writeLog);
+            long total = layout.totalPages();
+            for (long first = 0; first < total; first += DIGEST_PAGES_PER_FRAME) {
+                int n = (int) Math.min(DIGEST_PAGES_PER_FRAME, total - first);
+                CompletionDigest.Builder chunk = CompletionDigest.newBuilder().setFirstPageIndex(first);
+                for (int i = 0; i < n; i++) chunk.addPageCrc32C(verifier.sourceEquivalentCrc(first + i));
+                boolean last = first + n == total;
+                chunk.setLast(last);
+                if (last) chunk.setPagesPresent(total);
+                demand.writeAndFlush(Frames.encode(demand.alloc(), FrameType.FRAME_TYPE_COMPLETION_DIGEST, chunk.build()));
+            }
+            return await(migration.result, "the source's verdict on the memory digest");
+        }
+
+        private <T> T await(CompletableFuture<T> f, String what) throws MigrationException {
+            try {
+                return f.get(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                throw new MigrationException("timed out after " + config.connectTimeout().toSeconds() + " s waiting for " + what);
+            } catch (ExecutionException e) {
+                throw new MigrationException(e.getCause().getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new MigrationException("interrupted waiting for " + what);
+            }
+        }
+
+        private void close() {
+            for (DestConnectionHandler h : handlers) h.expectClose();
+            if (background != null) background.close().awaitUninterruptibly();
+            if (demand != null) demand.close().awaitUninterruptibly();
+            if (group != null) group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+            if (memory != null) memory.close();
+        }
+
+        private MigrationSummary summarize(CompletionResult result, String error) {
+            VcpuCounters sum = new VcpuCounters();
+            long[] exitsPerVcpu = new long[runners.size()];
+            for (int i = 0; i < runners.size(); i++) {
+                VcpuCounters c = runners.get(i).counters();
+                exitsPerVcpu[i] = c.exits;
+                sum.accesses += c.accesses;
+                sum.reads += c.reads;
+                sum.writes += c.writes;
+                sum.exits += c.exits;
+                sum.demandFaults += c.demandFaults;
+                sum.redundantFaults += c.redundantFaults;
+                sum.staleReads += c.staleReads;
+                sum.blockedNs += c.blockedNs;
+            }
+            metrics.demandFaults.increment(sum.demandFaults);
+            metrics.redundantFaults.increment(sum.redundantFaults);
+            metrics.exits.increment(sum.exits);
+            metrics.staleReads.increment(sum.staleReads);
+            long pagesTotal = layout == null ? 0 : layout.totalPages();
+            boolean verified = error == null && result != null && result.getPageMismatches() == 0
+                    && result.getPagesVerified() == pagesTotal && sum.staleReads == 0;
+            if (error == null && !verified) {
+                error = result == null ? "no verdict from the source"
+                        : result.getPageMismatches() + " of " + pagesTotal + " pages differ from the source, first gfns "
+                        + result.getMismatchedGfnsList();
+            }
+            long endNs = allPresentNs != 0 ? allPresentNs : System.nanoTime();
+            return new MigrationSummary(MODE, verified, error, config.seed(), config.workload().toString(), config.vcpus(),
+                    pagesTotal * GuestLayout.PAGE_SIZE_BYTES, layout == null ? 0 : layout.slotCount(), pagesTotal,
+                    result == null ? 0 : result.getPagesVerified(), result == null ? 0 : result.getPageMismatches(),
+                    result == null ? List.of() : List.copyOf(result.getMismatchedGfnsList()),
+                    sum.demandFaults, sum.redundantFaults, sum.exits, exitsPerVcpu,
+                    DestMetrics.count(metrics.backgroundPages), DestMetrics.count(metrics.demandPages),
+                    DestMetrics.count(metrics.duplicatePages), DestMetrics.count(metrics.crcFailures),
+                    fetcher == null ? 0 : fetcher.requestsSent(), sum.reads, sum.writes, sum.staleReads, hugeRecovered,
+                    metrics.latency(), sum.blockedNs, (endNs - startedNs) / 1_000_000,
+                    DestMetrics.count(metrics.bytesReceived), Transport.name());
+        }
+    }
+
+    /** A migration step failed; the message says which and why. */
+    static final class MigrationException extends Exception {
+        MigrationException(String message) {
+            super(message);
+        }
+    }
+}

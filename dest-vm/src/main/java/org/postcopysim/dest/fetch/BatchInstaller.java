@@ -1,0 +1,70 @@
+package org.postcopysim.dest.fetch;
+
+import io.micrometer.core.instrument.Counter;
+import io.netty.buffer.ByteBuf;
+import org.postcopysim.memory.GuestLayout;
+import org.postcopysim.memory.GuestMemory;
+import org.postcopysim.protocol.Frames;
+import org.postcopysim.protocol.PageBatchCodec;
+
+/**
+ * Installs the pages of PAGE_BATCH frames arriving on one connection: decodes in place and
+ * hands each page to the {@link PageInstaller}, counting the outcome. One per connection (it
+ * owns that event loop's decoder and install context); allocation-free per page.
+ */
+public final class BatchInstaller implements PageBatchCodec.PageSink {
+    /** Counters this connection's outcomes go to. */
+    public record Meters(Counter installed, Counter duplicates, Counter crcFailures, Counter bytes) {}
+
+    private final PageInstaller installer;
+    private final DemandFetcher fetcher;
+    private final Meters meters;
+    private final PageBatchCodec.Reader reader = new PageBatchCodec.Reader();
+    private final PageInstaller.Context context;
+    private String error;
+
+    public BatchInstaller(PageInstaller installer, DemandFetcher fetcher, GuestMemory memory, Meters meters) {
+        this.installer = installer;
+        this.fetcher = fetcher;
+        this.meters = meters;
+        this.context = new PageInstaller.Context(memory);
+    }
+
+    /** Installs every page of {@code frame} (from its type byte); returns an error text, or null. */
+    public String installFrame(ByteBuf frame) {
+        error = null;
+        int pages = reader.read(frame, Frames.bodyIndex(frame), Frames.bodyLength(frame), this);
+        if (pages == PageBatchCodec.MALFORMED) return "malformed PAGE_BATCH frame";
+        return error;
+    }
+
+    @Override
+    public boolean onPage(long requestId, long gfn, int crc32c, ByteBuf buf, int contentsIndex, int contentsLength) {
+        meters.bytes().increment(contentsLength);
+        switch (installer.install(context, gfn, crc32c, buf, contentsIndex, contentsLength)) {
+            case PageInstaller.INSTALLED:
+                meters.installed().increment();
+                return true;
+            case PageInstaller.ALREADY_PRESENT:
+            case PageInstaller.BUSY:
+                meters.duplicates().increment();
+                return true;
+            case PageInstaller.BAD_CHECKSUM: {
+                meters.crcFailures().increment();
+                long pageIndex = installer.pageIndexOf(gfn);
+                if (fetcher.onBadCopy(gfn, pageIndex)) return true;
+                error = String.format("page gfn 0x%x failed its CRC32C check %d times; giving up on it",
+                        gfn, fetcher.badCopies(pageIndex));
+                return false;
+            }
+            case PageInstaller.OUT_OF_RANGE:
+                error = String.format("source sent page gfn 0x%x, outside every memslot", gfn);
+                return false;
+            case PageInstaller.BAD_LENGTH:
+            default:
+                error = String.format("source sent page gfn 0x%x with %d bytes, expected %d",
+                        gfn, contentsLength, GuestLayout.PAGE_SIZE_BYTES);
+                return false;
+        }
+    }
+}

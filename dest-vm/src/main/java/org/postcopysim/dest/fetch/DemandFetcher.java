@@ -1,0 +1,96 @@
+package org.postcopysim.dest.fetch;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLong;
+import org.postcopysim.dest.kvm.Memslot;
+import org.postcopysim.memory.AtomicBitmap;
+
+/**
+ * The userspace half of a memory-fault exit: turns a vCPU's fault into at most one page request
+ * in flight per page. A vCPU faulting on a page someone already requested joins that request
+ * (a redundant fault). Copies that fail their checksum are re-requested up to a limit.
+ * Allocation-free; the KVM model never calls it (the vCPU runner and the installer do).
+ */
+public final class DemandFetcher {
+    /** This fault sent the request. */
+    public static final int REQUESTED = 0;
+    /** A request for the page was already in flight: this fault waits on it (redundant fault). */
+    public static final int JOINED = 1;
+    /** The page became present between the exit and this call: nothing to fetch. */
+    public static final int PRESENT = 2;
+
+    private static final VarHandle BYTES = MethodHandles.arrayElementVarHandle(byte[].class);
+
+    private final AtomicBitmap inflight;
+    private final byte[] badCopies;
+    private final int maxPageRetries;
+    private final AtomicLong nextRequestId = new AtomicLong(1);
+    private final AtomicLong requestsSent = new AtomicLong();
+    private final AtomicLong reRequests = new AtomicLong();
+    private final PageRequestSender sender;
+
+    /**
+     * @param totalPages     pages of the guest
+     * @param maxPageRetries how many bad copies of one page are re-requested before the
+     *                       migration stops
+     */
+    public DemandFetcher(long totalPages, int maxPageRetries, PageRequestSender sender) {
+        if (maxPageRetries < 0 || maxPageRetries > 100) throw new IllegalArgumentException("page retries " + maxPageRetries);
+        this.inflight = new AtomicBitmap(totalPages);
+        this.badCopies = new byte[Math.toIntExact(totalPages)];
+        this.maxPageRetries = maxPageRetries;
+        this.sender = sender;
+    }
+
+    /**
+     * A vCPU exited on {@code gfn} (bit {@code bit} of {@code slot}, dense {@code pageIndex}).
+     * Returns {@link #REQUESTED}, {@link #JOINED} or {@link #PRESENT}.
+     */
+    public int fault(Memslot slot, long bit, long gfn, long pageIndex) {
+        if (inflight.testAndSet(pageIndex)) return JOINED;
+        if (!slot.userfaultBitmap().isSet(bit)) {
+            // Installed meanwhile; the installer may have cleared in-flight before we set it.
+            inflight.clear(pageIndex);
+            return PRESENT;
+        }
+        send(gfn, true);
+        return REQUESTED;
+    }
+
+    /** The page is present: a later fault on it (after an invalidation) is local, not remote. */
+    public void onInstalled(long pageIndex) {
+        inflight.clear(pageIndex);
+    }
+
+    /**
+     * A copy of {@code gfn} failed its checksum. Re-requests it and returns true, or returns
+     * false when the page has failed more than the retry limit (the migration must stop).
+     */
+    public boolean onBadCopy(long gfn, long pageIndex) {
+        int bad = (byte) BYTES.getAndAdd(badCopies, (int) pageIndex, (byte) 1) + 1;
+        if (bad > maxPageRetries) return false;
+        inflight.set(pageIndex);
+        reRequests.incrementAndGet();
+        send(gfn, true);
+        return true;
+    }
+
+    /** Bad copies seen of the page at {@code pageIndex}. */
+    public int badCopies(long pageIndex) {
+        return (byte) BYTES.getVolatile(badCopies, (int) pageIndex);
+    }
+
+    public long requestsSent() {
+        return requestsSent.get();
+    }
+
+    public long reRequests() {
+        return reRequests.get();
+    }
+
+    private void send(long gfn, boolean urgent) {
+        requestsSent.incrementAndGet();
+        sender.request(nextRequestId.getAndIncrement(), gfn, urgent);
+    }
+}

@@ -1,0 +1,34 @@
+package org.postcopysim.dest.kvm;
+
+import org.postcopysim.memory.GuestLayout;
+
+/**
+ * x86's {@code kvm_mmu_recover_huge_pages} as run when KVM_MEM_USERFAULT goes 1 -> 0 (seed
+ * 000, mechanisms.md section 5): collapse the 4 KiB mappings of each fully present 2 MiB region
+ * into one huge mapping. A region qualifies when it lies entirely inside the memslot, has at
+ * least one 4 KiB mapping (recovery only acts on existing SPTEs) and all its userfault bits are
+ * clear. arm64 has no such step.
+ */
+final class HugePageRecovery {
+    private static final long PAGES_PER_HUGE = GuestLayout.PAGES_PER_HUGE_PAGE;
+
+    private HugePageRecovery() {
+    }
+
+    /** Rebuilds huge mappings in {@code slot}; returns how many were created. */
+    static long recover(Memslot slot) {
+        Stage2Table stage2 = slot.stage2();
+        UserfaultBitmap bitmap = slot.userfaultBitmap();
+        long base = slot.baseGfn();
+        long end = base + slot.pageCount();
+        long rebuilt = 0;
+        for (long region = (base + PAGES_PER_HUGE - 1) & ~(PAGES_PER_HUGE - 1);
+                region + PAGES_PER_HUGE <= end; region += PAGES_PER_HUGE) {
+            if (stage2.isHugeMapped(region) || !stage2.anyMapped4kInRegion(region)) continue;
+            long index = slot.indexOf(region);
+            if (!bitmap.allClearInRange(index, index + PAGES_PER_HUGE)) continue;
+            if (stage2.mapHuge(region)) rebuilt++;
+        }
+        return rebuilt;
+    }
+}

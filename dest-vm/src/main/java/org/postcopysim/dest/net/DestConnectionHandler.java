@@ -1,0 +1,123 @@
+package org.postcopysim.dest.net;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import org.postcopysim.protocol.ChannelRole;
+import org.postcopysim.protocol.CompletionResult;
+import org.postcopysim.protocol.Error;
+import org.postcopysim.protocol.FrameType;
+import org.postcopysim.protocol.Frames;
+import org.postcopysim.protocol.Handshake;
+import org.postcopysim.protocol.Hello;
+import org.postcopysim.protocol.Switchover;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One destination connection (DEMAND or BACKGROUND): sends Hello when connected, then hands each
+ * frame to the migration. Logic only; decoding of page batches happens in the listener so that
+ * it runs allocation-free on this event loop.
+ */
+public final class DestConnectionHandler extends SimpleChannelInboundHandler<ByteBuf> {
+    private static final Logger log = LoggerFactory.getLogger(DestConnectionHandler.class);
+
+    /** What the migration does with this connection's frames. Called on the event loop. */
+    public interface Listener {
+        void onHandshake(Handshake handshake);
+
+        void onSwitchover(Switchover switchover);
+
+        /** A PAGE_BATCH frame (from its type byte); returns an error text to stop, or null. */
+        String onPageBatch(ByteBuf frame, boolean demandChannel);
+
+        void onCompletionResult(CompletionResult result);
+
+        /** The connection failed or the peer reported an error; the migration cannot go on. */
+        void onFailure(ChannelRole role, String why);
+    }
+
+    private final ChannelRole role;
+    private final Hello hello;
+    private final Listener listener;
+    private volatile boolean expectClose;
+
+    public DestConnectionHandler(ChannelRole role, Hello hello, Listener listener) {
+        this.role = role;
+        this.hello = hello;
+        this.listener = listener;
+    }
+
+    /** The migration is over: a close from now on is not a failure. */
+    public void expectClose() {
+        expectClose = true;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        ctx.writeAndFlush(Frames.encode(ctx.alloc(), FrameType.FRAME_TYPE_HELLO, hello));
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+        FrameType type = Frames.type(frame);
+        try {
+            switch (type) {
+                case FRAME_TYPE_PAGE_BATCH: {
+                    String error = listener.onPageBatch(frame, role == ChannelRole.CHANNEL_ROLE_DEMAND);
+                    if (error != null) fail(ctx, error);
+                    break;
+                }
+                case FRAME_TYPE_HANDSHAKE:
+                    listener.onHandshake(Frames.parse(Handshake.parser(), frame));
+                    break;
+                case FRAME_TYPE_SWITCHOVER:
+                    listener.onSwitchover(Frames.parse(Switchover.parser(), frame));
+                    break;
+                case FRAME_TYPE_COMPLETION_RESULT:
+                    listener.onCompletionResult(Frames.parse(CompletionResult.parser(), frame));
+                    break;
+                case FRAME_TYPE_ERROR: {
+                    Error e = Frames.parse(Error.parser(), frame);
+                    expectClose = true;
+                    listener.onFailure(role, "source reported " + e.getCode() + ": " + e.getText());
+                    ctx.close();
+                    break;
+                }
+                default:
+                    fail(ctx, "unexpected frame type " + type + " on the " + roleName() + " connection");
+            }
+        } catch (InvalidProtocolBufferException e) {
+            fail(ctx, "malformed " + type + " frame: " + e.getMessage());
+        }
+    }
+
+    private void fail(ChannelHandlerContext ctx, String why) {
+        expectClose = true;
+        listener.onFailure(role, why);
+        ctx.writeAndFlush(Frames.error(ctx.alloc(), Error.Code.CODE_BAD_FRAME, why))
+                .addListener(f -> ctx.close());
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (!expectClose) {
+            listener.onFailure(role, "the " + roleName() + " connection to the source dropped");
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.error("{} connection: {}", roleName(), cause.toString());
+        expectClose = true;
+        listener.onFailure(role, roleName() + " connection failed: " + cause);
+        ctx.close();
+    }
+
+    private String roleName() {
+        return role == ChannelRole.CHANNEL_ROLE_DEMAND ? "demand" : "background";
+    }
+}
