@@ -85,9 +85,16 @@ public final class VcpuRunner implements Runnable {
             }
             batchDone += PACING_BATCH;
             if (accessesPerSec > 0) {
+                long now = System.nanoTime();
                 long dueNs = started + batchDone * 1_000_000_000L / accessesPerSec;
-                long aheadNs = dueNs - System.nanoTime();
-                if (aheadNs > 0) LockSupport.parkNanos(this, aheadNs);
+                if (dueNs > now) {
+                    LockSupport.parkNanos(this, dueNs - now);
+                } else {
+                    // Behind (it was blocked on a fault): do not run flat out to catch up, which
+                    // would starve the fetcher's threads; pace from now on.
+                    started = now;
+                    batchDone = 0;
+                }
             }
         }
     }

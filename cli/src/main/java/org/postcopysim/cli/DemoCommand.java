@@ -1,0 +1,112 @@
+package org.postcopysim.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code postcopy-sim demo}: a source and a destination as two JVM processes on a free loopback
+ * port, then a short summary. Exits 0 only when both report a verified migration.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Migrate a guest between two local processes: starts `source` on a free loopback port and "
+                + "`dest` against it, echoes what each prints, and sums up. Exits 0 only for a verified migration.")
+public final class DemoCommand implements Callable<Integer> {
+    /** How long the source may take to generate memory and listen (ms). */
+    static final long SOURCE_START_TIMEOUT_MS = 120_000;
+    /** How long the source may take to finish once the destination has (ms). */
+    static final long SOURCE_FINISH_TIMEOUT_MS = 30_000;
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    GuestOptions guest;
+
+    @Mixin
+    VcpuOptions vcpus;
+
+    @Mixin
+    SeedOption seed;
+
+    @Mixin
+    JsonOption json;
+
+    @Option(names = "--max-bandwidth", paramLabel = "BYTES_PER_SEC", converter = ByteSize.class, defaultValue = "64M",
+            description = "Cap of the background stream in bytes per second, so that the vCPUs fault on pages that "
+                    + "have not arrived yet; 0 = uncapped. Default: ${DEFAULT-VALUE}.")
+    long maxBandwidth;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        long s = seed.value();
+        out.printf(Locale.ROOT, "demo: seed %d; migrating a %s guest with %d vCPUs (%s) between two processes%n",
+                s, ByteSize.format(guest.guestBytes), vcpus.vcpus, vcpus.workload);
+        out.flush();
+        Path summaryFile = Files.createTempFile("postcopy-sim-demo-", ".json");
+        ChildJvm source = null;
+        ChildJvm dest = null;
+        try {
+            source = ChildJvm.start("source", out, List.of("source", "--listen", "127.0.0.1:0",
+                    "--guest-mem", Long.toString(guest.guestBytes), "--memslots", Integer.toString(guest.memslots),
+                    "--max-bandwidth", Long.toString(maxBandwidth), "--seed", Long.toString(s)));
+            String listening = source.awaitLine("listening on ", SOURCE_START_TIMEOUT_MS);
+            if (listening == null) {
+                out.println("demo: the source did not start listening");
+                return 1;
+            }
+            String address = listening.substring("listening on ".length()).trim();
+            List<String> destArgs = new ArrayList<>(List.of("dest", "--connect", address,
+                    "--vcpus", Integer.toString(vcpus.vcpus), "--workload", vcpus.workload,
+                    "--write-fraction", Double.toString(vcpus.writeFraction),
+                    "--access-rate", Long.toString(vcpus.accessRate),
+                    "--vcpu-spin-us", Long.toString(vcpus.spinUs),
+                    "--page-retries", Integer.toString(vcpus.pageRetries),
+                    "--seed", Long.toString(s), "--json", summaryFile.toString()));
+            if (vcpus.noHugeRecovery) destArgs.add("--no-huge-recovery");
+            dest = ChildJvm.start("dest", out, destArgs);
+            int destCode = dest.awaitForever();
+            int sourceCode = source.await(SOURCE_FINISH_TIMEOUT_MS);
+            return summarize(out, summaryFile, destCode, sourceCode);
+        } finally {
+            if (dest != null && dest.isAlive()) dest.destroy();
+            if (source != null && source.isAlive()) source.destroy();
+            Files.deleteIfExists(summaryFile);
+        }
+    }
+
+    private int summarize(PrintWriter out, Path summaryFile, int destCode, int sourceCode) throws IOException {
+        JsonNode summary = Files.size(summaryFile) > 0 ? SummaryPrinter.JSON.readTree(summaryFile.toFile()) : null;
+        boolean ok = destCode == 0 && sourceCode == 0 && summary != null && summary.path("verified").asBoolean();
+        out.println();
+        if (summary != null) {
+            JsonNode lat = summary.path("faultLatencyNs");
+            out.printf(Locale.ROOT, "demo: %s. %d/%d pages verified in %d ms; %d demand faults (%d redundant), "
+                            + "fault latency p50 %s, p99 %s.%n",
+                    ok ? "VERIFIED" : "FAILED", summary.path("pagesVerified").asLong(), summary.path("pagesTotal").asLong(),
+                    summary.path("migrationTimeMs").asLong(), summary.path("demandFaults").asLong(),
+                    summary.path("redundantFaults").asLong(), SummaryPrinter.duration(lat.path("p50").asLong()),
+                    SummaryPrinter.duration(lat.path("p99").asLong()));
+        }
+        if (!ok) out.printf("demo: FAILED (destination exit %d, source exit %d)%n", destCode, sourceCode);
+        out.flush();
+        if (json.file != null && summary != null) {
+            ((ObjectNode) summary).put("sourceExitCode", sourceCode).put("destExitCode", destCode);
+            SummaryPrinter.writeJson(json.file, summary);
+        }
+        return ok ? 0 : 1;
+    }
+}

@@ -1,0 +1,65 @@
+package org.postcopysim.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.postcopysim.dest.DestConfig;
+import org.postcopysim.dest.DestVm;
+import org.postcopysim.dest.MigrationSummary;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code postcopy-sim dest}: resume the guest on the simulated KVM and pull its memory from the source. */
+@Command(name = "dest", mixinStandardHelpOptions = true,
+        description = "Run the destination VM: connect to the source, resume the vCPUs at once with every page "
+                + "missing (KVM_MEM_USERFAULT set), fetch pages on memory-fault exits while the background "
+                + "stream fills the rest, then verify all memory with the source. Exits 0 only for a verified migration.")
+public final class DestCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--connect", paramLabel = "HOST:PORT", converter = HostPort.Converter.class, required = true,
+            description = "The source's address.")
+    HostPort connect;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "Bound on connecting and on each handshake step. Default: ${DEFAULT-VALUE}.")
+    long timeoutSeconds;
+
+    @Mixin
+    VcpuOptions vcpus;
+
+    @Mixin
+    SeedOption seed;
+
+    @Mixin
+    JsonOption json;
+
+    @Mixin
+    MetricsOption metrics;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        long s = seed.value();
+        DestConfig base = DestConfig.defaults(connect.host(), connect.port());
+        base = new DestConfig(base.host(), base.port(), base.vcpus(), base.workload(), s, base.hugePageRecovery(),
+                base.accessesPerSecPerVcpu(), base.vcpuSpinNs(), base.maxPageRetries(), base.maxFrameBytes(), null,
+                Duration.ofSeconds(timeoutSeconds));
+        DestConfig config = vcpus.apply(base, s);
+        out.printf("seed: %d%n", s);
+        out.flush();
+        try {
+            MigrationSummary summary = DestVm.run(config, metrics.open());
+            SummaryPrinter.print(out, summary);
+            if (json.file != null) SummaryPrinter.writeJson(json.file, summary);
+            return summary.exitCode();
+        } finally {
+            metrics.close();
+        }
+    }
+}

@@ -1,0 +1,14 @@
+package org.postcopysim.cli;
+
+import picocli.CommandLine.Option;
+
+/** The guest's memory: how much, in how many memslots. */
+public final class GuestOptions {
+    @Option(names = "--guest-mem", paramLabel = "SIZE", converter = ByteSize.class, defaultValue = "256M",
+            description = "Guest memory (e.g. 256M, 1G; a multiple of 4 KiB). Default: ${DEFAULT-VALUE}.")
+    long guestBytes;
+
+    @Option(names = "--memslots", paramLabel = "N", defaultValue = "2",
+            description = "Memslots the guest memory is split into. Default: ${DEFAULT-VALUE}.")
+    int memslots;
+}

@@ -1,0 +1,71 @@
+package org.postcopysim.cli;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.postcopysim.protocol.FrameDescriptor;
+import org.postcopysim.source.SourceConfig;
+import org.postcopysim.source.SourceResult;
+import org.postcopysim.source.SourceVm;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code postcopy-sim source}: own the guest's memory and migrate it to one destination. */
+@Command(name = "source", mixinStandardHelpOptions = true,
+        description = "Run the source VM: generate guest memory from the seed, wait for a destination, answer its "
+                + "demand requests first and stream every other page in the background. Exits 0 once the "
+                + "destination's memory digest is verified.")
+public final class SourceCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", converter = HostPort.Converter.class,
+            defaultValue = "127.0.0.1:7070",
+            description = "Address to listen on (port 0 = any free port). Default: ${DEFAULT-VALUE}.")
+    HostPort listen;
+
+    @Mixin
+    GuestOptions guest;
+
+    @Mixin
+    StreamOptions stream;
+
+    @Mixin
+    SeedOption seed;
+
+    @Mixin
+    MetricsOption metrics;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        long s = seed.value();
+        SourceConfig config = new SourceConfig(listen.host(), listen.port(), guest.guestBytes, guest.memslots, s,
+                stream.maxBandwidth, FrameDescriptor.DEFAULT_MAX_FRAME_BYTES, stream.pagesPerBatch, null).validate();
+        MeterRegistry registry = metrics.open();
+        try (SourceVm vm = SourceVm.start(config, registry)) {
+            out.printf(Locale.ROOT, "seed: %d%n", s);
+            out.printf(Locale.ROOT, "guest: %s in %d memslots%n", ByteSize.format(config.guestBytes()), config.memslots());
+            if (metrics.address() != null) out.printf("metrics: http://%s/metrics%n", metrics.address());
+            out.printf("listening on %s%n", new HostPort(vm.boundAddress().getHostString(), vm.boundAddress().getPort()));
+            out.flush();
+            SourceResult r = vm.completion().join();
+            if (r.verified()) {
+                out.printf(Locale.ROOT, "source: migration verified, %d/%d pages match; sent %d demand + %d background pages "
+                                + "(%d twice), %s, %d page requests%n", r.pagesVerified(), r.pagesTotal(),
+                        r.demandPagesSent(), r.backgroundPagesSent(), r.duplicatePagesSent(),
+                        ByteSize.format(r.bytesSent()), r.pageRequests());
+            } else {
+                out.printf(Locale.ROOT, "source: migration FAILED: %s%n", r.error());
+            }
+            out.flush();
+            return r.verified() ? 0 : 1;
+        } finally {
+            metrics.close();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package org.postcopysim.cli;
+
+import org.postcopysim.dest.DestConfig;
+import org.postcopysim.dest.workload.Workload;
+import picocli.CommandLine.Option;
+
+/** The destination's vCPUs and what they run. */
+public final class VcpuOptions {
+    @Option(names = "--vcpus", paramLabel = "N", defaultValue = "4",
+            description = "vCPU threads. Default: ${DEFAULT-VALUE}.")
+    int vcpus;
+
+    @Option(names = "--workload", paramLabel = "KIND", defaultValue = "uniform",
+            description = "Access pattern: uniform, sequential or zipf[:theta]. Default: ${DEFAULT-VALUE}.")
+    String workload;
+
+    @Option(names = "--write-fraction", paramLabel = "F", defaultValue = "0.2",
+            description = "Fraction of accesses that write (0..1). Default: ${DEFAULT-VALUE}.")
+    double writeFraction;
+
+    @Option(names = "--access-rate", paramLabel = "PER_SEC", defaultValue = "1000000",
+            description = "Guest accesses per second per vCPU; 0 = as fast as the thread can. Default: ${DEFAULT-VALUE}.")
+    long accessRate;
+
+    @Option(names = "--no-huge-recovery", negatable = false,
+            description = "Do not rebuild 2 MiB mappings when KVM_MEM_USERFAULT is cleared (models arm64).")
+    boolean noHugeRecovery;
+
+    @Option(names = "--vcpu-spin-us", paramLabel = "US", defaultValue = "0",
+            description = "Microseconds a blocked vCPU spins before it parks. Default: ${DEFAULT-VALUE}.")
+    long spinUs;
+
+    @Option(names = "--page-retries", paramLabel = "N", defaultValue = "3",
+            description = "Times a page whose copy fails its CRC32C is re-requested before the migration stops. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int pageRetries;
+
+    DestConfig apply(DestConfig base, long seed) {
+        return new DestConfig(base.host(), base.port(), vcpus, Workload.parse(workload, writeFraction), seed,
+                !noHugeRecovery, accessRate, spinUs * 1000, pageRetries, base.maxFrameBytes(), base.token(),
+                base.connectTimeout());
+    }
+}
