@@ -1,6 +1,7 @@
 package org.postcopysim.memory;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
 
 /**
@@ -31,11 +32,16 @@ public final class PageContents {
         return z == 0 ? 0x5A5A5A5A5A5A5A5AL : z;
     }
 
-    /** Fills {@code page} (position at the page start, 4 KiB remaining) with gfn's source contents; position unchanged. */
+    /**
+     * Fills {@code page} (position at the page start, 4 KiB remaining) with gfn's source contents,
+     * as little-endian words whatever the buffer's byte order; position and order unchanged.
+     */
     public static void fill(ByteBuffer page, long seed, long gfn) {
         int base = page.position();
+        boolean swap = page.order() != ByteOrder.LITTLE_ENDIAN;
         for (int w = 0; w < WORDS_PER_PAGE; w++) {
-            page.putLong(base + (w << 3), expectedWord(seed, gfn, w));
+            long v = expectedWord(seed, gfn, w);
+            page.putLong(base + (w << 3), swap ? Long.reverseBytes(v) : v);
         }
     }
 

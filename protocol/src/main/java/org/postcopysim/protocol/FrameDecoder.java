@@ -8,8 +8,13 @@ import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
  * {@link io.netty.handler.codec.TooLongFrameException} before the body is buffered.
  */
 public final class FrameDecoder extends LengthFieldBasedFrameDecoder {
+    /**
+     * @param maxFrameBytes largest length field accepted (type and body, bytes; see
+     *     {@link FrameDescriptor#checkMaxFrameBytes}). Netty's limit counts the length field too,
+     *     so it is passed on with {@link FrameDescriptor#LENGTH_FIELD_BYTES} added.
+     */
     public FrameDecoder(int maxFrameBytes) {
-        super(FrameDescriptor.checkMaxFrameBytes(maxFrameBytes), 0, FrameDescriptor.LENGTH_FIELD_BYTES,
-                0, FrameDescriptor.LENGTH_FIELD_BYTES, true);
+        super(FrameDescriptor.checkMaxFrameBytes(maxFrameBytes) + FrameDescriptor.LENGTH_FIELD_BYTES, 0,
+                FrameDescriptor.LENGTH_FIELD_BYTES, 0, FrameDescriptor.LENGTH_FIELD_BYTES, true);
     }
 }

@@ -92,6 +92,8 @@ public final class PageBatchCodec {
     /** Decodes PAGE_BATCH bodies for one channel; not thread-safe, allocates nothing per page. */
     public static final class Reader {
         private final int[] cursor = new int[1];
+        /** The request id {@link #scanRequestId} found (the last one, as protobuf merges). */
+        private long requestId;
 
         /**
          * Decodes the PageBatch body in {@code body[index, index + length)} and calls {@code sink}
@@ -99,53 +101,52 @@ public final class PageBatchCodec {
          * delivers nothing. Returns the number of pages delivered, or {@link #MALFORMED}.
          */
         public int read(ByteBuf body, int index, int length, PageSink sink) {
-            long requestId = scanRequestId(body, index, index + length);
-            if (requestId == ProtoWire.MALFORMED) return MALFORMED;
+            if (!scanRequestId(body, index, index + length)) return MALFORMED;
             if (walk(body, index, index + length, requestId, null) == MALFORMED) return MALFORMED;
             return walk(body, index, index + length, requestId, sink);
         }
 
         /** Checks the whole body is a well-formed PageBatch without delivering anything; returns pages or MALFORMED. */
         public int validate(ByteBuf body, int index, int length) {
-            long requestId = scanRequestId(body, index, index + length);
-            if (requestId == ProtoWire.MALFORMED) return MALFORMED;
+            if (!scanRequestId(body, index, index + length)) return MALFORMED;
             return walk(body, index, index + length, requestId, null);
         }
 
-        private long scanRequestId(ByteBuf in, int i, int limit) {
-            long requestId = 0;
+        // Sets requestId; false when the top level of the body is malformed.
+        private boolean scanRequestId(ByteBuf in, int i, int limit) {
+            requestId = 0;
             while (i < limit) {
                 long tag = ProtoWire.readVarint(in, i, limit, cursor);
-                if (tag == ProtoWire.MALFORMED || tag > Integer.MAX_VALUE) return ProtoWire.MALFORMED;
+                if (cursor[0] < 0 || tag > Integer.MAX_VALUE) return false;
                 i = cursor[0];
                 int field = (int) tag >>> 3;
                 int wire = (int) tag & 7;
                 if (field == BATCH_REQUEST_ID && wire == ProtoWire.WIRETYPE_VARINT) {
                     long v = ProtoWire.readVarint(in, i, limit, cursor);
-                    if (v == ProtoWire.MALFORMED) return ProtoWire.MALFORMED;
+                    if (cursor[0] < 0) return false;
                     requestId = v;
                     i = cursor[0];
                 } else {
                     i = ProtoWire.skip(in, i, limit, wire, cursor);
-                    if (i < 0) return ProtoWire.MALFORMED;
+                    if (i < 0) return false;
                 }
             }
-            return requestId;
+            return true;
         }
 
         private int walk(ByteBuf in, int i, int limit, long requestId, PageSink sink) {
             int pages = 0;
             while (i < limit) {
                 long tag = ProtoWire.readVarint(in, i, limit, cursor);
-                if (tag == ProtoWire.MALFORMED || tag > Integer.MAX_VALUE) return MALFORMED;
+                if (cursor[0] < 0 || tag > Integer.MAX_VALUE) return MALFORMED;
                 i = cursor[0];
                 int field = (int) tag >>> 3;
                 int wire = (int) tag & 7;
                 if (field == BATCH_PAGES && wire == ProtoWire.WIRETYPE_LEN) {
-                    long len = ProtoWire.readVarint(in, i, limit, cursor);
-                    if (len == ProtoWire.MALFORMED || len > limit - cursor[0]) return MALFORMED;
+                    int len = ProtoWire.readLength(in, i, limit, cursor);
+                    if (len < 0) return MALFORMED;
                     int start = cursor[0];
-                    int end = start + (int) len;
+                    int end = start + len;
                     if (!page(in, start, end, requestId, sink)) return sink == null ? MALFORMED : pages + 1;
                     pages++;
                     i = end;
@@ -165,23 +166,23 @@ public final class PageBatchCodec {
             int contentsLength = 0;
             while (i < end) {
                 long tag = ProtoWire.readVarint(in, i, end, cursor);
-                if (tag == ProtoWire.MALFORMED || tag > Integer.MAX_VALUE) return malformed(sink);
+                if (cursor[0] < 0 || tag > Integer.MAX_VALUE) return malformed(sink);
                 i = cursor[0];
                 int field = (int) tag >>> 3;
                 int wire = (int) tag & 7;
                 if (field == PAGE_GFN && wire == ProtoWire.WIRETYPE_VARINT) {
                     gfn = ProtoWire.readVarint(in, i, end, cursor);
-                    if (gfn == ProtoWire.MALFORMED) return malformed(sink);
+                    if (cursor[0] < 0) return malformed(sink);
                     i = cursor[0];
                 } else if (field == PAGE_CRC32C && wire == ProtoWire.WIRETYPE_FIXED32) {
                     if (i + 4 > end) return malformed(sink);
                     crc = in.getIntLE(i);
                     i += 4;
                 } else if (field == PAGE_CONTENTS && wire == ProtoWire.WIRETYPE_LEN) {
-                    long len = ProtoWire.readVarint(in, i, end, cursor);
-                    if (len == ProtoWire.MALFORMED || len > end - cursor[0]) return malformed(sink);
+                    int len = ProtoWire.readLength(in, i, end, cursor);
+                    if (len < 0) return malformed(sink);
                     contentsIndex = cursor[0];
-                    contentsLength = (int) len;
+                    contentsLength = len;
                     i = contentsIndex + contentsLength;
                 } else {
                     i = ProtoWire.skip(in, i, end, wire, cursor);

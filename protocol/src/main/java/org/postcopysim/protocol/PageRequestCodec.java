@@ -90,32 +90,32 @@ public final class PageRequestCodec {
             int limit = index + length;
             while (i < limit) {
                 long tag = ProtoWire.readVarint(in, i, limit, cursor);
-                if (tag == ProtoWire.MALFORMED || tag > Integer.MAX_VALUE) return false;
+                if (cursor[0] < 0 || tag > Integer.MAX_VALUE) return false;
                 i = cursor[0];
                 int field = (int) tag >>> 3;
                 int wire = (int) tag & 7;
                 if (field == REQUEST_ID && wire == ProtoWire.WIRETYPE_VARINT) {
                     requestId = ProtoWire.readVarint(in, i, limit, cursor);
-                    if (requestId == ProtoWire.MALFORMED) return false;
+                    if (cursor[0] < 0) return false;
                     i = cursor[0];
                 } else if (field == URGENT && wire == ProtoWire.WIRETYPE_VARINT) {
                     long v = ProtoWire.readVarint(in, i, limit, cursor);
-                    if (v == ProtoWire.MALFORMED) return false;
+                    if (cursor[0] < 0) return false;
                     urgent = v != 0;
                     i = cursor[0];
                 } else if (field == GFNS && wire == ProtoWire.WIRETYPE_VARINT) {
                     long v = ProtoWire.readVarint(in, i, limit, cursor);
-                    if (v == ProtoWire.MALFORMED || count == MAX_GFNS_PER_REQUEST) return false;
+                    if (cursor[0] < 0 || count == MAX_GFNS_PER_REQUEST) return false;
                     gfns[count++] = v;
                     i = cursor[0];
                 } else if (field == GFNS && wire == ProtoWire.WIRETYPE_LEN) {
-                    long len = ProtoWire.readVarint(in, i, limit, cursor);
-                    if (len == ProtoWire.MALFORMED || len > limit - cursor[0]) return false;
+                    int len = ProtoWire.readLength(in, i, limit, cursor);
+                    if (len < 0) return false;
                     int j = cursor[0];
-                    int end = j + (int) len;
+                    int end = j + len;
                     while (j < end) {
                         long v = ProtoWire.readVarint(in, j, end, cursor);
-                        if (v == ProtoWire.MALFORMED || count == MAX_GFNS_PER_REQUEST) return false;
+                        if (cursor[0] < 0 || count == MAX_GFNS_PER_REQUEST) return false;
                         gfns[count++] = v;
                         j = cursor[0];
                     }

@@ -1,0 +1,119 @@
+package org.postcopysim.dest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.postcopysim.memory.GuestLayout;
+import org.postcopysim.protocol.Error;
+import org.postcopysim.protocol.FrameType;
+import org.postcopysim.protocol.Frames;
+import org.postcopysim.protocol.Handshake;
+import org.postcopysim.protocol.Memslot;
+import org.postcopysim.protocol.PageBatchCodec;
+import org.postcopysim.protocol.Switchover;
+import org.postcopysim.protocol.VcpuState;
+import org.postcopysim.dest.fetch.TestPages;
+
+/** The destination fails clearly, and never hangs, when the source misbehaves or goes away. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class DestFailureTest {
+    static final long SEED = 5;
+
+    static DestConfig config(int port) {
+        return new DestConfig("127.0.0.1", port, 1, DestConfig.defaults("x", 0).workload(), 1, true, 100_000, 0, 1,
+                1 << 20, null, Duration.ofSeconds(5));
+    }
+
+    static ByteBuf handshake(int version, long pages) {
+        return Frames.encode(FakeSource.alloc(), FrameType.FRAME_TYPE_HANDSHAKE, Handshake.newBuilder()
+                .setProtocolVersion(version).setMigrationId("m-test").setPageSizeBytes(4096).setContentSeed(SEED)
+                .addMemslots(Memslot.newBuilder().setId(0).setBaseGfn(0).setPageCount(pages)).build());
+    }
+
+    static ByteBuf switchover(int vcpus) {
+        Switchover.Builder b = Switchover.newBuilder();
+        for (int i = 0; i < vcpus; i++) b.addVcpus(VcpuState.newBuilder().setId(i));
+        return Frames.encode(FakeSource.alloc(), FrameType.FRAME_TYPE_SWITCHOVER, b.build());
+    }
+
+    static MigrationSummary run(FakeSource source) {
+        return DestVm.run(config(source.port()), new SimpleMeterRegistry());
+    }
+
+    @Test
+    void aSourceSpeakingAnotherProtocolVersionEndsTheHandshakeWithAClearError() throws IOException {
+        try (FakeSource source = new FakeSource(i -> new FakeSource.Reply(List.of(handshake(2, 512)), false))) {
+            MigrationSummary s = run(source);
+            assertFalse(s.verified());
+            assertTrue(s.error().contains("protocol version mismatch: source speaks 2, destination speaks 1"), s.error());
+            assertEquals(1, s.exitCode());
+        }
+    }
+
+    @Test
+    void anErrorFromTheSourceIsReportedWithItsText() throws IOException {
+        ByteBuf err = Frames.error(FakeSource.alloc(), Error.Code.CODE_VERSION_MISMATCH,
+                "protocol version mismatch: source speaks 3, destination speaks 1");
+        try (FakeSource source = new FakeSource(i -> new FakeSource.Reply(List.of(err), true))) {
+            MigrationSummary s = run(source);
+            assertFalse(s.verified());
+            assertTrue(s.error().contains("CODE_VERSION_MISMATCH") && s.error().contains("source speaks 3"), s.error());
+        }
+    }
+
+    @Test
+    void noSourceListeningIsAClearErrorNotAHang() throws IOException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        MigrationSummary s = DestVm.run(config(port), new SimpleMeterRegistry());
+        assertFalse(s.verified());
+        assertTrue(s.error().startsWith("cannot connect to the source at 127.0.0.1:" + port), s.error());
+    }
+
+    @Test
+    void aSourceThatDropsTheLinkMidMigrationFailsTheRunInsteadOfHanging() throws IOException {
+        // Demand connection: handshake and switchover, then the source dies.
+        try (FakeSource source = new FakeSource(i -> i == 0
+                ? new FakeSource.Reply(List.of(handshake(1, 512), switchover(1)), true)
+                : new FakeSource.Reply(List.of(), false))) {
+            MigrationSummary s = run(source);
+            assertFalse(s.verified());
+            assertTrue(s.error().contains("dropped"), s.error());
+        }
+    }
+
+    @Test
+    void aPageThatKeepsFailingItsChecksumStopsTheMigrationNamingThePage() throws IOException {
+        // Background connection: page 0x2a with a wrong CRC32C, sent more times than the retry limit (1).
+        ByteBuf bad = TestPages.sourcePage(SEED, 0x2a);
+        int wrongCrc = TestPages.crc(bad) ^ 0xFF;
+        ByteBuf frame = PageBatchCodec.begin(FakeSource.alloc(), 0, 2, GuestLayout.PAGE_SIZE_BYTES);
+        PageBatchCodec.addPage(frame, 0x2a, wrongCrc, bad.nioBuffer());
+        PageBatchCodec.addPage(frame, 0x2a, wrongCrc, bad.nioBuffer());
+        PageBatchCodec.finish(frame);
+        bad.release();
+        try (FakeSource source = new FakeSource(i -> i == 0
+                ? new FakeSource.Reply(List.of(handshake(1, 512), switchover(1)), false)
+                : new FakeSource.Reply(List.of(frame), false))) {
+            MigrationSummary s = run(source);
+            assertFalse(s.verified());
+            assertTrue(s.error().contains("page gfn 0x2a failed its CRC32C check 2 times"), s.error());
+            assertEquals(2, s.crcFailures());
+            assertEquals(0, s.backgroundPages() + s.demandPages(), "nothing was installed");
+            assertTrue(source.receivedTypes.contains(FrameType.FRAME_TYPE_PAGE_REQUEST_VALUE),
+                    "the bad page was re-requested");
+        }
+    }
+}

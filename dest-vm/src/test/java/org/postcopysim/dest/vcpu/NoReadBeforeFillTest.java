@@ -1,0 +1,180 @@
+package org.postcopysim.dest.vcpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.postcopysim.dest.fetch.DemandFetcher;
+import org.postcopysim.dest.fetch.PageInstaller;
+import org.postcopysim.dest.fetch.TestPages;
+import org.postcopysim.dest.kvm.Memslot;
+import org.postcopysim.dest.kvm.Vm;
+import org.postcopysim.dest.workload.AccessStream;
+import org.postcopysim.dest.workload.SplitMix64;
+import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.memory.GuestLayout;
+import org.postcopysim.memory.GuestMemory;
+import org.postcopysim.memory.PageContents;
+
+/**
+ * The fetcher's central invariant, checked the way uffd-stress does: several vCPU threads hammer a
+ * few pages while a "network" thread answers their requests and a background thread pushes every
+ * page (so copies race), and every single guest read is compared with the source's contents.
+ * A negative control shows the same oracle catches an installer that clears the bit first.
+ */
+class NoReadBeforeFillTest {
+    static final long SEED = 0x5EED;
+    static final int VCPUS = 4;
+    static final int PAGES = 8;
+
+    /** How one arriving copy is made present. */
+    interface InstallStrategy {
+        void install(Harness h, long gfn, ByteBuf page, int crc);
+    }
+
+    /** The production installer: fill, verify, then clear. */
+    static final InstallStrategy CORRECT = (h, gfn, page, crc) ->
+            h.installer.install(h.context(), gfn, crc, page, page.readerIndex(), page.readableBytes());
+
+    /** A broken installer: clears the bit, then fills (a vCPU can read the zero page in between). */
+    static final InstallStrategy CLEAR_THEN_FILL = (h, gfn, page, crc) -> {
+        Memslot slot = h.vm.memslotOfGfn(gfn);
+        long pageIndex = slot.pageIndexOf(gfn);
+        if (!slot.userfaultBitmap().clear(slot.indexOf(gfn))) return;
+        for (int i = 0; i < 2000; i++) Thread.onSpinWait(); // widen the window a little
+        java.nio.ByteBuffer dst = h.memory.newView().page(pageIndex);
+        page.getBytes(page.readerIndex(), dst);
+        h.fetcher.onInstalled(pageIndex);
+        h.waiters.wake(pageIndex);
+        h.present.countDown();
+    };
+
+    static final class Harness {
+        final GuestLayout layout = GuestLayout.of(List.of(new GuestLayout.Slot(0, 0, PAGES, 0)));
+        final Vm vm = TestPages.vmWithAllPagesMissing(layout);
+        final GuestMemory memory = GuestMemory.allocate(PAGES);
+        final GuestWriteLog writes = new GuestWriteLog(PAGES);
+        final PageWaiters waiters = new PageWaiters(VCPUS);
+        final RunControl control = new RunControl();
+        final BlockingQueue<Long> requests = new ArrayBlockingQueue<>(1024);
+        final CountDownLatch present = new CountDownLatch(PAGES);
+        final DemandFetcher fetcher = new DemandFetcher(PAGES, 3, (id, gfn, urgent) -> requests.add(gfn));
+        final PageInstaller installer = new PageInstaller(vm, (pageIndex, gfn, last) -> {
+            fetcher.onInstalled(pageIndex);
+            waiters.wake(pageIndex);
+            present.countDown();
+        });
+        final ThreadLocal<PageInstaller.Context> contexts = ThreadLocal.withInitial(() -> new PageInstaller.Context(memory));
+
+        PageInstaller.Context context() {
+            return contexts.get();
+        }
+    }
+
+    /** Runs one round; returns the failure text (null when every read was correct). */
+    static String round(InstallStrategy strategy, long roundSeed) throws InterruptedException {
+        Harness h = new Harness();
+        Timer timer = Timer.builder("t").register(new SimpleMeterRegistry());
+        List<VcpuRunner> runners = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        try {
+            for (int v = 0; v < VCPUS; v++) {
+                AccessStream stream = new AccessStream(Workload.parse("uniform", 0.3), 0, PAGES,
+                        SplitMix64.fork(roundSeed, v), 0);
+                VcpuRunner r = new VcpuRunner(v, h.vm, h.memory, h.writes, h.fetcher, h.waiters, stream, SEED, timer,
+                        h.control, 0, v % 2 == 0 ? 0 : 20_000);
+                Thread t = new Thread(r, "vcpu-" + v);
+                h.waiters.bind(v, t);
+                runners.add(r);
+                threads.add(t);
+            }
+            Thread network = new Thread(() -> {
+                try {
+                    while (h.present.getCount() > 0 && !h.control.failed()) {
+                        Long gfn = h.requests.poll(1, TimeUnit.MILLISECONDS);
+                        if (gfn == null) continue;
+                        deliver(h, strategy, gfn);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "network");
+            Thread background = new Thread(() -> {
+                SplitMix64 rng = new SplitMix64(roundSeed);
+                for (int i = 0; i < PAGES * 3 && !h.control.failed(); i++) {
+                    for (int spin = 0; spin < 5000; spin++) Thread.onSpinWait();
+                    deliver(h, strategy, rng.nextLong(PAGES));
+                }
+                for (long gfn = 0; gfn < PAGES; gfn++) deliver(h, strategy, gfn);
+            }, "background");
+            threads.forEach(Thread::start);
+            network.start();
+            background.start();
+            boolean allPresent = h.present.await(30, TimeUnit.SECONDS);
+            background.join(30_000);
+            // Let the vCPUs run over present memory for a while too.
+            for (VcpuRunner r : runners) {
+                long until = System.nanoTime() + 50_000_000;
+                while (r.counters().accesses < 2_000 && System.nanoTime() < until && !h.control.failed()) Thread.onSpinWait();
+            }
+            h.control.requestStop();
+            h.waiters.wakeAll();
+            for (Thread t : threads) t.join(10_000);
+            network.join(10_000);
+            if (h.control.failed()) return h.control.failureText();
+            assertTrue(allPresent, "every page arrived");
+            long reads = runners.stream().mapToLong(r -> r.counters().reads).sum();
+            assertTrue(reads > 0, "the vCPUs read");
+            // Memory equals the source's once the guest writes are undone.
+            for (long p = 0; p < PAGES; p++) {
+                long counter = h.memory.readWord(p, PageContents.COUNTER_WORD) - h.writes.writes(p);
+                assertEquals(PageContents.expectedWord(SEED, p, PageContents.COUNTER_WORD), counter, "page " + p);
+                for (int w = 1; w < PageContents.WORDS_PER_PAGE; w++) {
+                    assertEquals(PageContents.expectedWord(SEED, p, w), h.memory.readWord(p, w));
+                }
+            }
+            return null;
+        } finally {
+            h.control.requestStop();
+            h.waiters.wakeAll();
+            for (Thread t : threads) t.join(10_000);
+            h.memory.close();
+        }
+    }
+
+    static void deliver(Harness h, InstallStrategy strategy, long gfn) {
+        ByteBuf page = TestPages.sourcePage(SEED, gfn);
+        try {
+            strategy.install(h, gfn, page, TestPages.crc(page));
+        } finally {
+            page.release();
+        }
+    }
+
+    @Test
+    void noVcpuEverReadsAPageBeforeItsContentsAreWritten() throws InterruptedException {
+        for (int round = 0; round < 60; round++) {
+            assertNull(round(CORRECT, round), "round " + round);
+        }
+    }
+
+    @Test
+    void theOracleCatchesAnInstallerThatClearsTheBitBeforeFilling() throws InterruptedException {
+        String failure = null;
+        for (int round = 0; round < 200 && failure == null; round++) {
+            failure = round(CLEAR_THEN_FILL, round);
+        }
+        assertTrue(failure != null && failure.contains("before its contents were in place"),
+                "a clear-then-fill installer must be caught; got " + failure);
+    }
+}
