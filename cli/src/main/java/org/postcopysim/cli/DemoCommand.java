@@ -20,7 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code postcopy-sim demo}: a source and a destination as two JVM processes on a free loopback
  * port, then a short summary. Exits 0 only when both report a verified migration.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Migrate a guest between two local processes: starts `source` on a free loopback port and "
                 + "`dest` against it, echoes what each prints, and sums up. Exits 0 only for a verified migration.")
 public final class DemoCommand implements Callable<Integer> {
@@ -51,6 +51,8 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
+        guest.validate(spec.commandLine());
+        vcpus.validate(spec.commandLine());
         PrintWriter out = spec.commandLine().getOut();
         long s = seed.value();
         out.printf(Locale.ROOT, "demo: seed %d; migrating a %s guest with %d vCPUs (%s) between two processes%n",

@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code postcopy-sim dest}: resume the guest on the simulated KVM and pull its memory from the source. */
-@Command(name = "dest", mixinStandardHelpOptions = true,
+@Command(name = "dest", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Run the destination VM: connect to the source, resume the vCPUs at once with every page "
                 + "missing (KVM_MEM_USERFAULT set), fetch pages on memory-fault exits while the background "
                 + "stream fills the rest, then verify all memory with the source. Exits 0 only for a verified migration.")
@@ -44,6 +44,7 @@ public final class DestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        vcpus.validate(spec.commandLine());
         PrintWriter out = spec.commandLine().getOut();
         long s = seed.value();
         DestConfig base = DestConfig.defaults(connect.host(), connect.port());

@@ -1,5 +1,7 @@
 package org.postcopysim.cli;
 
+import org.postcopysim.source.SourceConfig;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /** The guest's memory: how much, in how many memslots. */
@@ -11,4 +13,11 @@ public final class GuestOptions {
     @Option(names = "--memslots", paramLabel = "N", defaultValue = "2",
             description = "Memslots the guest memory is split into. Default: ${DEFAULT-VALUE}.")
     int memslots;
+
+    /** Checks both values as the source will, so that a bad one is a usage error (exit 2) and {@code demo} starts nothing. */
+    void validate(CommandLine cl) {
+        SourceConfig d = SourceConfig.defaults();
+        OptionCheck.check(cl, "--guest-mem", () -> d.withGuestBytes(guestBytes));
+        OptionCheck.check(cl, "--memslots", () -> d.withMemslots(memslots));
+    }
 }

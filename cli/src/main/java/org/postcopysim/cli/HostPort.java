@@ -9,7 +9,11 @@ public record HostPort(String host, int port) {
         int colon = s.lastIndexOf(':');
         if (colon < 0) throw new TypeConversionException("expected HOST:PORT, got '" + s + "'");
         String host = s.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        } else if (host.indexOf(':') >= 0) {
+            throw new TypeConversionException("an IPv6 address needs brackets, as in [::1]:7070; got '" + s + "'");
+        }
         if (host.isEmpty()) host = defaultHost;
         int port;
         try {

@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code postcopy-sim source}: own the guest's memory and migrate it to one destination. */
-@Command(name = "source", mixinStandardHelpOptions = true,
+@Command(name = "source", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Run the source VM: generate guest memory from the seed, wait for a destination, answer its "
                 + "demand requests first and stream every other page in the background. Exits 0 once the "
                 + "destination's memory digest is verified.")
@@ -42,6 +42,9 @@ public final class SourceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        guest.validate(spec.commandLine());
+        OptionCheck.check(spec.commandLine(), "--pages-per-batch",
+                () -> SourceConfig.defaults().withPagesPerBatch(stream.pagesPerBatch).validate());
         PrintWriter out = spec.commandLine().getOut();
         long s = seed.value();
         SourceConfig config = new SourceConfig(listen.host(), listen.port(), guest.guestBytes, guest.memslots, s,

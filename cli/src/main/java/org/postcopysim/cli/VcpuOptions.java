@@ -2,6 +2,7 @@ package org.postcopysim.cli;
 
 import org.postcopysim.dest.DestConfig;
 import org.postcopysim.dest.workload.Workload;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /** The destination's vCPUs and what they run. */
@@ -34,6 +35,25 @@ public final class VcpuOptions {
             description = "Times a page whose copy fails its CRC32C is re-requested before the migration stops. "
                     + "Default: ${DEFAULT-VALUE}.")
     int pageRetries;
+
+    /**
+     * Checks every value as the destination will, so that a bad one is a usage error (exit 2) and
+     * {@code demo} fails before it starts a process.
+     */
+    void validate(CommandLine cl) {
+        DestConfig d = DestConfig.defaults("127.0.0.1", 0);
+        OptionCheck.check(cl, "--workload", () -> Workload.parse(workload, DestConfig.DEFAULT_WRITE_FRACTION));
+        OptionCheck.check(cl, "--write-fraction", () -> Workload.parse("uniform", writeFraction));
+        OptionCheck.check(cl, "--vcpus", () -> d.withVcpus(vcpus));
+        OptionCheck.check(cl, "--access-rate", () -> d.withAccessesPerSecPerVcpu(accessRate));
+        OptionCheck.check(cl, "--vcpu-spin-us", () -> {
+            if (spinUs > Long.MAX_VALUE / 1000) throw new IllegalArgumentException("spin time too large: " + spinUs + " us");
+            d.withVcpuSpinNs(spinUs * 1000);
+        });
+        OptionCheck.check(cl, "--page-retries", () -> {
+            if (pageRetries < 0) throw new IllegalArgumentException("page retries must not be negative, got " + pageRetries);
+        });
+    }
 
     DestConfig apply(DestConfig base, long seed) {
         return new DestConfig(base.host(), base.port(), vcpus, Workload.parse(workload, writeFraction), seed,

@@ -4,7 +4,10 @@ import java.util.List;
 
 /**
  * What one migration did, as the destination saw it; the CLI prints it and writes it as JSON.
- * Counts are pages or events; times carry their unit in the name.
+ * Counts are pages or events; times carry their unit in the name. {@code migrationTimeMs} runs
+ * from the vCPUs resuming on the destination to the last page present (the postcopy phase);
+ * {@code setupMs} from the first connection to the resume (handshake, memory allocation).
+ * {@code bytesTransferred} counts page contents received, duplicates included.
  */
 public record MigrationSummary(
         String mode,
@@ -35,6 +38,7 @@ public record MigrationSummary(
         Latency faultLatencyNs,
         long blockedNsTotal,
         long migrationTimeMs,
+        long setupMs,
         long bytesTransferred,
         String transport) {
 

@@ -1,0 +1,40 @@
+package org.postcopysim.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code demo}: a source and a destination as two child JVMs started from this JVM's java and class path. */
+class DemoTwoProcessTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void demoMigratesBetweenTwoChildJvmsEchoesBothAndWritesVerifiedJson() throws Exception {
+        Path json = tmp.resolve("demo.json");
+        CliRun run = assertTimeoutPreemptively(Duration.ofMinutes(3), () -> CliRun.of("demo", "--guest-mem", "16M",
+                "--vcpus", "2", "--seed", "5", "--json", json.toString()));
+        assertEquals(0, run.exitCode(), run::toString);
+        String out = run.out();
+        assertTrue(out.startsWith("demo: seed 5; migrating a 16 MiB guest with 2 vCPUs (uniform)"), run::toString);
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("source| listening on 127.0.0.1:")), run::toString);
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("source| source: migration verified")), run::toString);
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("dest  | migration verified: 4096/4096")), run::toString);
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("demo: VERIFIED. 4096/4096 pages verified")), run::toString);
+
+        JsonNode s = new ObjectMapper().readTree(json.toFile());
+        String context = run + "--- json ---\n" + s.toPrettyString();
+        assertEquals(0, s.path("sourceExitCode").asInt(-1), context);
+        assertEquals(0, s.path("destExitCode").asInt(-1), context);
+        assertEquals(5, s.path("seed").asLong(), context);
+        assertEquals(s.path("pagesTotal").asLong(), s.path("pagesVerified").asLong(), context);
+        SourceDestInJvmTest.assertSaneVerifiedSummary(s, 2, context);
+    }
+}

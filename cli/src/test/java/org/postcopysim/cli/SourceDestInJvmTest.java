@@ -1,0 +1,128 @@
+package org.postcopysim.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.postcopysim.dest.DestVm;
+
+/**
+ * The {@code source} and {@code dest} commands wired together in this JVM over a real loopback
+ * socket: the source's port is read from its stdout, the destination's summary from its JSON file.
+ */
+class SourceDestInJvmTest {
+    static final long GUEST_BYTES = 16L << 20;
+    static final long GUEST_PAGES = GUEST_BYTES / 4096;
+    /** Bound on the source generating 16 MiB and listening (s). */
+    static final long LISTEN_TIMEOUT_S = 60;
+    /** Bound on a whole 16 MiB migration (s). */
+    static final long MIGRATION_TIMEOUT_S = 120;
+
+    @TempDir
+    Path tmp;
+
+    /** Runs a command on its own daemon thread (a stuck source must not keep the test JVM alive). */
+    private static CompletableFuture<Integer> runAsync(String threadName, LineWatcher out, StringWriter err, String... args) {
+        CompletableFuture<Integer> exit = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                exit.complete(CliRun.execute(out, err, args));
+            } catch (Throwable e) {
+                exit.completeExceptionally(e);
+            }
+        }, threadName);
+        t.setDaemon(true);
+        t.start();
+        return exit;
+    }
+
+    @Test
+    void sourceAndDestCommandsMigrateAndVerifyA16MiBGuestAndWriteTheJsonSummary() throws Exception {
+        LineWatcher sourceOut = new LineWatcher("listening on ");
+        StringWriter sourceErr = new StringWriter();
+        CompletableFuture<Integer> sourceExit = runAsync("test-source", sourceOut, sourceErr,
+                "source", "--listen", "127.0.0.1:0", "--guest-mem", "16M", "--seed", "42");
+        String listening = sourceOut.line().get(LISTEN_TIMEOUT_S, TimeUnit.SECONDS);
+        String address = listening.substring("listening on ".length()).trim();
+        assertTrue(address.startsWith("127.0.0.1:") && !address.endsWith(":0"), listening);
+
+        Path json = tmp.resolve("out/summary.json");
+        LineWatcher destOut = new LineWatcher("migration verified");
+        StringWriter destErr = new StringWriter();
+        CompletableFuture<Integer> destExit = runAsync("test-dest", destOut, destErr,
+                "dest", "--connect", address, "--vcpus", "2", "--seed", "42", "--json", json.toString());
+
+        int destCode = destExit.get(MIGRATION_TIMEOUT_S, TimeUnit.SECONDS);
+        int sourceCode = sourceExit.get(MIGRATION_TIMEOUT_S, TimeUnit.SECONDS);
+        String transcript = "--- source ---\n" + sourceOut + sourceErr + "--- dest ---\n" + destOut + destErr;
+        assertEquals(0, destCode, transcript);
+        assertEquals(0, sourceCode, transcript);
+        assertTrue(sourceOut.toString().contains("seed: 42"), transcript);
+        assertTrue(sourceOut.toString().contains("guest: 16 MiB in 2 memslots"), transcript);
+        assertTrue(sourceOut.toString().contains("source: migration verified, 4096/4096 pages match"), transcript);
+        assertTrue(destOut.toString().startsWith("seed: 42"), transcript);
+        assertTrue(destOut.line().isDone(), transcript);
+        assertTrue(destOut.toString().contains("16 MiB in 2 memslots, 2 vCPUs, workload uniform"), transcript);
+
+        JsonNode s = new ObjectMapper().readTree(json.toFile());
+        assertSaneVerifiedSummary(s, 2, transcript + "--- json ---\n" + s.toPrettyString());
+        assertEquals(42, s.path("seed").asLong());
+    }
+
+    /** Checks the fields a verified 16 MiB migration's JSON summary must have, and that they agree. */
+    static void assertSaneVerifiedSummary(JsonNode s, int vcpus, String context) {
+        for (String field : List.of("mode", "verified", "seed", "workload", "vcpus", "guestBytes", "memslots", "pagesTotal",
+                "pagesVerified", "pageMismatches", "demandFaults", "redundantFaults", "exits", "exitsPerVcpu",
+                "backgroundPages", "demandPages", "duplicatePages", "crcFailures", "faultLatencyNs", "migrationTimeMs",
+                "bytesTransferred", "transport")) {
+            assertTrue(s.has(field), () -> "missing field " + field + "\n" + context);
+        }
+        assertEquals(DestVm.MODE, s.path("mode").asText(), context);
+        assertTrue(s.path("verified").asBoolean(), context);
+        assertTrue(s.path("error").isNull() || s.path("error").isMissingNode(), context);
+        assertEquals(vcpus, s.path("vcpus").asInt(), context);
+        assertEquals(GUEST_BYTES, s.path("guestBytes").asLong(), context);
+        assertEquals(GUEST_PAGES, s.path("pagesTotal").asLong(), context);
+        assertEquals(GUEST_PAGES, s.path("pagesVerified").asLong(), context);
+        assertEquals(0, s.path("pageMismatches").asLong(), context);
+        assertEquals(0, s.path("staleReads").asLong(), context);
+        assertEquals(0, s.path("crcFailures").asLong(), context);
+        assertEquals("uniform", s.path("workload").asText(), context);
+
+        long demandFaults = s.path("demandFaults").asLong(-1);
+        long redundantFaults = s.path("redundantFaults").asLong(-1);
+        long exits = s.path("exits").asLong(-1);
+        assertTrue(demandFaults >= 0 && redundantFaults >= 0, context);
+        assertTrue(demandFaults + redundantFaults <= exits, context);
+        JsonNode perVcpu = s.path("exitsPerVcpu");
+        assertEquals(vcpus, perVcpu.size(), context);
+        long exitSum = 0;
+        for (JsonNode e : perVcpu) exitSum += e.asLong();
+        assertEquals(exits, exitSum, context);
+
+        // Every page installed exactly once, from one connection or the other.
+        assertEquals(GUEST_PAGES, s.path("backgroundPages").asLong() + s.path("demandPages").asLong(), context);
+        assertTrue(s.path("bytesTransferred").asLong() >= GUEST_BYTES, context);
+        assertTrue(s.path("migrationTimeMs").asLong() >= 0, context);
+        assertTrue(s.path("migrationTimeMs").asLong() < MIGRATION_TIMEOUT_S * 1000, context);
+
+        JsonNode lat = s.path("faultLatencyNs");
+        for (String p : List.of("count", "p50", "p90", "p99", "p999", "max")) {
+            assertTrue(lat.has(p), () -> "faultLatencyNs lacks " + p + "\n" + context);
+            assertTrue(lat.path(p).asLong(-1) >= 0, context);
+        }
+        assertTrue(lat.path("count").asLong() <= demandFaults + redundantFaults, context);
+        assertTrue(lat.path("p50").asLong() <= lat.path("p90").asLong(), context);
+        assertTrue(lat.path("p90").asLong() <= lat.path("p99").asLong(), context);
+        assertTrue(lat.path("p99").asLong() <= lat.path("p999").asLong(), context);
+        if (lat.path("count").asLong() > 0) assertTrue(lat.path("max").asLong() > 0, context);
+    }
+}

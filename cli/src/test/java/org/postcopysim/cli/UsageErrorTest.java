@@ -1,0 +1,148 @@
+package org.postcopysim.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine.ExitCode;
+
+/**
+ * Usage errors: exit code 2, a one-line reason first on stderr, then the usage; nothing on stdout,
+ * no stack trace, and nothing started (no guest memory generated, no socket opened).
+ */
+class UsageErrorTest {
+
+    private static CliRun assertUsageError(String expectedInFirstLine, String... args) {
+        CliRun run = CliRun.of(args);
+        assertEquals(ExitCode.USAGE, run.exitCode(), run::toString);
+        String firstLine = run.err().lines().findFirst().orElse("");
+        assertTrue(firstLine.contains(expectedInFirstLine), () -> "first stderr line lacks '" + expectedInFirstLine + "'\n" + run);
+        assertTrue(run.err().contains("Usage: postcopy-sim"), run::toString);
+        assertFalse(run.err().contains("Exception"), () -> "stack trace instead of a message\n" + run);
+        assertFalse(run.err().contains("\tat "), () -> "stack trace instead of a message\n" + run);
+        assertEquals("", run.out(), run::toString);
+        return run;
+    }
+
+    @Test
+    void noSubcommandIsAUsageError() {
+        assertUsageError("a subcommand is required");
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        assertUsageError("Unknown option: '--bogus'", "dest", "--connect", "127.0.0.1:1", "--bogus");
+    }
+
+    @Test
+    void unknownSubcommandIsAUsageError() {
+        assertUsageError("Unmatched argument", "migrate");
+    }
+
+    @Test
+    void destWithoutConnectIsAUsageError() {
+        assertUsageError("Missing required option: '--connect=HOST:PORT'", "dest");
+    }
+
+    @Test
+    void guestMemThatIsNotASizeIsAUsageError() {
+        assertUsageError("Invalid value for option '--guest-mem': not a size: 'banana'", "source", "--guest-mem", "banana");
+    }
+
+    @Test
+    void demoGuestMemThatIsNotASizeIsAUsageError() {
+        assertUsageError("Invalid value for option '--guest-mem'", "demo", "--guest-mem", "banana");
+    }
+
+    @Test
+    void negativeGuestMemIsAUsageError() {
+        assertUsageError("size must not be negative", "source", "--guest-mem", "-16M");
+    }
+
+    @Test
+    void guestMemNotAMultipleOfThePageSizeIsAUsageError() {
+        assertUsageError("Invalid value for option '--guest-mem': guest memory must be a positive multiple of 4 KiB", "source", "--listen", "127.0.0.1:0", "--guest-mem", "1000");
+    }
+
+    @Test
+    void zeroMemslotsIsAUsageError() {
+        assertUsageError("Invalid value for option '--memslots'", "source", "--listen", "127.0.0.1:0", "--guest-mem", "16M", "--memslots", "0");
+    }
+
+    @Test
+    void demoValidatesTheGuestBeforeStartingAnyProcess() {
+        assertUsageError("multiple of 4 KiB", "demo", "--guest-mem", "1000");
+    }
+
+    @Test
+    void connectWithoutPortIsAUsageError() {
+        assertUsageError("Invalid value for option '--connect'", "dest", "--connect", "localhost");
+    }
+
+    @Test
+    void connectWithPortOutOfRangeIsAUsageError() {
+        assertUsageError("port out of range", "dest", "--connect", "127.0.0.1:70000");
+    }
+
+    @Test
+    void nonNumericVcpusIsAUsageError() {
+        assertUsageError("Invalid value for option '--vcpus'", "dest", "--connect", "127.0.0.1:1", "--vcpus", "two");
+    }
+
+    @Test
+    void unknownWorkloadIsAUsageErrorNotAStackTrace() {
+        assertUsageError("Invalid value for option '--workload': unknown workload 'nope'", "dest", "--connect", "127.0.0.1:1", "--workload", "nope");
+    }
+
+    @Test
+    void zipfWithNonNumericThetaIsAUsageError() {
+        assertUsageError("zipf theta is not a number", "dest", "--connect", "127.0.0.1:1", "--workload", "zipf:x");
+    }
+
+    @Test
+    void demoRejectsAnUnknownWorkloadBeforeStartingAnyProcess() {
+        assertUsageError("unknown workload 'nope'", "demo", "--guest-mem", "16M", "--workload", "nope");
+    }
+
+    @Test
+    void writeFractionAboveOneIsAUsageError() {
+        assertUsageError("Invalid value for option '--write-fraction': write fraction must be within 0..1", "dest", "--connect", "127.0.0.1:1", "--write-fraction", "2");
+    }
+
+    @Test
+    void zeroVcpusIsAUsageError() {
+        assertUsageError("Invalid value for option '--vcpus': vcpus must be within 1..4096", "dest", "--connect", "127.0.0.1:1", "--vcpus", "0");
+    }
+
+    @Test
+    void negativeAccessRateIsAUsageError() {
+        assertUsageError("access rate must not be negative", "dest", "--connect", "127.0.0.1:1", "--access-rate", "-1");
+    }
+
+    @Test
+    void batchLargerThanAFrameIsAUsageError() {
+        assertUsageError("Invalid value for option '--pages-per-batch'", "source", "--listen", "127.0.0.1:0", "--guest-mem", "16M",
+                "--pages-per-batch", "1000000");
+    }
+
+    @Test
+    void zeroGuestMemIsAUsageError() {
+        assertUsageError("Invalid value for option '--guest-mem'", "source", "--listen", "127.0.0.1:0", "--guest-mem", "0");
+    }
+
+    @Test
+    void negativeSpinIsAUsageError() {
+        assertUsageError("Invalid value for option '--vcpu-spin-us'", "dest", "--connect", "127.0.0.1:1", "--vcpu-spin-us", "-5");
+    }
+
+    @Test
+    void negativePageRetriesIsAUsageError() {
+        assertUsageError("Invalid value for option '--page-retries'", "dest", "--connect", "127.0.0.1:1", "--page-retries", "-1");
+    }
+
+    @Test
+    void unbracketedIpv6ConnectAddressIsAUsageError() {
+        assertUsageError("needs brackets", "dest", "--connect", "fe80::1:7070");
+    }
+}

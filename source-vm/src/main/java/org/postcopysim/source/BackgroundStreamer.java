@@ -1,0 +1,99 @@
+package org.postcopysim.source;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import java.util.concurrent.TimeUnit;
+import org.postcopysim.memory.GuestLayout;
+import org.postcopysim.memory.GuestMemory;
+import org.postcopysim.protocol.FrameDescriptor;
+import org.postcopysim.protocol.PageBatchCodec;
+
+/**
+ * Streams every page not yet sent down one BACKGROUND connection, as a task on that
+ * connection's event loop. Each turn claims up to {@code pagesPerBatch} pages at a time from
+ * the sent-bitmap (from the scan cursor, wrapping), encodes one PAGE_BATCH per claim, writes up
+ * to {@link #MAX_BATCHES_PER_TURN} batches and flushes once, then yields the loop by
+ * re-queueing itself. It stops while the channel is unwritable (resumed by
+ * {@link #onWritabilityChanged}) and, under a bandwidth cap, schedules its continuation for
+ * when the token bucket refills: it never sleeps or blocks. Single-threaded; allocates one
+ * pooled frame buffer per batch and nothing per page.
+ */
+final class BackgroundStreamer implements Runnable {
+    /** Batches written per turn before flushing and yielding the event loop to other work. */
+    static final int MAX_BATCHES_PER_TURN = 4;
+
+    private final Channel channel;
+    private final SourceGuest guest;
+    private final Migration migration;
+    private final GuestMemory.View view;
+    private final int[] batch;
+    private final TokenBucket bucket; // null = uncapped
+    private boolean queued;
+    private boolean finished;
+
+    BackgroundStreamer(Channel channel, SourceGuest guest, Migration migration, int pagesPerBatch, long maxBytesPerSec) {
+        this.channel = channel;
+        this.guest = guest;
+        this.migration = migration;
+        this.view = guest.newView();
+        this.batch = new int[pagesPerBatch];
+        this.bucket = maxBytesPerSec == 0 ? null
+                : new TokenBucket(maxBytesPerSec, maxFrameBytes(pagesPerBatch), System.nanoTime());
+    }
+
+    /** Upper bound of one background frame (bytes): the bucket's burst. */
+    static long maxFrameBytes(int pagesPerBatch) {
+        return FrameDescriptor.HEADER_BYTES + 11L + (long) pagesPerBatch * PageBatchCodec.maxEntryBytes(GuestLayout.PAGE_SIZE_BYTES);
+    }
+
+    /** Begins streaming (call on the channel's event loop). */
+    void start() {
+        queue();
+    }
+
+    /** Resumes a stream the channel's backpressure stopped. */
+    void onWritabilityChanged() {
+        if (channel.isWritable()) queue();
+    }
+
+    private void queue() {
+        if (queued || finished) return;
+        queued = true;
+        channel.eventLoop().execute(this);
+    }
+
+    @Override
+    public void run() {
+        queued = false;
+        if (finished) return;
+        if (!channel.isActive() || migration.isEnded()) {
+            finished = true;
+            return;
+        }
+        int written = 0;
+        while (written < MAX_BATCHES_PER_TURN && channel.isWritable()) {
+            if (bucket != null) {
+                long waitNs = bucket.nanosUntilAvailable(System.nanoTime());
+                if (waitNs > 0) {
+                    if (written > 0) channel.flush();
+                    queued = true;
+                    channel.eventLoop().schedule(this, waitNs, TimeUnit.NANOSECONDS);
+                    return;
+                }
+            }
+            int n = migration.sent().claimNext(batch, batch.length);
+            if (n == 0) {
+                finished = true;
+                break;
+            }
+            ByteBuf frame = guest.encodeBatch(channel.alloc(), 0, batch, 0, n, view);
+            int bytes = frame.readableBytes();
+            if (bucket != null) bucket.consume(bytes);
+            channel.write(frame, channel.voidPromise());
+            migration.recordBackground(n, bytes);
+            written++;
+        }
+        if (written > 0) channel.flush();
+        if (!finished && channel.isWritable()) queue();
+    }
+}

@@ -1,0 +1,79 @@
+package org.postcopysim.source;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.postcopysim.memory.AtomicBitmap;
+
+/**
+ * Which pages have been sent (one bit per dense page index, an {@link AtomicBitmap}) and the
+ * scan cursor of the background stream. Safe for the demand and background event loops at
+ * once: bits are only ever set, each by an atomic test-and-set, so every page is claimed by
+ * exactly one of {@link #claimNext} or the first {@link #markSent} for it. Allocates nothing
+ * after construction.
+ */
+final class SentBitmap {
+    private final AtomicBitmap sent;
+    private final int pageCount;
+    private final AtomicLong unsent;
+    /** Page index the next background claim starts from. */
+    private final AtomicInteger cursor = new AtomicInteger();
+
+    SentBitmap(int pageCount) {
+        if (pageCount <= 0) throw new IllegalArgumentException("page count must be positive: " + pageCount);
+        this.pageCount = pageCount;
+        this.sent = new AtomicBitmap(pageCount);
+        this.unsent = new AtomicLong(pageCount);
+    }
+
+    /** Pages not sent yet (count). */
+    long unsent() {
+        return unsent.get();
+    }
+
+    /** Marks one page sent; true when it was not sent before (false = a duplicate send). */
+    boolean markSent(int pageIndex) {
+        if (sent.testAndSet(pageIndex)) return false;
+        unsent.decrementAndGet();
+        return true;
+    }
+
+    /** Moves the background scan to just after {@code pageIndex} (wrapping at the end). */
+    void moveCursorAfter(int pageIndex) {
+        cursor.set(pageIndex + 1 >= pageCount ? 0 : pageIndex + 1);
+    }
+
+    int cursor() {
+        return cursor.get();
+    }
+
+    /**
+     * Claims up to {@code max} unsent pages, scanning from the cursor to the end and then from 0
+     * to the cursor, writes their indexes to {@code out} in scan order and marks them sent. Moves
+     * the cursor past the last page claimed unless {@link #moveCursorAfter} moved it meanwhile.
+     *
+     * @return pages claimed; 0 only when every page has been sent
+     */
+    int claimNext(int[] out, int max) {
+        if (unsent.get() == 0) return 0;
+        int start = cursor.get();
+        int n = 0;
+        long from = start;
+        long end = pageCount;
+        for (int pass = 0; pass < 2 && n < max; pass++) {
+            while (n < max) {
+                long p = sent.nextClear(from);
+                if (p < 0 || p >= end) break;
+                if (!sent.testAndSet(p)) out[n++] = (int) p; // else the demand path took it first
+                from = p + 1;
+            }
+            from = 0;
+            end = start;
+        }
+        if (n > 0) {
+            unsent.addAndGet(-n);
+            int last = out[n - 1];
+            cursor.compareAndSet(start, last + 1 >= pageCount ? 0 : last + 1);
+        }
+        return n;
+    }
+}

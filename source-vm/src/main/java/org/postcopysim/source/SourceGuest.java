@@ -1,0 +1,150 @@
+package org.postcopysim.source;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+import org.postcopysim.memory.GuestLayout;
+import org.postcopysim.memory.GuestMemory;
+import org.postcopysim.memory.PageContents;
+import org.postcopysim.protocol.PageBatchCodec;
+
+/**
+ * The source's guest: off-heap memory generated from a seed, its layout, the CRC32C of every
+ * page (computed once) and the digest over them. Immutable after {@link #generate}; pages are
+ * read through one {@link GuestMemory.View} per thread.
+ */
+final class SourceGuest implements AutoCloseable {
+    private final GuestLayout layout;
+    private final GuestMemory memory;
+    private final long seed;
+    private final int[] pageCrc32c;
+    private final int memoryDigest;
+
+    private SourceGuest(GuestLayout layout, GuestMemory memory, long seed, int[] pageCrc32c) {
+        this.layout = layout;
+        this.memory = memory;
+        this.seed = seed;
+        this.pageCrc32c = pageCrc32c;
+        this.memoryDigest = digestOf(pageCrc32c);
+    }
+
+    /**
+     * Maps memory for {@code layout}, fills every page with its seeded contents and checksums it,
+     * on {@code threads} named threads (each with its own view and CRC32C).
+     */
+    static SourceGuest generate(GuestLayout layout, long seed, int threads) {
+        int pages = Math.toIntExact(layout.totalPages());
+        GuestMemory memory = GuestMemory.allocate(pages);
+        int[] crcs = new int[pages];
+        try {
+            int n = Math.max(1, Math.min(threads, pages / 1024 + 1));
+            List<Thread> workers = new ArrayList<>(n);
+            Throwable[] failure = new Throwable[n];
+            for (int t = 0; t < n; t++) {
+                int from = (int) ((long) pages * t / n);
+                int to = (int) ((long) pages * (t + 1) / n);
+                int slot = t;
+                Thread w = new Thread(() -> {
+                    try {
+                        fill(layout, memory, seed, crcs, from, to);
+                    } catch (Throwable e) {
+                        failure[slot] = e;
+                    }
+                }, "source-fill-" + t);
+                workers.add(w);
+                w.start();
+            }
+            for (Thread w : workers) w.join();
+            for (Throwable e : failure) {
+                if (e != null) throw new IllegalStateException("generating guest memory failed", e);
+            }
+        } catch (InterruptedException e) {
+            memory.close();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while generating guest memory", e);
+        } catch (RuntimeException e) {
+            memory.close();
+            throw e;
+        }
+        return new SourceGuest(layout, memory, seed, crcs);
+    }
+
+    private static void fill(GuestLayout layout, GuestMemory memory, long seed, int[] crcs, int from, int to) {
+        GuestMemory.View view = memory.newView();
+        CRC32C crc = new CRC32C();
+        for (int i = from; i < to; i++) {
+            ByteBuffer page = view.page(i);
+            PageContents.fill(page, seed, layout.gfnOfPageIndex(i));
+            crcs[i] = PageContents.crc32c(crc, page);
+        }
+    }
+
+    /** CRC32C over {@code crcs} in order, each as a little-endian int. */
+    static int digestOf(int[] crcs) {
+        CRC32C digest = new CRC32C();
+        ByteBuffer chunk = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
+        for (int c : crcs) {
+            if (!chunk.hasRemaining()) {
+                digest.update(chunk.flip());
+                chunk.clear();
+            }
+            chunk.putInt(c);
+        }
+        digest.update(chunk.flip());
+        return (int) digest.getValue();
+    }
+
+    GuestLayout layout() {
+        return layout;
+    }
+
+    long seed() {
+        return seed;
+    }
+
+    int totalPages() {
+        return pageCrc32c.length;
+    }
+
+    /** CRC32C of dense page {@code pageIndex}. */
+    int crc32c(int pageIndex) {
+        return pageCrc32c[pageIndex];
+    }
+
+    int memoryDigest() {
+        return memoryDigest;
+    }
+
+    /** A view for one thread's page reads. */
+    GuestMemory.View newView() {
+        return memory.newView();
+    }
+
+    /**
+     * Encodes one whole PAGE_BATCH frame of the dense pages {@code pageIndexes[from, to)}, read
+     * through the caller's {@code view}. Allocates the frame buffer and nothing per page.
+     */
+    ByteBuf encodeBatch(ByteBufAllocator alloc, long requestId, int[] pageIndexes, int from, int to, GuestMemory.View view) {
+        ByteBuf frame = PageBatchCodec.begin(alloc, requestId, to - from, GuestLayout.PAGE_SIZE_BYTES);
+        try {
+            for (int i = from; i < to; i++) {
+                int p = pageIndexes[i];
+                PageBatchCodec.addPage(frame, layout.gfnOfPageIndex(p), pageCrc32c[p], view.page(p));
+            }
+            return PageBatchCodec.finish(frame);
+        } catch (RuntimeException e) {
+            frame.release();
+            throw e;
+        }
+    }
+
+    /** Unmaps guest memory; no view may be used afterwards. */
+    @Override
+    public void close() {
+        memory.close();
+    }
+}

@@ -1,0 +1,266 @@
+package org.postcopysim.source;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.TooLongFrameException;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import org.postcopysim.protocol.ChannelRole;
+import org.postcopysim.protocol.CompletionDigest;
+import org.postcopysim.protocol.Error;
+import org.postcopysim.protocol.FrameType;
+import org.postcopysim.protocol.Frames;
+import org.postcopysim.protocol.Hello;
+import org.postcopysim.protocol.ProtocolVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection from a destination. The first frame must be Hello; it makes the connection
+ * the migration's DEMAND connection (answered with Handshake and Switchover; then page requests
+ * and the completion digest) or its BACKGROUND connection (the bulk page stream). Anything
+ * else, out of order or malformed, is answered with an Error and the connection is closed; the
+ * server keeps listening. The base class releases every received frame.
+ */
+final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
+    private static final Logger log = LoggerFactory.getLogger(SourceHandler.class);
+
+    private enum Role { AWAITING_HELLO, DEMAND, BACKGROUND, CLOSING }
+
+    private final SourceContext context;
+    private Role role = Role.AWAITING_HELLO;
+    private Migration migration;
+    private DemandResponder demand;
+    private DigestVerifier digest;
+    private BackgroundStreamer background;
+    private String closeReason;
+
+    SourceHandler(SourceContext context) {
+        super(ByteBuf.class, true);
+        this.context = context;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+        FrameType type = Frames.type(frame);
+        switch (role) {
+            case AWAITING_HELLO -> {
+                if (type == FrameType.FRAME_TYPE_HELLO) onHello(ctx, frame);
+                else reject(ctx, Error.Code.CODE_BAD_FRAME, "expected Hello as the first frame, got " + name(type, frame));
+            }
+            case DEMAND -> {
+                switch (type) {
+                    case FRAME_TYPE_PAGE_REQUEST -> onPageRequest(ctx, frame);
+                    case FRAME_TYPE_COMPLETION_DIGEST -> onDigest(ctx, frame);
+                    case FRAME_TYPE_ERROR -> onPeerError(ctx, frame);
+                    default -> reject(ctx, Error.Code.CODE_BAD_FRAME, "unexpected " + name(type, frame) + " on the DEMAND connection");
+                }
+            }
+            case BACKGROUND -> {
+                if (type == FrameType.FRAME_TYPE_ERROR) onPeerError(ctx, frame);
+                else reject(ctx, Error.Code.CODE_BAD_FRAME, "unexpected " + name(type, frame) + " on the BACKGROUND connection");
+            }
+            case CLOSING -> { } // dropped: the connection is being closed
+        }
+    }
+
+    private void onHello(ChannelHandlerContext ctx, ByteBuf frame) {
+        Hello hello;
+        try {
+            hello = Frames.parse(Hello.parser(), frame);
+        } catch (InvalidProtocolBufferException e) {
+            reject(ctx, Error.Code.CODE_BAD_FRAME, "malformed Hello: " + e.getMessage());
+            return;
+        }
+        if (hello.getProtocolVersion() != SourceVm.PROTOCOL_VERSION) {
+            reject(ctx, Error.Code.CODE_VERSION_MISMATCH,
+                    ProtocolVersion.mismatch(SourceVm.PROTOCOL_VERSION, hello.getProtocolVersion()));
+            return;
+        }
+        if (!tokenAccepted(hello.getToken())) {
+            reject(ctx, Error.Code.CODE_UNAUTHORIZED, "missing or wrong migration token");
+            return;
+        }
+        switch (hello.getRole()) {
+            case CHANNEL_ROLE_DEMAND -> onDemandHello(ctx, hello);
+            case CHANNEL_ROLE_BACKGROUND -> onBackgroundHello(ctx, hello);
+            default -> reject(ctx, Error.Code.CODE_BAD_FRAME, "Hello names no channel role (" + hello.getRoleValue() + ")");
+        }
+    }
+
+    private boolean tokenAccepted(String presented) {
+        if (!context.config().requiresToken()) return true;
+        return MessageDigest.isEqual(context.config().token().getBytes(StandardCharsets.UTF_8),
+                presented.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void onDemandHello(ChannelHandlerContext ctx, Hello hello) {
+        if (!hello.getMigrationId().isEmpty()) {
+            reject(ctx, Error.Code.CODE_UNKNOWN_MIGRATION, "unknown migration id '" + hello.getMigrationId()
+                    + "' (a DEMAND Hello starts a new migration and names none)");
+            return;
+        }
+        if (hello.getVcpus() > SwitchoverFrames.MAX_VCPUS) {
+            reject(ctx, Error.Code.CODE_BAD_FRAME, "Hello asks for " + Integer.toUnsignedString(hello.getVcpus())
+                    + " vCPUs, at most " + SwitchoverFrames.MAX_VCPUS + " supported");
+            return;
+        }
+        long stopNs = System.nanoTime();
+        Migration m = context.migrations().tryStart(ctx.channel(), stopNs);
+        if (m == null) {
+            Migration other = context.migrations().current();
+            reject(ctx, Error.Code.CODE_UNKNOWN_MIGRATION, "this source already runs migration "
+                    + (other == null ? "?" : other.id()) + "; only one migration at a time");
+            return;
+        }
+        migration = m;
+        role = Role.DEMAND;
+        SourceGuest guest = context.guest();
+        demand = new DemandResponder(guest, m, context.config().maxPagesPerFrame());
+        digest = new DigestVerifier(guest);
+        ctx.write(Frames.encode(ctx.alloc(), FrameType.FRAME_TYPE_HANDSHAKE,
+                SwitchoverFrames.handshake(SourceVm.PROTOCOL_VERSION, m.id(), guest.layout(), guest.seed())));
+        ctx.writeAndFlush(Frames.encode(ctx.alloc(), FrameType.FRAME_TYPE_SWITCHOVER,
+                SwitchoverFrames.switchover(guest.seed(), hello.getVcpus(), System.nanoTime() - stopNs)));
+        log.info("migration {} started: DEMAND connection from {}, {} vCPUs, {} pages in {} memslots",
+                m.id(), remote(ctx), hello.getVcpus(), guest.totalPages(), guest.layout().slotCount());
+    }
+
+    private void onBackgroundHello(ChannelHandlerContext ctx, Hello hello) {
+        Migration m = context.migrations().find(hello.getMigrationId());
+        if (m == null) {
+            reject(ctx, Error.Code.CODE_UNKNOWN_MIGRATION, "unknown migration id '" + hello.getMigrationId() + "'");
+            return;
+        }
+        if (m.isEnded()) {
+            reject(ctx, Error.Code.CODE_UNKNOWN_MIGRATION, "migration " + m.id() + " has ended");
+            return;
+        }
+        if (!m.attachBackground(ctx.channel())) {
+            reject(ctx, Error.Code.CODE_BAD_FRAME, "migration " + m.id() + " already has a BACKGROUND connection");
+            return;
+        }
+        migration = m;
+        role = Role.BACKGROUND;
+        SourceConfig config = context.config();
+        background = new BackgroundStreamer(ctx.channel(), context.guest(), m, config.pagesPerBatch(),
+                config.maxBackgroundBytesPerSec());
+        log.info("migration {}: BACKGROUND connection from {}, streaming {} pages, {}", m.id(), remote(ctx),
+                m.sent().unsent(), config.maxBackgroundBytesPerSec() == 0 ? "uncapped"
+                        : "capped at " + config.maxBackgroundBytesPerSec() + " bytes/s");
+        background.start();
+    }
+
+    private void onPageRequest(ChannelHandlerContext ctx, ByteBuf frame) {
+        DemandResponder.Rejection r = demand.answer(ctx.channel(), frame);
+        if (r != null) reject(ctx, r.code(), r.text());
+    }
+
+    private void onDigest(ChannelHandlerContext ctx, ByteBuf frame) {
+        CompletionDigest chunk;
+        try {
+            chunk = Frames.parse(CompletionDigest.parser(), frame);
+        } catch (InvalidProtocolBufferException e) {
+            reject(ctx, Error.Code.CODE_BAD_FRAME, "malformed CompletionDigest: " + e.getMessage());
+            return;
+        }
+        if (migration.isEnded()) {
+            reject(ctx, Error.Code.CODE_BAD_FRAME, "CompletionDigest after migration " + migration.id() + " ended");
+            return;
+        }
+        String malformed = digest.accept(chunk);
+        if (malformed != null) {
+            reject(ctx, Error.Code.CODE_BAD_FRAME, malformed);
+            return;
+        }
+        if (!chunk.getLast()) return;
+        DigestVerifier.Verdict verdict = digest.verdict();
+        if (chunk.getPagesPresent() != verdict.pagesTotal()) {
+            log.warn("migration {}: destination reports {} pages present of {}", migration.id(),
+                    chunk.getPagesPresent(), verdict.pagesTotal());
+        }
+        Migration m = migration;
+        ctx.writeAndFlush(Frames.encode(ctx.alloc(), FrameType.FRAME_TYPE_COMPLETION_RESULT, verdict.toMessage()))
+                .addListener((ChannelFutureListener) f ->
+                        m.finish(verdict, f.isSuccess() ? null : String.valueOf(f.cause())));
+    }
+
+    private void onPeerError(ChannelHandlerContext ctx, ByteBuf frame) {
+        String text;
+        try {
+            Error e = Frames.parse(Error.parser(), frame);
+            text = e.getCode() + ": " + e.getText();
+        } catch (InvalidProtocolBufferException ex) {
+            text = "unreadable Error frame (" + ex.getMessage() + ")";
+        }
+        log.warn("destination {} sent an error on the {} connection, closing it: {}", remote(ctx), role, text);
+        closeReason = "destination reported " + text;
+        role = Role.CLOSING;
+        ctx.close();
+    }
+
+    /** Logs {@code text}, sends it in an Error of {@code code} and closes the connection. */
+    private void reject(ChannelHandlerContext ctx, Error.Code code, String text) {
+        log.warn("closing connection from {} ({}): {} {}", remote(ctx), role, code, text);
+        closeReason = "source sent " + code + ": " + text;
+        role = Role.CLOSING;
+        if (ctx.channel().isActive()) {
+            ctx.writeAndFlush(Frames.error(ctx.alloc(), code, text)).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (background != null) background.onWritabilityChanged();
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (migration != null) {
+            if (demand != null) migration.onDemandClosed(closeReason);
+            else if (background != null) migration.onBackgroundClosed(ctx.channel(), closeReason);
+        }
+        log.debug("connection from {} closed", remote(ctx));
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        context.metrics().channelErrors.increment();
+        if (role == Role.CLOSING) {
+            log.debug("error on closing connection from {}", remote(ctx), cause);
+            ctx.close();
+        } else if (cause instanceof TooLongFrameException) {
+            reject(ctx, Error.Code.CODE_BAD_FRAME, "frame too long: " + cause.getMessage());
+        } else if (cause instanceof DecoderException) {
+            reject(ctx, Error.Code.CODE_BAD_FRAME, "undecodable frame: " + cause.getMessage());
+        } else if (cause instanceof IOException) {
+            log.warn("connection from {} ({}) failed: {}", remote(ctx), role, cause.toString());
+            closeReason = cause.toString();
+            role = Role.CLOSING;
+            ctx.close();
+        } else {
+            log.error("unexpected error on connection from {} ({})", remote(ctx), role, cause);
+            reject(ctx, Error.Code.CODE_INTERNAL, "internal error: " + cause);
+        }
+    }
+
+    private static String name(FrameType type, ByteBuf frame) {
+        return type == FrameType.UNRECOGNIZED
+                ? "unknown frame type " + (frame.isReadable() ? frame.getUnsignedByte(frame.readerIndex()) : -1)
+                : type.name() + " frame";
+    }
+
+    private static SocketAddress remote(ChannelHandlerContext ctx) {
+        return ctx.channel().remoteAddress();
+    }
+}

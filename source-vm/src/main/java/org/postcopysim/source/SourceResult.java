@@ -1,0 +1,29 @@
+package org.postcopysim.source;
+
+import java.util.List;
+
+/**
+ * How a migration ended, as the source saw it.
+ *
+ * @param verified           true when the destination's digest covered every page and matched
+ * @param pagesTotal         pages of the guest (count)
+ * @param pagesVerified      pages whose destination checksum matched the source's (count)
+ * @param pageMismatches     pages whose checksum differed or that the digest did not cover (count)
+ * @param mismatchedGfns     guest frame numbers of the first mismatched pages, in dense order (at most 32)
+ * @param demandPagesSent    pages sent in answer to page requests (count, duplicates included)
+ * @param backgroundPagesSent pages sent by the background stream (count)
+ * @param duplicatePagesSent requested pages that had already been sent (count)
+ * @param bytesSent          PAGE_BATCH frame bytes sent on both connections (bytes, headers included)
+ * @param pageRequests       PAGE_REQUEST frames received (count)
+ * @param memoryDigest       CRC32C over the source's per-page CRC32Cs in dense order (little-endian ints)
+ * @param error              why the migration failed; null when verified
+ */
+public record SourceResult(boolean verified, long pagesTotal, long pagesVerified, long pageMismatches,
+                           List<Long> mismatchedGfns, long demandPagesSent, long backgroundPagesSent,
+                           long duplicatePagesSent, long bytesSent, long pageRequests, int memoryDigest, String error) {
+    public SourceResult {
+        mismatchedGfns = List.copyOf(mismatchedGfns);
+        if (verified && error != null) throw new IllegalArgumentException("a verified result carries no error");
+        if (!verified && error == null) throw new IllegalArgumentException("a failed result says why");
+    }
+}

@@ -1,0 +1,100 @@
+package org.postcopysim.source;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.postcopysim.protocol.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The source's listening socket: binds, owns the event loops (one acceptor thread
+ * {@code source-accept}, {@link #IO_THREADS} I/O threads {@code source-io}), and shuts them down.
+ * Demand and background connections normally land on different I/O threads.
+ */
+final class SourceServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SourceServer.class);
+
+    /** I/O threads: one for each of a migration's two connections. */
+    static final int IO_THREADS = 2;
+    /** Kernel send buffer per connection (bytes). */
+    static final int SEND_BUFFER_BYTES = 1 << 20;
+    /** Outbound bytes queued in Netty above which a connection turns unwritable. */
+    static final int WRITE_HIGH_WATER_BYTES = 1 << 20;
+    /** Outbound bytes queued in Netty below which it turns writable again. */
+    static final int WRITE_LOW_WATER_BYTES = 256 << 10;
+    /** Longest wait for the event loops to stop on close (ms). */
+    static final long SHUTDOWN_TIMEOUT_MS = 5_000;
+
+    private final EventLoopGroup acceptGroup;
+    private final EventLoopGroup ioGroup;
+    private final Channel serverChannel;
+
+    private SourceServer(EventLoopGroup acceptGroup, EventLoopGroup ioGroup, Channel serverChannel) {
+        this.acceptGroup = acceptGroup;
+        this.ioGroup = ioGroup;
+        this.serverChannel = serverChannel;
+    }
+
+    /** Binds {@code host:port} (port 0 = any free port) and serves connections through {@code initializer}. */
+    static SourceServer bind(String host, int port, ChannelInitializer<SocketChannel> initializer) {
+        EventLoopGroup acceptGroup = Transport.newGroup(1, "source-accept");
+        EventLoopGroup ioGroup = Transport.newGroup(IO_THREADS, "source-io");
+        try {
+            Channel ch = new ServerBootstrap()
+                    .group(acceptGroup, ioGroup)
+                    .channel(Transport.serverChannel())
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.SO_SNDBUF, SEND_BUFFER_BYTES)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                            new WriteBufferWaterMark(WRITE_LOW_WATER_BYTES, WRITE_HIGH_WATER_BYTES))
+                    .childHandler(initializer)
+                    .bind(host, port).syncUninterruptibly().channel();
+            SourceServer server = new SourceServer(acceptGroup, ioGroup, ch);
+            log.info("source listening on {} ({} transport)", server.localAddress(), Transport.name());
+            return server;
+        } catch (RuntimeException e) {
+            shutdown(acceptGroup);
+            shutdown(ioGroup);
+            throw e;
+        }
+    }
+
+    InetSocketAddress localAddress() {
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /**
+     * Closes the listening socket and every connection and stops the event loops.
+     *
+     * @return true when every event loop thread has stopped (no handler runs any more)
+     */
+    boolean shutdown() {
+        serverChannel.close().syncUninterruptibly();
+        boolean a = shutdown(acceptGroup);
+        boolean b = shutdown(ioGroup);
+        return a && b;
+    }
+
+    private static boolean shutdown(EventLoopGroup group) {
+        group.shutdownGracefully(0, SHUTDOWN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        try {
+            return group.awaitTermination(SHUTDOWN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        shutdown();
+    }
+}

@@ -1,0 +1,104 @@
+package org.postcopysim.source;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.postcopysim.memory.GuestLayout;
+import org.postcopysim.protocol.ProtocolVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The source VM: generates guest memory from a seed, listens for one destination, serves a
+ * single migration (demand pages first, every other page in the background) and reports how it
+ * ended through {@link #completion()}.
+ *
+ * <pre>{@code
+ * try (SourceVm vm = SourceVm.start(SourceConfig.defaults().withPort(4444), registry)) {
+ *     SourceResult r = vm.completion().join();
+ *     System.exit(r.verified() ? 0 : 1);
+ * }
+ * }</pre>
+ */
+public final class SourceVm implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SourceVm.class);
+
+    /** The protocol version this source speaks (the protocol module's {@link ProtocolVersion#CURRENT}). */
+    public static final int PROTOCOL_VERSION = ProtocolVersion.CURRENT;
+    /** Threads that generate guest memory at start-up (count). */
+    static final int FILL_THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+
+    private final SourceGuest guest;
+    private final SourceServer server;
+    private final Migrations migrations;
+    private final CompletableFuture<SourceResult> completion;
+    private boolean closed;
+
+    private SourceVm(SourceGuest guest, SourceServer server, Migrations migrations, CompletableFuture<SourceResult> completion) {
+        this.guest = guest;
+        this.server = server;
+        this.migrations = migrations;
+        this.completion = completion;
+    }
+
+    /** Generates guest memory (logging how long it took) and binds the listening socket. */
+    public static SourceVm start(SourceConfig config, MeterRegistry registry) {
+        Objects.requireNonNull(registry, "registry");
+        config.validate();
+        GuestLayout layout = GuestLayout.contiguous(config.guestBytes(), config.memslots());
+        long t0 = System.nanoTime();
+        SourceGuest guest = SourceGuest.generate(layout, config.seed(), FILL_THREADS);
+        log.info("generated {} MiB of guest memory ({} pages, {} memslots, seed {}) in {} ms, memory digest {}",
+                layout.totalBytes() >> 20, layout.totalPages(), layout.slotCount(), config.seed(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), Integer.toHexString(guest.memoryDigest()));
+        try {
+            CompletableFuture<SourceResult> completion = new CompletableFuture<>();
+            SourceMetrics metrics = new SourceMetrics(registry);
+            Migrations migrations = new Migrations(guest, metrics, completion);
+            SourceMetrics.remainingPagesGauge(registry, migrations, Migrations::remainingPages);
+            SourceServer server = SourceServer.bind(config.host(), config.port(),
+                    new SourceChannelInitializer(new SourceContext(config, guest, migrations, metrics)));
+            return new SourceVm(guest, server, migrations, completion);
+        } catch (RuntimeException e) {
+            guest.close();
+            throw e;
+        }
+    }
+
+    /** The address the source listens on (the actual port when configured with 0). */
+    public InetSocketAddress boundAddress() {
+        return server.localAddress();
+    }
+
+    /**
+     * Completes (normally, never exceptionally) when the migration ended: verified, failed
+     * verification, or failed (link dropped, source closed); {@link SourceResult#error()} says why.
+     */
+    public CompletableFuture<SourceResult> completion() {
+        return completion;
+    }
+
+    /** Closes every connection and the event loops, then unmaps guest memory. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        completion.complete(closedResult());
+        boolean stopped = server.shutdown();
+        if (stopped) {
+            guest.close();
+        } else {
+            log.warn("event loops did not stop within {} ms; leaving guest memory mapped", SourceServer.SHUTDOWN_TIMEOUT_MS);
+        }
+    }
+
+    private SourceResult closedResult() {
+        Migration m = migrations.current();
+        String error = m == null ? "source closed before any migration started"
+                : "source closed before migration " + m.id() + " completed";
+        return new SourceResult(false, guest.totalPages(), 0, 0, List.of(), 0, 0, 0, 0, 0, guest.memoryDigest(), error);
+    }
+}
