@@ -31,8 +31,14 @@ final class ChildJvm {
     }
 
     static ChildJvm start(String name, PrintWriter echo, List<String> args) throws IOException {
+        return start(name, echo, List.of(), args);
+    }
+
+    /** Starts a child with {@code jvmArgs} before {@code JAVA_OPTS} (so JAVA_OPTS wins). */
+    static ChildJvm start(String name, PrintWriter echo, List<String> jvmArgs, List<String> args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java"));
+        cmd.addAll(jvmArgs);
         String opts = System.getenv("JAVA_OPTS");
         if (opts != null && !opts.isBlank()) cmd.addAll(List.of(opts.trim().split("\\s+")));
         cmd.add("-cp");

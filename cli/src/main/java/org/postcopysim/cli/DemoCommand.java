@@ -44,6 +44,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Mixin
     JsonOption json;
 
+    @Option(names = "--verbose", description = "Show the child processes' INFO logs (default: warnings and errors only).")
+    boolean verbose;
+
     @Option(names = "--max-bandwidth", paramLabel = "BYTES_PER_SEC", converter = ByteSize.class, defaultValue = "64M",
             description = "Cap of the background stream in bytes per second, so that the vCPUs fault on pages that "
                     + "have not arrived yet; 0 = uncapped. Default: ${DEFAULT-VALUE}.")
@@ -62,7 +65,8 @@ public final class DemoCommand implements Callable<Integer> {
         ChildJvm source = null;
         ChildJvm dest = null;
         try {
-            source = ChildJvm.start("source", out, List.of("source", "--listen", "127.0.0.1:0",
+            List<String> jvmArgs = verbose ? List.of() : List.of("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+            source = ChildJvm.start("source", out, jvmArgs, List.of("source", "--listen", "127.0.0.1:0",
                     "--guest-mem", Long.toString(guest.guestBytes), "--memslots", Integer.toString(guest.memslots),
                     "--max-bandwidth", Long.toString(maxBandwidth), "--seed", Long.toString(s)));
             String listening = source.awaitLine("listening on ", SOURCE_START_TIMEOUT_MS);
@@ -79,7 +83,9 @@ public final class DemoCommand implements Callable<Integer> {
                     "--page-retries", Integer.toString(vcpus.pageRetries),
                     "--seed", Long.toString(s), "--json", summaryFile.toString()));
             if (vcpus.noHugeRecovery) destArgs.add("--no-huge-recovery");
-            dest = ChildJvm.start("dest", out, destArgs);
+            // The destination's stderr is ours: let it draw progress when we are on a terminal.
+            destArgs.add("--progress=" + (System.console() != null ? "always" : "never"));
+            dest = ChildJvm.start("dest", out, jvmArgs, destArgs);
             int destCode = dest.awaitForever();
             int sourceCode = source.await(SOURCE_FINISH_TIMEOUT_MS);
             return summarize(out, summaryFile, destCode, sourceCode);

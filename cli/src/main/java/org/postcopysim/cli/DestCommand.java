@@ -30,6 +30,11 @@ public final class DestCommand implements Callable<Integer> {
             description = "Bound on connecting and on each handshake step. Default: ${DEFAULT-VALUE}.")
     long timeoutSeconds;
 
+    @Option(names = "--progress", paramLabel = "WHEN", defaultValue = "auto",
+            description = "Progress bar of pages present on stderr: auto (only on a terminal), always or never. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    MigrationProgress.When progressWhen;
+
     @Mixin
     VcpuOptions vcpus;
 
@@ -55,7 +60,14 @@ public final class DestCommand implements Callable<Integer> {
         out.printf("seed: %d%n", s);
         out.flush();
         try {
-            MigrationSummary summary = DestVm.run(config, metrics.open());
+            io.micrometer.core.instrument.MeterRegistry registry = metrics.open();
+            MigrationSummary summary;
+            MigrationProgress progress = MigrationProgress.start(progressWhen, registry);
+            try {
+                summary = DestVm.run(config, registry);
+            } finally {
+                if (progress != null) progress.close();
+            }
             SummaryPrinter.print(out, summary);
             if (json.file != null) SummaryPrinter.writeJson(json.file, summary);
             return summary.exitCode();

@@ -228,6 +228,8 @@ public final class DestVm {
                 threads.add(t);
             }
             this.waiters = waiters;
+            metrics.bindVcpus(runners);
+            metrics.bindPages(installer, fetcher);
             log.info("guest {} MiB in {} memslots, {} vCPUs, workload {}, seed {}", layout.totalBytes() >> 20,
                     layout.slotCount(), config.vcpus(), config.workload(), config.seed());
         }
@@ -299,27 +301,17 @@ public final class DestVm {
         }
 
         private MigrationSummary summarize(CompletionResult result, String error) {
-            VcpuCounters sum = new VcpuCounters();
             long[] exitsPerVcpu = new long[runners.size()];
+            long blockedNs = 0;
             for (int i = 0; i < runners.size(); i++) {
                 VcpuCounters c = runners.get(i).counters();
                 exitsPerVcpu[i] = c.exits;
-                sum.accesses += c.accesses;
-                sum.reads += c.reads;
-                sum.writes += c.writes;
-                sum.exits += c.exits;
-                sum.demandFaults += c.demandFaults;
-                sum.redundantFaults += c.redundantFaults;
-                sum.staleReads += c.staleReads;
-                sum.blockedNs += c.blockedNs;
+                blockedNs += c.blockedNs;
             }
-            metrics.demandFaults.increment(sum.demandFaults);
-            metrics.redundantFaults.increment(sum.redundantFaults);
-            metrics.exits.increment(sum.exits);
-            metrics.staleReads.increment(sum.staleReads);
+            long staleReads = metrics.functionCount(DestMetrics.STALE_READS);
             long pagesTotal = layout == null ? 0 : layout.totalPages();
             boolean verified = error == null && result != null && result.getPageMismatches() == 0
-                    && result.getPagesVerified() == pagesTotal && sum.staleReads == 0;
+                    && result.getPagesVerified() == pagesTotal && staleReads == 0;
             if (error == null && !verified) {
                 error = result == null ? "no verdict from the source"
                         : result.getPageMismatches() + " of " + pagesTotal + " pages differ from the source, first gfns "
@@ -331,11 +323,13 @@ public final class DestVm {
                     pagesTotal * GuestLayout.PAGE_SIZE_BYTES, layout == null ? 0 : layout.slotCount(), pagesTotal,
                     result == null ? 0 : result.getPagesVerified(), result == null ? 0 : result.getPageMismatches(),
                     result == null ? List.of() : List.copyOf(result.getMismatchedGfnsList()),
-                    sum.demandFaults, sum.redundantFaults, sum.exits, exitsPerVcpu,
+                    metrics.functionCount(DestMetrics.DEMAND_FAULTS), metrics.functionCount(DestMetrics.REDUNDANT_FAULTS),
+                    metrics.functionCount(DestMetrics.EXITS), exitsPerVcpu,
                     DestMetrics.count(metrics.backgroundPages), DestMetrics.count(metrics.demandPages),
                     DestMetrics.count(metrics.duplicatePages), DestMetrics.count(metrics.crcFailures),
-                    fetcher == null ? 0 : fetcher.requestsSent(), sum.reads, sum.writes, sum.staleReads, hugeRecovered,
-                    metrics.latency(), sum.blockedNs, (endNs - resumed) / 1_000_000, (resumed - startedNs) / 1_000_000,
+                    metrics.functionCount(DestMetrics.PAGE_REQUESTS), metrics.functionCount(DestMetrics.GUEST_READS),
+                    metrics.functionCount(DestMetrics.GUEST_WRITES), staleReads, hugeRecovered,
+                    metrics.latency(), blockedNs, (endNs - resumed) / 1_000_000, (resumed - startedNs) / 1_000_000,
                     DestMetrics.count(metrics.bytesReceived), Transport.name());
         }
     }

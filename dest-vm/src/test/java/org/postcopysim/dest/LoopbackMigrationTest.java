@@ -51,6 +51,28 @@ class LoopbackMigrationTest {
         assertTrue(s.bytesTransferred() >= s.pagesTotal() * 4096L);
     }
 
+    @Test
+    void theRegistryHoldsTheMetricsTheSummaryReports() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (SourceVm source = SourceVm.start(SourceConfig.defaults().withGuestBytes(8L << 20)
+                .withMaxBackgroundBytesPerSec(4L << 20), new SimpleMeterRegistry())) {
+            DestConfig dest = DestConfig.defaults("127.0.0.1", source.boundAddress().getPort()).withVcpus(2);
+            MigrationSummary s = DestVm.run(dest, registry);
+            assertTrue(s.verified(), s.error());
+            assertEquals(s.faultLatencyNs().count(), registry.get(DestMetrics.FAULT_LATENCY).timer().count());
+            assertEquals(s.demandFaults(), (long) registry.get(DestMetrics.DEMAND_FAULTS).functionCounter().count());
+            assertEquals(s.exits(), (long) registry.get(DestMetrics.EXITS).functionCounter().count());
+            assertEquals(s.exitsPerVcpu()[1],
+                    (long) registry.get(DestMetrics.EXITS + ".per_vcpu").tag("vcpu", "1").functionCounter().count());
+            assertEquals(s.pagesTotal(), (long) registry.get(DestMetrics.PAGES_PRESENT).gauge().value());
+            assertEquals(s.pagesTotal(), (long) registry.get(DestMetrics.PAGES_TOTAL).gauge().value());
+            assertEquals(s.backgroundPages(), (long) registry.get("postcopy.pages.background").counter().count());
+            assertEquals(s.pageRequests(), (long) registry.get(DestMetrics.PAGE_REQUESTS).functionCounter().count());
+            assertTrue(s.pageRequests() >= s.demandFaults());
+            source.completion().orTimeout(30, TimeUnit.SECONDS).join();
+        }
+    }
+
     private static long resolvedBeforeRequest(MigrationSummary s) {
         return s.exits() - s.demandFaults() - s.redundantFaults();
     }

@@ -4,10 +4,16 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * A fixed-size bitmap in 64-bit words that many threads update with atomic bit operations: reads
- * have acquire ordering, sets and clears are atomic read-modify-writes (clears with release
- * ordering), so one bit per page costs no lock and no object. Bit {@code i} lives in word
- * {@code i >>> 6} at position {@code i & 63}.
+ * A fixed-size bitmap in 64-bit words that many threads update with atomic bit operations, so
+ * one bit per page costs no lock and no object, and nothing here allocates. Bit {@code i} lives
+ * in word {@code i >>> 6} at position {@code i & 63}.
+ *
+ * <p>Ordering: every read ({@link #get}, {@link #cardinality}, {@link #nextSet}, {@link #allClear}
+ * ...) is an acquire read of each word; sets are volatile atomic read-modify-writes
+ * ({@code getAndBitwiseOr}); {@link #testAndClear}/{@link #clear} are atomic with release
+ * ordering, {@link #testAndClearVolatile} is a fully volatile atomic clear; the word-level clears
+ * {@link #clearWord} and {@link #clearAllAndCount} are volatile atomic swaps, {@link #clearAll}
+ * is a release store per word. Multi-word operations are atomic per word, not as a whole.
  */
 public final class AtomicBitmap {
     private static final VarHandle WORDS = MethodHandles.arrayElementVarHandle(long[].class);
@@ -25,12 +31,17 @@ public final class AtomicBitmap {
         return bits;
     }
 
+    /** Number of 64-bit words backing the bitmap ({@code ceil(size / 64)}). */
+    public int wordCount() {
+        return words.length;
+    }
+
     /** Whether bit {@code i} is set (acquire read). */
     public boolean get(long i) {
         return ((long) WORDS.getAcquire(words, (int) (i >>> 6)) & (1L << i)) != 0;
     }
 
-    /** Sets bit {@code i}; returns whether it was already set. */
+    /** Sets bit {@code i} (volatile atomic); returns whether it was already set. */
     public boolean testAndSet(long i) {
         long mask = 1L << i;
         return ((long) WORDS.getAndBitwiseOr(words, (int) (i >>> 6), mask) & mask) != 0;
@@ -42,15 +53,25 @@ public final class AtomicBitmap {
         return ((long) WORDS.getAndBitwiseAndRelease(words, (int) (i >>> 6), ~mask) & mask) != 0;
     }
 
+    /**
+     * Clears bit {@code i} atomically with volatile (sequentially consistent) ordering, stronger
+     * than {@link #testAndClear}'s release; returns whether it was set.
+     */
+    public boolean testAndClearVolatile(long i) {
+        long mask = 1L << i;
+        return ((long) WORDS.getAndBitwiseAnd(words, (int) (i >>> 6), ~mask) & mask) != 0;
+    }
+
     public void set(long i) {
         testAndSet(i);
     }
 
+    /** Clears bit {@code i} with release ordering. */
     public void clear(long i) {
         testAndClear(i);
     }
 
-    /** Sets every bit below {@link #size()}. Not atomic as a whole. */
+    /** Sets every bit below {@link #size()} (volatile atomic OR per word). Not atomic as a whole. */
     public void setAll() {
         for (int w = 0; w < words.length; w++) {
             long remaining = bits - ((long) w << 6);
@@ -59,14 +80,32 @@ public final class AtomicBitmap {
         }
     }
 
-    /** Clears every bit. Not atomic as a whole. */
+    /** Clears every bit (release store per word). Not atomic as a whole. */
     public void clearAll() {
         for (int w = 0; w < words.length; w++) {
             WORDS.setRelease(words, w, 0L);
         }
     }
 
-    /** Number of set bits (a snapshot while others update). */
+    /**
+     * Clears word {@code wordIndex} (bits {@code 64 * wordIndex} to {@code 64 * wordIndex + 63})
+     * with one volatile atomic swap; returns how many bits it held.
+     */
+    public int clearWord(int wordIndex) {
+        return Long.bitCount((long) WORDS.getAndSet(words, wordIndex, 0L));
+    }
+
+    /**
+     * Clears every bit, each word with one volatile atomic swap (atomic per word, not as a
+     * whole); returns how many bits were set.
+     */
+    public long clearAllAndCount() {
+        long cleared = 0;
+        for (int w = 0; w < words.length; w++) cleared += clearWord(w);
+        return cleared;
+    }
+
+    /** Number of set bits (a snapshot while others update; acquire read per word). */
     public long cardinality() {
         long n = 0;
         for (int w = 0; w < words.length; w++) n += Long.bitCount((long) WORDS.getAcquire(words, w));
@@ -101,9 +140,22 @@ public final class AtomicBitmap {
         }
     }
 
-    /** Whether every bit in [from, to) is clear. */
+    /**
+     * Whether every bit in [from, to) is clear, checked a word at a time (acquire reads) and
+     * reading only the words the range touches. The range is clipped to [0, size).
+     */
     public boolean allClear(long from, long to) {
-        long i = nextSet(from);
-        return i < 0 || i >= to;
+        if (from < 0) from = 0;
+        if (to > bits) to = bits;
+        if (from >= to) return true;
+        int first = (int) (from >>> 6);
+        int last = (int) ((to - 1) >>> 6);
+        for (int w = first; w <= last; w++) {
+            long mask = -1L;
+            if (w == first) mask &= -1L << from;
+            if (w == last) mask &= -1L >>> (63 - ((to - 1) & 63));
+            if (((long) WORDS.getAcquire(words, w) & mask) != 0) return false;
+        }
+        return true;
     }
 }

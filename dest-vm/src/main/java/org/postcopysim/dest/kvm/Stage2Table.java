@@ -1,6 +1,7 @@
 package org.postcopysim.dest.kvm;
 
 import java.util.Objects;
+import org.postcopysim.memory.AtomicBitmap;
 import org.postcopysim.memory.GuestLayout;
 
 /**
@@ -28,8 +29,8 @@ public final class Stage2Table {
     private final long endGfn;
     private final long alignedBaseGfn;
     private final long firstRegion;
-    private final long[] small;
-    private final long[] huge;
+    private final AtomicBitmap small;
+    private final AtomicBitmap huge;
 
     /** An empty table for {@code pages} gfns starting at {@code baseGfn}. */
     public Stage2Table(long baseGfn, long pages) {
@@ -41,9 +42,9 @@ public final class Stage2Table {
         this.endGfn = baseGfn + pages;
         this.alignedBaseGfn = baseGfn & ~(PAGES_PER_HUGE - 1);
         this.firstRegion = baseGfn >>> HUGE_SHIFT;
-        this.small = new long[AtomicBits.wordCount(endGfn - alignedBaseGfn)];
+        this.small = new AtomicBitmap(endGfn - alignedBaseGfn);
         long regions = ((endGfn - 1) >>> HUGE_SHIFT) - firstRegion + 1;
-        this.huge = new long[AtomicBits.wordCount(regions)];
+        this.huge = new AtomicBitmap(regions);
     }
 
     public long baseGfn() {
@@ -58,13 +59,13 @@ public final class Stage2Table {
     public boolean isMapped(long gfn) {
         checkGfn(gfn);
         // 4 KiB first: mapHuge sets the huge bit before it clears the 4 KiB words.
-        return AtomicBits.getAcquire(small, smallBit(gfn)) || AtomicBits.getAcquire(huge, regionBit(gfn));
+        return small.get(smallBit(gfn)) || huge.get(regionBit(gfn));
     }
 
     /** Whether the region containing {@code gfn} is mapped by one 2 MiB mapping. */
     public boolean isHugeMapped(long gfn) {
         checkGfn(gfn);
-        return AtomicBits.getAcquire(huge, regionBit(gfn));
+        return huge.get(regionBit(gfn));
     }
 
     /** Whether the region containing {@code gfn} lies entirely inside the memslot. */
@@ -78,18 +79,18 @@ public final class Stage2Table {
         checkGfn(gfn);
         long regionStart = Math.max(gfn & ~(PAGES_PER_HUGE - 1), baseGfn);
         long regionEnd = Math.min((gfn | (PAGES_PER_HUGE - 1)) + 1, endGfn);
-        return !AtomicBits.allClear(small, regionStart - alignedBaseGfn, regionEnd - alignedBaseGfn);
+        return !small.allClear(regionStart - alignedBaseGfn, regionEnd - alignedBaseGfn);
     }
 
     /** Creates a 4 KiB mapping of {@code gfn}; a no-op when a huge mapping already covers it. */
     public void map4k(long gfn) {
         checkGfn(gfn);
         long region = regionBit(gfn);
-        if (AtomicBits.getAcquire(huge, region)) return;
+        if (huge.get(region)) return;
         long bit = smallBit(gfn);
-        AtomicBits.set(small, bit);
+        small.set(bit);
         // A racing mapHuge may have cleared the region's words before our set: drop our bit.
-        if (AtomicBits.getAcquire(huge, region)) AtomicBits.clear(small, bit);
+        if (huge.get(region)) small.testAndClearVolatile(bit);
     }
 
     /**
@@ -99,10 +100,10 @@ public final class Stage2Table {
     public boolean mapHuge(long gfn) {
         checkGfn(gfn);
         if (!hugeCapable(gfn)) return false;
-        AtomicBits.set(huge, regionBit(gfn));
+        huge.set(regionBit(gfn));
         int firstWord = (int) (((gfn & ~(PAGES_PER_HUGE - 1)) - alignedBaseGfn) >>> 6);
         for (int i = 0; i < WORDS_PER_REGION; i++) {
-            AtomicBits.clearWord(small, firstWord + i);
+            small.clearWord(firstWord + i);
         }
         return true;
     }
@@ -113,24 +114,24 @@ public final class Stage2Table {
      */
     public boolean unmap(long gfn) {
         checkGfn(gfn);
-        boolean wasSmall = AtomicBits.clear(small, smallBit(gfn));
-        boolean wasHuge = AtomicBits.clear(huge, regionBit(gfn));
+        boolean wasSmall = small.testAndClearVolatile(smallBit(gfn));
+        boolean wasHuge = huge.testAndClearVolatile(regionBit(gfn));
         return wasSmall || wasHuge;
     }
 
     /** Removes every mapping; returns how many there were, a huge mapping counting as one. */
     public long zapAll() {
-        return AtomicBits.clearAll(huge) + AtomicBits.clearAll(small);
+        return huge.clearAllAndCount() + small.clearAllAndCount();
     }
 
     /** Number of 4 KiB mappings. */
     public long mapped4kCount() {
-        return AtomicBits.count(small);
+        return small.cardinality();
     }
 
     /** Number of 2 MiB mappings. */
     public long mappedHugeCount() {
-        return AtomicBits.count(huge);
+        return huge.cardinality();
     }
 
     private long smallBit(long gfn) {

@@ -1,6 +1,7 @@
 package org.postcopysim.dest.kvm;
 
 import java.util.Objects;
+import org.postcopysim.memory.AtomicBitmap;
 
 /**
  * The userspace-owned bitmap of KVM Userfault (mechanisms.md section 5): one bit per gfn from
@@ -13,13 +14,13 @@ import java.util.Objects;
  */
 public final class UserfaultBitmap {
     private final long pages;
-    private final long[] words;
+    private final AtomicBitmap bits;
 
     /** A bitmap of {@code pages} bits, all clear. */
     public UserfaultBitmap(long pages) {
         if (pages <= 0) throw new IllegalArgumentException("a userfault bitmap needs pages > 0, got " + pages);
         this.pages = pages;
-        this.words = new long[AtomicBits.wordCount(pages)];
+        this.bits = new AtomicBitmap(pages);
     }
 
     /** Number of bits (pages of the memslot). */
@@ -30,23 +31,18 @@ public final class UserfaultBitmap {
     /** Whether bit {@code index} is set, read with acquire ordering. */
     public boolean isSet(long index) {
         Objects.checkIndex(index, pages);
-        return AtomicBits.getAcquire(words, index);
+        return bits.get(index);
     }
 
     /** Sets bit {@code index} atomically. Does not unmap an already mapped gfn. */
     public void set(long index) {
         Objects.checkIndex(index, pages);
-        AtomicBits.set(words, index);
+        bits.set(index);
     }
 
     /** Sets every bit below {@link #pages()}; bits past the end stay clear. */
     public void setAll() {
-        int full = (int) (pages >>> 6);
-        for (int i = 0; i < full; i++) {
-            AtomicBits.orWord(words, i, -1L);
-        }
-        int rest = (int) (pages & 63);
-        if (rest != 0) AtomicBits.orWord(words, full, (1L << rest) - 1);
+        bits.setAll();
     }
 
     /**
@@ -56,23 +52,23 @@ public final class UserfaultBitmap {
      */
     public boolean clear(long index) {
         Objects.checkIndex(index, pages);
-        return AtomicBits.clearRelease(words, index);
+        return bits.testAndClear(index); // release ordering
     }
 
     /** Number of set bits (pages still missing). */
     public long countSet() {
-        return AtomicBits.count(words);
+        return bits.cardinality();
     }
 
     /** Whether every bit in {@code [fromIndex, toIndexExclusive)} is clear. */
     public boolean allClearInRange(long fromIndex, long toIndexExclusive) {
         Objects.checkFromToIndex(fromIndex, toIndexExclusive, pages);
-        return AtomicBits.allClear(words, fromIndex, toIndexExclusive);
+        return bits.allClear(fromIndex, toIndexExclusive);
     }
 
     /** Lowest set bit at or above {@code fromIndex}, or -1 if none. */
     public long nextSetBit(long fromIndex) {
-        return AtomicBits.nextSet(words, fromIndex, pages);
+        return bits.nextSet(fromIndex);
     }
 
     @Override

@@ -109,7 +109,8 @@ public final class VcpuRunner implements Runnable {
         while (result == AccessResult.EXIT_MEMORY_FAULT || result == AccessResult.RETRY) {
             if (result == AccessResult.EXIT_MEMORY_FAULT) {
                 counters.exits++;
-                if (!resolveExit(gfn, pageIndex)) return false;
+                // KVM_RUN returned -EFAULT with KVM_EXIT_MEMORY_FAULT: userspace works from kvm_run.memory_fault.
+                if (!resolveExit(exit.gfn())) return false;
             }
             result = vm.access(gfn, write, exit); // re-enter KVM_RUN
         }
@@ -138,10 +139,11 @@ public final class VcpuRunner implements Runnable {
     }
 
     /** The userspace half of KVM_EXIT_MEMORY_FAULT: fetch the page, wait until it is present. */
-    private boolean resolveExit(long gfn, long pageIndex) {
+    private boolean resolveExit(long gfn) {
         long t0 = System.nanoTime();
         Memslot slot = vm.memslotOfGfn(gfn);
         long bit = slot.indexOf(gfn);
+        long pageIndex = slot.firstPageIndex() + bit;
         switch (fetcher.fault(slot, bit, gfn, pageIndex)) {
             case DemandFetcher.REQUESTED:
                 counters.demandFaults++;
