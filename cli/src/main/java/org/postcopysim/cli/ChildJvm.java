@@ -14,9 +14,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * A postcopy-sim subcommand in a JVM of its own, started like this one (same java, same class
  * path, and the options in {@code JAVA_OPTS}). Its stdout is echoed line by line with a prefix;
- * its stderr (logs) goes straight to ours.
+ * its stderr (logs) goes straight to ours. Public (start, await, destroy, isAlive) for the
+ * subcommands in sub-packages, such as {@code compare}.
  */
-final class ChildJvm {
+public final class ChildJvm {
     private final String name;
     private final Process process;
     private final BlockingQueue<String> lines = new ArrayBlockingQueue<>(1024);
@@ -35,7 +36,7 @@ final class ChildJvm {
     }
 
     /** Starts a child with {@code jvmArgs} before {@code JAVA_OPTS} (so JAVA_OPTS wins). */
-    static ChildJvm start(String name, PrintWriter echo, List<String> jvmArgs, List<String> args) throws IOException {
+    public static ChildJvm start(String name, PrintWriter echo, List<String> jvmArgs, List<String> args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java"));
         cmd.addAll(jvmArgs);
@@ -77,7 +78,7 @@ final class ChildJvm {
     }
 
     /** Waits for the exit; returns the exit code, or -1 when it had to be killed after {@code timeoutMs}. */
-    int await(long timeoutMs) throws InterruptedException {
+    public int await(long timeoutMs) throws InterruptedException {
         if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
             destroy();
             return -1;
@@ -92,12 +93,12 @@ final class ChildJvm {
         return code;
     }
 
-    void destroy() throws InterruptedException {
+    public void destroy() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(5, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 }

@@ -39,10 +39,17 @@ public final class DemoCommand implements Callable<Integer> {
     VcpuOptions vcpus;
 
     @Mixin
+    FaultModeOptions faults;
+
+    @Mixin
     SeedOption seed;
 
     @Mixin
     JsonOption json;
+
+    @Option(names = "--mem-per-vcpu", paramLabel = "SIZE", converter = ByteSize.class,
+            description = "Guest memory per vCPU, instead of --guest-mem: the guest gets this times --vcpus.")
+    Long memPerVcpu;
 
     @Option(names = "--verbose", description = "Show the child processes' INFO logs (default: warnings and errors only).")
     boolean verbose;
@@ -56,10 +63,19 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         guest.validate(spec.commandLine());
         vcpus.validate(spec.commandLine());
+        org.postcopysim.dest.fault.FaultOptions faultOptions = faults.resolve(spec.commandLine());
+        if (memPerVcpu != null) {
+            OptionCheck.check(spec.commandLine(), "--mem-per-vcpu", () -> {
+                if (memPerVcpu <= 0 || memPerVcpu % 4096 != 0) {
+                    throw new IllegalArgumentException("must be a positive multiple of 4 KiB, got " + memPerVcpu);
+                }
+            });
+            guest.guestBytes = Math.multiplyExact(memPerVcpu, (long) vcpus.vcpus);
+        }
         PrintWriter out = spec.commandLine().getOut();
         long s = seed.value();
-        out.printf(Locale.ROOT, "demo: seed %d; migrating a %s guest with %d vCPUs (%s) between two processes%n",
-                s, ByteSize.format(guest.guestBytes), vcpus.vcpus, vcpus.workload);
+        out.printf(Locale.ROOT, "demo: seed %d; migrating a %s guest with %d vCPUs (%s, %s) between two processes%n",
+                s, ByteSize.format(guest.guestBytes), vcpus.vcpus, vcpus.workload, faultOptions.mode());
         out.flush();
         Path summaryFile = Files.createTempFile("postcopy-sim-demo-", ".json");
         ChildJvm source = null;
@@ -83,6 +99,7 @@ public final class DemoCommand implements Callable<Integer> {
                     "--page-retries", Integer.toString(vcpus.pageRetries),
                     "--seed", Long.toString(s), "--json", summaryFile.toString()));
             if (vcpus.noHugeRecovery) destArgs.add("--no-huge-recovery");
+            destArgs.addAll(faults.asArgs(faultOptions));
             // The destination's stderr is ours: let it draw progress when we are on a terminal.
             destArgs.add("--progress=" + (System.console() != null ? "always" : "never"));
             dest = ChildJvm.start("dest", out, jvmArgs, destArgs);

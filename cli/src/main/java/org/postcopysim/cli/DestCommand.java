@@ -39,6 +39,9 @@ public final class DestCommand implements Callable<Integer> {
     VcpuOptions vcpus;
 
     @Mixin
+    FaultModeOptions faults;
+
+    @Mixin
     SeedOption seed;
 
     @Mixin
@@ -50,13 +53,14 @@ public final class DestCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         vcpus.validate(spec.commandLine());
+        org.postcopysim.dest.fault.FaultOptions faultOptions = faults.resolve(spec.commandLine());
         PrintWriter out = spec.commandLine().getOut();
         long s = seed.value();
         DestConfig base = DestConfig.defaults(connect.host(), connect.port());
         base = new DestConfig(base.host(), base.port(), base.vcpus(), base.workload(), s, base.hugePageRecovery(),
                 base.accessesPerSecPerVcpu(), base.vcpuSpinNs(), base.maxPageRetries(), base.maxFrameBytes(), null,
                 Duration.ofSeconds(timeoutSeconds));
-        DestConfig config = vcpus.apply(base, s);
+        DestConfig config = vcpus.apply(base, s).withFaults(faultOptions);
         out.printf("seed: %d%n", s);
         out.flush();
         try {

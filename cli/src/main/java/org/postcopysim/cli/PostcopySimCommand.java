@@ -8,7 +8,9 @@ import picocli.CommandLine.Command;
         versionProvider = VersionProvider.class,
         description = "Simulates postcopy live migration between a source and a destination VM process, "
                 + "with KVM Userfault memory-fault exits on the destination.",
-        subcommands = {DemoCommand.class, SourceCommand.class, DestCommand.class,
+        subcommands = {DemoCommand.class, SourceCommand.class, DestCommand.class, FaultBenchCommand.class,
+                org.postcopysim.cli.bench.BenchCommand.class,
+                org.postcopysim.cli.compare.CompareCommand.class,
                 picocli.CommandLine.HelpCommand.class})
 public final class PostcopySimCommand implements Runnable {
     @picocli.CommandLine.Spec

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.postcopysim.dest.MigrationSummary;
+import org.postcopysim.dest.metrics.Log2Buckets;
 
 /** Renders a {@link MigrationSummary} for people (stdout) and machines (JSON file). */
 final class SummaryPrinter {
@@ -37,11 +38,33 @@ final class SummaryPrinter {
         MigrationSummary.Latency l = s.faultLatencyNs();
         out.printf(Locale.ROOT, "  latency   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  over %d faults%n",
                 duration(l.p50()), duration(l.p90()), duration(l.p99()), duration(l.p999()), duration(l.max()), l.count());
+        if (!s.faultLatencyLog2Us().isEmpty()) out.printf(Locale.ROOT, "  buckets   %s%n", buckets(s));
+        MigrationSummary.Blocktime b = s.blocktime();
+        int worst = 0;
+        for (int v = 1; v < b.perVcpuNs().length; v++) if (b.perVcpuNs()[v] > b.perVcpuNs()[worst]) worst = v;
+        out.printf(Locale.ROOT, "  blocktime %s with all %d vCPUs blocked at once; per vCPU up to %s (vcpu-%d)%n",
+                duration(b.allVcpusNs()), b.perVcpuNs().length,
+                duration(b.perVcpuNs().length == 0 ? 0 : b.perVcpuNs()[worst]), worst);
+        MigrationSummary.BytesPerPhase p = s.bytesPerPhase();
+        out.printf(Locale.ROOT, "  bytes     precopy %s, downtime %s, postcopy %s%n",
+                ByteSize.format(p.precopyBytes()), ByteSize.format(p.downtimeBytes()), ByteSize.format(p.postcopyBytes()));
         out.printf(Locale.ROOT, "  guest     %d reads checked, %d writes, %d stale reads%n",
                 s.guestReads(), s.guestWrites(), s.staleReads());
         out.printf(Locale.ROOT, "  stage-2   %d huge mappings rebuilt when KVM_MEM_USERFAULT was cleared%n",
                 s.hugeMappingsRecovered());
         out.flush();
+    }
+
+    /** The non-empty log2 latency buckets: "[8,16) us: 120  [16,32) us: 40  [16777216,inf) us: 1". */
+    static String buckets(MigrationSummary s) {
+        StringBuilder b = new StringBuilder();
+        for (Log2Buckets.Bucket k : s.faultLatencyLog2Us()) {
+            if (b.length() > 0) b.append("  ");
+            b.append('[').append(k.lowUs()).append(',')
+                    .append(k.highUs() == Log2Buckets.UNBOUNDED_US ? "inf" : Long.toString(k.highUs()))
+                    .append(") us: ").append(k.count());
+        }
+        return b.toString();
     }
 
     /** "950 ns", "95 us", "1.2 ms", "3.40 s". */

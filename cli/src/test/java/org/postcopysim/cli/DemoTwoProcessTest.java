@@ -23,7 +23,7 @@ class DemoTwoProcessTest {
                 "--vcpus", "2", "--seed", "5", "--json", json.toString()));
         assertEquals(0, run.exitCode(), run::toString);
         String out = run.out();
-        assertTrue(out.startsWith("demo: seed 5; migrating a 16 MiB guest with 2 vCPUs (uniform)"), run::toString);
+        assertTrue(out.startsWith("demo: seed 5; migrating a 16 MiB guest with 2 vCPUs (uniform, kvm-userfault)"), run::toString);
         assertTrue(out.lines().anyMatch(l -> l.startsWith("source| listening on 127.0.0.1:")), run::toString);
         assertTrue(out.lines().anyMatch(l -> l.startsWith("source| source: migration verified")), run::toString);
         assertTrue(out.lines().anyMatch(l -> l.startsWith("dest  | migration verified: 4096/4096")), run::toString);

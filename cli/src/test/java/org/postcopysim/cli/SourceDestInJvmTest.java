@@ -85,7 +85,7 @@ class SourceDestInJvmTest {
                 "bytesTransferred", "transport")) {
             assertTrue(s.has(field), () -> "missing field " + field + "\n" + context);
         }
-        assertEquals(DestVm.MODE, s.path("mode").asText(), context);
+        assertEquals("kvm-userfault", s.path("mode").asText(), context);
         assertTrue(s.path("verified").asBoolean(), context);
         assertTrue(s.path("error").isNull() || s.path("error").isMissingNode(), context);
         assertEquals(vcpus, s.path("vcpus").asInt(), context);

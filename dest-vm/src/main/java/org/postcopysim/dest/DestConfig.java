@@ -1,6 +1,7 @@
 package org.postcopysim.dest;
 
 import java.time.Duration;
+import org.postcopysim.dest.fault.FaultOptions;
 import org.postcopysim.dest.workload.Workload;
 import org.postcopysim.protocol.FrameDescriptor;
 
@@ -19,10 +20,11 @@ import org.postcopysim.protocol.FrameDescriptor;
  * @param maxFrameBytes         largest frame accepted (bytes)
  * @param token                 migration token presented to the source (null = none)
  * @param connectTimeout        bound on connecting and on each handshake step
+ * @param faults                the fault mode, uffd readers and scope, internal accesses, access partitioning
  */
 public record DestConfig(String host, int port, int vcpus, Workload workload, long seed, boolean hugePageRecovery,
                          long accessesPerSecPerVcpu, long vcpuSpinNs, int maxPageRetries, int maxFrameBytes,
-                         String token, Duration connectTimeout) {
+                         String token, Duration connectTimeout, FaultOptions faults) {
     public static final int DEFAULT_VCPUS = 4;
     public static final long DEFAULT_ACCESSES_PER_SEC_PER_VCPU = 1_000_000;
     public static final long DEFAULT_VCPU_SPIN_NS = 0;
@@ -34,6 +36,20 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
         if (accessesPerSecPerVcpu < 0) throw new IllegalArgumentException("access rate must not be negative");
         if (vcpuSpinNs < 0) throw new IllegalArgumentException("spin time must not be negative");
         FrameDescriptor.checkMaxFrameBytes(maxFrameBytes);
+        if (faults == null) throw new IllegalArgumentException("fault options are required");
+    }
+
+    /** A configuration with the default fault options (KVM Userfault, overlapped access). */
+    public DestConfig(String host, int port, int vcpus, Workload workload, long seed, boolean hugePageRecovery,
+                      long accessesPerSecPerVcpu, long vcpuSpinNs, int maxPageRetries, int maxFrameBytes,
+                      String token, Duration connectTimeout) {
+        this(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs, maxPageRetries,
+                maxFrameBytes, token, connectTimeout, FaultOptions.DEFAULT);
+    }
+
+    public DestConfig withFaults(FaultOptions f) {
+        return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
+                maxPageRetries, maxFrameBytes, token, connectTimeout, f);
     }
 
     /** Defaults: 4 vCPUs, uniform workload with 20% writes, seed 1, huge page recovery on. */
@@ -45,41 +61,41 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
 
     public DestConfig withVcpus(int n) {
         return new DestConfig(host, port, n, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults);
     }
 
     public DestConfig withWorkload(Workload w) {
         return new DestConfig(host, port, vcpus, w, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults);
     }
 
     public DestConfig withSeed(long s) {
         return new DestConfig(host, port, vcpus, workload, s, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults);
     }
 
     public DestConfig withHugePageRecovery(boolean on) {
         return new DestConfig(host, port, vcpus, workload, seed, on, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults);
     }
 
     public DestConfig withAccessesPerSecPerVcpu(long rate) {
         return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, rate, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults);
     }
 
     public DestConfig withVcpuSpinNs(long ns) {
         return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, ns,
-                maxPageRetries, maxFrameBytes, token, connectTimeout);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults);
     }
 
     public DestConfig withToken(String t) {
         return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, t, connectTimeout);
+                maxPageRetries, maxFrameBytes, t, connectTimeout, faults);
     }
 
     public DestConfig withMaxPageRetries(int n) {
         return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                n, maxFrameBytes, token, connectTimeout);
+                n, maxFrameBytes, token, connectTimeout, faults);
     }
 }

@@ -13,17 +13,27 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.ToLongFunction;
 import org.postcopysim.dest.fetch.DemandFetcher;
 import org.postcopysim.dest.fetch.PageInstaller;
+import org.postcopysim.dest.metrics.BlocktimeTracker;
+import org.postcopysim.dest.metrics.Log2Buckets;
 import org.postcopysim.dest.vcpu.VcpuCounters;
 import org.postcopysim.dest.vcpu.VcpuRunner;
 
 /**
  * The destination's meters. Fault latency is a timer with client-side percentiles (Micrometer
- * keeps them in an HdrHistogram); the rest are counters. Per-vCPU counts are function counters
- * over each vCPU's own single-writer fields, so the access loop pays nothing for them and a
- * scrape sees them live. The summary reads from here.
+ * keeps them in an HdrHistogram) and QEMU's log2 microsecond buckets as service level objectives
+ * ({@link Log2Buckets}; Prometheus scrapes them as {@code postcopy_fault_latency_seconds_bucket});
+ * the rest are counters. Per-vCPU counts are function counters over each vCPU's own
+ * single-writer fields, so the access loop pays nothing for them and a scrape sees them live;
+ * blocktime comes from the {@link BlocktimeTracker} the same way. The summary reads from here.
  */
 public final class DestMetrics {
     public static final String FAULT_LATENCY = "postcopy.fault.latency";
+    /**
+     * Fault latency percentiles (seconds, gauges tagged {@code quantile}). The timer's own
+     * percentiles are not in a Prometheus scrape once it has histogram buckets, so they are
+     * published here as well.
+     */
+    public static final String FAULT_LATENCY_PERCENTILE = "postcopy.fault.latency.percentile";
     public static final String DEMAND_FAULTS = "postcopy.faults.demand";
     public static final String REDUNDANT_FAULTS = "postcopy.faults.redundant";
     public static final String EXITS = "postcopy.vcpu.exits";
@@ -33,6 +43,15 @@ public final class DestMetrics {
     public static final String PAGES_PRESENT = "postcopy.pages.present";
     public static final String PAGES_TOTAL = "postcopy.pages.total";
     public static final String PAGE_REQUESTS = "postcopy.page.requests";
+    public static final String DUPLICATE_PAGES = "postcopy.pages.duplicate";
+    /** Time all vCPUs were blocked at once (seconds, function counter). */
+    public static final String BLOCKTIME_ALL = "postcopy.blocktime.all";
+    /** Time one vCPU was blocked on missing pages (seconds, function counter tagged {@code vcpu}). */
+    public static final String BLOCKTIME_VCPU = "postcopy.blocktime.vcpu";
+    /** vCPUs blocked on a missing page right now (gauge). */
+    public static final String VCPUS_BLOCKED = "postcopy.vcpus.blocked";
+    /** Bytes received per migration phase (bytes, function counter tagged {@code phase}: precopy, downtime, postcopy). */
+    public static final String PHASE_BYTES = "postcopy.phase.bytes";
     static final double[] PERCENTILES = {0.5, 0.9, 0.99, 0.999};
 
     final MeterRegistry registry;
@@ -42,6 +61,7 @@ public final class DestMetrics {
     final Counter duplicatePages;
     final Counter crcFailures;
     final Counter bytesReceived;
+    private volatile long downtimeBytes;
 
     public DestMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -49,15 +69,26 @@ public final class DestMetrics {
                 .description("time a vCPU is blocked from a memory-fault exit to the page being present")
                 .publishPercentiles(PERCENTILES)
                 .percentilePrecision(2)
+                .serviceLevelObjectives(Log2Buckets.serviceLevelObjectives())
                 // keep every sample of a migration in the percentiles, not a two-minute window
                 .distributionStatisticExpiry(Duration.ofDays(1))
                 .distributionStatisticBufferLength(1)
                 .register(registry);
+        for (double p : PERCENTILES) {
+            Gauge.builder(FAULT_LATENCY_PERCENTILE, faultLatency, t -> percentileNs(t.takeSnapshot(), p) / 1e9)
+                    .description("fault latency percentile from a memory-fault exit to the page being present")
+                    .baseUnit("seconds")
+                    .tag("quantile", Double.toString(p))
+                    .register(registry);
+        }
         this.backgroundPages = counter("postcopy.pages.background", "pages installed from the background stream");
         this.demandPages = counter("postcopy.pages.demand", "pages installed from demand answers");
-        this.duplicatePages = counter("postcopy.pages.duplicate", "copies dropped because the page was present (EEXIST)");
+        this.duplicatePages = counter(DUPLICATE_PAGES, "copies dropped because the page was present (EEXIST)");
         this.crcFailures = counter("postcopy.pages.crc_failures", "copies whose CRC32C did not match");
         this.bytesReceived = counter("postcopy.bytes.received", "page bytes received");
+        phaseBytes("precopy", MigrationSummary.BytesPerPhase::precopyBytes);
+        phaseBytes("downtime", MigrationSummary.BytesPerPhase::downtimeBytes);
+        phaseBytes("postcopy", MigrationSummary.BytesPerPhase::postcopyBytes);
     }
 
     /** Registers the vCPUs' counts (sums, and exits per vCPU) as function counters. */
@@ -86,6 +117,43 @@ public final class DestMetrics {
                 .description("page requests sent to the source").register(registry);
     }
 
+    /** Registers the time all vCPUs were blocked at once, each vCPU's, and how many are blocked now. */
+    void bindBlocktime(BlocktimeTracker tracker) {
+        FunctionCounter.builder(BLOCKTIME_ALL, tracker, t -> t.allBlockedNs(System.nanoTime()) / 1e9)
+                .description("time all vCPUs were blocked on missing pages at once (QEMU's postcopy blocktime)")
+                .baseUnit("seconds")
+                .register(registry);
+        for (int v = 0; v < tracker.vcpus(); v++) {
+            int vcpu = v;
+            FunctionCounter.builder(BLOCKTIME_VCPU, tracker, t -> t.vcpuBlockedNs(vcpu, System.nanoTime()) / 1e9)
+                    .description("time one vCPU was blocked on missing pages")
+                    .baseUnit("seconds")
+                    .tag("vcpu", Integer.toString(v))
+                    .register(registry);
+        }
+        Gauge.builder(VCPUS_BLOCKED, tracker, BlocktimeTracker::blockedVcpus)
+                .description("vCPUs blocked on a missing page right now").register(registry);
+    }
+
+    /** Sets the bytes received during the downtime (the handshake and switchover, before the vCPUs resumed). */
+    void downtimeBytes(long bytes) {
+        downtimeBytes = bytes;
+    }
+
+    /** Bytes received per phase: precopy (always 0: no precopy rounds are simulated), downtime, postcopy. */
+    MigrationSummary.BytesPerPhase bytesPerPhase() {
+        return new MigrationSummary.BytesPerPhase(0, downtimeBytes, count(bytesReceived));
+    }
+
+    private void phaseBytes(String phase, ToLongFunction<MigrationSummary.BytesPerPhase> bytes) {
+        // The meter holds its object weakly: this, which lives as long as the migration.
+        FunctionCounter.builder(PHASE_BYTES, this, m -> bytes.applyAsLong(m.bytesPerPhase()))
+                .description("bytes received in one phase of the migration")
+                .baseUnit("bytes")
+                .tag("phase", phase)
+                .register(registry);
+    }
+
     private void vcpuSum(String name, String description, List<VcpuRunner> runners, ToLongFunction<VcpuCounters> field) {
         FunctionCounter.builder(name, runners, rs -> {
             long sum = 0;
@@ -112,13 +180,22 @@ public final class DestMetrics {
     public MigrationSummary.Latency latency() {
         HistogramSnapshot snap = faultLatency.takeSnapshot();
         double[] v = new double[PERCENTILES.length];
-        for (ValueAtPercentile p : snap.percentileValues()) {
-            for (int i = 0; i < PERCENTILES.length; i++) {
-                if (Math.abs(p.percentile() - PERCENTILES[i]) < 1e-9) v[i] = p.value(TimeUnit.NANOSECONDS);
-            }
-        }
+        for (int i = 0; i < PERCENTILES.length; i++) v[i] = percentileNs(snap, PERCENTILES[i]);
         return new MigrationSummary.Latency(snap.count(), (long) v[0], (long) v[1], (long) v[2], (long) v[3],
                 (long) snap.max(TimeUnit.NANOSECONDS), (long) snap.mean(TimeUnit.NANOSECONDS));
+    }
+
+    /** The snapshot's value at {@code percentile} (nanoseconds), 0 when it has none. */
+    private static double percentileNs(HistogramSnapshot snap, double percentile) {
+        for (ValueAtPercentile p : snap.percentileValues()) {
+            if (Math.abs(p.percentile() - percentile) < 1e-9) return p.value(TimeUnit.NANOSECONDS);
+        }
+        return 0;
+    }
+
+    /** Fault latency in QEMU's log2 microsecond buckets, non-empty ones only (see {@link Log2Buckets}). */
+    public List<Log2Buckets.Bucket> latencyLog2Us() {
+        return Log2Buckets.from(faultLatency.takeSnapshot());
     }
 
     static long count(Counter c) {

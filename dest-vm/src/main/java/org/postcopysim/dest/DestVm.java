@@ -12,12 +12,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.postcopysim.dest.fault.FaultModeRig;
+import org.postcopysim.dest.fault.FaultResolver;
+import org.postcopysim.dest.fault.NetworkPageProvider;
 import org.postcopysim.dest.fetch.BatchInstaller;
 import org.postcopysim.dest.fetch.DemandFetcher;
 import org.postcopysim.dest.fetch.PageInstaller;
-import org.postcopysim.dest.kvm.Memslot;
-import org.postcopysim.dest.kvm.MemslotFlags;
 import org.postcopysim.dest.kvm.Vm;
+import org.postcopysim.dest.metrics.BlocktimeTracker;
 import org.postcopysim.dest.net.DestChannelInitializer;
 import org.postcopysim.dest.net.DestConnectionHandler;
 import org.postcopysim.dest.vcpu.GuestWriteLog;
@@ -53,8 +55,6 @@ public final class DestVm {
     private static final Logger log = LoggerFactory.getLogger(DestVm.class);
     /** Pages per CompletionDigest frame: 64 Ki CRCs = 256 KiB, under the 1 MiB frame limit. */
     static final int DIGEST_PAGES_PER_FRAME = 1 << 16;
-    /** The fault mode this destination runs. */
-    public static final String MODE = "kvm-userfault";
 
     private DestVm() {}
 
@@ -77,8 +77,10 @@ public final class DestVm {
         private GuestLayout layout;
         private GuestMemory memory;
         private Vm vm;
+        private FaultModeRig rig;
         private GuestWriteLog writeLog;
         private DemandFetcher fetcher;
+        private BlocktimeTracker blocktime;
         private long startedNs;
         private long resumedNs;
         private long allPresentNs;
@@ -106,7 +108,7 @@ public final class DestVm {
                     allPresentNs = System.nanoTime();
                     log.info("all {} pages present {} ms after the vCPUs resumed", layout.totalPages(),
                             (allPresentNs - resumedNs) / 1_000_000);
-                    hugeRecovered = clearUserfaultFlags();
+                    hugeRecovered = rig.clearFaultFlags();
                 }
                 stopVcpus();
                 if (migration.control.failed()) {
@@ -194,19 +196,20 @@ public final class DestVm {
             memory.prefault(Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())));
             log.info("allocated and prefaulted {} MiB of guest memory in {} ms", layout.totalBytes() >> 20,
                     (System.nanoTime() - t0) / 1_000_000);
-            vm = new Vm(layout, config.hugePageRecovery());
-            for (int i = 0; i < vm.memslotCount(); i++) {
-                Memslot slot = vm.memslot(i);
-                slot.userfaultBitmap().setAll();
-                vm.setMemslotFlags(i, slot.flags() | MemslotFlags.USERFAULT);
+            try {
+                rig = FaultModeRig.build(layout, config.hugePageRecovery(), config.faults(), config.vcpus());
+            } catch (IllegalArgumentException e) {
+                throw new MigrationException(e.getMessage());
             }
+            vm = rig.vm;
             writeLog = new GuestWriteLog(layout.totalPages());
             PageWaiters waiters = new PageWaiters(config.vcpus());
+            blocktime = new BlocktimeTracker(config.vcpus(), startedNs);
             Channel demandChannel = demand;
-            fetcher = new DemandFetcher(layout.totalPages(), config.maxPageRetries(), (requestId, gfn, urgent) ->
+            fetcher = new DemandFetcher(layout.totalPages(), config.maxPageRetries(), rig.presence, (requestId, gfn, urgent) ->
                     demandChannel.writeAndFlush(PageRequestCodec.encodeSingle(demandChannel.alloc(), requestId, gfn, urgent),
                             demandChannel.voidPromise()));
-            PageInstaller installer = new PageInstaller(vm, (pageIndex, gfn, last) -> {
+            PageInstaller installer = new PageInstaller(vm, rig.presence, (pageIndex, gfn, last) -> {
                 fetcher.onInstalled(pageIndex);
                 waiters.wake(pageIndex);
                 if (last) migration.allPresent.complete(null);
@@ -215,21 +218,31 @@ public final class DestVm {
                     metrics.demandPages, metrics.duplicatePages, metrics.crcFailures, metrics.bytesReceived));
             migration.backgroundInstaller = new BatchInstaller(installer, fetcher, memory, new BatchInstaller.Meters(
                     metrics.backgroundPages, metrics.duplicatePages, metrics.crcFailures, metrics.bytesReceived));
+            NetworkPageProvider provider = new NetworkPageProvider(fetcher);
             for (int v = 0; v < config.vcpus(); v++) {
                 VcpuState state = so.getVcpus(v);
-                AccessStream stream = new AccessStream(config.workload(), 0, layout.totalPages(),
+                AccessStream stream = new AccessStream(config.workload(), rig.rangeStart(v), rig.rangePages(v),
                         SplitMix64.fork(config.seed(), v), state.getRip() >>> GuestLayout.PAGE_SHIFT);
-                VcpuRunner r = new VcpuRunner(v, vm, memory, writeLog, fetcher, waiters, stream, seedContent,
-                        metrics.faultLatency, migration.control, config.accessesPerSecPerVcpu(), config.vcpuSpinNs());
+                FaultResolver resolver = new FaultResolver(v, vm, rig.presence, provider, rig.uffd, waiters,
+                        new PageInstaller.Context(memory), blocktime, metrics.faultLatency, new VcpuCounters(),
+                        migration.control, config.vcpuSpinNs());
+                VcpuRunner r = new VcpuRunner(v, vm, memory, writeLog, resolver, stream, seedContent,
+                        migration.control, config.accessesPerSecPerVcpu(), config.faults().internalAccessFraction(), 0,
+                        SplitMix64.fork(config.seed() ^ 0x1A7E57, v));
                 Thread t = new Thread(r, "vcpu-" + v);
                 t.setDaemon(true);
                 waiters.bind(v, t);
+                if (rig.uffd != null) rig.uffd.bindWaiter(v, t);
                 runners.add(r);
                 threads.add(t);
+            }
+            if (rig.uffd != null) {
+                rig.uffd.startReaders(provider, () -> new PageInstaller.Context(memory), migration.control);
             }
             this.waiters = waiters;
             metrics.bindVcpus(runners);
             metrics.bindPages(installer, fetcher);
+            metrics.bindBlocktime(blocktime);
             log.info("guest {} MiB in {} memslots, {} vCPUs, workload {}, seed {}", layout.totalBytes() >> 20,
                     layout.slotCount(), config.vcpus(), config.workload(), config.seed());
         }
@@ -237,6 +250,7 @@ public final class DestVm {
         private PageWaiters waiters;
 
         private void startVcpus(Switchover so) {
+            metrics.downtimeBytes(downtimeBytesReceived());
             resumedNs = System.nanoTime();
             for (Thread t : threads) t.start();
         }
@@ -244,6 +258,7 @@ public final class DestVm {
         private void stopVcpus() {
             migration.control.requestStop();
             if (waiters != null) waiters.wakeAll();
+            if (rig != null) rig.stop();
             for (Thread t : threads) {
                 try {
                     t.join(10_000);
@@ -255,13 +270,13 @@ public final class DestVm {
             }
         }
 
-        /** Clears KVM_MEM_USERFAULT on every memslot (1 -> 0: huge page recovery); returns huge mappings rebuilt. */
-        private long clearUserfaultFlags() {
-            long before = vm.hugeMappingsRecovered();
-            for (int i = 0; i < vm.memslotCount(); i++) {
-                vm.setMemslotFlags(i, vm.memslot(i).flags() & ~MemslotFlags.USERFAULT);
+        /** Bytes of the handshake and switchover frames received so far: the downtime's transfer. */
+        private long downtimeBytesReceived() {
+            long bytes = 0;
+            for (DestConnectionHandler h : handlers) {
+                bytes += h.bytesReceived(FrameType.FRAME_TYPE_HANDSHAKE) + h.bytesReceived(FrameType.FRAME_TYPE_SWITCHOVER);
             }
-            return vm.hugeMappingsRecovered() - before;
+            return bytes;
         }
 
         private CompletionResult verifyWithSource() throws MigrationException {
@@ -319,7 +334,11 @@ public final class DestVm {
             }
             long endNs = allPresentNs != 0 ? allPresentNs : System.nanoTime();
             long resumed = resumedNs != 0 ? resumedNs : endNs;
-            return new MigrationSummary(MODE, verified, error, config.seed(), config.workload().toString(), config.vcpus(),
+            if (resumedNs == 0) metrics.downtimeBytes(downtimeBytesReceived()); // stopped before the resume
+            MigrationSummary.Blocktime blocked = blocktime == null
+                    ? new MigrationSummary.Blocktime(0, new long[0])
+                    : new MigrationSummary.Blocktime(blocktime.allBlockedNs(), blocktime.perVcpuBlockedNs());
+            return new MigrationSummary(config.faults().mode().cliName(), verified, error, config.seed(), config.workload().toString(), config.vcpus(),
                     pagesTotal * GuestLayout.PAGE_SIZE_BYTES, layout == null ? 0 : layout.slotCount(), pagesTotal,
                     result == null ? 0 : result.getPagesVerified(), result == null ? 0 : result.getPageMismatches(),
                     result == null ? List.of() : List.copyOf(result.getMismatchedGfnsList()),
@@ -329,8 +348,9 @@ public final class DestVm {
                     DestMetrics.count(metrics.duplicatePages), DestMetrics.count(metrics.crcFailures),
                     metrics.functionCount(DestMetrics.PAGE_REQUESTS), metrics.functionCount(DestMetrics.GUEST_READS),
                     metrics.functionCount(DestMetrics.GUEST_WRITES), staleReads, hugeRecovered,
-                    metrics.latency(), blockedNs, (endNs - resumed) / 1_000_000, (resumed - startedNs) / 1_000_000,
-                    DestMetrics.count(metrics.bytesReceived), Transport.name());
+                    metrics.latency(), metrics.latencyLog2Us(), blockedNs, blocked, (endNs - resumed) / 1_000_000,
+                    (resumed - startedNs) / 1_000_000, DestMetrics.count(metrics.bytesReceived), metrics.bytesPerPhase(),
+                    Transport.name());
         }
     }
 

@@ -13,19 +13,19 @@ import org.postcopysim.memory.PageContents;
  * page, the guest writes made on the destination are undone in its counter word, and the
  * CRC32C is taken. The source compares each with its own. Run with the vCPUs stopped.
  */
-final class MemoryVerifier {
+public final class MemoryVerifier {
     private final GuestMemory.View view;
     private final GuestWriteLog writes;
     private final ByteBuffer scratch = ByteBuffer.allocateDirect(GuestLayout.PAGE_SIZE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     private final CRC32C crc = new CRC32C();
 
-    MemoryVerifier(GuestMemory memory, GuestWriteLog writes) {
+    public MemoryVerifier(GuestMemory memory, GuestWriteLog writes) {
         this.view = memory.newView();
         this.writes = writes;
     }
 
     /** The source-equivalent CRC32C of page {@code pageIndex}. */
-    int sourceEquivalentCrc(long pageIndex) {
+    public int sourceEquivalentCrc(long pageIndex) {
         scratch.clear();
         scratch.put(view.page(pageIndex));
         scratch.flip();

@@ -1,6 +1,7 @@
 package org.postcopysim.dest;
 
 import java.util.List;
+import org.postcopysim.dest.metrics.Log2Buckets;
 
 /**
  * What one migration did, as the destination saw it; the CLI prints it and writes it as JSON.
@@ -8,6 +9,12 @@ import java.util.List;
  * from the vCPUs resuming on the destination to the last page present (the postcopy phase);
  * {@code setupMs} from the first connection to the resume (handshake, memory allocation).
  * {@code bytesTransferred} counts page contents received, duplicates included.
+ *
+ * <p>QEMU's postcopy metrics (mechanisms.md section 7): {@code pageRequests},
+ * {@code redundantFaults}, {@code duplicatePages} (EEXIST), {@code exitsPerVcpu};
+ * {@code faultLatencyLog2Us}, the fault latencies in log2 microsecond buckets (non-empty ones,
+ * ascending; see {@link Log2Buckets}); {@code blocktime}; {@code bytesPerPhase}.
+ * {@code blockedNsTotal} is the sum of {@code blocktime.perVcpuNs}.
  */
 public record MigrationSummary(
         String mode,
@@ -36,14 +43,33 @@ public record MigrationSummary(
         long staleReads,
         long hugeMappingsRecovered,
         Latency faultLatencyNs,
+        List<Log2Buckets.Bucket> faultLatencyLog2Us,
         long blockedNsTotal,
+        Blocktime blocktime,
         long migrationTimeMs,
         long setupMs,
         long bytesTransferred,
+        BytesPerPhase bytesPerPhase,
         String transport) {
 
     /** Fault latency from exit to page present (nanoseconds). */
     public record Latency(long count, long p50, long p90, long p99, long p999, long max, long mean) {}
+
+    /**
+     * QEMU's postcopy blocktime (nanoseconds): time during which every vCPU was blocked on a
+     * missing page at once, and each vCPU's time blocked (indexed by vCPU), counted from the
+     * exit of a fault the vCPU had to wait for until its page was present.
+     */
+    public record Blocktime(long allVcpusNs, long[] perVcpuNs) {}
+
+    /**
+     * Bytes received per phase, as QEMU reports them. {@code precopyBytes} is always 0: the
+     * simulator runs no precopy rounds (the vCPUs resume on the destination straight after the
+     * switchover). {@code downtimeBytes}: the handshake and switchover frames received before the
+     * vCPUs resumed (whole frames, length fields included). {@code postcopyBytes}: page contents
+     * received, duplicates included (the same as {@code bytesTransferred}).
+     */
+    public record BytesPerPhase(long precopyBytes, long downtimeBytes, long postcopyBytes) {}
 
     /** The process exit code this summary deserves: 0 only for a verified migration. */
     public int exitCode() {

@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.postcopysim.dest.metrics.Log2Buckets;
 import org.postcopysim.dest.workload.Workload;
 import org.postcopysim.source.SourceConfig;
 import org.postcopysim.source.SourceResult;
@@ -22,7 +23,7 @@ class LoopbackMigrationTest {
             DestConfig dest = new DestConfig("127.0.0.1", source.boundAddress().getPort(), destTemplate.vcpus(),
                     destTemplate.workload(), destTemplate.seed(), destTemplate.hugePageRecovery(),
                     destTemplate.accessesPerSecPerVcpu(), destTemplate.vcpuSpinNs(), destTemplate.maxPageRetries(),
-                    destTemplate.maxFrameBytes(), destTemplate.token(), destTemplate.connectTimeout());
+                    destTemplate.maxFrameBytes(), destTemplate.token(), destTemplate.connectTimeout(), destTemplate.faults());
             MigrationSummary summary = DestVm.run(dest, new SimpleMeterRegistry());
             SourceResult sr = source.completion().orTimeout(30, TimeUnit.SECONDS).join();
             assertEquals(summary.verified(), sr.verified(), "both sides agree on the verdict");
@@ -71,6 +72,97 @@ class LoopbackMigrationTest {
             assertTrue(s.pageRequests() >= s.demandFaults());
             source.completion().orTimeout(30, TimeUnit.SECONDS).join();
         }
+    }
+
+    @Test
+    void theSummaryAndTheRegistryHoldBucketsBlocktimeAndBytesPerPhaseThatAgree() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        int vcpus = 3;
+        try (SourceVm source = SourceVm.start(SourceConfig.defaults().withGuestBytes(8L << 20)
+                .withMaxBackgroundBytesPerSec(4L << 20), new SimpleMeterRegistry())) {
+            DestConfig dest = DestConfig.defaults("127.0.0.1", source.boundAddress().getPort()).withVcpus(vcpus);
+            MigrationSummary s = DestVm.run(dest, registry);
+            assertTrue(s.verified(), s.error());
+            source.completion().orTimeout(30, TimeUnit.SECONDS).join();
+
+            // Log2 microsecond buckets: every fault in exactly one, ascending, non-empty.
+            long faults = s.faultLatencyNs().count();
+            assertTrue(faults > 0, "with a capped stream the vCPUs fault");
+            long inBuckets = 0;
+            long lastHighUs = 0;
+            for (Log2Buckets.Bucket b : s.faultLatencyLog2Us()) {
+                assertTrue(b.count() > 0 && b.lowUs() >= lastHighUs && b.lowUs() < b.highUs(), b.toString());
+                inBuckets += b.count();
+                lastHighUs = b.highUs();
+            }
+            assertEquals(faults, inBuckets, "bucket counts sum to the fault count: " + s.faultLatencyLog2Us());
+
+            // Blocktime: one entry per vCPU, all-blocked within each, the sum in blockedNsTotal.
+            long[] perVcpu = s.blocktime().perVcpuNs();
+            assertEquals(vcpus, perVcpu.length);
+            long min = Long.MAX_VALUE;
+            long sum = 0;
+            for (long ns : perVcpu) {
+                assertTrue(ns >= 0);
+                min = Math.min(min, ns);
+                sum += ns;
+            }
+            assertTrue(s.blocktime().allVcpusNs() >= 0 && s.blocktime().allVcpusNs() <= min,
+                    s.blocktime().allVcpusNs() + " ns all-blocked, per vCPU " + java.util.Arrays.toString(perVcpu));
+            assertEquals(sum, s.blockedNsTotal());
+            assertTrue(sum > 0, "the vCPUs waited for pages");
+            assertEquals(s.blocktime().allVcpusNs() / 1e9,
+                    registry.get(DestMetrics.BLOCKTIME_ALL).functionCounter().count(), 1e-9);
+            assertEquals(perVcpu[2] / 1e9,
+                    registry.get(DestMetrics.BLOCKTIME_VCPU).tag("vcpu", "2").functionCounter().count(), 1e-9);
+            assertEquals(0, registry.get(DestMetrics.VCPUS_BLOCKED).gauge().value());
+
+            // Bytes per phase.
+            MigrationSummary.BytesPerPhase bytes = s.bytesPerPhase();
+            assertEquals(0, bytes.precopyBytes(), "no precopy rounds are simulated");
+            assertTrue(bytes.downtimeBytes() > 0, "the handshake and switchover were received");
+            assertEquals(s.bytesTransferred(), bytes.postcopyBytes());
+            assertEquals(bytes.downtimeBytes(),
+                    (long) registry.get(DestMetrics.PHASE_BYTES).tag("phase", "downtime").functionCounter().count());
+            assertEquals(bytes.postcopyBytes(),
+                    (long) registry.get(DestMetrics.PHASE_BYTES).tag("phase", "postcopy").functionCounter().count());
+
+            // The QEMU counts that existed before are in the registry under their names too.
+            assertEquals(s.redundantFaults(), (long) registry.get(DestMetrics.REDUNDANT_FAULTS).functionCounter().count());
+            assertEquals(s.duplicatePages(), (long) registry.get(DestMetrics.DUPLICATE_PAGES).counter().count());
+            assertEquals(s.pageRequests(), (long) registry.get(DestMetrics.PAGE_REQUESTS).functionCounter().count());
+            for (int v = 0; v < vcpus; v++) {
+                assertEquals(s.exitsPerVcpu()[v], (long) registry.get(DestMetrics.EXITS + ".per_vcpu")
+                        .tag("vcpu", Integer.toString(v)).functionCounter().count());
+            }
+            // The timer's histogram holds the log2 boundaries (Prometheus: _bucket{le=...}).
+            assertEquals(Log2Buckets.MAX_EXPONENT + 1,
+                    registry.get(DestMetrics.FAULT_LATENCY).timer().takeSnapshot().histogramCounts().length);
+        }
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({
+        "kvm-userfault, shared, false, 0",
+        "exit-on-missing, shared, false, 0",
+        "uffd, shared, false, 0",
+        "uffd, per_vcpu, true, 0",
+        "uffd+kvm-userfault, shared, false, 0.3",
+    })
+    void everyFaultModeMigratesAndVerifiesEveryPage(String mode, String scope, boolean partitioned, double internal) {
+        SourceConfig src = SourceConfig.defaults().withGuestBytes(8L << 20).withMaxBackgroundBytesPerSec(4L << 20);
+        org.postcopysim.dest.fault.FaultOptions faults = new org.postcopysim.dest.fault.FaultOptions(
+                org.postcopysim.dest.fetch.FaultMode.parse(mode), 2,
+                org.postcopysim.dest.uffd.UffdSet.Scope.valueOf(scope.toUpperCase(java.util.Locale.ROOT)), internal,
+                partitioned);
+        DestConfig dst = DestConfig.defaults("127.0.0.1", 0).withVcpus(3).withFaults(faults);
+        MigrationSummary s = migrate(src, dst);
+        assertNull(s.error(), mode);
+        assertTrue(s.verified());
+        assertEquals(mode, s.mode());
+        assertEquals(s.pagesTotal(), s.pagesVerified());
+        assertEquals(0, s.staleReads());
+        assertTrue(s.faultLatencyNs().count() > 0, mode + ": faults were resolved");
     }
 
     private static long resolvedBeforeRequest(MigrationSummary s) {

@@ -29,6 +29,7 @@ public final class DemandFetcher {
     private final AtomicLong requestsSent = new AtomicLong();
     private final AtomicLong reRequests = new AtomicLong();
     private final PageRequestSender sender;
+    private final PagePresence presence;
 
     /**
      * @param totalPages     pages of the guest
@@ -36,6 +37,11 @@ public final class DemandFetcher {
      *                       migration stops
      */
     public DemandFetcher(long totalPages, int maxPageRetries, PageRequestSender sender) {
+        this(totalPages, maxPageRetries, PagePresence.USERFAULT_BITMAP, sender);
+    }
+
+    public DemandFetcher(long totalPages, int maxPageRetries, PagePresence presence, PageRequestSender sender) {
+        this.presence = presence;
         if (maxPageRetries < 0 || maxPageRetries > 100) throw new IllegalArgumentException("page retries " + maxPageRetries);
         this.inflight = new AtomicBitmap(totalPages);
         this.badCopies = new byte[Math.toIntExact(totalPages)];
@@ -49,7 +55,7 @@ public final class DemandFetcher {
      */
     public int fault(Memslot slot, long bit, long gfn, long pageIndex) {
         if (inflight.testAndSet(pageIndex)) return JOINED;
-        if (!slot.userfaultBitmap().isSet(bit)) {
+        if (presence.isPresent(slot, bit, pageIndex)) {
             // Installed meanwhile; the installer may have cleared in-flight before we set it.
             inflight.clear(pageIndex);
             return PRESENT;

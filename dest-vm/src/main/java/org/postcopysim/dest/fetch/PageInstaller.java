@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
 import org.postcopysim.dest.kvm.Memslot;
-import org.postcopysim.dest.kvm.UserfaultBitmap;
 import org.postcopysim.dest.kvm.Vm;
 import org.postcopysim.memory.AtomicBitmap;
 import org.postcopysim.memory.GuestLayout;
@@ -14,8 +13,9 @@ import org.postcopysim.memory.PageContents;
 
 /**
  * Installs arriving pages with the fetcher's central invariant: <b>fill, verify, and only then
- * clear the userfault bit</b> (with release ordering). A vCPU that sees the bit clear therefore
- * sees the page's contents; a page whose CRC32C does not match is never made visible.
+ * make the page present</b> (clear the userfault bit with release ordering, or map it in the
+ * host page tables: see {@link PagePresence}). A vCPU that sees the page present therefore sees
+ * its contents; a page whose CRC32C does not match is never made visible.
  *
  * <p>Each page has an install claim bit, so two copies of one page (a demand answer racing the
  * background stream) never write the page at the same time; the bit is re-checked under the
@@ -54,13 +54,20 @@ public final class PageInstaller {
     }
 
     private final Vm vm;
+    private final PagePresence presence;
     private final AtomicBitmap claims;
     private final AtomicLong presentPages = new AtomicLong();
     private final long totalPages;
     private final Listener listener;
 
+    /** An installer for the KVM Userfault mode (present = userfault bit clear). */
     public PageInstaller(Vm vm, Listener listener) {
+        this(vm, PagePresence.USERFAULT_BITMAP, listener);
+    }
+
+    public PageInstaller(Vm vm, PagePresence presence, Listener listener) {
         this.vm = vm;
+        this.presence = presence;
         this.totalPages = vm.layout().totalPages();
         this.claims = new AtomicBitmap(totalPages);
         this.listener = listener;
@@ -75,6 +82,11 @@ public final class PageInstaller {
         return totalPages;
     }
 
+    /** What present means for this installer's fault mode. */
+    public PagePresence presence() {
+        return presence;
+    }
+
     /** Dense page index of {@code gfn}, or -1 outside every memslot. */
     public long pageIndexOf(long gfn) {
         return vm.layout().pageIndexOfGfn(gfn);
@@ -86,22 +98,41 @@ public final class PageInstaller {
      */
     public int install(Context ctx, long gfn, int expectedCrc32c, ByteBuf src, int index, int length) {
         if (length != GuestLayout.PAGE_SIZE_BYTES) return BAD_LENGTH;
+        return install(ctx, gfn, expectedCrc32c, src, index, null);
+    }
+
+    /**
+     * Installs {@code src} (position..limit, one page; left unchanged) as page {@code gfn}: the
+     * local-memory path of the fault benchmark. Same rules and results as the ByteBuf variant.
+     */
+    public int install(Context ctx, long gfn, int expectedCrc32c, ByteBuffer src) {
+        if (src.remaining() != GuestLayout.PAGE_SIZE_BYTES) return BAD_LENGTH;
+        return install(ctx, gfn, expectedCrc32c, null, 0, src);
+    }
+
+    private int install(Context ctx, long gfn, int expectedCrc32c, ByteBuf srcBuf, int index, ByteBuffer srcPage) {
         Memslot slot = vm.memslotOfGfn(gfn);
         if (slot == null) return OUT_OF_RANGE;
         long bit = slot.indexOf(gfn);
         long pageIndex = slot.firstPageIndex() + bit;
-        UserfaultBitmap bitmap = slot.userfaultBitmap();
-        if (!bitmap.isSet(bit)) return ALREADY_PRESENT;
+        if (presence.isPresent(slot, bit, pageIndex)) return ALREADY_PRESENT;
         if (claims.testAndSet(pageIndex)) return BUSY;
         try {
-            if (!bitmap.isSet(bit)) return ALREADY_PRESENT;
+            if (presence.isPresent(slot, bit, pageIndex)) return ALREADY_PRESENT;
             ByteBuffer page = ctx.view.page(pageIndex);
             int start = page.position();
-            src.getBytes(index, page);
+            if (srcBuf != null) {
+                srcBuf.getBytes(index, page);
+            } else {
+                int srcPos = srcPage.position();
+                page.put(srcPage);
+                srcPage.position(srcPos);
+            }
             page.position(start);
             // Verify the installed copy itself: catches damage in flight and in the copy.
             if (PageContents.crc32c(ctx.crc, page) != expectedCrc32c) return BAD_CHECKSUM;
-            bitmap.clear(bit); // release: the contents above happen-before any vCPU seeing the bit clear
+            // Release: the contents above happen-before any vCPU seeing the page present.
+            if (!presence.makePresent(slot, bit, pageIndex)) return ALREADY_PRESENT;
         } finally {
             claims.clear(pageIndex);
         }

@@ -1,7 +1,7 @@
 package org.postcopysim.dest.kvm;
 
 /**
- * Result codes of {@link Vm#access}: how one guest access through stage-2 ended. Ints, not an
+ * Result codes of {@link Vm#access} and {@link Vm#accessInternal}: how one guest access ended. Ints, not an
  * enum, so the hot path returns a primitive.
  */
 public final class AccessResult {
@@ -18,6 +18,14 @@ public final class AccessResult {
      * and kept no mapping. Re-issue the access. Needs several flag updates during one fault.
      */
     public static final int RETRY = 4;
+    /**
+     * The host page behind the gfn is not mapped and nothing let KVM exit: get_user_pages
+     * faulted it in and reached {@code handle_userfault()} (mechanisms.md section 2). The
+     * caller's {@link MemoryFaultExit} holds gpa, size and READ/WRITE (no USERFAULT) so the
+     * runner knows the address; it sleeps the thread on the userfaultfd wait queue and retries
+     * the access when woken. Nothing was mapped.
+     */
+    public static final int HOST_FAULT = 5;
 
     private AccessResult() {
     }
@@ -30,6 +38,7 @@ public final class AccessResult {
             case EXIT_MEMORY_FAULT: return "EXIT_MEMORY_FAULT";
             case NO_MEMSLOT: return "NO_MEMSLOT";
             case RETRY: return "RETRY";
+            case HOST_FAULT: return "HOST_FAULT";
             default: return "UNKNOWN(" + result + ")";
         }
     }

@@ -4,9 +4,11 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.postcopysim.protocol.ChannelRole;
 import org.postcopysim.protocol.CompletionResult;
 import org.postcopysim.protocol.Error;
+import org.postcopysim.protocol.FrameDescriptor;
 import org.postcopysim.protocol.FrameType;
 import org.postcopysim.protocol.Frames;
 import org.postcopysim.protocol.Handshake;
@@ -42,11 +44,18 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
     private final Hello hello;
     private final Listener listener;
     private volatile boolean expectClose;
+    /** Bytes received per frame type number (whole frames, length field included); written by the event loop only. */
+    private final AtomicLongArray bytesReceivedByType = new AtomicLongArray(256);
 
     public DestConnectionHandler(ChannelRole role, Hello hello, Listener listener) {
         this.role = role;
         this.hello = hello;
         this.listener = listener;
+    }
+
+    /** Bytes of the frames of {@code type} received so far on this connection, length fields included. */
+    public long bytesReceived(FrameType type) {
+        return bytesReceivedByType.getAcquire(type.getNumber());
     }
 
     /** The migration is over: a close from now on is not a failure. */
@@ -63,6 +72,11 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
         FrameType type = Frames.type(frame);
+        if (frame.isReadable()) {
+            int t = frame.getUnsignedByte(frame.readerIndex());
+            long bytes = FrameDescriptor.LENGTH_FIELD_BYTES + frame.readableBytes();
+            bytesReceivedByType.setRelease(t, bytesReceivedByType.getPlain(t) + bytes);
+        }
         try {
             switch (type) {
                 case FRAME_TYPE_PAGE_BATCH: {

@@ -13,6 +13,12 @@ public final class VcpuCounters {
     public long redundantFaults;
     public long resolvedBeforeRequest;
     public long staleReads;
+    /** Exit-on-missing faults whose page another party installed: populated without a copy. */
+    public long populates;
+    /** Accesses that faulted in the host and slept on a userfaultfd wait queue. */
+    public long hostFaults;
+    /** KVM-internal accesses (they cannot exit). */
+    public long internalAccesses;
     /** Total time this vCPU was blocked on missing pages (nanoseconds). */
     public long blockedNs;
 }

@@ -1,30 +1,31 @@
 package org.postcopysim.dest.vcpu;
 
-import io.micrometer.core.instrument.Timer;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import org.postcopysim.dest.fetch.DemandFetcher;
+import org.postcopysim.dest.fault.FaultResolver;
 import org.postcopysim.dest.kvm.AccessResult;
 import org.postcopysim.dest.kvm.MemoryFaultExit;
-import org.postcopysim.dest.kvm.Memslot;
 import org.postcopysim.dest.kvm.Vm;
 import org.postcopysim.dest.workload.AccessStream;
+import org.postcopysim.dest.workload.SplitMix64;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.memory.PageContents;
 
 /**
  * One vCPU as a real thread ({@code vcpu-N}): the KVM_RUN loop. Each access goes through the
- * model's stage-2 ({@link Vm#access}); on KVM_EXIT_MEMORY_FAULT the thread plays the VMM's
- * userspace half: asks the {@link DemandFetcher}, waits until the page's userfault bit is clear
- * (parked in {@link PageWaiters}), re-enters, and the access maps 4 KiB and proceeds.
+ * model's stage-2 ({@link Vm#access}), or, for the fraction of accesses that are KVM-internal
+ * and cannot exit, through {@link Vm#accessInternal}. A KVM_EXIT_MEMORY_FAULT or a host fault is
+ * handed to the vCPU's {@link FaultResolver} (the userspace half, whatever the fault mode), and
+ * the access is retried until it maps.
  *
  * <p>Every read checks one word against the source's generated contents, so a vCPU reading a page
- * before its contents are in place is caught, counted and fails the run. The loop allocates nothing.
+ * before its contents are in place is caught, counted and fails the run. Writes add 1 to the
+ * page's counter word and to the {@link GuestWriteLog}. The loop allocates nothing.
+ *
+ * <p>The same runner serves the migration (a workload until told to stop, paced) and the fault
+ * benchmark (each page of a range once: a sequential stream and an access limit, flat out).
  */
 public final class VcpuRunner implements Runnable {
-    /** How often a blocked vCPU re-checks its page and the stop flag while parked (nanoseconds). */
-    static final long PARK_RECHECK_NS = 1_000_000;
     /** Accesses between two checks of the pacing clock and the stop flag. */
     static final int PACING_BATCH = 256;
 
@@ -33,37 +34,46 @@ public final class VcpuRunner implements Runnable {
     private final GuestLayout layout;
     private final GuestMemory memory;
     private final GuestWriteLog writeLog;
-    private final DemandFetcher fetcher;
-    private final PageWaiters waiters;
+    private final FaultResolver resolver;
     private final AccessStream stream;
     private final long contentSeed;
-    private final Timer faultLatency;
     private final RunControl control;
     private final long accessesPerSec;
-    private final long spinNs;
-    private final VcpuCounters counters = new VcpuCounters();
+    private final double internalFraction;
+    private final long maxAccesses;
+    private final SplitMix64 internalRng;
+    private final VcpuCounters counters;
     private final MemoryFaultExit exit = new MemoryFaultExit();
+    private volatile long startedNs;
+    private volatile long finishedNs;
 
     /**
-     * @param accessesPerSec pace of guest accesses (per second), 0 for as fast as possible
-     * @param spinNs         how long a blocked vCPU spins before it parks (nanoseconds)
+     * @param accessesPerSec   pace of guest accesses (per second), 0 for as fast as possible
+     * @param internalFraction fraction of accesses made by KVM itself on this vCPU's behalf,
+     *                         which cannot exit (0..1)
+     * @param maxAccesses      stop after this many accesses, 0 for no limit
+     * @param seed             seed of the internal-access choice
      */
-    public VcpuRunner(int id, Vm vm, GuestMemory memory, GuestWriteLog writeLog, DemandFetcher fetcher,
-                      PageWaiters waiters, AccessStream stream, long contentSeed, Timer faultLatency,
-                      RunControl control, long accessesPerSec, long spinNs) {
+    public VcpuRunner(int id, Vm vm, GuestMemory memory, GuestWriteLog writeLog, FaultResolver resolver,
+                      AccessStream stream, long contentSeed, RunControl control, long accessesPerSec,
+                      double internalFraction, long maxAccesses, long seed) {
+        if (!(internalFraction >= 0 && internalFraction <= 1)) {
+            throw new IllegalArgumentException("internal access fraction must be within 0..1, got " + internalFraction);
+        }
         this.id = id;
         this.vm = vm;
         this.layout = vm.layout();
         this.memory = memory;
         this.writeLog = writeLog;
-        this.fetcher = fetcher;
-        this.waiters = waiters;
+        this.resolver = resolver;
+        this.counters = resolver.counters();
         this.stream = stream;
         this.contentSeed = contentSeed;
-        this.faultLatency = faultLatency;
         this.control = control;
         this.accessesPerSec = accessesPerSec;
-        this.spinNs = spinNs;
+        this.internalFraction = internalFraction;
+        this.maxAccesses = maxAccesses;
+        this.internalRng = new SplitMix64(seed);
     }
 
     public int id() {
@@ -75,27 +85,42 @@ public final class VcpuRunner implements Runnable {
         return counters;
     }
 
+    /** When this vCPU started and finished its accesses (System.nanoTime; 0 if not yet). */
+    public long startedNs() {
+        return startedNs;
+    }
+
+    public long finishedNs() {
+        return finishedNs;
+    }
+
     @Override
     public void run() {
         long started = System.nanoTime();
+        startedNs = started;
         long batchDone = 0;
-        while (!control.stopRequested()) {
-            for (int i = 0; i < PACING_BATCH; i++) {
-                if (!step()) return;
-            }
-            batchDone += PACING_BATCH;
-            if (accessesPerSec > 0) {
-                long now = System.nanoTime();
-                long dueNs = started + batchDone * 1_000_000_000L / accessesPerSec;
-                if (dueNs > now) {
-                    LockSupport.parkNanos(this, dueNs - now);
-                } else {
-                    // Behind (it was blocked on a fault): do not run flat out to catch up, which
-                    // would starve the fetcher's threads; pace from now on.
-                    started = now;
-                    batchDone = 0;
+        try {
+            while (!control.stopRequested()) {
+                for (int i = 0; i < PACING_BATCH; i++) {
+                    if (maxAccesses > 0 && counters.accesses >= maxAccesses) return;
+                    if (!step()) return;
+                }
+                batchDone += PACING_BATCH;
+                if (accessesPerSec > 0) {
+                    long now = System.nanoTime();
+                    long dueNs = started + batchDone * 1_000_000_000L / accessesPerSec;
+                    if (dueNs > now) {
+                        LockSupport.parkNanos(this, dueNs - now);
+                    } else {
+                        // Behind (it was blocked on a fault): do not run flat out to catch up, which
+                        // would starve the fetcher's threads; pace from now on.
+                        started = now;
+                        batchDone = 0;
+                    }
                 }
             }
+        } finally {
+            finishedNs = System.nanoTime();
         }
     }
 
@@ -105,18 +130,26 @@ public final class VcpuRunner implements Runnable {
         long pageIndex = stream.pageIndex();
         long gfn = layout.gfnOfPageIndex(pageIndex);
         boolean write = stream.isWrite();
-        int result = vm.access(gfn, write, exit);
-        while (result == AccessResult.EXIT_MEMORY_FAULT || result == AccessResult.RETRY) {
-            if (result == AccessResult.EXIT_MEMORY_FAULT) {
-                counters.exits++;
-                // KVM_RUN returned -EFAULT with KVM_EXIT_MEMORY_FAULT: userspace works from kvm_run.memory_fault.
-                if (!resolveExit(exit.gfn())) return false;
+        boolean internal = internalFraction > 0 && internalRng.nextDouble() < internalFraction;
+        if (internal) counters.internalAccesses++;
+        while (true) {
+            int result = internal ? vm.accessInternal(gfn, write, exit) : vm.access(gfn, write, exit);
+            if (result == AccessResult.HIT || result == AccessResult.MAPPED) break;
+            switch (result) {
+                case AccessResult.EXIT_MEMORY_FAULT:
+                    // KVM_RUN returned -EFAULT with KVM_EXIT_MEMORY_FAULT: userspace works from kvm_run.memory_fault.
+                    counters.exits++;
+                    if (!resolver.onExit(exit)) return false;
+                    break;
+                case AccessResult.HOST_FAULT:
+                    if (!resolver.onHostFault(exit, write)) return false;
+                    break;
+                case AccessResult.RETRY:
+                    break;
+                default:
+                    control.fail("vcpu-" + id + ": access to gfn " + gfn + " outside every memslot");
+                    return false;
             }
-            result = vm.access(gfn, write, exit); // re-enter KVM_RUN
-        }
-        if (result == AccessResult.NO_MEMSLOT) {
-            control.fail("vcpu-" + id + ": access to gfn " + gfn + " outside every memslot");
-            return false;
         }
         counters.accesses++;
         if (write) {
@@ -135,46 +168,6 @@ public final class VcpuRunner implements Runnable {
                 return false;
             }
         }
-        return true;
-    }
-
-    /** The userspace half of KVM_EXIT_MEMORY_FAULT: fetch the page, wait until it is present. */
-    private boolean resolveExit(long gfn) {
-        long t0 = System.nanoTime();
-        Memslot slot = vm.memslotOfGfn(gfn);
-        long bit = slot.indexOf(gfn);
-        long pageIndex = slot.firstPageIndex() + bit;
-        switch (fetcher.fault(slot, bit, gfn, pageIndex)) {
-            case DemandFetcher.REQUESTED:
-                counters.demandFaults++;
-                break;
-            case DemandFetcher.JOINED:
-                counters.redundantFaults++;
-                break;
-            default:
-                counters.resolvedBeforeRequest++;
-                return true;
-        }
-        if (slot.userfaultBitmap().isSet(bit)) {
-            long spinUntil = t0 + spinNs;
-            while (slot.userfaultBitmap().isSet(bit) && System.nanoTime() < spinUntil) {
-                Thread.onSpinWait();
-            }
-            if (slot.userfaultBitmap().isSet(bit)) {
-                waiters.beginWait(id, pageIndex);
-                try {
-                    while (slot.userfaultBitmap().isSet(bit)) {
-                        if (control.stopRequested()) return false;
-                        LockSupport.parkNanos(this, PARK_RECHECK_NS);
-                    }
-                } finally {
-                    waiters.endWait(id);
-                }
-            }
-        }
-        long latencyNs = System.nanoTime() - t0;
-        counters.blockedNs += latencyNs;
-        faultLatency.record(latencyNs, TimeUnit.NANOSECONDS);
         return true;
     }
 }

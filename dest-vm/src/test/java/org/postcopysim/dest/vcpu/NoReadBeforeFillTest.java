@@ -14,7 +14,11 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.postcopysim.dest.fault.FaultResolver;
+import org.postcopysim.dest.fault.NetworkPageProvider;
 import org.postcopysim.dest.fetch.DemandFetcher;
+import org.postcopysim.dest.fetch.PagePresence;
+import org.postcopysim.dest.metrics.BlocktimeTracker;
 import org.postcopysim.dest.fetch.PageInstaller;
 import org.postcopysim.dest.fetch.TestPages;
 import org.postcopysim.dest.kvm.Memslot;
@@ -91,8 +95,11 @@ class NoReadBeforeFillTest {
             for (int v = 0; v < VCPUS; v++) {
                 AccessStream stream = new AccessStream(Workload.parse("uniform", 0.3), 0, PAGES,
                         SplitMix64.fork(roundSeed, v), 0);
-                VcpuRunner r = new VcpuRunner(v, h.vm, h.memory, h.writes, h.fetcher, h.waiters, stream, SEED, timer,
-                        h.control, 0, v % 2 == 0 ? 0 : 20_000);
+                FaultResolver resolver = new FaultResolver(v, h.vm, PagePresence.USERFAULT_BITMAP,
+                        new NetworkPageProvider(h.fetcher), null, h.waiters, new PageInstaller.Context(h.memory),
+                        new BlocktimeTracker(VCPUS, System.nanoTime()), timer, new VcpuCounters(), h.control,
+                        v % 2 == 0 ? 0 : 20_000);
+                VcpuRunner r = new VcpuRunner(v, h.vm, h.memory, h.writes, resolver, stream, SEED, h.control, 0, 0, 0, v);
                 Thread t = new Thread(r, "vcpu-" + v);
                 h.waiters.bind(v, t);
                 runners.add(r);

@@ -1,0 +1,95 @@
+package org.postcopysim.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.postcopysim.dest.bench.FaultBench;
+import org.postcopysim.dest.bench.FaultBenchConfig;
+import org.postcopysim.dest.bench.FaultBenchResult;
+import org.postcopysim.dest.fault.FaultOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code postcopy-sim fault-bench}: the kernel's demand_paging_test, on the simulated KVM. */
+@Command(name = "fault-bench", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "Measure the fault path alone, like the kernel's demand_paging_test: no network; every page "
+                + "starts missing and comes from local memory after --fetch-delay-us; each vCPU touches every page of "
+                + "its range once. Prints per-vCPU and overall pages/s and the fault latency.")
+public final class FaultBenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--vcpus", paramLabel = "N", defaultValue = "1", description = "vCPU threads. Default: ${DEFAULT-VALUE}.")
+    int vcpus;
+
+    @Option(names = "--mem-per-vcpu", paramLabel = "SIZE", converter = ByteSize.class, defaultValue = "64M",
+            description = "Memory each vCPU touches (as in the KVM Userfault cover letter's runs). Default: ${DEFAULT-VALUE}.")
+    long memPerVcpu;
+
+    @Option(names = "--fetch-delay-us", paramLabel = "US", defaultValue = "0",
+            description = "Time each page takes to arrive, in microseconds. Default: ${DEFAULT-VALUE}.")
+    long fetchDelayUs;
+
+    @Option(names = "--write-fraction", paramLabel = "F", defaultValue = "0",
+            description = "Fraction of touches that write; reads are checked against the source. Default: ${DEFAULT-VALUE}.")
+    double writeFraction;
+
+    @Mixin
+    FaultModeOptions faults;
+
+    @Mixin
+    SeedOption seed;
+
+    @Mixin
+    JsonOption json;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        FaultOptions f = faults.defaultAccess("partitioned").resolve(spec.commandLine());
+        long s = seed.value();
+        FaultBenchConfig[] config = new FaultBenchConfig[1];
+        OptionCheck.check(spec.commandLine(), "--mem-per-vcpu", () -> config[0] = new FaultBenchConfig(f, vcpus,
+                memPerVcpu, Math.multiplyExact(fetchDelayUs, 1000L), writeFraction, s));
+        out.printf(Locale.ROOT, "seed: %d%n", s);
+        out.flush();
+        FaultBenchResult r = FaultBench.run(config[0]);
+        print(out, r);
+        if (json.file != null) SummaryPrinter.writeJson(json.file, r);
+        return r.exitCode();
+    }
+
+    static void print(PrintWriter out, FaultBenchResult r) {
+        out.printf(Locale.ROOT, "fault-bench %s: %d vCPUs, %s per vCPU, %s access%s%s, fetch delay %d us%n", r.mode(),
+                r.vcpus(), ByteSize.format(r.memPerVcpuBytes()), r.access(),
+                r.readers() > 0 ? ", " + r.readers() + " reader(s) per uffd, " + r.uffdScope() + " uffd" : "",
+                r.internalAccessFraction() > 0 ? ", internal accesses " + r.internalAccessFraction() : "",
+                r.fetchDelayUs());
+        if (!r.verified()) out.printf("  FAILED: %s%n", r.error());
+        out.printf(Locale.ROOT, "  overall   %,.0f pages/s (%d pages in %s)%n", r.pagesPerSecOverall(), r.pagesTouched(),
+                SummaryPrinter.duration(r.elapsedNs()));
+        StringBuilder per = new StringBuilder();
+        for (int v = 0; v < r.pagesPerSecPerVcpu().length; v++) {
+            per.append(String.format(Locale.ROOT, "%svcpu-%d %,.0f", v == 0 ? "" : ", ", v, r.pagesPerSecPerVcpu()[v]));
+        }
+        out.printf("  per vCPU  %s pages/s%n", per);
+        var l = r.faultLatencyNs();
+        out.printf(Locale.ROOT, "  latency   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  over %d faults%n",
+                SummaryPrinter.duration(l.p50()), SummaryPrinter.duration(l.p90()), SummaryPrinter.duration(l.p99()),
+                SummaryPrinter.duration(l.p999()), SummaryPrinter.duration(l.max()), l.count());
+        out.printf(Locale.ROOT, "  faults    %d exits, %d uffd sleeps, %d redundant, %d populated (no copy), %d EEXIST%n",
+                r.exits(), r.hostFaults(), r.redundantFaults(), r.populates(), r.eexist());
+        if (r.readers() > 0) {
+            out.printf(Locale.ROOT, "  uffd      %d wakes visiting %.2f waiters on average (max %d), %d reads, %d poller wake-ups%n",
+                    r.uffdWakes(), r.waitersVisitedPerWakeMean(), r.waitersVisitedPerWakeMax(), r.uffdReads(),
+                    r.pollerWakeups());
+        }
+        out.printf(Locale.ROOT, "  blocktime %s with all vCPUs blocked at once%n",
+                SummaryPrinter.duration(r.blocktime().allVcpusNs()));
+        out.flush();
+    }
+}

@@ -1,0 +1,138 @@
+package org.postcopysim.cli.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.postcopysim.cli.ByteSize;
+import org.postcopysim.cli.SeedOption;
+import org.postcopysim.cli.VersionProvider;
+import org.postcopysim.source.SourceConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code postcopy-sim bench latency}: how much a demand fault costs over the loopback round trip
+ * it cannot beat. In one run it measures the limit (a raw Netty ping-pong, 24-byte request and
+ * 4 KiB reply, with a child JVM) and the simulator (a two-process migration on an idle link),
+ * then prints fault latency over raw round trip at p50, p90 and p99.
+ */
+@Command(name = "latency", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = {"Demand fault latency against a raw 4 KiB loopback round trip measured in the same run.",
+                "Measures, in one run:",
+                "1. a raw Netty ping-pong with a child JVM on loopback (24-byte request, 4 KiB reply, TCP_NODELAY, "
+                        + "one at a time; the calling thread parks and the event loop wakes it, as a vCPU waits);",
+                "2. a two-process migration (as `demo` runs it) with 1 vCPU walking the guest sequentially and the "
+                        + "background stream capped at 1 MiB/s, so nearly every page touched is a demand fault.",
+                "Half the round trips are measured before the migration and half after it, on the same connection.",
+                "Prints both and their ratio; the children's output goes to stderr. Exits 0 (a measurement), "
+                        + "or 1 when a step fails or the p50 ratio exceeds --max-ratio."})
+public final class LatencyBenchCommand implements Callable<Integer> {
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--iterations", paramLabel = "N", defaultValue = "20000",
+            description = "Recorded round trips of the raw ping-pong for each way of waiting, half before the "
+                    + "migration and half after it. Default: ${DEFAULT-VALUE}.")
+    int iterations;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "20000",
+            description = "Unrecorded round trips before each recorded half (about a second: the first second of "
+                    + "a fresh connection runs faster than the steady state). Default: ${DEFAULT-VALUE}.")
+    int warmup;
+
+    @Option(names = "--guest-mem", paramLabel = "SIZE", converter = ByteSize.class, defaultValue = "256M",
+            description = "Guest memory of the simulated migration; each 4 KiB page is about one fault, and the "
+                    + "first few thousand run while the source and destination JVMs are still compiling their hot "
+                    + "paths, so a small guest inflates p90 and p99. Default: ${DEFAULT-VALUE}.")
+    long guestBytes;
+
+    @Option(names = "--max-ratio", paramLabel = "R",
+            description = "Exit 1 when fault latency p50 over raw round trip p50 exceeds R. Default: no limit.")
+    Double maxRatio;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write the results as JSON to FILE.")
+    Path jsonFile;
+
+    @Mixin
+    SeedOption seed;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        validate();
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter echo = spec.commandLine().getErr();
+        long s = seed.value();
+        out.printf(Locale.ROOT, "bench latency: seed %d; %d raw round trips each way of waiting (half before, half "
+                + "after the migration, %d warm-up each), and a %s guest migrated by %d vCPU faulting on nearly every "
+                + "page%n", s, iterations, warmup, ByteSize.format(guestBytes), SimulatedFaults.VCPUS);
+        out.flush();
+
+        RawRoundTrip.Sample before;
+        RawRoundTrip.Sample after = null;
+        SimulatedFaults.Result sim;
+        String clientTransport;
+        String serverTransport;
+        int recordedBefore = (iterations + 1) / 2;
+        int recordedAfter = iterations / 2;
+        try (RawRoundTrip raw = RawRoundTrip.open(echo)) {
+            clientTransport = raw.clientTransport();
+            serverTransport = raw.serverTransport();
+            before = raw.measure(warmup, recordedBefore);
+            out.printf(Locale.ROOT, "bench latency: raw round trip p50 %s; migrating...%n",
+                    LatencyReport.us(before.parked().getValueAtPercentile(50)));
+            out.flush();
+            sim = SimulatedFaults.measure(guestBytes, s, echo, JSON);
+            if (recordedAfter > 0) after = raw.measure(warmup, recordedAfter);
+        } catch (IOException e) {
+            out.println("bench latency: FAILED: " + e.getMessage());
+            out.flush();
+            return 1;
+        }
+        RawSummary rawSummary = RawSummary.of(clientTransport, serverTransport, before, after);
+
+        LatencyReport report = new LatencyReport(s, iterations, warmup, guestBytes, rawSummary, sim);
+        report.print(out);
+        boolean withinLimit = maxRatio == null || report.ratioP50() <= maxRatio;
+        if (jsonFile != null) writeJson(report.toJson(JSON, maxRatio, withinLimit));
+        if (!withinLimit) {
+            out.printf(Locale.ROOT, "bench latency: p50 ratio %.2f exceeds --max-ratio %s%n", report.ratioP50(),
+                    maxRatio);
+            out.flush();
+            return 1;
+        }
+        return 0;
+    }
+
+    private void validate() {
+        if (iterations < 1) throw usage("--iterations must be at least 1, got " + iterations);
+        if (warmup < 0) throw usage("--warmup must not be negative, got " + warmup);
+        if (maxRatio != null && !(maxRatio > 0)) throw usage("--max-ratio must be positive, got " + maxRatio);
+        try {
+            SourceConfig.defaults().withGuestBytes(guestBytes);
+        } catch (IllegalArgumentException e) {
+            throw usage("Invalid value for option '--guest-mem': " + e.getMessage());
+        }
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
+    private void writeJson(ObjectNode node) throws IOException {
+        Path parent = jsonFile.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+        JSON.writeValue(jsonFile.toFile(), node);
+    }
+}

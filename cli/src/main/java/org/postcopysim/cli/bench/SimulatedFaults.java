@@ -1,0 +1,69 @@
+package org.postcopysim.cli.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.postcopysim.cli.Main;
+import picocli.CommandLine;
+
+/**
+ * Step 2 of {@code bench latency}: a two-process migration ({@code postcopy-sim demo}: source
+ * and destination each in a child JVM) on an idle link, shaped so that nearly every page the
+ * single vCPU touches is a demand fault: a sequential walk at full speed, and a background
+ * stream capped at {@link #BACKGROUND_BYTES_PER_SEC}.
+ */
+final class SimulatedFaults {
+    /** vCPUs of the destination: one, so that faults never queue behind one another. */
+    static final int VCPUS = 1;
+    /** Page after page: each access is to a page not yet touched. */
+    static final String WORKLOAD = "sequential";
+    /** Guest accesses per second per vCPU; 0 = as fast as the thread can (it waits on faults anyway). */
+    static final long ACCESSES_PER_SEC = 0;
+    /** Cap of the background stream (bytes/s): 256 pages a second, a trickle beside the faults. */
+    static final long BACKGROUND_BYTES_PER_SEC = 1L << 20;
+
+    /**
+     * @param faultLatency the destination's fault latency, exit to page present (ns)
+     * @param summary      the destination's whole JSON summary, as demo wrote it
+     */
+    record Result(Percentiles faultLatency, JsonNode summary) {}
+
+    private SimulatedFaults() {}
+
+    /** Runs demo, its output echoed to {@code echo}; throws when the migration did not verify. */
+    static Result measure(long guestBytes, long seed, PrintWriter echo, ObjectMapper json)
+            throws IOException {
+        Path file = Files.createTempFile("postcopy-sim-bench-latency-", ".json");
+        try {
+            CommandLine demo = Main.commandLine();
+            demo.setOut(echo);
+            demo.setErr(echo);
+            List<String> args = new ArrayList<>(List.of("demo"));
+            args.addAll(demoOptions(guestBytes));
+            args.addAll(List.of("--seed", Long.toString(seed), "--json", file.toString()));
+            int code = demo.execute(args.toArray(new String[0]));
+            JsonNode summary = Files.size(file) > 0 ? json.readTree(file.toFile()) : null;
+            if (code != 0 || summary == null || !summary.path("verified").asBoolean()) {
+                throw new IOException("the simulated migration failed (demo exit " + code + ")"
+                        + (summary == null ? "" : ": " + summary.path("error").asText()));
+            }
+            Percentiles lat = Percentiles.of(summary.path("faultLatencyNs"));
+            if (lat.count() == 0) throw new IOException("the simulated migration had no demand faults");
+            return new Result(lat, summary);
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /** The options demo runs with (besides seed and JSON file). */
+    static List<String> demoOptions(long guestBytes) {
+        return List.of("--guest-mem", Long.toString(guestBytes), "--vcpus", Integer.toString(VCPUS),
+                "--workload", WORKLOAD, "--access-rate", Long.toString(ACCESSES_PER_SEC),
+                "--max-bandwidth", Long.toString(BACKGROUND_BYTES_PER_SEC));
+    }
+}

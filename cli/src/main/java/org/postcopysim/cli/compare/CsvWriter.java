@@ -1,0 +1,79 @@
+package org.postcopysim.cli.compare;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code results.csv}: a header, then one row per finished run. Latencies in nanoseconds, rates in
+ * pages per second; an empty cell where the child reported nothing. The first twelve columns are
+ * the contract; the ones after them may grow.
+ */
+final class CsvWriter {
+    static final List<String> HEADER = List.of("bench", "mode", "vcpus", "readers", "uffdScope", "repeat",
+            "pagesPerSecOverall", "p50Ns", "p90Ns", "p99Ns", "p999Ns", "maxNs",
+            "seed", "faults", "pagesPerSecPerVcpuMin", "pagesPerSecPerVcpuMax", "childWallMs");
+
+    private CsvWriter() {}
+
+    static void write(Path file, List<RunRecord> records) throws IOException {
+        try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            w.write(String.join(",", HEADER));
+            w.write('\n');
+            for (RunRecord r : records) {
+                w.write(String.join(",", row(r)));
+                w.write('\n');
+            }
+        }
+    }
+
+    static List<String> row(RunRecord r) {
+        JsonNode j = r.json();
+        JsonNode lat = j.path("faultLatencyNs");
+        List<String> cells = new ArrayList<>(HEADER.size());
+        cells.add(r.bench().label);
+        cells.add(escape(r.mode()));
+        cells.add(Integer.toString(r.vcpus()));
+        cells.add(Integer.toString(j.path("readers").asInt(0)));
+        cells.add(escape(j.path("uffdScope").asText("")));
+        cells.add(Integer.toString(r.run().repeat()));
+        cells.add(number(j.path("pagesPerSecOverall")));
+        for (String key : RunRecord.LATENCY_KEYS) cells.add(number(lat.path(key)));
+        cells.add(Long.toString(j.path("seed").asLong(r.run().seed())));
+        cells.add(number(lat.path("count")));
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        for (JsonNode v : j.path("pagesPerSecPerVcpu")) {
+            min = Math.min(min, v.asDouble());
+            max = Math.max(max, v.asDouble());
+        }
+        cells.add(min <= max ? plain(min) : "");
+        cells.add(min <= max ? plain(max) : "");
+        cells.add(number(j.path("childWallMs")));
+        return cells;
+    }
+
+    /** A JSON number as plain decimal text (no exponent), or "" when it is not a finite number. */
+    private static String number(JsonNode n) {
+        if (!n.isNumber()) return "";
+        if (n.isIntegralNumber()) return n.bigIntegerValue().toString();
+        return plain(n.asDouble());
+    }
+
+    private static String plain(double d) {
+        if (!Double.isFinite(d)) return "";
+        return BigDecimal.valueOf(d).stripTrailingZeros().toPlainString();
+    }
+
+    /** RFC 4180: quote a cell that holds a comma, a quote or a line break. */
+    static String escape(String s) {
+        if (s.indexOf(',') < 0 && s.indexOf('"') < 0 && s.indexOf('\n') < 0 && s.indexOf('\r') < 0) return s;
+        return '"' + s.replace("\"", "\"\"") + '"';
+    }
+}

@@ -1,0 +1,99 @@
+package org.postcopysim.cli.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.postcopysim.cli.Main;
+import picocli.CommandLine;
+
+/** {@code bench latency} end to end: a ping-pong server JVM, a two-process migration, the report. */
+class LatencyBenchCommandTest {
+    private static final Duration BOUND = Duration.ofMinutes(2);
+
+    @TempDir
+    Path tmp;
+
+    /** One execute of the real command line; what it printed on stdout and stderr. */
+    private record Run(int exitCode, String out, String err) {
+        static Run of(String... args) {
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            CommandLine cl = Main.commandLine();
+            cl.setOut(new PrintWriter(out, true));
+            cl.setErr(new PrintWriter(err, true));
+            int code = cl.execute(args);
+            return new Run(code, out.toString(), err.toString());
+        }
+
+        @Override
+        public String toString() {
+            return "exit " + exitCode + "\n--- stdout ---\n" + out + "--- stderr ---\n" + err;
+        }
+    }
+
+    @Test
+    void shortRunMeasuresRoundTripAndFaultsAndWritesPositiveLatenciesAndRatios() throws Exception {
+        Path json = tmp.resolve("latency.json");
+        Run run = assertTimeoutPreemptively(BOUND, () -> Run.of("bench", "latency", "--iterations", "200",
+                "--warmup", "50", "--guest-mem", "16M", "--seed", "7", "--json", json.toString()));
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("raw 4 KiB round trip, caller parked")), run::toString);
+        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("demand fault (simulator)")), run::toString);
+        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("fault / raw round trip (parked)")), run::toString);
+        assertTrue(run.err().lines().anyMatch(l -> l.startsWith("pong  | listening on 127.0.0.1:")), run::toString);
+
+        JsonNode s = new ObjectMapper().readTree(json.toFile());
+        String context = run + "--- json ---\n" + s.toPrettyString();
+        assertEquals(7, s.path("seed").asLong(), context);
+        assertEquals(200, s.path("raw").path("roundTripNs").path("count").asLong(), context);
+        assertEquals(200, s.path("raw").path("eventLoopRoundTripNs").path("count").asLong(), context);
+        assertEquals(100, s.path("raw").path("roundTripBeforeMigrationNs").path("count").asLong(), context);
+        assertEquals(100, s.path("raw").path("roundTripAfterMigrationNs").path("count").asLong(), context);
+        assertTrue(s.path("simulator").path("verified").asBoolean(), context);
+        assertTrue(s.path("simulator").path("demandFaults").asLong() > 0, context);
+        for (String p : new String[] {"p50", "p90", "p99"}) {
+            assertTrue(s.path("raw").path("roundTripNs").path(p).asLong() > 0, p + "\n" + context);
+            assertTrue(s.path("simulator").path("faultLatencyNs").path(p).asLong() > 0, p + "\n" + context);
+            assertTrue(s.path("ratio").path(p).asDouble() > 0, p + "\n" + context);
+            assertTrue(s.path("ratioToEventLoop").path(p).asDouble() > 0, p + "\n" + context);
+        }
+        assertFalse(s.path("transport").path("benchClient").asText().isEmpty(), context);
+        assertTrue(s.path("withinMaxRatio").asBoolean(), context);
+    }
+
+    @Test
+    void exitsOneWhenTheP50RatioExceedsMaxRatio() throws Exception {
+        Path json = tmp.resolve("latency.json");
+        Run run = assertTimeoutPreemptively(BOUND, () -> Run.of("bench", "latency", "--iterations", "50",
+                "--warmup", "10", "--guest-mem", "1M", "--seed", "8", "--max-ratio", "0.0001",
+                "--json", json.toString()));
+        assertEquals(1, run.exitCode(), run::toString);
+        assertTrue(run.out().contains("exceeds --max-ratio"), run::toString);
+        JsonNode s = new ObjectMapper().readTree(json.toFile());
+        assertFalse(s.path("withinMaxRatio").asBoolean(), run::toString);
+        assertEquals(0.0001, s.path("maxRatio").asDouble(), 0.0, run::toString);
+    }
+
+    @Test
+    void rejectsNonPositiveMaxRatioAndZeroIterationsAsUsageErrorsBeforeStartingAnything() {
+        Run ratio = Run.of("bench", "latency", "--max-ratio", "0");
+        assertEquals(2, ratio.exitCode(), ratio::toString);
+        assertTrue(ratio.err().contains("--max-ratio must be positive"), ratio::toString);
+        Run iterations = Run.of("bench", "latency", "--iterations", "0");
+        assertEquals(2, iterations.exitCode(), iterations::toString);
+        Run bench = Run.of("bench");
+        assertEquals(2, bench.exitCode(), bench::toString);
+        assertFalse(Files.exists(tmp.resolve("latency.json")));
+    }
+}

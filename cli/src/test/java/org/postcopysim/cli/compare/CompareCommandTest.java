@@ -1,0 +1,101 @@
+package org.postcopysim.cli.compare;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The orchestration with a fake executor in place of child JVMs: order, seeds, outputs, exit codes. */
+class CompareCommandTest {
+    @TempDir
+    Path tmp;
+
+    private final List<RunPlan.Run> executed = new ArrayList<>();
+    private final StringWriter stdout = new StringWriter();
+    private final StringWriter stderr = new StringWriter();
+
+    private int compare(RunExecutor fake, String... args) {
+        CommandLine cl = new CommandLine(new CompareCommand(run -> {
+            executed.add(run);
+            return fake.execute(run);
+        }));
+        cl.setOut(new PrintWriter(stdout, true));
+        cl.setErr(new PrintWriter(stderr, true));
+        return cl.execute(args);
+    }
+
+    private String context() {
+        return "--- stdout ---\n" + stdout + "--- stderr ---\n" + stderr;
+    }
+
+    private static RunOutcome finishes(RunPlan.Run run) {
+        return RunOutcome.finished(RunRecord.fromChild(Bench.FAULT, run,
+                SyntheticRecords.faultSummary(run.mode(), run.vcpus(), 1000.0 * run.vcpus(), 5000, true), 10), null);
+    }
+
+    @Test
+    void runsThePlanInOrderPrintsSeedsAndWritesEveryOutput() throws Exception {
+        Path out = tmp.resolve("out");
+        int code = compare(CompareCommandTest::finishes, "--modes", "uffd,kvm-userfault", "--vcpus", "1,2", "--repeat", "2",
+                "--seed", "77", "--out", out.toString());
+
+        assertEquals(0, code, this::context);
+        assertEquals(RunPlan.of(Bench.FAULT, List.of("uffd", "kvm-userfault"), List.of(1, 2), 2, 77).runs(), executed);
+        String text = stdout.toString();
+        assertTrue(text.startsWith("compare: seed 77; 8 runs of `fault-bench` (fault bench)"), this::context);
+        assertTrue(text.contains("repeat 1 seed " + RunPlan.seedFor(77, 2, 1)), this::context);
+        assertTrue(text.contains("compare: [8/8] kvm-userfault, 2 vCPUs, repeat 1 (seed " + RunPlan.seedFor(77, 2, 1) + "): 2.0 k pages/s"),
+                this::context);
+        assertTrue(text.lines().anyMatch(l -> l.matches("uffd\\s+2\\s+2/2\\s+2\\.0 k\\s+1\\.00x\\s+5 us\\s+50 us\\s+500 us")), this::context);
+        assertEquals(9, Files.readAllLines(out.resolve("results.csv")).size());
+        assertEquals(8, CsvAndJson.readJson(out).size());
+        assertTrue(Files.size(out.resolve("pages-per-sec.png")) > 0);
+        assertTrue(Files.size(out.resolve("fault-latency-cdf.png")) > 0);
+    }
+
+    @Test
+    void aFailedRunMakesExitOneListsItAndTheOthersAreStillWritten() throws Exception {
+        Path out = tmp.resolve("out");
+        int code = compare(run -> run.mode().equals("uffd") && run.vcpus() == 2
+                        ? RunOutcome.failed(run, 3, "exit code 3", out.resolve("runs").resolve(run.fileStem() + ".log"))
+                        : finishes(run),
+                "--modes", "kvm-userfault,uffd", "--vcpus", "1,2", "--seed", "5", "--out", out.toString());
+
+        assertEquals(1, code, this::context);
+        String text = stdout.toString();
+        assertTrue(text.contains("compare: FAILED: 1 of 4 runs did not finish (seed 5):"), this::context);
+        assertTrue(text.contains("  uffd, 2 vCPUs, repeat 0 (seed " + RunPlan.seedFor(5, 2, 0) + "): exit code 3; output in "),
+                this::context);
+        assertTrue(text.lines().anyMatch(l -> l.matches("uffd\\s+2\\s+0/1\\s+-\\s+-\\s+-\\s+-\\s+-")), this::context);
+        List<String> csv = Files.readAllLines(out.resolve("results.csv"));
+        assertEquals(4, csv.size(), csv::toString);
+        JsonNode json = CsvAndJson.readJson(out);
+        assertEquals(3, json.size());
+        for (JsonNode r : json) assertTrue(!(r.path("mode").asText().equals("uffd") && r.path("vcpus").asInt() == 2));
+    }
+
+    @Test
+    void passthroughOptionsAreGivenToTheChildOnlyWhenSet() {
+        ChildRunner none = new ChildRunner(Bench.MIGRATION, List.of(), tmp, false, 1000);
+        RunPlan.Run run = RunPlan.of(Bench.MIGRATION, List.of("uffd"), List.of(4), 1, 9).runs().get(0);
+        assertEquals(List.of("demo", "--fault-mode", "uffd", "--vcpus", "4", "--seed", Long.toString(run.seed()), "--json",
+                tmp.resolve("x.json").toString()), none.childArgs(run, tmp.resolve("x.json")));
+
+        PassthroughOptions p = new PassthroughOptions();
+        new CommandLine(p).parseArgs("--guest-mem", "8M", "--uffd-scope", "per-vcpu", "--fetch-delay-us", "20");
+        assertEquals(List.of("--fetch-delay-us", "20", "--uffd-scope", "per-vcpu", "--guest-mem", Long.toString(8L << 20)), p.args());
+        ChildRunner some = new ChildRunner(Bench.FAULT, p.args(), tmp, false, 1000);
+        List<String> args = some.childArgs(run, tmp.resolve("x.json"));
+        assertEquals("fault-bench", args.get(0));
+        assertEquals(p.args(), args.subList(args.size() - 6, args.size()));
+    }
+}

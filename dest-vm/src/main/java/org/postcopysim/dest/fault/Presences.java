@@ -1,0 +1,64 @@
+package org.postcopysim.dest.fault;
+
+import org.postcopysim.dest.fetch.FaultMode;
+import org.postcopysim.dest.fetch.PagePresence;
+import org.postcopysim.dest.kvm.HostPageTable;
+import org.postcopysim.dest.kvm.Memslot;
+
+/** The {@link PagePresence} of each fault mode. */
+public final class Presences {
+    private Presences() {}
+
+    /**
+     * @param host the host page tables (ignored in KVM Userfault mode, where every page is host-mapped)
+     * @param uffd the uffd runtime (uffd modes only; null otherwise)
+     */
+    public static PagePresence forMode(FaultMode mode, HostPageTable host, UffdRuntime uffd) {
+        switch (mode) {
+            case KVM_USERFAULT:
+                return PagePresence.USERFAULT_BITMAP;
+            case EXIT_ON_MISSING:
+                // UFFDIO_COPY in DONTWAKE mode: nobody sleeps on the page.
+                return new PagePresence() {
+                    @Override
+                    public boolean isPresent(Memslot slot, long bit, long pageIndex) {
+                        return host.isMapped(pageIndex);
+                    }
+
+                    @Override
+                    public boolean makePresent(Memslot slot, long bit, long pageIndex) {
+                        return host.map(pageIndex);
+                    }
+                };
+            case UFFD:
+                return new PagePresence() {
+                    @Override
+                    public boolean isPresent(Memslot slot, long bit, long pageIndex) {
+                        return host.isMapped(pageIndex);
+                    }
+
+                    @Override
+                    public boolean makePresent(Memslot slot, long bit, long pageIndex) {
+                        return uffd.copy(pageIndex);
+                    }
+                };
+            case UFFD_KVM_USERFAULT:
+                // Map (waking internal accesses asleep on the uffd), then clear the bit for vCPUs.
+                return new PagePresence() {
+                    @Override
+                    public boolean isPresent(Memslot slot, long bit, long pageIndex) {
+                        return !slot.userfaultBitmap().isSet(bit);
+                    }
+
+                    @Override
+                    public boolean makePresent(Memslot slot, long bit, long pageIndex) {
+                        boolean mapped = uffd.copy(pageIndex);
+                        boolean cleared = slot.userfaultBitmap().clear(bit);
+                        return mapped || cleared;
+                    }
+                };
+            default:
+                throw new IllegalArgumentException("unknown fault mode " + mode);
+        }
+    }
+}
