@@ -31,7 +31,7 @@ public final class ChildJvm {
         this.pump.start();
     }
 
-    static ChildJvm start(String name, PrintWriter echo, List<String> args) throws IOException {
+    public static ChildJvm start(String name, PrintWriter echo, List<String> args) throws IOException {
         return start(name, echo, List.of(), args);
     }
 
@@ -66,7 +66,7 @@ public final class ChildJvm {
     }
 
     /** Waits up to {@code timeoutMs} for a stdout line starting with {@code prefix}; null if none came. */
-    String awaitLine(String prefix, long timeoutMs) throws InterruptedException {
+    public String awaitLine(String prefix, long timeoutMs) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         while (true) {
             long left = deadline - System.nanoTime();
@@ -87,7 +87,7 @@ public final class ChildJvm {
         return process.exitValue();
     }
 
-    int awaitForever() throws InterruptedException {
+    public int awaitForever() throws InterruptedException {
         int code = process.waitFor();
         pump.join(5_000);
         return code;

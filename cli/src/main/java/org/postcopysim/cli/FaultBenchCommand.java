@@ -38,6 +38,12 @@ public final class FaultBenchCommand implements Callable<Integer> {
             description = "Fraction of touches that write; reads are checked against the source. Default: ${DEFAULT-VALUE}.")
     double writeFraction;
 
+    @Option(names = "--warmup-mem", paramLabel = "SIZE", converter = ByteSize.class, defaultValue = "256M",
+            description = "Before measuring, run the same benchmark once over this much memory in all (split over the "
+                    + "vCPUs) and discard it, so the JIT has compiled the fault path; about 64 Ki faults suffice "
+                    + "here. 0 = no warm-up. Default: ${DEFAULT-VALUE}.")
+    long warmupMem;
+
     @Mixin
     FaultModeOptions faults;
 
@@ -55,8 +61,20 @@ public final class FaultBenchCommand implements Callable<Integer> {
         FaultBenchConfig[] config = new FaultBenchConfig[1];
         OptionCheck.check(spec.commandLine(), "--mem-per-vcpu", () -> config[0] = new FaultBenchConfig(f, vcpus,
                 memPerVcpu, Math.multiplyExact(fetchDelayUs, 1000L), writeFraction, s));
+        OptionCheck.check(spec.commandLine(), "--warmup-mem", () -> {
+            if (warmupMem < 0) throw new IllegalArgumentException("must not be negative, got " + warmupMem);
+        });
+        long warmupPerVcpu = Math.max(4096, warmupMem / vcpus / 4096 * 4096);
         out.printf(Locale.ROOT, "seed: %d%n", s);
         out.flush();
+        if (warmupMem > 0) {
+            FaultBenchResult w = FaultBench.run(new FaultBenchConfig(f, vcpus, warmupPerVcpu, config[0].fetchDelayNs(),
+                    writeFraction, s ^ 0x3A3A));
+            if (!w.verified()) {
+                out.printf("warm-up run FAILED: %s%n", w.error());
+                return 1;
+            }
+        }
         FaultBenchResult r = FaultBench.run(config[0]);
         print(out, r);
         if (json.file != null) SummaryPrinter.writeJson(json.file, r);

@@ -35,6 +35,15 @@ final class SummaryPrinter {
                 s.backgroundPages(), s.demandPages(), s.duplicatePages(), s.crcFailures());
         out.printf(Locale.ROOT, "  faults    %d exits: %d demand requests, %d redundant (joined a request in flight)%n",
                 s.exits(), s.demandFaults(), s.redundantFaults());
+        if (s.populates() > 0 || s.mode().equals("exit-on-missing")) {
+            out.printf(Locale.ROOT, "  populate  %d exits found their page installed by another party (no copy)%n", s.populates());
+        }
+        MigrationSummary.UffdStats u = s.uffd();
+        if (u != null && (u.faultsSlept() > 0 || u.wakes() > 0)) {
+            out.printf(Locale.ROOT, "  uffd      %d faults slept on the wait queue; %d wakes visiting %.2f waiters on average "
+                            + "(max %d); %d reads; %d EEXIST%n", u.faultsSlept(), u.wakes(), u.waitersVisitedPerWakeMean(),
+                    u.waitersVisitedPerWakeMax(), u.reads(), u.eexist());
+        }
         MigrationSummary.Latency l = s.faultLatencyNs();
         out.printf(Locale.ROOT, "  latency   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  over %d faults%n",
                 duration(l.p50()), duration(l.p90()), duration(l.p99()), duration(l.p999()), duration(l.max()), l.count());

@@ -12,7 +12,8 @@ public final class VcpuOptions {
     int vcpus;
 
     @Option(names = "--workload", paramLabel = "KIND", defaultValue = "uniform",
-            description = "Access pattern: uniform, sequential or zipf[:theta]. Default: ${DEFAULT-VALUE}.")
+            description = "Access pattern: uniform, sequential, zipf[:theta] or hotset[:fraction[:probability]]. "
+                    + "Default: ${DEFAULT-VALUE}.")
     String workload;
 
     @Option(names = "--write-fraction", paramLabel = "F", defaultValue = "0.2",

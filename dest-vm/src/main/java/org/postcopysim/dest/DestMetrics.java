@@ -43,6 +43,11 @@ public final class DestMetrics {
     public static final String PAGES_PRESENT = "postcopy.pages.present";
     public static final String PAGES_TOTAL = "postcopy.pages.total";
     public static final String PAGE_REQUESTS = "postcopy.page.requests";
+    public static final String POPULATES = "postcopy.faults.populated";
+    public static final String HOST_FAULTS = "postcopy.faults.uffd";
+    public static final String UFFD_WAKES = "postcopy.uffd.wakes";
+    public static final String UFFD_WAITERS_VISITED = "postcopy.uffd.waiters.visited";
+    public static final String UFFD_EEXIST = "postcopy.uffd.eexist";
     public static final String DUPLICATE_PAGES = "postcopy.pages.duplicate";
     /** Time all vCPUs were blocked at once (seconds, function counter). */
     public static final String BLOCKTIME_ALL = "postcopy.blocktime.all";
@@ -99,12 +104,26 @@ public final class DestMetrics {
         vcpuSum(STALE_READS, "guest reads that saw contents other than the source's", runners, c -> c.staleReads);
         vcpuSum(GUEST_READS, "guest reads, each checked against the source's contents", runners, c -> c.reads);
         vcpuSum(GUEST_WRITES, "guest writes", runners, c -> c.writes);
+        vcpuSum(POPULATES, "exit-on-missing faults on pages another party installed (populated, not copied)", runners,
+                c -> c.populates);
+        vcpuSum(HOST_FAULTS, "accesses that slept on a userfaultfd wait queue", runners, c -> c.hostFaults);
         for (VcpuRunner r : runners) {
             FunctionCounter.builder(EXITS + ".per_vcpu", r, x -> x.counters().exits)
                     .description("KVM_EXIT_MEMORY_FAULT exits of one vCPU")
                     .tag("vcpu", Integer.toString(r.id()))
                     .register(registry);
         }
+    }
+
+    /** Registers the userfaultfd counts: wakes, waiters visited by them, EEXIST copies. */
+    void bindUffd(org.postcopysim.dest.fault.UffdRuntime uffd) {
+        var set = uffd.uffds();
+        FunctionCounter.builder(UFFD_WAKES, set, org.postcopysim.dest.uffd.UffdSet::wakes)
+                .description("wakes of userfaultfd wait queues").register(registry);
+        FunctionCounter.builder(UFFD_WAITERS_VISITED, set, org.postcopysim.dest.uffd.UffdSet::waitersVisited)
+                .description("sleeping waiters visited by wakes (each wake visits every sleeper)").register(registry);
+        FunctionCounter.builder(UFFD_EEXIST, set, org.postcopysim.dest.uffd.UffdSet::eexistCount)
+                .description("UFFDIO_COPY calls that found the page already mapped").register(registry);
     }
 
     /** Registers pages present and total as gauges, and page requests sent as a counter. */

@@ -241,6 +241,7 @@ public final class DestVm {
             }
             this.waiters = waiters;
             metrics.bindVcpus(runners);
+            if (rig.uffd != null) metrics.bindUffd(rig.uffd);
             metrics.bindPages(installer, fetcher);
             metrics.bindBlocktime(blocktime);
             log.info("guest {} MiB in {} memslots, {} vCPUs, workload {}, seed {}", layout.totalBytes() >> 20,
@@ -350,7 +351,15 @@ public final class DestVm {
                     metrics.functionCount(DestMetrics.GUEST_WRITES), staleReads, hugeRecovered,
                     metrics.latency(), metrics.latencyLog2Us(), blockedNs, blocked, (endNs - resumed) / 1_000_000,
                     (resumed - startedNs) / 1_000_000, DestMetrics.count(metrics.bytesReceived), metrics.bytesPerPhase(),
-                    Transport.name());
+                    Transport.name(), metrics.functionCount(DestMetrics.POPULATES),
+                    metrics.functionCount(DestMetrics.HOST_FAULTS), uffdStats());
+        }
+
+        private MigrationSummary.UffdStats uffdStats() {
+            if (rig == null || rig.uffd == null) return MigrationSummary.UffdStats.NONE;
+            var u = rig.uffd.uffds();
+            return new MigrationSummary.UffdStats(rig.uffd.sleeps(), u.wakes(), u.meanWaitersVisitedPerWake(),
+                    u.maxWaitersVisitedPerWake(), u.reads(), u.eexistCount(), rig.uffd.pollerWakeups());
         }
     }
 

@@ -50,7 +50,10 @@ public record MigrationSummary(
         long setupMs,
         long bytesTransferred,
         BytesPerPhase bytesPerPhase,
-        String transport) {
+        String transport,
+        long populates,
+        long hostFaults,
+        UffdStats uffd) {
 
     /** Fault latency from exit to page present (nanoseconds). */
     public record Latency(long count, long p50, long p90, long p99, long p999, long max, long mean) {}
@@ -70,6 +73,17 @@ public record MigrationSummary(
      * received, duplicates included (the same as {@code bytesTransferred}).
      */
     public record BytesPerPhase(long precopyBytes, long downtimeBytes, long postcopyBytes) {}
+
+    /**
+     * The userfaultfd side of a run (uffd modes; zeros otherwise): faults that slept on a wait
+     * queue, wakes and the waiters each wake visited (every sleeper, as the kernel's wake function
+     * compares each one's address), reads by the reader threads, UFFDIO_COPY calls that found the
+     * page mapped (EEXIST), and reader wake-ups caused by queued faults.
+     */
+    public record UffdStats(long faultsSlept, long wakes, double waitersVisitedPerWakeMean, long waitersVisitedPerWakeMax,
+                            long reads, long eexist, long pollerWakeups) {
+        public static final UffdStats NONE = new UffdStats(0, 0, 0, 0, 0, 0, 0);
+    }
 
     /** The process exit code this summary deserves: 0 only for a verified migration. */
     public int exitCode() {

@@ -1,5 +1,6 @@
 package org.postcopysim.cli.bench;
 
+import org.postcopysim.cli.ChildJvm;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;
@@ -29,11 +30,11 @@ final class RawRoundTrip implements AutoCloseable {
      */
     record Sample(Histogram parked, Histogram eventLoop) {}
 
-    private final ChildJvmBridge server;
+    private final ChildJvm server;
     private final PingPongClient client;
     private final String serverTransport;
 
-    private RawRoundTrip(ChildJvmBridge server, PingPongClient client, String serverTransport) {
+    private RawRoundTrip(ChildJvm server, PingPongClient client, String serverTransport) {
         this.server = server;
         this.client = client;
         this.serverTransport = serverTransport;
@@ -41,7 +42,7 @@ final class RawRoundTrip implements AutoCloseable {
 
     /** Starts the server JVM (its stdout echoed to {@code echo}) and connects to it. */
     static RawRoundTrip open(PrintWriter echo) throws IOException, InterruptedException {
-        ChildJvmBridge server = ChildJvmBridge.start("pong", echo, List.of("bench", "pingpong-server"));
+        ChildJvm server = ChildJvm.start("pong", echo, List.of("bench", "pingpong-server"));
         try {
             String line = server.awaitLine(PingPong.LISTENING, SERVER_START_TIMEOUT_MS);
             if (line == null) {

@@ -12,6 +12,7 @@ public final class AccessStream {
     private final SplitMix64 rng;
     private final ZipfSampler zipf;
     private final long zipfMultiplier;
+    private final long hotPages;
     private long cursor;
 
     private long pageIndex;
@@ -26,6 +27,7 @@ public final class AccessStream {
         this.rng = new SplitMix64(seed);
         this.zipf = workload.kind() == Workload.Kind.ZIPF ? new ZipfSampler(pages, workload.zipfTheta()) : null;
         this.zipfMultiplier = coprimeMultiplier(pages);
+        this.hotPages = Math.max(1, (long) Math.ceil(pages * workload.hotFraction()));
         this.cursor = Math.floorMod(startOffset, pages);
     }
 
@@ -56,6 +58,11 @@ public final class AccessStream {
             case ZIPF:
                 offset = Math.floorMod((zipf.sample(rng) - 1) * zipfMultiplier, pages);
                 break;
+            case HOTSET: {
+                long rank = rng.nextDouble() < workload.hotProbability() ? rng.nextLong(hotPages) : rng.nextLong(pages);
+                offset = Math.floorMod(rank * zipfMultiplier, pages);
+                break;
+            }
             case UNIFORM:
             default:
                 offset = rng.nextLong(pages);

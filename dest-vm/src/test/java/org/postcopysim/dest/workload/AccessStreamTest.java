@@ -22,7 +22,7 @@ class AccessStreamTest {
 
     @Test
     void sameSeedGivesTheSameAccessesAndAnotherSeedDoesNot() {
-        for (String w : new String[] {"uniform", "sequential", "zipf", "zipf:0.5"}) {
+        for (String w : new String[] {"uniform", "sequential", "zipf", "zipf:0.5", "hotset"}) {
             assertArrayEquals(trace(w, 42, 5000), trace(w, 42, 5000), w);
             if (!w.equals("sequential")) assertFalse(Arrays.equals(trace(w, 42, 5000), trace(w, 43, 5000)), w);
         }
@@ -66,6 +66,25 @@ class AccessStreamTest {
         for (int i = 0; i < 100; i++) top100 += sorted[sorted.length - 1 - i];
         // 1% of the pages take well over a third of the accesses (uniform would give 1%).
         assertTrue(top100 > 200_000 * 0.35, "top 1% share " + top100 / 200_000.0);
+    }
+
+    @Test
+    void hotsetSendsItsShareOfAccessesToItsFractionOfPages() {
+        AccessStream s = new AccessStream(Workload.parse("hotset:0.1:0.9", 0), 0, 10_000, 3, 0);
+        int[] hits = new int[10_000];
+        for (int i = 0; i < 200_000; i++) {
+            s.next();
+            hits[(int) s.pageIndex()]++;
+        }
+        int[] sorted = hits.clone();
+        Arrays.sort(sorted);
+        long top = 0;
+        for (int i = 0; i < 1000; i++) top += sorted[sorted.length - 1 - i];
+        // 90% to the hot 10%, plus the hot pages' share of the uniform 10%: about 0.91.
+        assertEquals(0.91, top / 200_000.0, 0.02);
+        assertEquals("hotset:0.1:0.9", Workload.parse("hotset", 0).toString());
+        assertThrows(IllegalArgumentException.class, () -> Workload.parse("hotset:0", 0));
+        assertThrows(IllegalArgumentException.class, () -> Workload.parse("hotset:0.1:2", 0));
     }
 
     @Test

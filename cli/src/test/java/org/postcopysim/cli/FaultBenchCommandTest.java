@@ -1,0 +1,52 @@
+package org.postcopysim.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FaultBenchCommandTest {
+    @Test
+    void writesTheSummaryWithTheIssuesFields(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("fb.json");
+        CliRun run = CliRun.of("fault-bench", "--fault-mode", "uffd", "--vcpus", "2", "--mem-per-vcpu", "2M",
+                "--uffd-readers", "2", "--warmup-mem", "0", "--seed", "3", "--json", json.toString());
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.out().contains("fault-bench uffd: 2 vCPUs"), run::toString);
+        JsonNode r = SummaryPrinter.JSON.readTree(json.toFile());
+        for (String f : new String[] {"mode", "vcpus", "readers", "uffdScope", "pagesPerSecOverall", "pagesPerSecPerVcpu",
+                "faultLatencyNs", "faultLatencyLog2Us", "blocktime", "redundantFaults", "eexist", "populates",
+                "waitersVisitedPerWakeMean", "waitersVisitedPerWakeMax", "exitsPerVcpu"}) {
+            assertTrue(r.has(f), "missing " + f);
+        }
+        assertEquals("uffd", r.path("mode").asText());
+        assertEquals(2, r.path("readers").asInt());
+        assertEquals("shared", r.path("uffdScope").asText());
+        assertEquals(2, r.path("pagesPerSecPerVcpu").size());
+        assertTrue(r.path("pagesPerSecOverall").asDouble() > 0);
+        for (String p : new String[] {"p50", "p90", "p99", "p999", "max"}) {
+            assertTrue(r.path("faultLatencyNs").path(p).asLong() > 0, p);
+        }
+        assertTrue(r.path("verified").asBoolean());
+    }
+
+    @Test
+    void perVcpuUffdScopeWithOverlappedAccessIsAUsageError() {
+        CliRun run = CliRun.of("fault-bench", "--fault-mode", "uffd", "--uffd-scope", "per-vcpu", "--access", "overlapped");
+        assertEquals(2, run.exitCode(), run::toString);
+        assertTrue(run.err().contains("--uffd-scope per-vcpu needs --access partitioned"), run::toString);
+    }
+
+    @Test
+    void unknownFaultModesAndInternalAccessesOutsideTheirModeAreUsageErrors() {
+        CliRun bad = CliRun.of("fault-bench", "--fault-mode", "uffd2");
+        assertEquals(2, bad.exitCode());
+        assertTrue(bad.err().contains("unknown fault mode 'uffd2'"), bad::toString);
+        CliRun internal = CliRun.of("dest", "--connect", "127.0.0.1:1", "--fault-mode", "uffd", "--internal-access-fraction", "0.5");
+        assertEquals(2, internal.exitCode());
+        assertTrue(internal.err().contains("applies to uffd+kvm-userfault only"), internal::toString);
+    }
+}
