@@ -4,6 +4,7 @@ import java.time.Duration;
 import org.postcopysim.dest.fault.FaultOptions;
 import org.postcopysim.dest.workload.Workload;
 import org.postcopysim.protocol.FrameDescriptor;
+import org.postcopysim.protocol.Reliability;
 
 /**
  * Everything the destination needs to run one migration.
@@ -21,10 +22,11 @@ import org.postcopysim.protocol.FrameDescriptor;
  * @param token                 migration token presented to the source (null = none)
  * @param connectTimeout        bound on connecting and on each handshake step
  * @param faults                the fault mode, uffd readers and scope, internal accesses, access partitioning
+ * @param reliability           link-loss recovery, stall watchdog, fault injection and TLS
  */
 public record DestConfig(String host, int port, int vcpus, Workload workload, long seed, boolean hugePageRecovery,
                          long accessesPerSecPerVcpu, long vcpuSpinNs, int maxPageRetries, int maxFrameBytes,
-                         String token, Duration connectTimeout, FaultOptions faults) {
+                         String token, Duration connectTimeout, FaultOptions faults, Reliability reliability) {
     public static final int DEFAULT_VCPUS = 4;
     public static final long DEFAULT_ACCESSES_PER_SEC_PER_VCPU = 1_000_000;
     public static final long DEFAULT_VCPU_SPIN_NS = 0;
@@ -37,6 +39,7 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
         if (vcpuSpinNs < 0) throw new IllegalArgumentException("spin time must not be negative");
         FrameDescriptor.checkMaxFrameBytes(maxFrameBytes);
         if (faults == null) throw new IllegalArgumentException("fault options are required");
+        if (reliability == null) throw new IllegalArgumentException("reliability settings are required");
     }
 
     /** A configuration with the default fault options (KVM Userfault, overlapped access). */
@@ -44,12 +47,17 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
                       long accessesPerSecPerVcpu, long vcpuSpinNs, int maxPageRetries, int maxFrameBytes,
                       String token, Duration connectTimeout) {
         this(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs, maxPageRetries,
-                maxFrameBytes, token, connectTimeout, FaultOptions.DEFAULT);
+                maxFrameBytes, token, connectTimeout, FaultOptions.DEFAULT, Reliability.DEFAULT);
+    }
+
+    public DestConfig withReliability(Reliability r) {
+        return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, r);
     }
 
     public DestConfig withFaults(FaultOptions f) {
         return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, f);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, f, reliability);
     }
 
     /** Defaults: 4 vCPUs, uniform workload with 20% writes, seed 1, huge page recovery on. */
@@ -61,41 +69,41 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
 
     public DestConfig withVcpus(int n) {
         return new DestConfig(host, port, n, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability);
     }
 
     public DestConfig withWorkload(Workload w) {
         return new DestConfig(host, port, vcpus, w, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability);
     }
 
     public DestConfig withSeed(long s) {
         return new DestConfig(host, port, vcpus, workload, s, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability);
     }
 
     public DestConfig withHugePageRecovery(boolean on) {
         return new DestConfig(host, port, vcpus, workload, seed, on, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability);
     }
 
     public DestConfig withAccessesPerSecPerVcpu(long rate) {
         return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, rate, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability);
     }
 
     public DestConfig withVcpuSpinNs(long ns) {
         return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, ns,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability);
     }
 
     public DestConfig withToken(String t) {
         return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, t, connectTimeout, faults);
+                maxPageRetries, maxFrameBytes, t, connectTimeout, faults, reliability);
     }
 
     public DestConfig withMaxPageRetries(int n) {
         return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                n, maxFrameBytes, token, connectTimeout, faults);
+                n, maxFrameBytes, token, connectTimeout, faults, reliability);
     }
 }

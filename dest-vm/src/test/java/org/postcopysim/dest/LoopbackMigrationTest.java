@@ -23,7 +23,7 @@ class LoopbackMigrationTest {
             DestConfig dest = new DestConfig("127.0.0.1", source.boundAddress().getPort(), destTemplate.vcpus(),
                     destTemplate.workload(), destTemplate.seed(), destTemplate.hugePageRecovery(),
                     destTemplate.accessesPerSecPerVcpu(), destTemplate.vcpuSpinNs(), destTemplate.maxPageRetries(),
-                    destTemplate.maxFrameBytes(), destTemplate.token(), destTemplate.connectTimeout(), destTemplate.faults());
+                    destTemplate.maxFrameBytes(), destTemplate.token(), destTemplate.connectTimeout(), destTemplate.faults(), destTemplate.reliability());
             MigrationSummary summary = DestVm.run(dest, new SimpleMeterRegistry());
             SourceResult sr = source.completion().orTimeout(30, TimeUnit.SECONDS).join();
             assertEquals(summary.verified(), sr.verified(), "both sides agree on the verdict");

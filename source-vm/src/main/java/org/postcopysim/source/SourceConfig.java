@@ -3,6 +3,7 @@ package org.postcopysim.source;
 import java.util.Objects;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.protocol.FrameDescriptor;
+import org.postcopysim.protocol.Reliability;
 import org.postcopysim.protocol.PageBatchCodec;
 
 /**
@@ -18,9 +19,11 @@ import org.postcopysim.protocol.PageBatchCodec;
  * @param maxFrameBytes            largest frame accepted or sent (bytes)
  * @param pagesPerBatch            pages per background PAGE_BATCH frame (count)
  * @param token                    migration token a destination must present; null or empty = none
+ * @param reliability              recovery deadline, fault injection and TLS
  */
 public record SourceConfig(String host, int port, long guestBytes, int memslots, long seed,
-                           long maxBackgroundBytesPerSec, int maxFrameBytes, int pagesPerBatch, String token) {
+                           long maxBackgroundBytesPerSec, int maxFrameBytes, int pagesPerBatch, String token,
+                           Reliability reliability) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final long DEFAULT_GUEST_BYTES = 256L << 20;
     public static final int DEFAULT_MEMSLOTS = 2;
@@ -28,6 +31,7 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
 
     public SourceConfig {
         Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(reliability, "reliability");
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be within 0..65535, got " + port);
         if (guestBytes <= 0 || guestBytes % GuestLayout.PAGE_SIZE_BYTES != 0) {
             throw new IllegalArgumentException("guest memory must be a positive multiple of 4 KiB, got " + guestBytes);
@@ -46,7 +50,7 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
     /** 127.0.0.1, any free port, 256 MiB in 2 memslots, seed 1, uncapped, default frame and batch sizes, no token. */
     public static SourceConfig defaults() {
         return new SourceConfig(DEFAULT_HOST, 0, DEFAULT_GUEST_BYTES, DEFAULT_MEMSLOTS, DEFAULT_SEED, 0,
-                FrameDescriptor.DEFAULT_MAX_FRAME_BYTES, FrameDescriptor.DEFAULT_PAGES_PER_BATCH, null);
+                FrameDescriptor.DEFAULT_MAX_FRAME_BYTES, FrameDescriptor.DEFAULT_PAGES_PER_BATCH, null, Reliability.DEFAULT);
     }
 
     /**
@@ -74,40 +78,51 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
         return token != null && !token.isEmpty();
     }
 
+    /** A configuration with the default reliability settings. */
+    public SourceConfig(String host, int port, long guestBytes, int memslots, long seed, long maxBackgroundBytesPerSec,
+                        int maxFrameBytes, int pagesPerBatch, String token) {
+        this(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token,
+                Reliability.DEFAULT);
+    }
+
+    public SourceConfig withReliability(Reliability r) {
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, r);
+    }
+
     public SourceConfig withHost(String host) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
     }
 
     public SourceConfig withPort(int port) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
     }
 
     public SourceConfig withGuestBytes(long guestBytes) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
     }
 
     public SourceConfig withMemslots(int memslots) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
     }
 
     public SourceConfig withSeed(long seed) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
     }
 
     public SourceConfig withMaxBackgroundBytesPerSec(long maxBackgroundBytesPerSec) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
     }
 
     public SourceConfig withMaxFrameBytes(int maxFrameBytes) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
     }
 
     public SourceConfig withPagesPerBatch(int pagesPerBatch) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
     }
 
     public SourceConfig withToken(String token) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
     }
 
     /** Like the record's, but never prints the token. */
