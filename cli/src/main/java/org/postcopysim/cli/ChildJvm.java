@@ -55,7 +55,8 @@ public final class ChildJvm {
             String line;
             while ((line = r.readLine()) != null) {
                 synchronized (echo) {
-                    echo.printf("%-6s| %s%n", name, line);
+                    // The migration token is a secret: the parent reads it, but does not echo it.
+                    echo.printf("%-6s| %s%n", name, line.startsWith("token: ") ? "token: (hidden)" : line);
                     echo.flush();
                 }
                 lines.offer(line);

@@ -2,10 +2,13 @@ package org.postcopysim.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -47,6 +50,15 @@ public final class DemoCommand implements Callable<Integer> {
     @Mixin
     JsonOption json;
 
+    @Mixin
+    TlsOptions tls;
+
+    @Mixin
+    ChaosOption chaos;
+
+    @Mixin
+    RecoveryOptions recovery;
+
     @Option(names = "--mem-per-vcpu", paramLabel = "SIZE", converter = ByteSize.class,
             description = "Guest memory per vCPU, instead of --guest-mem: the guest gets this times --vcpus.")
     Long memPerVcpu;
@@ -63,7 +75,10 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         guest.validate(spec.commandLine());
         vcpus.validate(spec.commandLine());
+        recovery.validate(spec.commandLine());
         org.postcopysim.dest.fault.FaultOptions faultOptions = faults.resolve(spec.commandLine());
+        tls.resolve(spec.commandLine());
+        chaos.resolve(spec.commandLine());
         if (memPerVcpu != null) {
             OptionCheck.check(spec.commandLine(), "--mem-per-vcpu", () -> {
                 if (memPerVcpu <= 0 || memPerVcpu % 4096 != 0) {
@@ -78,13 +93,27 @@ public final class DemoCommand implements Callable<Integer> {
                 s, ByteSize.format(guest.guestBytes), vcpus.vcpus, vcpus.workload, faultOptions.mode());
         out.flush();
         Path summaryFile = Files.createTempFile("postcopy-sim-demo-", ".json");
+        Path tokenFile = null;
         ChildJvm source = null;
         ChildJvm dest = null;
         try {
             List<String> jvmArgs = verbose ? List.of() : List.of("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
-            source = ChildJvm.start("source", out, jvmArgs, List.of("source", "--listen", "127.0.0.1:0",
+            List<String> sourceArgs = new ArrayList<>(List.of("source", "--listen", "127.0.0.1:0",
                     "--guest-mem", Long.toString(guest.guestBytes), "--memslots", Integer.toString(guest.memslots),
                     "--max-bandwidth", Long.toString(maxBandwidth), "--seed", Long.toString(s)));
+            sourceArgs.addAll(tls.asArgs());
+            sourceArgs.addAll(chaos.asArgs()); // faults are injected where the pages are sent
+            sourceArgs.addAll(recovery.sourceArgs());
+            source = ChildJvm.start("source", out, jvmArgs, sourceArgs);
+            // The source prints its generated token before it listens; the destination reads it from
+            // an owner-only file, so that it never shows in the process list.
+            String tokenLine = source.awaitLine(MigrationToken.LINE_PREFIX, SOURCE_START_TIMEOUT_MS);
+            if (tokenLine == null) {
+                out.println("demo: the source printed no migration token");
+                return 1;
+            }
+            tokenFile = ownerOnlyTempFile();
+            Files.writeString(tokenFile, tokenLine.substring(MigrationToken.LINE_PREFIX.length()).trim() + "\n");
             String listening = source.awaitLine("listening on ", SOURCE_START_TIMEOUT_MS);
             if (listening == null) {
                 out.println("demo: the source did not start listening");
@@ -97,7 +126,9 @@ public final class DemoCommand implements Callable<Integer> {
                     "--access-rate", Long.toString(vcpus.accessRate),
                     "--vcpu-spin-us", Long.toString(vcpus.spinUs),
                     "--page-retries", Integer.toString(vcpus.pageRetries),
-                    "--seed", Long.toString(s), "--json", summaryFile.toString()));
+                    "--seed", Long.toString(s), "--json", summaryFile.toString(), "--token-file", tokenFile.toString()));
+            destArgs.addAll(tls.asArgs());
+            destArgs.addAll(recovery.asArgs());
             if (vcpus.noHugeRecovery) destArgs.add("--no-huge-recovery");
             destArgs.addAll(faults.asArgs(faultOptions));
             // The destination's stderr is ours: let it draw progress when we are on a terminal.
@@ -110,7 +141,25 @@ public final class DemoCommand implements Callable<Integer> {
             if (dest != null && dest.isAlive()) dest.destroy();
             if (source != null && source.isAlive()) source.destroy();
             Files.deleteIfExists(summaryFile);
+            if (tokenFile != null) Files.deleteIfExists(tokenFile);
         }
+    }
+
+    /** An empty temporary file that only this user may read and write (where the file system has POSIX permissions). */
+    private static Path ownerOnlyTempFile() throws IOException {
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            return Files.createTempFile("postcopy-sim-token-", "",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+        Path f = Files.createTempFile("postcopy-sim-token-", "");
+        File file = f.toFile();
+        boolean restricted = file.setReadable(false, false) && file.setReadable(true, true)
+                && file.setWritable(false, false) && file.setWritable(true, true);
+        if (!restricted) {
+            Files.deleteIfExists(f);
+            throw new IOException("cannot restrict the token file " + f + " to its owner");
+        }
+        return f;
     }
 
     private int summarize(PrintWriter out, Path summaryFile, int destCode, int sourceCode) throws IOException {

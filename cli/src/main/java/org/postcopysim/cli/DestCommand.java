@@ -2,14 +2,17 @@ package org.postcopysim.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.postcopysim.dest.DestConfig;
 import org.postcopysim.dest.DestVm;
 import org.postcopysim.dest.MigrationSummary;
+import org.postcopysim.protocol.Reliability;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -50,18 +53,51 @@ public final class DestCommand implements Callable<Integer> {
     @Mixin
     MetricsOption metrics;
 
+    @Mixin
+    TlsOptions tls;
+
+    @Mixin
+    ChaosOption chaos;
+
+    @Mixin
+    RecoveryOptions recovery;
+
+    @Option(names = "--token", paramLabel = "VALUE",
+            description = "The migration token the source printed. Visible to other local users in the process "
+                    + "list: prefer --token-file.")
+    String token;
+
+    @Option(names = "--token-file", paramLabel = "FILE",
+            description = "Read the migration token from the first line of FILE.")
+    Path tokenFile;
+
     @Override
     public Integer call() throws IOException {
         vcpus.validate(spec.commandLine());
+        recovery.validate(spec.commandLine());
         org.postcopysim.dest.fault.FaultOptions faultOptions = faults.resolve(spec.commandLine());
+        Reliability.TlsFiles tlsFiles = tls.resolve(spec.commandLine());
+        org.postcopysim.protocol.chaos.ChaosSpec chaosSpec = chaos.resolve(spec.commandLine());
+        String presented = token;
+        if (tokenFile != null) {
+            if (token != null) throw new ParameterException(spec.commandLine(), "give --token or --token-file, not both");
+            Path file = tokenFile;
+            String[] read = new String[1];
+            OptionCheck.check(spec.commandLine(), "--token-file", () -> read[0] = MigrationToken.read(file));
+            presented = read[0];
+        }
         PrintWriter out = spec.commandLine().getOut();
         long s = seed.value();
         DestConfig base = DestConfig.defaults(connect.host(), connect.port());
         base = new DestConfig(base.host(), base.port(), base.vcpus(), base.workload(), s, base.hugePageRecovery(),
-                base.accessesPerSecPerVcpu(), base.vcpuSpinNs(), base.maxPageRetries(), base.maxFrameBytes(), null,
+                base.accessesPerSecPerVcpu(), base.vcpuSpinNs(), base.maxPageRetries(), base.maxFrameBytes(), presented,
                 Duration.ofSeconds(timeoutSeconds));
         DestConfig config = vcpus.apply(base, s).withFaults(faultOptions);
+        if (tlsFiles != null) config = config.withReliability(config.reliability().withTls(tlsFiles));
         out.printf("seed: %d%n", s);
+        config = config.withReliability(ChaosOption.apply(config.reliability(), chaosSpec, s));
+        config = config.withReliability(recovery.apply(config.reliability()));
+        ChaosOption.print(out, config.reliability());
         out.flush();
         try {
             io.micrometer.core.instrument.MeterRegistry registry = metrics.open();

@@ -2,9 +2,11 @@ package org.postcopysim.cli;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.postcopysim.protocol.FrameDescriptor;
+import org.postcopysim.protocol.Reliability;
 import org.postcopysim.source.SourceConfig;
 import org.postcopysim.source.SourceResult;
 import org.postcopysim.source.SourceVm;
@@ -40,20 +42,55 @@ public final class SourceCommand implements Callable<Integer> {
     @Mixin
     MetricsOption metrics;
 
+    @Mixin
+    TlsOptions tls;
+
+    @Mixin
+    ChaosOption chaos;
+
+    @Option(names = "--recovery-deadline", paramLabel = "SECONDS", defaultValue = "60",
+            description = "How long a migration paused by a dropped link waits for the destination to resume it "
+                    + "before it fails. Default: ${DEFAULT-VALUE}.")
+    double recoveryDeadlineSeconds;
+
+    @Option(names = "--token-file", paramLabel = "FILE",
+            description = "Read the migration token a destination must present from the first line of FILE. "
+                    + "Without it a random token is generated and printed as 'token: VALUE'.")
+    Path tokenFile;
+
     @Override
     public Integer call() {
         guest.validate(spec.commandLine());
+        java.time.Duration[] deadline = new java.time.Duration[1];
+        OptionCheck.check(spec.commandLine(), "--recovery-deadline",
+                () -> deadline[0] = RecoveryOptions.seconds(recoveryDeadlineSeconds, true));
         OptionCheck.check(spec.commandLine(), "--pages-per-batch",
                 () -> SourceConfig.defaults().withPagesPerBatch(stream.pagesPerBatch).validate());
+        Reliability.TlsFiles tlsFiles = tls.resolve(spec.commandLine());
+        org.postcopysim.protocol.chaos.ChaosSpec chaosSpec = chaos.resolve(spec.commandLine());
+        String token = null;
+        if (tokenFile != null) {
+            Path file = tokenFile;
+            String[] read = new String[1];
+            OptionCheck.check(spec.commandLine(), "--token-file", () -> read[0] = MigrationToken.read(file));
+            token = read[0];
+        }
+        boolean generated = token == null;
+        if (generated) token = MigrationToken.generate(); // a destination always needs a token
         PrintWriter out = spec.commandLine().getOut();
         long s = seed.value();
         SourceConfig config = new SourceConfig(listen.host(), listen.port(), guest.guestBytes, guest.memslots, s,
-                stream.maxBandwidth, FrameDescriptor.DEFAULT_MAX_FRAME_BYTES, stream.pagesPerBatch, null).validate();
+                stream.maxBandwidth, FrameDescriptor.DEFAULT_MAX_FRAME_BYTES, stream.pagesPerBatch, token).validate();
+        if (tlsFiles != null) config = config.withReliability(config.reliability().withTls(tlsFiles));
+        config = config.withReliability(ChaosOption.apply(config.reliability(), chaosSpec, s));
+        config = config.withReliability(config.reliability().withRecoveryDeadline(deadline[0]));
         MeterRegistry registry = metrics.open();
         try (SourceVm vm = SourceVm.start(config, registry)) {
             out.printf(Locale.ROOT, "seed: %d%n", s);
+            ChaosOption.print(out, config.reliability());
             out.printf(Locale.ROOT, "guest: %s in %d memslots%n", ByteSize.format(config.guestBytes()), config.memslots());
             if (metrics.address() != null) out.printf("metrics: http://%s/metrics%n", metrics.address());
+            if (generated) out.printf("%s%s%n", MigrationToken.LINE_PREFIX, token);
             out.printf("listening on %s%n", new HostPort(vm.boundAddress().getHostString(), vm.boundAddress().getPort()));
             out.flush();
             SourceResult r = vm.completion().join();
@@ -65,6 +102,7 @@ public final class SourceCommand implements Callable<Integer> {
             } else {
                 out.printf(Locale.ROOT, "source: migration FAILED: %s%n", r.error());
             }
+            if (vm.chaos() != null) out.printf("source: chaos %s%n", vm.chaos().describe());
             out.flush();
             return r.verified() ? 0 : 1;
         } finally {

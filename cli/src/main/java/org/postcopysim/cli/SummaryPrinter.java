@@ -61,6 +61,11 @@ final class SummaryPrinter {
                 s.guestReads(), s.guestWrites(), s.staleReads());
         out.printf(Locale.ROOT, "  stage-2   %d huge mappings rebuilt when KVM_MEM_USERFAULT was cleared%n",
                 s.hugeMappingsRecovered());
+        if (s.recoveries() > 0 || s.pausedMs() > 0 || s.stalls() > 0) {
+            out.printf(Locale.ROOT, "  recovery  %d link recoveries, %s paused, %d vCPU stalls reported by the watchdog%n",
+                    s.recoveries(), duration(s.pausedMs() * 1_000_000), s.stalls());
+        }
+        if (s.chaos() != null) out.printf(Locale.ROOT, "  chaos     %s%n", s.chaos());
         out.flush();
     }
 

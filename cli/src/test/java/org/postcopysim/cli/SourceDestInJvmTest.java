@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -53,12 +54,15 @@ class SourceDestInJvmTest {
         String listening = sourceOut.line().get(LISTEN_TIMEOUT_S, TimeUnit.SECONDS);
         String address = listening.substring("listening on ".length()).trim();
         assertTrue(address.startsWith("127.0.0.1:") && !address.endsWith(":0"), listening);
+        Path tokenFile = tmp.resolve("token");
+        Files.writeString(tokenFile, printedToken(sourceOut.toString()) + "\n");
 
         Path json = tmp.resolve("out/summary.json");
         LineWatcher destOut = new LineWatcher("migration verified");
         StringWriter destErr = new StringWriter();
         CompletableFuture<Integer> destExit = runAsync("test-dest", destOut, destErr,
-                "dest", "--connect", address, "--vcpus", "2", "--seed", "42", "--json", json.toString());
+                "dest", "--connect", address, "--token-file", tokenFile.toString(), "--vcpus", "2", "--seed", "42",
+                "--json", json.toString());
 
         int destCode = destExit.get(MIGRATION_TIMEOUT_S, TimeUnit.SECONDS);
         int sourceCode = sourceExit.get(MIGRATION_TIMEOUT_S, TimeUnit.SECONDS);
@@ -75,6 +79,15 @@ class SourceDestInJvmTest {
         JsonNode s = new ObjectMapper().readTree(json.toFile());
         assertSaneVerifiedSummary(s, 2, transcript + "--- json ---\n" + s.toPrettyString());
         assertEquals(42, s.path("seed").asLong());
+    }
+
+    /** The token a source printed ({@code token: VALUE}, before it listens): at least 128 bits, URL-safe. */
+    static String printedToken(String sourceOut) {
+        String token = sourceOut.lines().filter(l -> l.startsWith("token: ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no token line in\n" + sourceOut)).substring("token: ".length());
+        assertTrue(token.matches("[A-Za-z0-9_-]{22,}"), token);
+        assertTrue(sourceOut.indexOf("token: ") < sourceOut.indexOf("listening on "), sourceOut);
+        return token;
     }
 
     /** Checks the fields a verified 16 MiB migration's JSON summary must have, and that they agree. */

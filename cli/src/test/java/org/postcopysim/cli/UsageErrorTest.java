@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine.ExitCode;
 
 /**
@@ -144,5 +147,37 @@ class UsageErrorTest {
     @Test
     void unbracketedIpv6ConnectAddressIsAUsageError() {
         assertUsageError("needs brackets", "dest", "--connect", "fe80::1:7070");
+    }
+
+    @Test
+    void tlsOptionsGivenPartiallyAreAUsageErrorOnEverySideNamingWhatIsMissing() {
+        assertUsageError("missing --tls-key, --tls-ca", "source", "--listen", "127.0.0.1:0", "--tls-cert", "cert.pem");
+        assertUsageError("missing --tls-cert", "dest", "--connect", "127.0.0.1:1", "--tls-key", "key.pem", "--tls-ca", "ca.pem");
+        assertUsageError("missing --tls-ca", "demo", "--tls-cert", "cert.pem", "--tls-key", "key.pem");
+    }
+
+    @Test
+    void unreadableTlsFilesAreAUsageError(@TempDir Path tmp) {
+        assertUsageError("Invalid value for option '--tls-cert': cannot read the certificate file", "source",
+                "--listen", "127.0.0.1:0", "--tls-cert", tmp.resolve("none.pem").toString(),
+                "--tls-key", tmp.resolve("none.key").toString(), "--tls-ca", tmp.resolve("ca.pem").toString());
+    }
+
+    @Test
+    void aMissingOrEmptyTokenFileIsAUsageError(@TempDir Path tmp) throws Exception {
+        assertUsageError("Invalid value for option '--token-file': cannot read the token file", "source",
+                "--listen", "127.0.0.1:0", "--token-file", tmp.resolve("absent").toString());
+        Path empty = Files.writeString(tmp.resolve("empty"), "  \n");
+        assertUsageError("Invalid value for option '--token-file': the token file " + empty + " is empty", "source",
+                "--listen", "127.0.0.1:0", "--token-file", empty.toString());
+        assertUsageError("Invalid value for option '--token-file': the token file " + empty + " is empty", "dest",
+                "--connect", "127.0.0.1:1", "--token-file", empty.toString());
+    }
+
+    @Test
+    void aTokenAndATokenFileTogetherAreAUsageError(@TempDir Path tmp) throws Exception {
+        Path file = Files.writeString(tmp.resolve("token"), "abc\n");
+        assertUsageError("give --token or --token-file, not both", "dest", "--connect", "127.0.0.1:1",
+                "--token", "abc", "--token-file", file.toString());
     }
 }

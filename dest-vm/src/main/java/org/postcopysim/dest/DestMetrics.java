@@ -57,6 +57,16 @@ public final class DestMetrics {
     public static final String VCPUS_BLOCKED = "postcopy.vcpus.blocked";
     /** Bytes received per migration phase (bytes, function counter tagged {@code phase}: precopy, downtime, postcopy). */
     public static final String PHASE_BYTES = "postcopy.phase.bytes";
+    /** Link recoveries completed: the link dropped, the migration paused and resumed (counter). */
+    public static final String RECOVERIES = "postcopy.recoveries";
+    /** Times the link dropped and the migration paused (counter). */
+    public static final String PAUSES = "postcopy.pauses";
+    /** Whether the migration is paused right now (gauge, 0 or 1). */
+    public static final String PAUSED = "postcopy.paused";
+    /** Time the migration spent paused, the current pause included (seconds, function counter). */
+    public static final String PAUSED_TIME = "postcopy.paused.time";
+    /** vCPUs reported by the watchdog as blocked on one page longer than the stall timeout (counter, once per wait). */
+    public static final String STALLS = "postcopy.vcpu.stalls";
     static final double[] PERCENTILES = {0.5, 0.9, 0.99, 0.999};
 
     final MeterRegistry registry;
@@ -66,6 +76,9 @@ public final class DestMetrics {
     final Counter duplicatePages;
     final Counter crcFailures;
     final Counter bytesReceived;
+    final Counter recoveries;
+    final Counter pauses;
+    final Counter stalls;
     private volatile long downtimeBytes;
 
     public DestMetrics(MeterRegistry registry) {
@@ -91,6 +104,9 @@ public final class DestMetrics {
         this.duplicatePages = counter(DUPLICATE_PAGES, "copies dropped because the page was present (EEXIST)");
         this.crcFailures = counter("postcopy.pages.crc_failures", "copies whose CRC32C did not match");
         this.bytesReceived = counter("postcopy.bytes.received", "page bytes received");
+        this.recoveries = counter(RECOVERIES, "times the migration resumed after a dropped link");
+        this.pauses = counter(PAUSES, "times a dropped link paused the migration");
+        this.stalls = counter(STALLS, "vCPUs blocked on one missing page longer than the stall timeout");
         phaseBytes("precopy", MigrationSummary.BytesPerPhase::precopyBytes);
         phaseBytes("downtime", MigrationSummary.BytesPerPhase::downtimeBytes);
         phaseBytes("postcopy", MigrationSummary.BytesPerPhase::postcopyBytes);
@@ -152,6 +168,14 @@ public final class DestMetrics {
         }
         Gauge.builder(VCPUS_BLOCKED, tracker, BlocktimeTracker::blockedVcpus)
                 .description("vCPUs blocked on a missing page right now").register(registry);
+    }
+
+    /** Registers whether the migration is paused and the time paused so far (nanoseconds from {@code pausedNs}). */
+    <T> void bindPaused(T state, java.util.function.Predicate<T> paused, ToLongFunction<T> pausedNs) {
+        Gauge.builder(PAUSED, state, x -> paused.test(x) ? 1 : 0)
+                .description("1 while the migration is paused waiting for the source to come back").register(registry);
+        FunctionCounter.builder(PAUSED_TIME, state, x -> pausedNs.applyAsLong(x) / 1e9)
+                .description("time the migration spent paused after dropped links").baseUnit("seconds").register(registry);
     }
 
     /** Sets the bytes received during the downtime (the handshake and switchover, before the vCPUs resumed). */

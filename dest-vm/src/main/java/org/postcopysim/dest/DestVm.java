@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -38,10 +39,15 @@ import org.postcopysim.protocol.Frames;
 import org.postcopysim.protocol.Handshake;
 import org.postcopysim.protocol.Hello;
 import org.postcopysim.protocol.PageRequestCodec;
+import org.postcopysim.protocol.PagesHeld;
+import org.postcopysim.protocol.PagesHeldChunks;
+import org.postcopysim.protocol.ResumeAck;
 import org.postcopysim.protocol.ProtocolVersion;
 import org.postcopysim.protocol.Switchover;
+import org.postcopysim.protocol.Tls;
 import org.postcopysim.protocol.Transport;
 import org.postcopysim.protocol.VcpuState;
+import org.postcopysim.protocol.chaos.ChaosState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,11 +73,15 @@ public final class DestVm {
     private static final class Run {
         private final DestConfig config;
         private final DestMetrics metrics;
+        /** Fault injection on the page frames received ({@code --chaos}), shared by every connection; null = none. */
+        private final ChaosState chaos;
         private final Migration migration = new Migration();
         private final List<DestConnectionHandler> handlers = new ArrayList<>();
         private final List<VcpuRunner> runners = new ArrayList<>();
         private final List<Thread> threads = new ArrayList<>();
         private EventLoopGroup group;
+        /** Client TLS context, built once for every connection of the run; null for plain TCP. */
+        private SslContext tls;
         private Channel demand;
         private Channel background;
         private GuestLayout layout;
@@ -86,10 +96,31 @@ public final class DestVm {
         private long allPresentNs;
         private long hugeRecovered;
         private long seedContent;
+        /** Reconnect backoff: first and longest wait between two resume attempts (nanoseconds). */
+        static final long RECONNECT_BACKOFF_MIN_NS = 50_000_000;
+        static final long RECONNECT_BACKOFF_MAX_NS = 2_000_000_000;
+        private String migrationId;
+        /** Where page requests go: the current DEMAND connection, or null while paused (requests stay in flight). */
+        private volatile Channel requestChannel;
+        private PresentPages presentPages;
+        private StallWatchdog watchdog;
+        // postcopy recovery, written by this thread; read by meters and the watchdog
+        private volatile long pausedSinceNs; // 0 = not paused
+        private volatile long pausedNsTotal;
+        private long recoveries;
 
         Run(DestConfig config, MeterRegistry registry) {
             this.config = config;
+            this.chaos = ChaosState.of(config.reliability().chaos(), config.reliability().chaosSeed());
             this.metrics = new DestMetrics(registry);
+            this.migration.reconnect = config.reliability().reconnect();
+            metrics.bindPaused(this, r -> r.pausedSinceNs != 0, Run::pausedNs);
+        }
+
+        /** Time paused so far, a pause in progress included (nanoseconds). */
+        long pausedNs() {
+            long since = pausedSinceNs;
+            return pausedNsTotal + (since == 0 ? 0 : System.nanoTime() - since);
         }
 
         MigrationSummary execute() {
@@ -97,13 +128,23 @@ public final class DestVm {
             String error = null;
             CompletionResult result = null;
             try {
+                if (config.reliability().tls() != null) {
+                    try {
+                        tls = Tls.clientContext(config.reliability().tls());
+                    } catch (IllegalArgumentException e) {
+                        throw new MigrationException(e.getMessage());
+                    }
+                }
                 group = Transport.newGroup(2, "dest-io");
                 Handshake hs = connectDemand();
                 Switchover so = await(migration.switchover, "the source's switchover state");
                 setUp(hs, so);
+                migrationId = hs.getMigrationId();
                 connectBackground(hs.getMigrationId());
                 startVcpus(so);
-                CompletableFuture.anyOf(migration.allPresent, migration.control.failureFuture()).join();
+                migration.resumable = true;
+                startWatchdog();
+                awaitAllPresent();
                 if (!migration.control.failed()) {
                     allPresentNs = System.nanoTime();
                     log.info("all {} pages present {} ms after the vCPUs resumed", layout.totalPages(),
@@ -121,6 +162,8 @@ public final class DestVm {
                 migration.fail(error);
                 stopVcpus();
             } finally {
+                if (watchdog != null) watchdog.stop();
+                tellSourceIfFailed(error != null ? error : migration.control.failureText());
                 close();
             }
             return summarize(result, error);
@@ -157,15 +200,19 @@ public final class DestVm {
         }
 
         private Channel connect(ChannelRole role, Hello hello) throws MigrationException {
-            DestConnectionHandler handler = new DestConnectionHandler(role, hello, migration);
+            return connect(role, hello, config.connectTimeout().toMillis());
+        }
+
+        private Channel connect(ChannelRole role, Hello hello, long timeoutMs) throws MigrationException {
+            DestConnectionHandler handler = new DestConnectionHandler(role, hello, migration, migration.epoch());
             handlers.add(handler);
             Bootstrap b = new Bootstrap()
                     .group(group)
                     .channel(Transport.socketChannel())
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.SO_RCVBUF, 1 << 20)
-                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
-                    .handler(new DestChannelInitializer(config.maxFrameBytes(), handler));
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeoutMs)))
+                    .handler(new DestChannelInitializer(config.maxFrameBytes(), handler, tls, config.host(), config.port(), chaos));
             ChannelFuture f = b.connect(config.host(), config.port()).awaitUninterruptibly();
             if (!f.isSuccess()) {
                 throw new MigrationException("cannot connect to the source at " + config.host() + ":" + config.port()
@@ -189,6 +236,7 @@ public final class DestVm {
                         + config.vcpus());
             }
             seedContent = hs.getContentSeed();
+            if (chaos != null) chaos.pagesTotal(layout.totalPages());
             long t0 = System.nanoTime();
             memory = GuestMemory.allocate(layout.totalPages());
             // Back every page now (as a VMM with preallocated memory would), so installs copy
@@ -205,10 +253,13 @@ public final class DestVm {
             writeLog = new GuestWriteLog(layout.totalPages());
             PageWaiters waiters = new PageWaiters(config.vcpus());
             blocktime = new BlocktimeTracker(config.vcpus(), startedNs);
-            Channel demandChannel = demand;
-            fetcher = new DemandFetcher(layout.totalPages(), config.maxPageRetries(), rig.presence, (requestId, gfn, urgent) ->
-                    demandChannel.writeAndFlush(PageRequestCodec.encodeSingle(demandChannel.alloc(), requestId, gfn, urgent),
-                            demandChannel.voidPromise()));
+            requestChannel = demand;
+            fetcher = new DemandFetcher(layout.totalPages(), config.maxPageRetries(), rig.presence, (requestId, gfn, urgent) -> {
+                Channel ch = requestChannel;
+                if (ch != null) { // else paused: the request stays in flight and is sent again on resume
+                    ch.writeAndFlush(PageRequestCodec.encodeSingle(ch.alloc(), requestId, gfn, urgent), ch.voidPromise());
+                }
+            });
             PageInstaller installer = new PageInstaller(vm, rig.presence, (pageIndex, gfn, last) -> {
                 fetcher.onInstalled(pageIndex);
                 waiters.wake(pageIndex);
@@ -240,6 +291,7 @@ public final class DestVm {
                 rig.uffd.startReaders(provider, () -> new PageInstaller.Context(memory), migration.control);
             }
             this.waiters = waiters;
+            this.presentPages = new PresentPages(vm, rig.presence);
             metrics.bindVcpus(runners);
             if (rig.uffd != null) metrics.bindUffd(rig.uffd);
             metrics.bindPages(installer, fetcher);
@@ -280,7 +332,166 @@ public final class DestVm {
             return bytes;
         }
 
+        private void startWatchdog() {
+            watchdog = new StallWatchdog(waiters, config.reliability().stallTimeout().toNanos(), metrics.stalls,
+                    layout::gfnOfPageIndex, () -> {
+                        long since = pausedSinceNs;
+                        return since == 0 ? "up" : "paused for " + (System.nanoTime() - since) / 1_000_000 + " ms";
+                    });
+            watchdog.start();
+        }
+
+        /** Waits until every page is present or the run fails, recovering each dropped link on the way. */
+        private void awaitAllPresent() throws MigrationException {
+            while (true) {
+                CompletableFuture<String> down = migration.linkDown();
+                CompletableFuture.anyOf(migration.allPresent, migration.control.failureFuture(), down).join();
+                if (migration.allPresent.isDone() || migration.control.failed()) return;
+                recover(down.join());
+            }
+        }
+
+        /**
+         * Postcopy recovery: the link dropped. Pauses (vCPUs needing a missing page stay blocked,
+         * the others run), reconnects with exponential backoff until the recovery deadline, and
+         * resumes: Hello(resume) and PagesHeld on DEMAND, ResumeAck, a new BACKGROUND, and the
+         * page requests in flight sent again.
+         *
+         * @throws MigrationException when the source cannot be reached in time (naming the missing pages)
+         */
+        private void recover(String reason) throws MigrationException {
+            long pausedAt = System.nanoTime();
+            pausedSinceNs = pausedAt;
+            metrics.pauses.increment();
+            long deadlineNs = pausedAt + config.reliability().recoveryDeadline().toNanos();
+            log.warn("migration {} paused: {}; reconnecting for up to {} s", migrationId, reason,
+                    config.reliability().recoveryDeadline().toSeconds());
+            requestChannel = null;
+            closeLink();
+            long backoffNs = RECONNECT_BACKOFF_MIN_NS;
+            int attempts = 0;
+            String lastError = reason;
+            while (true) {
+                if (migration.control.failed()) throw new MigrationException(migration.control.failureText());
+                long remainingNs = deadlineNs - System.nanoTime();
+                if (remainingNs <= 0) {
+                    throw new MigrationException("source unreachable: the link dropped (" + reason + ") and migration "
+                            + migrationId + " could not be resumed within "
+                            + config.reliability().recoveryDeadline().toMillis() / 1000.0 + " s (" + attempts
+                            + " attempts, last: " + lastError + "); " + presentPages.missing().describe(layout.totalPages()));
+                }
+                attempts++;
+                String error = tryResume(remainingNs);
+                if (error == null) break;
+                lastError = error;
+                log.info("migration {}: resume attempt {} failed: {}; next in {} ms", migrationId, attempts, error,
+                        backoffNs / 1_000_000);
+                closeLink();
+                // Back off, but wake at once if the run fails meanwhile (a vCPU, or a stop).
+                long waitNs = Math.min(backoffNs, Math.max(1, deadlineNs - System.nanoTime()));
+                try {
+                    migration.control.failureFuture().get(waitNs, TimeUnit.NANOSECONDS);
+                } catch (TimeoutException | ExecutionException e) {
+                    // the backoff is over
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new MigrationException("interrupted while reconnecting");
+                }
+                backoffNs = Math.min(RECONNECT_BACKOFF_MAX_NS, backoffNs * 2);
+            }
+            long pausedFor = System.nanoTime() - pausedAt;
+            pausedNsTotal += pausedFor;
+            pausedSinceNs = 0;
+            recoveries++;
+            metrics.recoveries.increment();
+            log.info("migration {} resumed after {} ms paused ({} attempts)", migrationId, pausedFor / 1_000_000, attempts);
+        }
+
+        /** One resume attempt within {@code remainingNs}; null when the migration runs again, else why not. */
+        private String tryResume(long remainingNs) throws MigrationException {
+            int epoch = migration.newLink();
+            long timeoutMs = Math.max(1, Math.min(config.connectTimeout().toMillis(), remainingNs / 1_000_000));
+            Hello hello = Hello.newBuilder()
+                    .setProtocolVersion(ProtocolVersion.CURRENT)
+                    .setRole(ChannelRole.CHANNEL_ROLE_DEMAND)
+                    .setMigrationId(migrationId)
+                    .setResume(true)
+                    .setVcpus(config.vcpus())
+                    .setToken(config.token() == null ? "" : config.token())
+                    .build();
+            try {
+                demand = connect(ChannelRole.CHANNEL_ROLE_DEMAND, hello, timeoutMs);
+            } catch (MigrationException e) {
+                return e.getMessage();
+            }
+            long[] held = presentPages.heldWords();
+            for (PagesHeld chunk : PagesHeldChunks.split(held, PagesHeldChunks.DEFAULT_BYTES_PER_CHUNK)) {
+                demand.write(Frames.encode(demand.alloc(), FrameType.FRAME_TYPE_PAGES_HELD, chunk));
+            }
+            demand.flush();
+            CompletableFuture<String> down = migration.linkDown();
+            try {
+                CompletableFuture.anyOf(migration.resumeAck(), down, migration.control.failureFuture())
+                        .get(Math.max(1, remainingNs), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                return "no ResumeAck from the source";
+            } catch (ExecutionException e) {
+                return String.valueOf(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new MigrationException("interrupted while resuming");
+            }
+            if (migration.control.failed()) throw new MigrationException(migration.control.failureText());
+            if (down.isDone()) return down.join();
+            ResumeAck ack = migration.resumeAck().join();
+            Hello bgHello = Hello.newBuilder()
+                    .setProtocolVersion(ProtocolVersion.CURRENT)
+                    .setRole(ChannelRole.CHANNEL_ROLE_BACKGROUND)
+                    .setMigrationId(migrationId)
+                    .setVcpus(config.vcpus())
+                    .setToken(config.token() == null ? "" : config.token())
+                    .build();
+            try {
+                background = connect(ChannelRole.CHANNEL_ROLE_BACKGROUND, bgHello, timeoutMs);
+            } catch (MigrationException e) {
+                return e.getMessage();
+            }
+            if (down.isDone()) return down.join();
+            requestChannel = demand;
+            int resent = fetcher.resendInFlight(layout::gfnOfPageIndex);
+            log.info("migration {}: link {} up; the source sends {} pages again, {} page requests sent again",
+                    migrationId, epoch, ack.getPagesToResend(), resent);
+            return null;
+        }
+
+        /** Closes the current link's connections on purpose (their close is no drop) and waits for them. */
+        private void closeLink() {
+            for (DestConnectionHandler h : handlers) h.expectClose();
+            if (background != null) background.close().awaitUninterruptibly();
+            if (demand != null) demand.close().awaitUninterruptibly();
+        }
+
         private CompletionResult verifyWithSource() throws MigrationException {
+            while (true) {
+                sendDigest();
+                CompletableFuture<String> down = migration.linkDown();
+                try {
+                    CompletableFuture.anyOf(migration.result, down).get(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    throw new MigrationException("timed out after " + config.connectTimeout().toSeconds()
+                            + " s waiting for the source's verdict on the memory digest");
+                } catch (ExecutionException e) {
+                    throw new MigrationException(e.getCause().getMessage());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new MigrationException("interrupted waiting for the source's verdict");
+                }
+                if (migration.result.isDone()) return await(migration.result, "the source's verdict on the memory digest");
+                recover(down.join()); // the digest or the verdict was lost with the link: send it again
+            }
+        }
+
+        private void sendDigest() {
             MemoryVerifier verifier = new MemoryVerifier(memory, writeLog);
             long total = layout.totalPages();
             for (long first = 0; first < total; first += DIGEST_PAGES_PER_FRAME) {
@@ -292,7 +503,6 @@ public final class DestVm {
                 if (last) chunk.setPagesPresent(total);
                 demand.writeAndFlush(Frames.encode(demand.alloc(), FrameType.FRAME_TYPE_COMPLETION_DIGEST, chunk.build()));
             }
-            return await(migration.result, "the source's verdict on the memory digest");
         }
 
         private <T> T await(CompletableFuture<T> f, String what) throws MigrationException {
@@ -306,6 +516,19 @@ public final class DestVm {
                 Thread.currentThread().interrupt();
                 throw new MigrationException("interrupted waiting for " + what);
             }
+        }
+
+        /**
+         * A migration that failed here (not by losing the link) says so on DEMAND before closing, so
+         * that the source fails it at once instead of pausing until its recovery deadline.
+         */
+        private void tellSourceIfFailed(String why) {
+            Channel d = demand;
+            if (why == null || d == null || !d.isActive()) return;
+            for (DestConnectionHandler h : handlers) h.expectClose();
+            String text = why.length() > 1000 ? why.substring(0, 1000) + "..." : why;
+            d.writeAndFlush(Frames.error(d.alloc(), org.postcopysim.protocol.Error.Code.CODE_INTERNAL,
+                    "destination failed: " + text)).awaitUninterruptibly(1_000);
         }
 
         private void close() {
@@ -352,7 +575,8 @@ public final class DestVm {
                     metrics.latency(), metrics.latencyLog2Us(), blockedNs, blocked, (endNs - resumed) / 1_000_000,
                     (resumed - startedNs) / 1_000_000, DestMetrics.count(metrics.bytesReceived), metrics.bytesPerPhase(),
                     Transport.name(), metrics.functionCount(DestMetrics.POPULATES),
-                    metrics.functionCount(DestMetrics.HOST_FAULTS), uffdStats());
+                    metrics.functionCount(DestMetrics.HOST_FAULTS), uffdStats(), recoveries, pausedNs() / 1_000_000,
+                    DestMetrics.count(metrics.stalls), chaos == null ? null : chaos.describe());
         }
 
         private MigrationSummary.UffdStats uffdStats() {

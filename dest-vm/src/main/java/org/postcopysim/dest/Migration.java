@@ -8,6 +8,7 @@ import org.postcopysim.dest.vcpu.RunControl;
 import org.postcopysim.protocol.ChannelRole;
 import org.postcopysim.protocol.CompletionResult;
 import org.postcopysim.protocol.Handshake;
+import org.postcopysim.protocol.ResumeAck;
 import org.postcopysim.protocol.Switchover;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,6 +16,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The state of one migration that the connections report into: the handshake and switchover
  * as they arrive, where each connection's pages are installed, and the first failure.
+ *
+ * <p>Postcopy recovery: each link (a DEMAND and a BACKGROUND connection) has an epoch number.
+ * Once the vCPUs run ({@link #resumable}) and with reconnect on, a drop of the current link
+ * completes {@link #linkDown()} instead of failing; the runner then pauses and reconnects,
+ * starting a new link with {@link #newLink()}. Drops of older links are ignored.
  */
 final class Migration implements DestConnectionHandler.Listener {
     private static final Logger log = LoggerFactory.getLogger(Migration.class);
@@ -27,6 +33,55 @@ final class Migration implements DestConnectionHandler.Listener {
 
     volatile BatchInstaller demandInstaller;
     volatile BatchInstaller backgroundInstaller;
+
+    /** Whether a dropped link pauses the migration (else it fails it, as without recovery). */
+    volatile boolean reconnect;
+    /** Set once the vCPUs run: from then on a drop is recoverable. */
+    volatile boolean resumable;
+    private volatile int epoch;
+    private volatile CompletableFuture<String> linkDown = new CompletableFuture<>();
+    private volatile CompletableFuture<ResumeAck> resumeAck = new CompletableFuture<>();
+
+    /** Starts link {@code epoch + 1}: fresh futures for its drop and its resume ack. Called by the runner only. */
+    int newLink() {
+        linkDown = new CompletableFuture<>();
+        resumeAck = new CompletableFuture<>();
+        return ++epoch;
+    }
+
+    int epoch() {
+        return epoch;
+    }
+
+    /** Completes with why when the current link drops. */
+    CompletableFuture<String> linkDown() {
+        return linkDown;
+    }
+
+    /** Completes when the source acknowledges the current link's resume. */
+    CompletableFuture<ResumeAck> resumeAck() {
+        return resumeAck;
+    }
+
+    @Override
+    public void onLinkDown(int linkEpoch, ChannelRole role, String why) {
+        if (role == ChannelRole.CHANNEL_ROLE_BACKGROUND && allPresent.isDone()) {
+            log.debug("background connection closed after every page was present: {}", why);
+            return;
+        }
+        if (!reconnect || !resumable) {
+            onFailure(role, why + (reconnect ? "" : " (reconnect is off)"));
+        } else if (linkEpoch == epoch) {
+            linkDown.complete(why);
+        } else {
+            log.debug("a connection of old link {} closed: {}", linkEpoch, why);
+        }
+    }
+
+    @Override
+    public void onResumeAck(int linkEpoch, ResumeAck ack) {
+        if (linkEpoch == epoch) resumeAck.complete(ack);
+    }
 
     @Override
     public void onHandshake(Handshake h) {

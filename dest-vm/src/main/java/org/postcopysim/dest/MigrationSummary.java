@@ -15,6 +15,13 @@ import org.postcopysim.dest.metrics.Log2Buckets;
  * {@code faultLatencyLog2Us}, the fault latencies in log2 microsecond buckets (non-empty ones,
  * ascending; see {@link Log2Buckets}); {@code blocktime}; {@code bytesPerPhase}.
  * {@code blockedNsTotal} is the sum of {@code blocktime.perVcpuNs}.
+ *
+ * <p>Postcopy recovery: {@code recoveries} counts links that dropped and were resumed;
+ * {@code pausedMs} is the time spent paused (a pause still open at the end included);
+ * {@code stalls} counts vCPU waits on one page longer than the stall timeout (the watchdog's).
+ *
+ * <p>{@code chaos}: the fault injection on the pages received ({@code --chaos}) and what it
+ * injected, or null without it.
  */
 public record MigrationSummary(
         String mode,
@@ -53,7 +60,28 @@ public record MigrationSummary(
         String transport,
         long populates,
         long hostFaults,
-        UffdStats uffd) {
+        UffdStats uffd,
+        long recoveries,
+        long pausedMs,
+        long stalls,
+        String chaos) {
+
+    /** A summary of a run without link recoveries or stalls. */
+    public MigrationSummary(String mode, boolean verified, String error, long seed, String workload, int vcpus,
+                            long guestBytes, int memslots, long pagesTotal, long pagesVerified, long pageMismatches,
+                            List<Long> mismatchedGfns, long demandFaults, long redundantFaults, long exits,
+                            long[] exitsPerVcpu, long backgroundPages, long demandPages, long duplicatePages,
+                            long crcFailures, long pageRequests, long guestReads, long guestWrites, long staleReads,
+                            long hugeMappingsRecovered, Latency faultLatencyNs, List<Log2Buckets.Bucket> faultLatencyLog2Us,
+                            long blockedNsTotal, Blocktime blocktime, long migrationTimeMs, long setupMs,
+                            long bytesTransferred, BytesPerPhase bytesPerPhase, String transport, long populates,
+                            long hostFaults, UffdStats uffd) {
+        this(mode, verified, error, seed, workload, vcpus, guestBytes, memslots, pagesTotal, pagesVerified,
+                pageMismatches, mismatchedGfns, demandFaults, redundantFaults, exits, exitsPerVcpu, backgroundPages,
+                demandPages, duplicatePages, crcFailures, pageRequests, guestReads, guestWrites, staleReads,
+                hugeMappingsRecovered, faultLatencyNs, faultLatencyLog2Us, blockedNsTotal, blocktime, migrationTimeMs,
+                setupMs, bytesTransferred, bytesPerPhase, transport, populates, hostFaults, uffd, 0, 0, 0, null);
+    }
 
     /** Fault latency from exit to page present (nanoseconds). */
     public record Latency(long count, long p50, long p90, long p99, long p999, long max, long mean) {}

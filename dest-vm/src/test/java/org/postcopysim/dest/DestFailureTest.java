@@ -116,4 +116,63 @@ class DestFailureTest {
                     "the bad page was re-requested");
         }
     }
+
+    /** A migration that failed before installing anything: not verified, an error, no page installed. */
+    static void assertFailedInstallingNothing(MigrationSummary s, String expectedInError) {
+        assertFalse(s.verified());
+        assertTrue(s.error() != null && s.error().contains(expectedInError), s.error());
+        assertEquals(0, s.backgroundPages() + s.demandPages(), "nothing was installed");
+        assertEquals(1, s.exitCode());
+    }
+
+    @Test
+    void garbageBytesFromTheSourceFailTheMigrationAndInstallNothing() throws IOException {
+        long seed = 0x6A5B_A6E5L;
+        System.out.println("garbage seed: " + seed);
+        byte[] junk = new byte[4096];
+        new java.util.Random(seed).nextBytes(junk);
+        try (FakeSource source = new FakeSource(i -> new FakeSource.Reply(
+                List.of(FakeSource.alloc().buffer().writeBytes(junk)), false))) {
+            assertFailedInstallingNothing(run(source), "demand connection");
+        }
+    }
+
+    @Test
+    void anOversizedFrameFromTheSourceFailsTheMigrationBeforeItsBodyIsBuffered() throws IOException {
+        ByteBuf huge = FakeSource.alloc().buffer().writeInt(64 << 20).writeByte(FrameType.FRAME_TYPE_PAGE_BATCH_VALUE).writeZero(1024);
+        try (FakeSource source = new FakeSource(i -> new FakeSource.Reply(List.of(huge), false))) {
+            assertFailedInstallingNothing(run(source), "frame length exceeds");
+        }
+    }
+
+    @Test
+    void aPageOutsideEveryMemslotFailsTheMigrationAndInstallsNothing() throws IOException {
+        ByteBuf page = TestPages.sourcePage(SEED, 0x2a);
+        ByteBuf frame = PageBatchCodec.begin(FakeSource.alloc(), 0, 1, GuestLayout.PAGE_SIZE_BYTES);
+        PageBatchCodec.addPage(frame, 0x10_0000, TestPages.crc(page), page.nioBuffer());
+        PageBatchCodec.finish(frame);
+        page.release();
+        try (FakeSource source = new FakeSource(i -> i == 0
+                ? new FakeSource.Reply(List.of(handshake(1, 512), switchover(1)), false)
+                : new FakeSource.Reply(List.of(frame), false))) {
+            assertFailedInstallingNothing(run(source), "gfn 0x100000, outside every memslot");
+        }
+    }
+
+    @Test
+    void anUnknownFrameTypeFromTheSourceFailsTheMigrationNamingTheType() throws IOException {
+        ByteBuf unknown = FakeSource.alloc().buffer().writeInt(3).writeByte(200).writeByte(0).writeByte(0);
+        try (FakeSource source = new FakeSource(i -> new FakeSource.Reply(List.of(unknown), false))) {
+            assertFailedInstallingNothing(run(source), "unexpected frame type 200 on the demand connection");
+        }
+    }
+
+    @Test
+    void aSecondHandshakeFromTheSourceFailsTheMigrationAndInstallsNothing() throws IOException {
+        try (FakeSource source = new FakeSource(i -> i == 0
+                ? new FakeSource.Reply(List.of(handshake(1, 512), switchover(1), handshake(1, 512)), false)
+                : new FakeSource.Reply(List.of(), false))) {
+            assertFailedInstallingNothing(run(source), "second Handshake");
+        }
+    }
 }

@@ -1,11 +1,17 @@
 package org.postcopysim.protocol;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import java.util.List;
 
 /**
  * Splits the byte stream into frames (see {@link FrameDescriptor}) and emits each one from its
  * type byte on, the length field stripped. A length above the maximum fails fast with
- * {@link io.netty.handler.codec.TooLongFrameException} before the body is buffered.
+ * {@link io.netty.handler.codec.TooLongFrameException} before the body is buffered. A connection
+ * that closes in the middle of a frame fails with a {@link TruncatedFrameException} (before the
+ * channel turns inactive), so that the truncation is reported instead of passing silently.
  */
 public final class FrameDecoder extends LengthFieldBasedFrameDecoder {
     /**
@@ -16,5 +22,27 @@ public final class FrameDecoder extends LengthFieldBasedFrameDecoder {
     public FrameDecoder(int maxFrameBytes) {
         super(FrameDescriptor.checkMaxFrameBytes(maxFrameBytes) + FrameDescriptor.LENGTH_FIELD_BYTES, 0,
                 FrameDescriptor.LENGTH_FIELD_BYTES, 0, FrameDescriptor.LENGTH_FIELD_BYTES, true);
+    }
+
+    @Override
+    protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+        super.decodeLast(ctx, in, out);
+        if (in.isReadable()) {
+            int left = in.readableBytes();
+            String what = left < FrameDescriptor.LENGTH_FIELD_BYTES
+                    ? left + " bytes of a length field"
+                    : left + " of " + (in.getUnsignedInt(in.readerIndex()) + FrameDescriptor.LENGTH_FIELD_BYTES) + " bytes of a frame";
+            in.skipBytes(left);
+            throw new TruncatedFrameException("connection closed in the middle of a frame (" + what + " received)");
+        }
+    }
+
+    /** The peer closed the connection with part of a frame sent. */
+    public static final class TruncatedFrameException extends CorruptedFrameException {
+        private static final long serialVersionUID = 1L;
+
+        public TruncatedFrameException(String message) {
+            super(message);
+        }
     }
 }

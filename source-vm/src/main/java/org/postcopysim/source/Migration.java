@@ -1,9 +1,13 @@
 package org.postcopysim.source;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -18,9 +22,22 @@ import org.slf4j.LoggerFactory;
  * how it ended. Touched by the DEMAND and BACKGROUND event loops, hence atomics throughout;
  * counters are updated once per frame. The first of {@link #finish} or {@link #fail} decides the
  * result.
+ *
+ * <p>Postcopy recovery (state changes are rare and take this object's lock):
+ * <pre>
+ *   RUNNING --a connection drops--> PAUSED --Hello(DEMAND, id, resume)--> RESUMING
+ *   RESUMING --last PagesHeld, old connections closed: unsent = pages not held, ResumeAck--> RUNNING
+ *   RESUMING --the new DEMAND drops--> PAUSED
+ *   RUNNING --Hello(DEMAND, id, resume) (the destination saw a drop first)--> RESUMING
+ *   PAUSED or RESUMING --recovery deadline since the drop--> failed
+ * </pre>
+ * A BACKGROUND connection attaches only while RUNNING, and gets a fresh streamer; the streamer
+ * of a closed connection stops at its next turn.
  */
 final class Migration {
     private static final Logger log = LoggerFactory.getLogger(Migration.class);
+
+    private enum State { RUNNING, PAUSED, RESUMING }
 
     private final String id;
     private final long stopNs;
@@ -28,7 +45,8 @@ final class Migration {
     private final SentBitmap sent;
     private final SourceMetrics metrics;
     private final CompletableFuture<SourceResult> completion;
-    private final Channel demandChannel;
+    private final Duration recoveryDeadline;
+    private final AtomicReference<Channel> demandChannel = new AtomicReference<>();
     private final AtomicReference<Channel> backgroundChannel = new AtomicReference<>();
     private final AtomicLong demandPages = new AtomicLong();
     private final AtomicLong backgroundPages = new AtomicLong();
@@ -36,17 +54,26 @@ final class Migration {
     private final AtomicLong bytesSent = new AtomicLong();
     private final AtomicLong pageRequests = new AtomicLong();
     private final AtomicBoolean allSentLogged = new AtomicBoolean();
+    // recovery state, guarded by this
+    private State state = State.RUNNING;
+    /** Number of the current (or last) outage: a deadline timer only fails the outage it was set for. */
+    private int outage;
+    private long pausedSinceNs;
+    private String pauseReason;
+    private long recoveries;
+    private long pausedNs;
 
     /** {@code stopNs}: System.nanoTime() when the source guest stopped. */
     Migration(String id, long stopNs, SourceGuest guest, Channel demandChannel, SourceMetrics metrics,
-              CompletableFuture<SourceResult> completion) {
+              CompletableFuture<SourceResult> completion, Duration recoveryDeadline) {
         this.id = id;
         this.stopNs = stopNs;
         this.guest = guest;
         this.sent = new SentBitmap(guest.totalPages());
-        this.demandChannel = demandChannel;
+        this.demandChannel.set(demandChannel);
         this.metrics = metrics;
         this.completion = completion;
+        this.recoveryDeadline = recoveryDeadline;
     }
 
     String id() {
@@ -65,9 +92,97 @@ final class Migration {
         return completion.isDone();
     }
 
-    /** Binds the BACKGROUND connection; false when the migration already has one. */
-    boolean attachBackground(Channel channel) {
-        return backgroundChannel.compareAndSet(null, channel);
+    /** Binds the BACKGROUND connection; null when bound, else why not (the migration has one, or is paused). */
+    synchronized String attachBackground(Channel channel) {
+        if (state != State.RUNNING) return "migration " + id + " is " + state.name().toLowerCase(java.util.Locale.ROOT)
+                + "; resume it on DEMAND first";
+        return backgroundChannel.compareAndSet(null, channel) ? null
+                : "migration " + id + " already has a BACKGROUND connection";
+    }
+
+    /** Recoveries completed (count). */
+    synchronized long recoveries() {
+        return recoveries;
+    }
+
+    /** Time spent paused over completed recoveries (ms). */
+    synchronized long pausedMs() {
+        return TimeUnit.NANOSECONDS.toMillis(pausedNs);
+    }
+
+    /**
+     * A Hello(DEMAND, id, resume) arrived on {@code channel}: it becomes the DEMAND connection and
+     * the migration is RESUMING. Any connection of the old link is closed.
+     *
+     * @return the old connections' close futures (the caller waits for them before
+     *         {@link #completeResume}), or null when the migration has ended
+     */
+    synchronized List<ChannelFuture> beginResume(Channel channel) {
+        if (isEnded()) return null;
+        if (state == State.RUNNING) {
+            pause("destination resumed on a new connection, so the old link is dead", channel.eventLoop());
+        }
+        state = State.RESUMING;
+        List<ChannelFuture> closes = new ArrayList<>(2);
+        Channel oldDemand = demandChannel.getAndSet(channel);
+        Channel oldBackground = backgroundChannel.getAndSet(null);
+        if (oldDemand != null && oldDemand != channel) closes.add(oldDemand.close());
+        if (oldBackground != null) closes.add(oldBackground.close());
+        log.info("migration {}: resume requested from {}", id, channel.remoteAddress());
+        return closes;
+    }
+
+    /**
+     * Ends a resume on {@code channel}'s event loop, once no connection of the old link can send:
+     * every page the destination does not hold ({@code heldWords}) is unsent again.
+     *
+     * @return pages to send again (count), or -1 when {@code channel} no longer resumes the migration
+     */
+    synchronized long completeResume(Channel channel, long[] heldWords) {
+        if (isEnded() || state != State.RESUMING || demandChannel.get() != channel) return -1;
+        long toResend = sent.markUnsentExcept(heldWords);
+        allSentLogged.set(false);
+        state = State.RUNNING;
+        recoveries++;
+        long pausedForNs = System.nanoTime() - pausedSinceNs;
+        pausedNs += pausedForNs;
+        metrics.recoveries.increment();
+        metrics.pausedTime.record(pausedForNs, TimeUnit.NANOSECONDS);
+        log.info("migration {} resumed after {} ms paused (recovery {}): {} pages to send again", id,
+                TimeUnit.NANOSECONDS.toMillis(pausedForNs), recoveries, toResend);
+        return toResend;
+    }
+
+    /** Pauses (call with the lock held): closes both connections and arms the recovery deadline on {@code timer}. */
+    private void pause(String reason, ScheduledExecutorService timer) {
+        if (state != State.RUNNING) {
+            log.warn("migration {} stays paused: {}", id, reason);
+            state = State.PAUSED;
+            return;
+        }
+        state = State.PAUSED;
+        int thisOutage = ++outage;
+        pausedSinceNs = System.nanoTime();
+        pauseReason = reason;
+        metrics.pauses.increment();
+        log.warn("migration {} paused: {}; waiting up to {} s for the destination to resume", id, reason,
+                recoveryDeadline.toSeconds());
+        Channel d = demandChannel.get();
+        Channel b = backgroundChannel.get();
+        if (d != null) d.close();
+        if (b != null) b.close();
+        timer.schedule(() -> onRecoveryDeadline(thisOutage), recoveryDeadline.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void onRecoveryDeadline(int forOutage) {
+        String error;
+        synchronized (this) {
+            if (isEnded() || state == State.RUNNING || outage != forOutage) return;
+            error = "link dropped and the destination did not resume migration " + id + " within "
+                    + recoveryDeadline.toMillis() / 1000.0 + " s (" + pauseReason + "); "
+                    + sent.unsent() + " pages never sent";
+        }
+        fail(error);
     }
 
     void recordRequest() {
@@ -124,7 +239,8 @@ final class Migration {
     void fail(String error) {
         if (!completion.complete(result(false, 0, 0, List.of(), error))) return;
         log.error("migration {} failed: {}", id, error);
-        closeWithError(demandChannel, error);
+        Channel d = demandChannel.get();
+        if (d != null) closeWithError(d, error);
         Channel bg = backgroundChannel.get();
         if (bg != null) closeWithError(bg, error);
     }
@@ -135,22 +251,36 @@ final class Migration {
                 .addListener(ChannelFutureListener.CLOSE);
     }
 
-    /** The DEMAND connection closed; {@code reason} says why when known (else null). */
-    void onDemandClosed(String reason) {
-        if (isEnded()) return;
-        fail("link dropped: DEMAND connection closed before completion" + (reason == null ? "" : " (" + reason + ")"));
-    }
-
-    /** The BACKGROUND connection closed; fatal only while pages remain to be streamed. */
-    void onBackgroundClosed(Channel channel, String reason) {
-        if (backgroundChannel.get() != channel || isEnded()) return;
-        long unsent = sent.unsent();
-        if (unsent == 0) {
-            log.info("migration {}: BACKGROUND connection closed after every page was sent", id);
-            return;
+    /**
+     * A connection closed; {@code reason} says why when known (else null). A drop of the current
+     * DEMAND connection, or of the BACKGROUND connection while pages remain to be streamed,
+     * pauses the migration; with no recovery deadline, or when it was closed over a protocol
+     * error ({@code linkLoss} false), it fails at once. Connections of an old link are ignored.
+     */
+    void onChannelClosed(Channel channel, String reason, boolean linkLoss) {
+        String failure = null;
+        synchronized (this) {
+            if (isEnded()) return;
+            String why = reason == null ? "" : " (" + reason + ")";
+            if (demandChannel.get() == channel) {
+                failure = "link dropped: DEMAND connection closed before completion" + why;
+            } else if (backgroundChannel.get() == channel) {
+                long unsent = sent.unsent();
+                if (unsent == 0) {
+                    backgroundChannel.set(null);
+                    log.info("migration {}: BACKGROUND connection closed after every page was sent", id);
+                    return;
+                }
+                failure = "link dropped: BACKGROUND connection closed with " + unsent + " pages not yet sent" + why;
+            } else {
+                return;
+            }
+            if (linkLoss && !recoveryDeadline.isZero()) {
+                pause(failure, channel.eventLoop());
+                return;
+            }
         }
-        fail("link dropped: BACKGROUND connection closed with " + unsent + " pages not yet sent"
-                + (reason == null ? "" : " (" + reason + ")"));
+        fail(failure);
     }
 
     private SourceResult result(boolean verified, long pagesVerified, long mismatches, List<Long> gfns, String error) {

@@ -1,6 +1,7 @@
 package org.postcopysim.source;
 
 import io.netty.channel.Channel;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.postcopysim.memory.PageContents;
@@ -14,9 +15,13 @@ final class Migrations {
     private final SourceGuest guest;
     private final SourceMetrics metrics;
     private final CompletableFuture<SourceResult> completion;
+    private final Duration recoveryDeadline;
     private final AtomicReference<Migration> current = new AtomicReference<>();
 
-    Migrations(SourceGuest guest, SourceMetrics metrics, CompletableFuture<SourceResult> completion) {
+    /** {@code recoveryDeadline}: how long a paused migration waits to be resumed (zero: a dropped link fails it). */
+    Migrations(SourceGuest guest, SourceMetrics metrics, CompletableFuture<SourceResult> completion,
+               Duration recoveryDeadline) {
+        this.recoveryDeadline = recoveryDeadline;
         this.guest = guest;
         this.metrics = metrics;
         this.completion = completion;
@@ -26,7 +31,7 @@ final class Migrations {
     Migration tryStart(Channel demandChannel, long stopNs) {
         if (current.get() != null) return null;
         String id = "m-" + Long.toHexString(PageContents.mix64(guest.seed() ^ System.nanoTime()));
-        Migration m = new Migration(id, stopNs, guest, demandChannel, metrics, completion);
+        Migration m = new Migration(id, stopNs, guest, demandChannel, metrics, completion, recoveryDeadline);
         return current.compareAndSet(null, m) ? m : null;
     }
 

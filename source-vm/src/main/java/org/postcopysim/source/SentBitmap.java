@@ -7,9 +7,12 @@ import org.postcopysim.memory.AtomicBitmap;
 /**
  * Which pages have been sent (one bit per dense page index, an {@link AtomicBitmap}) and the
  * scan cursor of the background stream. Safe for the demand and background event loops at
- * once: bits are only ever set, each by an atomic test-and-set, so every page is claimed by
- * exactly one of {@link #claimNext} or the first {@link #markSent} for it. Allocates nothing
- * after construction.
+ * once: while the migration runs, bits are only ever set, each by an atomic test-and-set, so
+ * every page is claimed by exactly one of {@link #claimNext} or the first {@link #markSent} for
+ * it. Postcopy recovery clears bits ({@link #markUnsentExcept}): its caller guarantees that no
+ * streamer or responder of a dead connection can still claim (their channels are closed, and
+ * close runs on their own event loops), so a page cleared is never claimed for a dead link.
+ * Allocates nothing after construction.
  */
 final class SentBitmap {
     private final AtomicBitmap sent;
@@ -35,6 +38,23 @@ final class SentBitmap {
         if (sent.testAndSet(pageIndex)) return false;
         unsent.decrementAndGet();
         return true;
+    }
+
+    /**
+     * Postcopy recovery: marks every page whose bit is clear in {@code heldWords} (the
+     * destination's PagesHeld bitmap, little-endian words by dense page index) as unsent again,
+     * and restarts the background scan at page 0.
+     *
+     * @return pages not sent after the call (count): those the stream will send again
+     */
+    long markUnsentExcept(long[] heldWords) {
+        for (int p = 0; p < pageCount; p++) {
+            int w = p >>> 6;
+            boolean held = w < heldWords.length && (heldWords[w] & (1L << p)) != 0;
+            if (!held && sent.testAndClear(p)) unsent.incrementAndGet();
+        }
+        cursor.set(0);
+        return unsent.get();
     }
 
     /** Moves the background scan to just after {@code pageIndex} (wrapping at the end). */

@@ -1,19 +1,52 @@
 package org.postcopysim.source;
 
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.flow.FlowControlHandler;
+import io.netty.handler.ssl.SslContext;
 import org.postcopysim.protocol.FrameDecoder;
+import org.postcopysim.protocol.chaos.ChaosHandler;
+import org.postcopysim.protocol.chaos.ChaosState;
 
-/** The pipeline of every accepted connection: frame decoder, then the source handler. */
+/**
+ * The pipeline of every accepted connection: TLS (when configured, always first), frame decoder,
+ * flow control (frames decoded in one read wait there while the handler has paused reading,
+ * see {@link SourceHandler}), fault injection on the page frames written (when {@code --chaos} is
+ * set), then the source handler.
+ */
 final class SourceChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final SourceContext context;
+    private final SslContext tls;
+    private final ChaosState chaos;
 
+    /** Plain TCP. */
     SourceChannelInitializer(SourceContext context) {
+        this(context, null);
+    }
+
+    /** @param tls the process's server TLS context, or null for plain TCP */
+    SourceChannelInitializer(SourceContext context, SslContext tls) {
+        this(context, tls, null);
+    }
+
+    /**
+     * @param tls   the process's server TLS context, or null for plain TCP
+     * @param chaos the process's fault injection, shared by every connection, or null for none
+     */
+    SourceChannelInitializer(SourceContext context, SslContext tls, ChaosState chaos) {
         this.context = context;
+        this.tls = tls;
+        this.chaos = chaos;
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
-        ch.pipeline().addLast(new FrameDecoder(context.config().maxFrameBytes()), new SourceHandler(context));
+        ChannelPipeline p = ch.pipeline();
+        if (tls != null) p.addLast("tls", tls.newHandler(ch.alloc()));
+        p.addLast(new FrameDecoder(context.config().maxFrameBytes()));
+        p.addLast("flow", new FlowControlHandler());
+        if (chaos != null) p.addLast("chaos", new ChaosHandler(chaos, ChaosHandler.Side.OUTBOUND));
+        p.addLast(new SourceHandler(context));
     }
 }

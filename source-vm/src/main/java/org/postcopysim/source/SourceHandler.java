@@ -2,21 +2,31 @@ package org.postcopysim.source;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLException;
 import org.postcopysim.protocol.ChannelRole;
 import org.postcopysim.protocol.CompletionDigest;
 import org.postcopysim.protocol.Error;
 import org.postcopysim.protocol.FrameType;
 import org.postcopysim.protocol.Frames;
 import org.postcopysim.protocol.Hello;
+import org.postcopysim.protocol.PagesHeld;
+import org.postcopysim.protocol.PagesHeldChunks;
+import org.postcopysim.protocol.ResumeAck;
 import org.postcopysim.protocol.ProtocolVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +41,8 @@ import org.slf4j.LoggerFactory;
 final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
     private static final Logger log = LoggerFactory.getLogger(SourceHandler.class);
 
-    private enum Role { AWAITING_HELLO, DEMAND, BACKGROUND, CLOSING }
+    /** RESUMING: a DEMAND connection resuming a paused migration, receiving PagesHeld until ResumeAck. */
+    private enum Role { AWAITING_HELLO, DEMAND, RESUMING, BACKGROUND, CLOSING }
 
     private final SourceContext context;
     private Role role = Role.AWAITING_HELLO;
@@ -40,6 +51,12 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
     private DigestVerifier digest;
     private BackgroundStreamer background;
     private String closeReason;
+    /** This side closed the connection over a protocol error, or the peer reported one: not a link loss. */
+    private boolean closedOnError;
+    /** RESUMING: the pages the destination holds (PagesHeld, merged); null once the last chunk arrived. */
+    private long[] held;
+    /** RESUMING: connections of the old link, closing. */
+    private List<ChannelFuture> oldLinkCloses;
 
     SourceHandler(SourceContext context) {
         super(ByteBuf.class, true);
@@ -61,6 +78,12 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
                     case FRAME_TYPE_ERROR -> onPeerError(ctx, frame);
                     default -> reject(ctx, Error.Code.CODE_BAD_FRAME, "unexpected " + name(type, frame) + " on the DEMAND connection");
                 }
+            }
+            case RESUMING -> {
+                if (type == FrameType.FRAME_TYPE_PAGES_HELD && held != null) onPagesHeld(ctx, frame);
+                else if (type == FrameType.FRAME_TYPE_ERROR) onPeerError(ctx, frame);
+                else reject(ctx, Error.Code.CODE_BAD_FRAME, "unexpected " + name(type, frame)
+                        + " on a resuming DEMAND connection (PagesHeld until ResumeAck)");
             }
             case BACKGROUND -> {
                 if (type == FrameType.FRAME_TYPE_ERROR) onPeerError(ctx, frame);
@@ -101,6 +124,10 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
     }
 
     private void onDemandHello(ChannelHandlerContext ctx, Hello hello) {
+        if (hello.getResume()) {
+            onResumeHello(ctx, hello);
+            return;
+        }
         if (!hello.getMigrationId().isEmpty()) {
             reject(ctx, Error.Code.CODE_UNKNOWN_MIGRATION, "unknown migration id '" + hello.getMigrationId()
                     + "' (a DEMAND Hello starts a new migration and names none)");
@@ -132,6 +159,66 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
                 m.id(), remote(ctx), hello.getVcpus(), guest.totalPages(), guest.layout().slotCount());
     }
 
+    /** Hello(DEMAND, id, resume): only the right migration id may take over a paused (or presumed dead) migration. */
+    private void onResumeHello(ChannelHandlerContext ctx, Hello hello) {
+        Migration m = context.migrations().find(hello.getMigrationId());
+        if (m == null) {
+            reject(ctx, Error.Code.CODE_UNKNOWN_MIGRATION, "cannot resume unknown migration id '" + hello.getMigrationId() + "'");
+            return;
+        }
+        List<ChannelFuture> closes = m.beginResume(ctx.channel());
+        if (closes == null) {
+            reject(ctx, Error.Code.CODE_UNKNOWN_MIGRATION, "cannot resume migration " + m.id() + ": it has ended");
+            return;
+        }
+        migration = m;
+        role = Role.RESUMING;
+        oldLinkCloses = closes;
+        held = new long[PagesHeldChunks.wordsFor(context.guest().totalPages())];
+        demand = new DemandResponder(context.guest(), m, context.config().maxPagesPerFrame());
+        digest = new DigestVerifier(context.guest());
+        log.info("migration {}: DEMAND connection from {} resumes it; awaiting the pages it holds", m.id(), remote(ctx));
+    }
+
+    private void onPagesHeld(ChannelHandlerContext ctx, ByteBuf frame) {
+        PagesHeld chunk;
+        try {
+            chunk = Frames.parse(PagesHeld.parser(), frame);
+        } catch (InvalidProtocolBufferException e) {
+            reject(ctx, Error.Code.CODE_BAD_FRAME, "malformed PagesHeld: " + e.getMessage());
+            return;
+        }
+        String malformed = PagesHeldChunks.merge(chunk, held, context.guest().totalPages());
+        if (malformed != null) {
+            reject(ctx, Error.Code.CODE_BAD_FRAME, malformed);
+            return;
+        }
+        if (!chunk.getLast()) return;
+        long[] heldWords = held;
+        held = null; // nothing more is accepted until the ack
+        // The old link's streamer and responder run on their own event loops and stop once their
+        // channels are closed; only then may pages be marked unsent (never claimed for a dead link).
+        Runnable complete = () -> {
+            if (role != Role.RESUMING || !ctx.channel().isActive()) return;
+            long toResend = migration.completeResume(ctx.channel(), heldWords);
+            if (toResend < 0) {
+                reject(ctx, Error.Code.CODE_UNKNOWN_MIGRATION, "migration " + migration.id()
+                        + " was taken over or ended while resuming");
+                return;
+            }
+            role = Role.DEMAND;
+            ctx.writeAndFlush(Frames.encode(ctx.alloc(), FrameType.FRAME_TYPE_RESUME_ACK,
+                    ResumeAck.newBuilder().setPagesToResend(toResend).build()));
+        };
+        AtomicInteger pending = new AtomicInteger(oldLinkCloses.size() + 1);
+        Runnable oneClosed = () -> {
+            if (pending.decrementAndGet() == 0) ctx.executor().execute(complete);
+        };
+        for (ChannelFuture f : oldLinkCloses) f.channel().closeFuture().addListener(x -> oneClosed.run());
+        oldLinkCloses = null;
+        oneClosed.run();
+    }
+
     private void onBackgroundHello(ChannelHandlerContext ctx, Hello hello) {
         Migration m = context.migrations().find(hello.getMigrationId());
         if (m == null) {
@@ -142,8 +229,9 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
             reject(ctx, Error.Code.CODE_UNKNOWN_MIGRATION, "migration " + m.id() + " has ended");
             return;
         }
-        if (!m.attachBackground(ctx.channel())) {
-            reject(ctx, Error.Code.CODE_BAD_FRAME, "migration " + m.id() + " already has a BACKGROUND connection");
+        String refused = m.attachBackground(ctx.channel());
+        if (refused != null) {
+            reject(ctx, Error.Code.CODE_BAD_FRAME, refused);
             return;
         }
         migration = m;
@@ -160,6 +248,25 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
     private void onPageRequest(ChannelHandlerContext ctx, ByteBuf frame) {
         DemandResponder.Rejection r = demand.answer(ctx.channel(), frame);
         if (r != null) reject(ctx, r.code(), r.text());
+        else pauseReadingIfUnwritable(ctx.channel());
+    }
+
+    /**
+     * Backpressure: once the answers queued in Netty pass the high water mark, stop reading
+     * requests (frames already decoded wait in the pipeline's FlowControlHandler) until the
+     * connection drains below the low water mark. A destination that requests faster than it
+     * reads is held to its own pace, and the source's memory for it stays bounded by the high
+     * water mark plus one request's answer.
+     */
+    private void pauseReadingIfUnwritable(Channel ch) {
+        ChannelOutboundBuffer queued = ch.unsafe().outboundBuffer();
+        if (queued != null) context.metrics().demandOutboundPeakBytes.accumulateAndGet(queued.totalPendingWriteBytes(), Math::max);
+        if (!ch.isWritable() && ch.config().isAutoRead()) {
+            ch.config().setAutoRead(false);
+            context.metrics().demandReadsPaused.increment();
+            log.debug("migration {}: DEMAND connection from {} reads faster than it drains; pausing reads", migration.id(),
+                    ch.remoteAddress());
+        }
     }
 
     private void onDigest(ChannelHandlerContext ctx, ByteBuf frame) {
@@ -201,6 +308,7 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
         }
         log.warn("destination {} sent an error on the {} connection, closing it: {}", remote(ctx), role, text);
         closeReason = "destination reported " + text;
+        closedOnError = true;
         role = Role.CLOSING;
         ctx.close();
     }
@@ -209,6 +317,7 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
     private void reject(ChannelHandlerContext ctx, Error.Code code, String text) {
         log.warn("closing connection from {} ({}): {} {}", remote(ctx), role, code, text);
         closeReason = "source sent " + code + ": " + text;
+        closedOnError = true;
         role = Role.CLOSING;
         if (ctx.channel().isActive()) {
             ctx.writeAndFlush(Frames.error(ctx.alloc(), code, text)).addListener(ChannelFutureListener.CLOSE);
@@ -220,15 +329,34 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (background != null) background.onWritabilityChanged();
+        if (demand != null && ctx.channel().isWritable() && !ctx.channel().config().isAutoRead()) {
+            ctx.channel().config().setAutoRead(true); // drained below the low water mark: read requests again
+        }
         ctx.fireChannelWritabilityChanged();
     }
 
     @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        if (migration != null) {
-            if (demand != null) migration.onDemandClosed(closeReason);
-            else if (background != null) migration.onBackgroundClosed(ctx.channel(), closeReason);
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof SslHandshakeCompletionEvent hs && !hs.isSuccess()) {
+            log.warn("refusing connection from {}: TLS handshake failed (a certificate signed by the trusted CA is "
+                    + "required): {}", remote(ctx), describe(hs.cause()));
+            closeReason = "TLS handshake failed: " + describe(hs.cause());
+            role = Role.CLOSING;
+            ctx.close();
         }
+        ctx.fireUserEventTriggered(event);
+    }
+
+    /** The innermost message of a TLS failure (the trust manager's reason, not its wrappers). */
+    private static String describe(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c) c = c.getCause();
+        return c == t ? String.valueOf(t) : t.getClass().getSimpleName() + ": " + c.getMessage();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (migration != null) migration.onChannelClosed(ctx.channel(), closeReason, !closedOnError);
         log.debug("connection from {} closed", remote(ctx));
         ctx.fireChannelInactive();
     }
@@ -238,6 +366,17 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
         context.metrics().channelErrors.increment();
         if (role == Role.CLOSING) {
             log.debug("error on closing connection from {}", remote(ctx), cause);
+            ctx.close();
+        } else if (cause instanceof DecoderException && cause.getCause() instanceof SSLException) {
+            log.warn("connection from {} ({}) failed in TLS: {}", remote(ctx), role, describe(cause.getCause()));
+            closeReason = "TLS failure: " + describe(cause.getCause());
+            role = Role.CLOSING;
+            ctx.close();
+        } else if (cause instanceof org.postcopysim.protocol.FrameDecoder.TruncatedFrameException) {
+            // The link went down in the middle of a frame: a dropped link (recovery applies), not a bad peer.
+            log.warn("connection from {} ({}) dropped: {}", remote(ctx), role, cause.getMessage());
+            closeReason = cause.getMessage();
+            role = Role.CLOSING;
             ctx.close();
         } else if (cause instanceof TooLongFrameException) {
             reject(ctx, Error.Code.CODE_BAD_FRAME, "frame too long: " + cause.getMessage());

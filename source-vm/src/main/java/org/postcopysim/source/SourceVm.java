@@ -1,6 +1,7 @@
 package org.postcopysim.source;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Objects;
@@ -8,6 +9,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.protocol.ProtocolVersion;
+import org.postcopysim.protocol.Tls;
+import org.postcopysim.protocol.chaos.ChaosState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,20 +38,33 @@ public final class SourceVm implements AutoCloseable {
     private final SourceServer server;
     private final Migrations migrations;
     private final CompletableFuture<SourceResult> completion;
+    private final ChaosState chaos;
     private boolean closed;
 
-    private SourceVm(SourceGuest guest, SourceServer server, Migrations migrations, CompletableFuture<SourceResult> completion) {
+    private SourceVm(SourceGuest guest, SourceServer server, Migrations migrations, CompletableFuture<SourceResult> completion,
+                     ChaosState chaos) {
         this.guest = guest;
         this.server = server;
         this.migrations = migrations;
         this.completion = completion;
+        this.chaos = chaos;
     }
 
     /** Generates guest memory (logging how long it took) and binds the listening socket. */
     public static SourceVm start(SourceConfig config, MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry");
         config.validate();
+        // Built once per process, before the guest is generated, so that bad TLS files fail at once.
+        SslContext tls = config.reliability().tls() == null ? null : Tls.serverContext(config.reliability().tls());
+        if (tls != null) log.info("mutual TLS on every connection; clients must present a certificate of CA {}",
+                config.reliability().tls().trustedCa());
+        // Parsed before the guest is generated too, so that a bad spec fails at once.
+        ChaosState chaos = ChaosState.of(config.reliability().chaos(), config.reliability().chaosSeed());
         GuestLayout layout = GuestLayout.contiguous(config.guestBytes(), config.memslots());
+        if (chaos != null) {
+            chaos.pagesTotal(layout.totalPages());
+            log.info("chaos: {} (seed {}) on the page frames this source sends", chaos.spec(), chaos.seed());
+        }
         long t0 = System.nanoTime();
         SourceGuest guest = SourceGuest.generate(layout, config.seed(), FILL_THREADS);
         log.info("generated {} MiB of guest memory ({} pages, {} memslots, seed {}) in {} ms, memory digest {}",
@@ -57,15 +73,21 @@ public final class SourceVm implements AutoCloseable {
         try {
             CompletableFuture<SourceResult> completion = new CompletableFuture<>();
             SourceMetrics metrics = new SourceMetrics(registry);
-            Migrations migrations = new Migrations(guest, metrics, completion);
+            Migrations migrations = new Migrations(guest, metrics, completion,
+                    config.reliability().recoveryDeadline());
             SourceMetrics.remainingPagesGauge(registry, migrations, Migrations::remainingPages);
             SourceServer server = SourceServer.bind(config.host(), config.port(),
-                    new SourceChannelInitializer(new SourceContext(config, guest, migrations, metrics)));
-            return new SourceVm(guest, server, migrations, completion);
+                    new SourceChannelInitializer(new SourceContext(config, guest, migrations, metrics), tls, chaos));
+            return new SourceVm(guest, server, migrations, completion, chaos);
         } catch (RuntimeException e) {
             guest.close();
             throw e;
         }
+    }
+
+    /** The fault injection on the page frames this source sends ({@code --chaos}), or null for none. */
+    public ChaosState chaos() {
+        return chaos;
     }
 
     /** The address the source listens on (the actual port when configured with 0). */

@@ -18,6 +18,9 @@ import org.postcopysim.protocol.Handshake;
 /** CompletionDigest -> CompletionResult and the completion future; links that drop. Real loopback sockets. */
 class CompletionTest {
     private static final SourceConfig CONFIG = SourceConfig.defaults().withGuestBytes(4L << 20).withMemslots(2).withSeed(99);
+    /** A recovery deadline of zero: a dropped link fails the migration at once (see SourceRecoveryTest for recovery). */
+    private static final SourceConfig NO_RECOVERY =
+            CONFIG.withReliability(CONFIG.reliability().withRecoveryDeadline(java.time.Duration.ZERO));
 
     private static SourceResult await(SourceVm vm) throws Exception {
         return vm.completion().get(TestDestination.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -101,8 +104,8 @@ class CompletionTest {
     }
 
     @Test
-    void droppedDemandLinkEndsTheMigrationWithAnError() throws Exception {
-        try (SourceVm vm = SourceVm.start(CONFIG.withMaxBackgroundBytesPerSec(64L << 10), new SimpleMeterRegistry());
+    void droppedDemandLinkEndsTheMigrationWithAnErrorWithoutRecovery() throws Exception {
+        try (SourceVm vm = SourceVm.start(NO_RECOVERY.withMaxBackgroundBytesPerSec(64L << 10), new SimpleMeterRegistry());
              TestDestination background = TestDestination.connect(vm.boundAddress())) {
             String id;
             try (TestDestination demand = TestDestination.connect(vm.boundAddress())) {
@@ -119,8 +122,8 @@ class CompletionTest {
     }
 
     @Test
-    void droppedBackgroundLinkWithPagesUnsentEndsTheMigrationWithAnError() throws Exception {
-        try (SourceVm vm = SourceVm.start(CONFIG.withMaxBackgroundBytesPerSec(64L << 10), new SimpleMeterRegistry());
+    void droppedBackgroundLinkWithPagesUnsentEndsTheMigrationWithAnErrorWithoutRecovery() throws Exception {
+        try (SourceVm vm = SourceVm.start(NO_RECOVERY.withMaxBackgroundBytesPerSec(64L << 10), new SimpleMeterRegistry());
              TestDestination demand = TestDestination.connect(vm.boundAddress())) {
             String id = Sessions.demandHello(demand, 1).getMigrationId();
             try (TestDestination background = TestDestination.connect(vm.boundAddress())) {

@@ -155,6 +155,25 @@ final class TestDestination implements AutoCloseable {
         return channel.isActive();
     }
 
+    /** Stops (false) or resumes (true) reading from the socket: a peer that requests without reading. */
+    void setReading(boolean on) {
+        channel.config().setAutoRead(on);
+    }
+
+    /** Queues {@code bytes} without flushing or waiting (the peer may not be reading). */
+    void writeLater(ByteBuf bytes) {
+        channel.write(bytes, channel.voidPromise());
+    }
+
+    void flush() {
+        channel.flush();
+    }
+
+    /** Closes the connection at once, whatever the peer does. */
+    void hangUp() {
+        channel.close().awaitUninterruptibly(TIMEOUT.toMillis());
+    }
+
     @Override
     public void close() {
         channel.close().awaitUninterruptibly(TIMEOUT.toMillis());

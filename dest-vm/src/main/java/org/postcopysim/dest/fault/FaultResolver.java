@@ -106,7 +106,7 @@ public final class FaultResolver {
             blocktime.onBlock(vcpu, t0); // blocked since the exit: the vCPU has not run since
             boolean present = false;
             try {
-                present = awaitPresent(slot, bit, pageIndex);
+                present = awaitPresent(slot, bit, pageIndex, t0);
             } finally {
                 endNs = System.nanoTime();
                 counters.blockedNs += blocktime.onUnblock(vcpu, endNs);
@@ -119,8 +119,8 @@ public final class FaultResolver {
         return true;
     }
 
-    private boolean awaitPresent(Memslot slot, long bit, long pageIndex) {
-        waiters.beginWait(vcpu, pageIndex);
+    private boolean awaitPresent(Memslot slot, long bit, long pageIndex, long sinceNs) {
+        waiters.beginWait(vcpu, pageIndex, sinceNs);
         try {
             while (!presence.isPresent(slot, bit, pageIndex)) {
                 if (control.stopRequested()) return false;

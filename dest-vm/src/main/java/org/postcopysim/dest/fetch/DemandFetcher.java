@@ -28,6 +28,7 @@ public final class DemandFetcher {
     private final AtomicLong nextRequestId = new AtomicLong(1);
     private final AtomicLong requestsSent = new AtomicLong();
     private final AtomicLong reRequests = new AtomicLong();
+    private final AtomicLong resentAfterRecovery = new AtomicLong();
     private final PageRequestSender sender;
     private final PagePresence presence;
 
@@ -80,6 +81,30 @@ public final class DemandFetcher {
         reRequests.incrementAndGet();
         send(gfn, true);
         return true;
+    }
+
+    /**
+     * Postcopy recovery: the link that carried the requests in flight is gone, and with it the
+     * requests and their answers. Sends each again (on the new link: call after the sender
+     * writes there). A fault racing this call may send a request twice; the second answer is
+     * dropped as a duplicate.
+     *
+     * @param gfnOfPageIndex dense page index to guest frame number
+     * @return requests sent again (count)
+     */
+    public int resendInFlight(java.util.function.LongUnaryOperator gfnOfPageIndex) {
+        int n = 0;
+        for (long p = inflight.nextSet(0); p >= 0; p = inflight.nextSet(p + 1)) {
+            send(gfnOfPageIndex.applyAsLong(p), true);
+            n++;
+        }
+        resentAfterRecovery.addAndGet(n);
+        return n;
+    }
+
+    /** Requests sent again after a recovery (count). */
+    public long resentAfterRecovery() {
+        return resentAfterRecovery.get();
     }
 
     /** Bad copies seen of the page at {@code pageIndex}. */

@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.postcopysim.protocol.ChannelRole;
 import org.postcopysim.protocol.CompletionResult;
@@ -13,6 +14,7 @@ import org.postcopysim.protocol.FrameType;
 import org.postcopysim.protocol.Frames;
 import org.postcopysim.protocol.Handshake;
 import org.postcopysim.protocol.Hello;
+import org.postcopysim.protocol.ResumeAck;
 import org.postcopysim.protocol.Switchover;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,16 +40,38 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
 
         /** The connection failed or the peer reported an error; the migration cannot go on. */
         void onFailure(ChannelRole role, String why);
+
+        /**
+         * The connection of link {@code epoch} dropped (closed, or an I/O error) without either
+         * side deciding to close it: the migration may pause and resume (postcopy recovery).
+         * By default, a failure.
+         */
+        default void onLinkDown(int epoch, ChannelRole role, String why) {
+            onFailure(role, why);
+        }
+
+        /** The source accepted a resume on the DEMAND connection of link {@code epoch}. */
+        default void onResumeAck(int epoch, ResumeAck ack) {
+            onFailure(ChannelRole.CHANNEL_ROLE_DEMAND, "unexpected ResumeAck");
+        }
     }
 
     private final ChannelRole role;
     private final Hello hello;
     private final Listener listener;
+    /** Which link (0 = the first; one more per resume attempt) this connection belongs to. */
+    private final int epoch;
     private volatile boolean expectClose;
     /** Bytes received per frame type number (whole frames, length field included); written by the event loop only. */
     private final AtomicLongArray bytesReceivedByType = new AtomicLongArray(256);
 
     public DestConnectionHandler(ChannelRole role, Hello hello, Listener listener) {
+        this(role, hello, listener, 0);
+    }
+
+    /** A connection of link {@code epoch}: its drop is reported with that number. */
+    public DestConnectionHandler(ChannelRole role, Hello hello, Listener listener, int epoch) {
+        this.epoch = epoch;
         this.role = role;
         this.hello = hello;
         this.listener = listener;
@@ -90,6 +114,9 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
                 case FRAME_TYPE_SWITCHOVER:
                     listener.onSwitchover(Frames.parse(Switchover.parser(), frame));
                     break;
+                case FRAME_TYPE_RESUME_ACK:
+                    listener.onResumeAck(epoch, Frames.parse(ResumeAck.parser(), frame));
+                    break;
                 case FRAME_TYPE_COMPLETION_RESULT:
                     listener.onCompletionResult(Frames.parse(CompletionResult.parser(), frame));
                     break;
@@ -101,7 +128,9 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
                     break;
                 }
                 default:
-                    fail(ctx, "unexpected frame type " + type + " on the " + roleName() + " connection");
+                    fail(ctx, "unexpected frame type " + (type == FrameType.UNRECOGNIZED && frame.isReadable()
+                            ? Integer.toString(frame.getUnsignedByte(frame.readerIndex())) : type.toString())
+                            + " on the " + roleName() + " connection");
             }
         } catch (InvalidProtocolBufferException e) {
             fail(ctx, "malformed " + type + " frame: " + e.getMessage());
@@ -116,15 +145,53 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
     }
 
     @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof SslHandshakeCompletionEvent hs && !hs.isSuccess()) {
+            Throwable c = hs.cause();
+            while (c.getCause() != null && c.getCause() != c) c = c.getCause();
+            String why = "TLS handshake with the source failed on the " + roleName() + " connection: " + c.getMessage();
+            log.error(why);
+            expectClose = true;
+            listener.onFailure(role, why);
+            ctx.close();
+        }
+        ctx.fireUserEventTriggered(event);
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (!expectClose) {
-            listener.onFailure(role, "the " + roleName() + " connection to the source dropped");
+            listener.onLinkDown(epoch, role, "the " + roleName() + " connection to the source dropped");
         }
         ctx.fireChannelInactive();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if ((cause instanceof java.io.IOException && !(cause instanceof javax.net.ssl.SSLException))
+                || cause instanceof org.postcopysim.protocol.FrameDecoder.TruncatedFrameException) {
+            // A frame cut short by the link going down is a dropped link, not a malformed peer:
+            // recovery resends whatever that frame carried.
+            // A broken link (reset, or a write to a closed channel): the close reports the drop,
+            // unless the migration closed the connection itself.
+            if (expectClose) log.debug("{} connection: {}", roleName(), cause.toString());
+            else log.warn("{} connection: {}", roleName(), cause.toString());
+            ctx.close();
+            return;
+        }
+        if (cause.getCause() instanceof javax.net.ssl.SSLException tlsFailure) {
+            // A refused certificate, a TLS alert from the source, or bytes that are not TLS.
+            if (expectClose) {
+                log.debug("{} connection: {}", roleName(), cause.toString()); // reported by the handshake event
+            } else {
+                String why = "TLS failure on the " + roleName() + " connection: " + tlsFailure.getMessage();
+                log.error(why);
+                expectClose = true;
+                listener.onFailure(role, why);
+            }
+            ctx.close();
+            return;
+        }
         log.error("{} connection: {}", roleName(), cause.toString());
         expectClose = true;
         listener.onFailure(role, roleName() + " connection failed: " + cause);

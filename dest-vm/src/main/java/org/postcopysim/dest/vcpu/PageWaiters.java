@@ -17,11 +17,14 @@ public final class PageWaiters {
     private static final long NONE = -1;
 
     private final long[] waitingFor;
+    /** System.nanoTime() at which each vCPU began waiting (its fault's exit), 0 when not waiting; written by the vCPU. */
+    private final long[] waitSinceNs;
     private final Thread[] threads;
     private final AtomicInteger waiting = new AtomicInteger();
 
     public PageWaiters(int vcpus) {
         waitingFor = new long[vcpus];
+        waitSinceNs = new long[vcpus];
         threads = new Thread[vcpus];
         java.util.Arrays.fill(waitingFor, NONE);
     }
@@ -33,6 +36,15 @@ public final class PageWaiters {
 
     /** {@code vcpu} is about to wait for {@code pageIndex}; call before checking the page. */
     public void beginWait(int vcpu, long pageIndex) {
+        beginWait(vcpu, pageIndex, System.nanoTime());
+    }
+
+    /**
+     * {@code vcpu} is about to wait for {@code pageIndex}, blocked since {@code sinceNs}
+     * (System.nanoTime(), e.g. its exit); call before checking the page.
+     */
+    public void beginWait(int vcpu, long pageIndex, long sinceNs) {
+        SLOTS.setRelease(waitSinceNs, vcpu, sinceNs == 0 ? 1 : sinceNs);
         SLOTS.setVolatile(waitingFor, vcpu, pageIndex);
         waiting.incrementAndGet();
         VarHandle.fullFence();
@@ -40,6 +52,7 @@ public final class PageWaiters {
 
     public void endWait(int vcpu) {
         SLOTS.setVolatile(waitingFor, vcpu, NONE);
+        SLOTS.setRelease(waitSinceNs, vcpu, 0L);
         waiting.decrementAndGet();
     }
 
@@ -61,6 +74,21 @@ public final class PageWaiters {
         for (Thread t : threads) {
             if (t != null) LockSupport.unpark(t);
         }
+    }
+
+    /** vCPUs (count), the length of the arrays {@link #waitSinceNs} and {@link #waitingFor} read. */
+    public int vcpus() {
+        return waitingFor.length;
+    }
+
+    /** When {@code vcpu} began its current wait (System.nanoTime()), or 0 when it is not waiting. */
+    public long waitSinceNs(int vcpu) {
+        return (long) SLOTS.getAcquire(waitSinceNs, vcpu);
+    }
+
+    /** The page {@code vcpu} waits for (dense index), or -1. */
+    public long waitingFor(int vcpu) {
+        return (long) SLOTS.getVolatile(waitingFor, vcpu);
     }
 
     /** vCPUs waiting right now. */

@@ -1,0 +1,74 @@
+package org.postcopysim.cli.soak;
+
+import java.time.Duration;
+import java.util.Locale;
+import org.postcopysim.dest.DestConfig;
+import org.postcopysim.dest.fault.FaultOptions;
+import org.postcopysim.dest.fetch.FaultMode;
+import org.postcopysim.dest.uffd.UffdSet;
+import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.protocol.Reliability;
+import org.postcopysim.source.SourceConfig;
+
+/**
+ * One soak migration, all drawn from its run seed by {@link RunConfigs#forSeed}: the fault mode
+ * and its uffd settings, the guest, the workload, the background cap and the fault injection.
+ *
+ * @param runSeed                  the seed it was drawn from (also the guest contents' and access streams' seed)
+ * @param mode                     fault mode, as {@code --fault-mode} names it
+ * @param uffdReaders              reader threads per userfaultfd (uffd modes; 1 otherwise)
+ * @param uffdScope                one uffd for all memory or one per vCPU (uffd modes)
+ * @param partitioned              each vCPU accesses its own range
+ * @param internalAccessFraction   accesses KVM makes itself (uffd+kvm-userfault only)
+ * @param vcpus                    vCPUs (count)
+ * @param guestBytes               guest memory (bytes)
+ * @param memslots                 memslots (count)
+ * @param workload                 access pattern, as {@code --workload} names it
+ * @param writeFraction            fraction of accesses that write
+ * @param maxBackgroundBytesPerSec cap of the background stream (bytes/s), 0 = uncapped
+ * @param chaos                    fault-injection spec applied by the source, or null for none
+ */
+record RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdScope, boolean partitioned,
+                 double internalAccessFraction, int vcpus, long guestBytes, int memslots, String workload,
+                 double writeFraction, long maxBackgroundBytesPerSec, String chaos) {
+
+    /** One line: "uffd (2 readers, per-vcpu, partitioned), 3 vCPUs, 16 MiB in 2 memslots, zipf, 20% writes, 32 MiB/s, chaos corrupt:0.01". */
+    String describe() {
+        StringBuilder b = new StringBuilder(mode);
+        if (mode.startsWith("uffd")) {
+            b.append(" (").append(uffdReaders).append(uffdReaders == 1 ? " reader, " : " readers, ")
+                    .append(uffdScope.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+            if (internalAccessFraction > 0) b.append(String.format(Locale.ROOT, ", %.0f%% internal", internalAccessFraction * 100));
+            b.append(')');
+        }
+        b.append(", ").append(vcpus).append(vcpus == 1 ? " vCPU" : " vCPUs");
+        if (partitioned) b.append(" partitioned");
+        b.append(", ").append(guestBytes >> 20).append(" MiB in ").append(memslots).append(memslots == 1 ? " memslot" : " memslots");
+        b.append(", ").append(workload).append(String.format(Locale.ROOT, ", %.0f%% writes", writeFraction * 100));
+        b.append(", ").append(maxBackgroundBytesPerSec == 0 ? "uncapped" : (maxBackgroundBytesPerSec >> 20) + " MiB/s");
+        b.append(", chaos ").append(chaos == null ? "none" : chaos);
+        return b.toString();
+    }
+
+    /** A short name for a JUnit test case: "uffd-3vcpu-16MiB-zipf-corrupt:0.01". */
+    String shortName() {
+        return mode + "-" + vcpus + "vcpu-" + (guestBytes >> 20) + "MiB-" + workload + (chaos == null ? "" : "-" + chaos);
+    }
+
+    FaultOptions faultOptions() {
+        return new FaultOptions(FaultMode.parse(mode), uffdReaders, uffdScope, internalAccessFraction, partitioned);
+    }
+
+    SourceConfig sourceConfig(Duration recoveryDeadline) {
+        Reliability r = Reliability.DEFAULT.withRecoveryDeadline(recoveryDeadline);
+        if (chaos != null) r = r.withChaos(chaos, runSeed ^ 0x5DEECE66DL);
+        return SourceConfig.defaults().withPort(0).withGuestBytes(guestBytes).withMemslots(memslots).withSeed(runSeed)
+                .withMaxBackgroundBytesPerSec(maxBackgroundBytesPerSec).withReliability(r);
+    }
+
+    DestConfig destConfig(int port, Duration recoveryDeadline) {
+        return DestConfig.defaults("127.0.0.1", port).withVcpus(vcpus).withSeed(runSeed)
+                .withWorkload(Workload.parse(workload, writeFraction)).withFaults(faultOptions())
+                .withReliability(Reliability.DEFAULT.withRecoveryDeadline(recoveryDeadline));
+    }
+}

@@ -1,0 +1,67 @@
+package org.postcopysim.dest;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.postcopysim.dest.fetch.PagePresence;
+import org.postcopysim.dest.kvm.Memslot;
+import org.postcopysim.dest.kvm.Vm;
+
+/**
+ * Which pages the destination holds, read from the fault mode's {@link PagePresence} (the one
+ * definition of present the installer and the vCPUs share): as the PagesHeld bitmap of a resume,
+ * and as the missing pages a failed migration names. Not a hot path (once per recovery or failure).
+ */
+final class PresentPages {
+    /** Most missing gfns an error names (count). */
+    static final int MAX_NAMED_GFNS = 32;
+
+    private final Vm vm;
+    private final PagePresence presence;
+
+    PresentPages(Vm vm, PagePresence presence) {
+        this.vm = vm;
+        this.presence = presence;
+    }
+
+    /** Bit i of word i/64 set when dense page i is present, as PagesHeld carries it. */
+    long[] heldWords() {
+        long total = vm.layout().totalPages();
+        long[] words = new long[(int) ((total + 63) >>> 6)];
+        for (int s = 0; s < vm.memslotCount(); s++) {
+            Memslot slot = vm.memslot(s);
+            long first = slot.firstPageIndex();
+            for (long bit = 0; bit < slot.pageCount(); bit++) {
+                long p = first + bit;
+                if (presence.isPresent(slot, bit, p)) words[(int) (p >>> 6)] |= 1L << p;
+            }
+        }
+        return words;
+    }
+
+    /** The pages still missing: how many, and the gfns of the first {@link #MAX_NAMED_GFNS} in dense order. */
+    record Missing(long count, List<Long> firstGfns) {
+        String describe(long totalPages) {
+            StringBuilder b = new StringBuilder().append(count).append(" of ").append(totalPages)
+                    .append(" pages missing, first gfns [");
+            for (int i = 0; i < firstGfns.size(); i++) {
+                if (i > 0) b.append(", ");
+                b.append("0x").append(Long.toHexString(firstGfns.get(i)));
+            }
+            return b.append(count > firstGfns.size() ? ", ...]" : "]").toString();
+        }
+    }
+
+    Missing missing() {
+        long count = 0;
+        List<Long> gfns = new ArrayList<>();
+        for (int s = 0; s < vm.memslotCount(); s++) {
+            Memslot slot = vm.memslot(s);
+            for (long bit = 0; bit < slot.pageCount(); bit++) {
+                if (presence.isPresent(slot, bit, slot.firstPageIndex() + bit)) continue;
+                count++;
+                if (gfns.size() < MAX_NAMED_GFNS) gfns.add(slot.baseGfn() + bit);
+            }
+        }
+        return new Missing(count, List.copyOf(gfns));
+    }
+}

@@ -1,0 +1,96 @@
+package org.postcopysim.dest;
+
+import io.micrometer.core.instrument.Counter;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongUnaryOperator;
+import java.util.function.Supplier;
+import org.postcopysim.dest.vcpu.PageWaiters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code watchdog} thread: a vCPU blocked on one missing page longer than the stall timeout
+ * is reported (WARN, counted once per wait), so a dead or silent source never hangs the guest
+ * unnoticed (Firecracker's complaint, mechanisms.md section 8). It only reads the wait start
+ * each vCPU records in {@link PageWaiters}; the vCPUs and the KVM model know nothing of it.
+ */
+final class StallWatchdog implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(StallWatchdog.class);
+    /** Shortest and longest pause between two scans (nanoseconds). */
+    static final long MIN_SCAN_NS = 10_000_000;
+    static final long MAX_SCAN_NS = 500_000_000;
+
+    private final PageWaiters waiters;
+    private final long stallTimeoutNs;
+    private final long scanNs;
+    private final Counter stalls;
+    private final LongUnaryOperator pageIndexToGfn;
+    private final Supplier<String> linkState;
+    /** The wait start of each vCPU's last reported stall, so a wait is reported once. */
+    private final long[] reportedSinceNs;
+    private volatile boolean stopped;
+    private volatile Thread thread;
+
+    /**
+     * @param pageIndexToGfn dense page index to gfn (for the message)
+     * @param linkState      what the link is doing, for the message ("up", "paused for 3 s")
+     */
+    StallWatchdog(PageWaiters waiters, long stallTimeoutNs, Counter stalls, LongUnaryOperator pageIndexToGfn,
+                  Supplier<String> linkState) {
+        this.waiters = waiters;
+        this.stallTimeoutNs = stallTimeoutNs;
+        this.scanNs = Math.max(MIN_SCAN_NS, Math.min(MAX_SCAN_NS, stallTimeoutNs / 4));
+        this.stalls = stalls;
+        this.pageIndexToGfn = pageIndexToGfn;
+        this.linkState = linkState;
+        this.reportedSinceNs = new long[waiters.vcpus()];
+    }
+
+    /** Starts the daemon thread {@code watchdog}. */
+    void start() {
+        Thread t = new Thread(this, "watchdog");
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+    }
+
+    void stop() {
+        stopped = true;
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t);
+            try {
+                t.join(1_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public void run() {
+        while (!stopped) {
+            scan(System.nanoTime());
+            LockSupport.parkNanos(this, scanNs);
+        }
+    }
+
+    /** Reports every vCPU blocked on one page longer than the stall timeout at {@code nowNs}, once per wait. */
+    int scan(long nowNs) {
+        int reported = 0;
+        for (int v = 0; v < reportedSinceNs.length; v++) {
+            long since = waiters.waitSinceNs(v);
+            if (since == 0 || since == reportedSinceNs[v] || nowNs - since < stallTimeoutNs) continue;
+            long pageIndex = waiters.waitingFor(v);
+            if (waiters.waitSinceNs(v) != since || pageIndex < 0) continue; // the wait ended meanwhile
+            reportedSinceNs[v] = since;
+            stalls.increment();
+            reported++;
+            log.warn("vcpu-{} stalled: blocked on gfn 0x{} for {} ms (stall timeout {} ms); link {}", v,
+                    Long.toHexString(pageIndexToGfn.applyAsLong(pageIndex)), TimeUnit.NANOSECONDS.toMillis(nowNs - since),
+                    TimeUnit.NANOSECONDS.toMillis(stallTimeoutNs), linkState.get());
+        }
+        return reported;
+    }
+}

@@ -1,0 +1,208 @@
+package org.postcopysim.dest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.DoublePredicate;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.postcopysim.protocol.Reliability;
+import org.postcopysim.source.SourceConfig;
+import org.postcopysim.source.SourceResult;
+import org.postcopysim.source.SourceVm;
+
+/**
+ * Postcopy recovery end to end in one JVM: a real source and destination with a
+ * {@link CuttableProxy} between them that cuts, restores or silences the link mid-migration.
+ * The guest is small and the background stream capped, so the migration lasts a few seconds.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class RecoveryTest {
+    static final long GUEST_BYTES = 32L << 20;
+    static final long BACKGROUND_BYTES_PER_SEC = 4L << 20;
+    /** Bound of every wait (a condition that does not come within it fails the test). */
+    static final Duration BOUND = Duration.ofSeconds(60);
+
+    /** One migration through the proxy: the destination runs on its own thread. */
+    private static final class Run implements AutoCloseable {
+        final SourceVm source;
+        final CuttableProxy proxy;
+        final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        final CompletableFuture<MigrationSummary> summary = new CompletableFuture<>();
+
+        Run(SourceConfig sourceConfig, Reliability destReliability) throws Exception {
+            source = SourceVm.start(sourceConfig, new SimpleMeterRegistry());
+            proxy = new CuttableProxy(source.boundAddress());
+            DestConfig dest = DestConfig.defaults("127.0.0.1", proxy.port()).withVcpus(2).withSeed(5)
+                    .withAccessesPerSecPerVcpu(300).withReliability(destReliability);
+            Thread t = new Thread(() -> {
+                try {
+                    summary.complete(DestVm.run(dest, registry));
+                } catch (Throwable e) {
+                    summary.completeExceptionally(e);
+                }
+            }, "test-dest");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        /** Waits (bounded) until the fraction of pages present reaches {@code fraction}. */
+        void awaitPresentFraction(double fraction) {
+            awaitGauge(DestMetrics.PAGES_PRESENT, v -> {
+                Gauge total = registry.find(DestMetrics.PAGES_TOTAL).gauge();
+                return total != null && v >= fraction * total.value();
+            });
+        }
+
+        /** Waits (bounded) until the destination says it is paused (1) or running (0). */
+        void awaitPaused(boolean paused) {
+            awaitGauge(DestMetrics.PAUSED, v -> v == (paused ? 1 : 0));
+        }
+
+        void awaitGauge(String name, DoublePredicate ok) {
+            long deadline = System.nanoTime() + BOUND.toNanos();
+            while (true) {
+                Gauge g = registry.find(name).gauge();
+                if (g != null && ok.test(g.value())) return;
+                if (summary.isDone()) fail("the migration ended before " + name + " was as expected: " + summary.join().error());
+                if (System.nanoTime() > deadline) fail(name + " not as expected within " + BOUND);
+                LockSupport.parkNanos(2_000_000);
+            }
+        }
+
+        MigrationSummary result() {
+            return summary.orTimeout(BOUND.toSeconds(), TimeUnit.SECONDS).join();
+        }
+
+        SourceResult sourceResult() {
+            return source.completion().orTimeout(BOUND.toSeconds(), TimeUnit.SECONDS).join();
+        }
+
+        @Override
+        public void close() {
+            proxy.close();
+            source.close();
+        }
+    }
+
+    private static SourceConfig source() {
+        return SourceConfig.defaults().withGuestBytes(GUEST_BYTES).withMaxBackgroundBytesPerSec(BACKGROUND_BYTES_PER_SEC);
+    }
+
+    /** Holds a link state for {@code ms}: the test's own schedule, not a wait for a condition. */
+    private static void hold(long ms) throws InterruptedException {
+        Thread.sleep(ms);
+    }
+
+    @Test
+    void aCutLinkIsResumedAndEveryPageStillVerifies() throws Exception {
+        try (Run run = new Run(source(), Reliability.DEFAULT)) {
+            run.awaitPresentFraction(0.3);
+            run.proxy.cut();
+            run.awaitPaused(true);
+            hold(500);
+            run.proxy.restore();
+            MigrationSummary s = run.result();
+            assertTrue(s.verified(), s.error());
+            assertEquals(1, s.recoveries());
+            assertTrue(s.pausedMs() > 0, "paused for " + s.pausedMs() + " ms");
+            assertEquals(0, s.staleReads());
+            assertEquals(s.pagesTotal(), s.pagesVerified());
+            assertEquals(1, (long) run.registry.get(DestMetrics.RECOVERIES).counter().count());
+            SourceResult sr = run.sourceResult();
+            assertTrue(sr.verified(), sr.error());
+        }
+    }
+
+    @Test
+    void threeCutsInOneMigrationStillVerify() throws Exception {
+        try (Run run = new Run(source(), Reliability.DEFAULT)) {
+            double[] at = {0.2, 0.4, 0.6};
+            for (double fraction : at) {
+                run.awaitPresentFraction(fraction);
+                run.proxy.cut();
+                run.awaitPaused(true);
+                hold(200);
+                run.proxy.restore();
+                run.awaitPaused(false);
+            }
+            MigrationSummary s = run.result();
+            assertTrue(s.verified(), s.error());
+            assertEquals(3, s.recoveries());
+            assertEquals(0, s.staleReads());
+            assertTrue(run.sourceResult().verified());
+        }
+    }
+
+    @Test
+    void withoutReconnectACutFailsTheMigrationQuicklyAndSaysWhy() throws Exception {
+        try (Run run = new Run(source(), Reliability.DEFAULT.withReconnect(false))) {
+            run.awaitPresentFraction(0.3);
+            long cutNs = System.nanoTime();
+            run.proxy.cut();
+            MigrationSummary s = run.result();
+            long tookMs = (System.nanoTime() - cutNs) / 1_000_000;
+            assertFalse(s.verified());
+            assertNotNull(s.error());
+            assertTrue(s.error().contains("dropped") && s.error().contains("reconnect is off"), s.error());
+            assertEquals(0, s.recoveries());
+            assertTrue(tookMs < 5_000, "failed " + tookMs + " ms after the cut");
+        }
+    }
+
+    @Test
+    void aDeadSourceIsReportedWithTheMissingPagesWithinTheDeadlineAndNoStaleRead() throws Exception {
+        try (Run run = new Run(source(), Reliability.DEFAULT.withRecoveryDeadline(Duration.ofSeconds(2)))) {
+            run.awaitPresentFraction(0.3);
+            long cutNs = System.nanoTime();
+            run.proxy.cut(); // and never restored
+            MigrationSummary s = run.result();
+            long tookMs = (System.nanoTime() - cutNs) / 1_000_000;
+            assertFalse(s.verified());
+            assertTrue(tookMs < 10_000, "reported " + tookMs + " ms after the cut");
+            assertTrue(s.error().contains("source unreachable") && s.error().matches("(?s).*\\d+ of " + s.pagesTotal()
+                    + " pages missing, first gfns \\[0x[0-9a-f]+.*"), s.error());
+            assertEquals(0, s.staleReads(), "a vCPU never reads a page that is not there");
+            assertEquals(0, s.recoveries());
+            assertTrue(s.pausedMs() >= 1_900, "paused " + s.pausedMs() + " ms");
+            assertTrue(run.proxy.accepted() > 2, "the destination kept trying to reconnect");
+        }
+    }
+
+    @Test
+    void aSourceSilentForThreeSecondsIsNotAFailure() throws Exception {
+        try (Run run = new Run(source(), Reliability.DEFAULT)) {
+            run.awaitPresentFraction(0.3);
+            run.proxy.pause();
+            hold(3_000);
+            run.proxy.resume();
+            MigrationSummary s = run.result();
+            assertTrue(s.verified(), s.error());
+            assertEquals(0, s.recoveries(), "nothing timed out on the silence");
+            assertTrue(run.sourceResult().verified());
+        }
+    }
+
+    @Test
+    void theWatchdogReportsAVcpuBlockedLongerThanTheStallTimeoutAndTheMigrationStillVerifies() throws Exception {
+        try (Run run = new Run(source(), Reliability.DEFAULT.withStallTimeout(Duration.ofMillis(300)))) {
+            run.awaitPresentFraction(0.3);
+            run.proxy.pause();
+            hold(1_500);
+            run.proxy.resume();
+            MigrationSummary s = run.result();
+            assertTrue(s.verified(), s.error());
+            assertTrue(s.stalls() >= 1, "stalls " + s.stalls());
+            assertEquals(s.stalls(), (long) run.registry.get(DestMetrics.STALLS).counter().count());
+        }
+    }
+}

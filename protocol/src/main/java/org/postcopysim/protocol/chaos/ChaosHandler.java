@@ -1,0 +1,419 @@
+package org.postcopysim.protocol.chaos;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.PendingWriteQueue;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.util.concurrent.Ticker;
+import java.nio.channels.ClosedChannelException;
+import java.util.ArrayDeque;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.postcopysim.protocol.FrameDescriptor;
+import org.postcopysim.protocol.FrameType;
+import org.postcopysim.protocol.PageBatchCodec;
+
+/**
+ * Fault injection on one connection's PAGE_BATCH frames, as a {@link ChaosSpec} says: delay,
+ * jitter, the {@code slow-source} cap, duplication, reordering, corruption and (through the
+ * shared {@link ChaosState}) {@code disconnect@P%}. Every other frame passes untouched, though
+ * never ahead of a page frame that is being held, so the conversation keeps its order.
+ *
+ * <p>Where it sits: on the source, on the {@link Side#OUTBOUND OUTBOUND} side (frames written by
+ * the source's handlers, whole {@code [length][type][body]} buffers), between the frame decoder
+ * and the source's handler; on the destination, on the {@link Side#INBOUND INBOUND} side, right
+ * after the frame decoder (frames {@code [type][body]}). Behind any TLS handler in both cases.
+ *
+ * <p>Holding frames never blocks: a held frame waits in a FIFO with its release time, and one
+ * task scheduled on the channel's event loop releases the frames that are due. Release times
+ * never go backwards, so delayed frames keep their order unless {@code reorder} swaps them. A
+ * flush that arrives while frames are held is passed on and repeated after the held frames are
+ * written. Held outbound frames count towards the channel's writability (Netty's
+ * {@link PendingWriteQueue}), so the source's background stream pauses as for a slow socket;
+ * held inbound frames above {@link #MAX_HELD_INBOUND_BYTES} stop reading from the socket until
+ * half have been delivered. Every buffer is released exactly once: forwarded, or released when
+ * the channel closes (inbound frames still held then are delivered first, as the bytes had
+ * arrived). One instance per channel; all methods run on its event loop.
+ *
+ * <p>Per page frame, in this order, from the connection's generator: duplicate?, reorder?,
+ * corrupt?, jitter. A duplicate is an intact copy that follows its original at once; corruption
+ * flips the frame's last byte, which is the last byte of its last page's contents (see
+ * {@link PageBatchCodec}), so the destination's CRC32C check fails for that page. A frame chosen
+ * for reordering waits until the next page frame has gone (at most {@link #REORDER_MAX_HOLD_NS});
+ * a control frame arriving first releases it unswapped.
+ */
+public final class ChaosHandler extends ChannelDuplexHandler {
+    /** Which direction the handler acts on. */
+    public enum Side {
+        /** Frames written (the source): {@code [length][type][body]}. */
+        OUTBOUND,
+        /** Frames read, after the frame decoder (the destination): {@code [type][body]}. */
+        INBOUND
+    }
+
+    /** Longest a frame picked for reordering waits for a next page frame to swap with (ns): 2 ms. */
+    public static final long REORDER_MAX_HOLD_NS = TimeUnit.MILLISECONDS.toNanos(2);
+    /** Held inbound bytes above which the handler stops reading the socket (bytes). */
+    public static final int MAX_HELD_INBOUND_BYTES = 1 << 20;
+    /** Bits flipped in the damaged byte. */
+    static final int CORRUPT_XOR = 0xFF;
+    private static final int INITIAL_RING_ENTRIES = 16;
+
+    private final ChaosState state;
+    private final ChaosSpec spec;
+    private final Side side;
+    private final int typeOffset;
+    private final PageBatchCodec.Reader reader = new PageBatchCodec.Reader();
+    private final Runnable drainTask = this::drain;
+    private final Runnable holdTimeoutTask = this::onHoldTimeout;
+
+    private ChannelHandlerContext ctx;
+    private Ticker ticker;
+    private SplittableRandom random;
+    /** Held outbound frames and their promises (OUTBOUND). */
+    private PendingWriteQueue writes;
+    /** Held inbound frames (INBOUND). */
+    private final ArrayDeque<Object> reads = new ArrayDeque<>();
+    /** Per held frame, in the same order: release time (ns), and pages | bytes << 32. */
+    private long[] releaseNs = new long[INITIAL_RING_ENTRIES];
+    private long[] pagesAndBytes = new long[INITIAL_RING_ENTRIES];
+    private int ringHead;
+    private int ringSize;
+    private long lastReleaseNs = Long.MIN_VALUE;
+    private ScheduledFuture<?> drainTimer;
+    private boolean flushOwed;
+    private long heldInboundBytes;
+    private boolean readsPaused;
+    /** The frame waiting to be swapped with the next page frame, its promise, copy and pages. */
+    private ByteBuf swapFrame;
+    private ChannelPromise swapPromise;
+    private ByteBuf swapCopy;
+    private int swapPages;
+    private ScheduledFuture<?> swapTimer;
+
+    public ChaosHandler(ChaosState state, Side side) {
+        this.state = state;
+        this.spec = state.spec();
+        this.side = side;
+        this.typeOffset = side == Side.OUTBOUND ? FrameDescriptor.TYPE_OFFSET : 0;
+    }
+
+    // ---- lifecycle
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.ticker = ctx.executor().ticker();
+        if (side == Side.OUTBOUND) writes = new PendingWriteQueue(ctx);
+        if (ctx.channel().isActive()) register();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        register();
+        ctx.fireChannelActive();
+    }
+
+    private void register() {
+        if (random == null) random = state.register(ctx.channel());
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        state.unregister(ctx.channel());
+        if (side == Side.INBOUND) deliverAllHeld();
+        else discardAllHeld();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        state.unregister(ctx.channel());
+        discardAllHeld();
+    }
+
+    // ---- the two directions
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (side == Side.OUTBOUND) onFrame(msg, promise);
+        else ctx.write(msg, promise);
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        if (side == Side.OUTBOUND && holdsAnything()) flushOwed = true;
+        ctx.flush();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (side == Side.INBOUND) onFrame(msg, null);
+        else ctx.fireChannelRead(msg);
+    }
+
+    // ---- per frame
+
+    private void onFrame(Object msg, ChannelPromise promise) {
+        register();
+        int pages = pageCount(msg);
+        long now = ticker.nanoTime();
+        if (pages < 0) { // not a page frame: untouched, but behind any held page frame
+            releaseSwap(false);
+            submit(msg, promise, 0, now);
+            afterRelease(false);
+            return;
+        }
+        ByteBuf frame = (ByteBuf) msg;
+        boolean duplicate = spec.duplicateRate() > 0 && random.nextDouble() < spec.duplicateRate();
+        boolean reorder = spec.reorderRate() > 0 && random.nextDouble() < spec.reorderRate();
+        boolean corrupt = spec.corruptRate() > 0 && random.nextDouble() < spec.corruptRate() && pages > 0;
+        long holdNs = TimeUnit.MILLISECONDS.toNanos(spec.delayMs());
+        if (spec.jitterMs() > 0) holdNs += random.nextLong(TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()) + 1);
+        ByteBuf copy = null;
+        if (duplicate) {
+            copy = corrupt ? frame.copy() : frame.retainedDuplicate(); // the copy stays intact
+            state.framesDuplicated.increment();
+        }
+        if (corrupt) {
+            int last = frame.writerIndex() - 1;
+            frame.setByte(last, frame.getByte(last) ^ CORRUPT_XOR);
+            state.framesCorrupted.increment();
+        }
+        long release = now + holdNs;
+        if (holdNs > 0) state.framesDelayed.increment();
+        if (spec.slowSourceBytesPerSec() > 0) {
+            release = state.reserveBandwidth(frame.readableBytes() + (copy == null ? 0 : copy.readableBytes()), release);
+            state.framesThrottled.increment();
+        }
+        if (swapFrame != null) { // this is the frame the held one swaps with
+            submitWithCopy(frame, promise, copy, pages, release);
+            releaseSwap(true);
+        } else if (reorder) {
+            swapFrame = frame;
+            swapPromise = promise;
+            swapCopy = copy;
+            swapPages = pages;
+            lastReleaseNs = Math.max(lastReleaseNs, release);
+            swapTimer = ctx.executor().schedule(holdTimeoutTask, REORDER_MAX_HOLD_NS, TimeUnit.NANOSECONDS);
+        } else {
+            submitWithCopy(frame, promise, copy, pages, release);
+        }
+        afterRelease(false);
+    }
+
+    /** Pages of a well-formed PAGE_BATCH frame, or -1 for any other message. Allocates nothing. */
+    private int pageCount(Object msg) {
+        if (!(msg instanceof ByteBuf b)) return -1;
+        int bodyOffset = typeOffset + 1;
+        if (b.readableBytes() < bodyOffset) return -1;
+        if (b.getUnsignedByte(b.readerIndex() + typeOffset) != FrameType.FRAME_TYPE_PAGE_BATCH_VALUE) return -1;
+        int pages = reader.validate(b, b.readerIndex() + bodyOffset, b.readableBytes() - bodyOffset);
+        return pages == PageBatchCodec.MALFORMED ? -1 : pages;
+    }
+
+    private void submitWithCopy(ByteBuf frame, ChannelPromise promise, ByteBuf copy, int pages, long release) {
+        submit(frame, promise, pages, release);
+        if (copy != null) submit(copy, copyPromise(promise), 0, release);
+    }
+
+    private ChannelPromise copyPromise(ChannelPromise original) {
+        if (original == null) return null;
+        return original.isVoid() ? ctx.voidPromise() : ctx.newPromise();
+    }
+
+    /** Sends {@code msg} now if nothing is held and it is due, else queues it; release times never go back. */
+    private void submit(Object msg, ChannelPromise promise, int pages, long releaseAtNs) {
+        long release = Math.max(releaseAtNs, lastReleaseNs);
+        lastReleaseNs = release;
+        if (ringSize == 0 && release <= ticker.nanoTime()) {
+            forward(msg, promise, pages);
+            return;
+        }
+        int bytes = msg instanceof ByteBuf b ? b.readableBytes() : 0;
+        if (side == Side.OUTBOUND) {
+            writes.add(msg, promise);
+        } else {
+            reads.add(msg);
+            heldInboundBytes += bytes;
+            if (!readsPaused && heldInboundBytes > MAX_HELD_INBOUND_BYTES && ctx.channel().config().isAutoRead()) {
+                readsPaused = true;
+                ctx.channel().config().setAutoRead(false);
+            }
+        }
+        push(release, pages | ((long) bytes << 32));
+        if (drainTimer == null) scheduleDrain(release);
+    }
+
+    private void forward(Object msg, ChannelPromise promise, int pages) {
+        if (side == Side.OUTBOUND) {
+            if (!ctx.channel().isActive()) { // closed meanwhile: drop quietly, as the outbound buffer would
+                ReferenceCountUtil.release(msg);
+                if (!promise.isVoid()) promise.tryFailure(new ClosedChannelException());
+                return;
+            }
+            ctx.write(msg, promise);
+        } else {
+            ctx.fireChannelRead(msg);
+        }
+        if (pages > 0) state.onPagesPassed(pages);
+    }
+
+    /** Releases the frame waiting for a swap partner, after whatever was submitted since. */
+    private void releaseSwap(boolean swapped) {
+        if (swapFrame == null) return;
+        ByteBuf frame = swapFrame;
+        ByteBuf copy = swapCopy;
+        ChannelPromise promise = swapPromise;
+        int pages = swapPages;
+        swapFrame = null;
+        swapCopy = null;
+        swapPromise = null;
+        if (swapTimer != null) {
+            swapTimer.cancel(false);
+            swapTimer = null;
+        }
+        if (swapped) state.framesReordered.increment();
+        submitWithCopy(frame, promise, copy, pages, lastReleaseNs);
+    }
+
+    private void onHoldTimeout() {
+        swapTimer = null;
+        releaseSwap(false);
+        afterRelease(true);
+    }
+
+    // ---- the held queue
+
+    private void scheduleDrain(long atNs) {
+        long delay = Math.max(0, atNs - ticker.nanoTime());
+        drainTimer = ctx.executor().schedule(drainTask, delay, TimeUnit.NANOSECONDS);
+    }
+
+    private void drain() {
+        drainTimer = null;
+        long now = ticker.nanoTime();
+        boolean released = ringSize > 0 && releaseNs[ringHead] <= now;
+        while (ringSize > 0 && releaseNs[ringHead] <= now) {
+            long meta = pagesAndBytes[ringHead];
+            pop();
+            int pages = (int) meta;
+            if (side == Side.OUTBOUND) {
+                if (!ctx.channel().isActive()) {
+                    writes.removeAndFail(new ClosedChannelException());
+                } else {
+                    writes.removeAndWrite();
+                    if (pages > 0) state.onPagesPassed(pages);
+                }
+            } else {
+                heldInboundBytes -= meta >>> 32;
+                forward(reads.poll(), null, pages);
+            }
+        }
+        if (released) afterRelease(true);
+        if (ringSize > 0 && drainTimer == null) scheduleDrain(releaseNs[ringHead]);
+    }
+
+    /**
+     * Completes a round of releases: repeats an owed flush; inbound, ends the read burst of a timer
+     * (a frame's own read burst ends with the decoder's read-complete) and resumes reading.
+     */
+    private void afterRelease(boolean fromTimer) {
+        if (side == Side.OUTBOUND) {
+            if (flushOwed) {
+                flushOwed = holdsAnything();
+                ctx.flush();
+            }
+        } else {
+            if (fromTimer) ctx.fireChannelReadComplete();
+            if (readsPaused && heldInboundBytes <= MAX_HELD_INBOUND_BYTES / 2) {
+                readsPaused = false;
+                ctx.channel().config().setAutoRead(true);
+            }
+        }
+    }
+
+    private boolean holdsAnything() {
+        return ringSize > 0 || swapFrame != null;
+    }
+
+    /** The channel closed: inbound frames that had arrived reach the next handler, in order. */
+    private void deliverAllHeld() {
+        cancelTimers();
+        boolean any = ringSize > 0 || swapFrame != null;
+        while (ringSize > 0) {
+            long meta = pagesAndBytes[ringHead];
+            pop();
+            heldInboundBytes -= meta >>> 32;
+            forward(reads.poll(), null, (int) meta);
+        }
+        if (swapFrame != null) {
+            ByteBuf frame = swapFrame;
+            ByteBuf copy = swapCopy;
+            int pages = swapPages;
+            swapFrame = null;
+            swapCopy = null;
+            forward(frame, null, pages);
+            if (copy != null) forward(copy, null, 0);
+        }
+        if (any) ctx.fireChannelReadComplete();
+    }
+
+    /** Releases every held buffer and fails the promises of held writes. Idempotent. */
+    private void discardAllHeld() {
+        cancelTimers();
+        ringHead = 0;
+        ringSize = 0;
+        if (writes != null) writes.removeAndFailAll(new ClosedChannelException());
+        for (Object m; (m = reads.poll()) != null; ) ReferenceCountUtil.release(m);
+        heldInboundBytes = 0;
+        if (swapFrame != null) {
+            swapFrame.release();
+            if (swapCopy != null) swapCopy.release();
+            if (swapPromise != null && !swapPromise.isVoid()) swapPromise.tryFailure(new ClosedChannelException());
+            swapFrame = null;
+            swapCopy = null;
+            swapPromise = null;
+        }
+    }
+
+    private void cancelTimers() {
+        if (drainTimer != null) {
+            drainTimer.cancel(false);
+            drainTimer = null;
+        }
+        if (swapTimer != null) {
+            swapTimer.cancel(false);
+            swapTimer = null;
+        }
+    }
+
+    private void push(long release, long meta) {
+        if (ringSize == releaseNs.length) grow();
+        int i = (ringHead + ringSize) & (releaseNs.length - 1);
+        releaseNs[i] = release;
+        pagesAndBytes[i] = meta;
+        ringSize++;
+    }
+
+    private void pop() {
+        ringHead = (ringHead + 1) & (releaseNs.length - 1);
+        ringSize--;
+    }
+
+    private void grow() {
+        int n = releaseNs.length;
+        long[] r = new long[n * 2];
+        long[] m = new long[n * 2];
+        for (int k = 0; k < ringSize; k++) {
+            r[k] = releaseNs[(ringHead + k) & (n - 1)];
+            m[k] = pagesAndBytes[(ringHead + k) & (n - 1)];
+        }
+        releaseNs = r;
+        pagesAndBytes = m;
+        ringHead = 0;
+    }
+}
