@@ -40,10 +40,15 @@ class RecoveryTest {
         final CompletableFuture<MigrationSummary> summary = new CompletableFuture<>();
 
         Run(SourceConfig sourceConfig, Reliability destReliability) throws Exception {
+            this(sourceConfig, destReliability, org.postcopysim.dest.fault.FaultOptions.DEFAULT);
+        }
+
+        Run(SourceConfig sourceConfig, Reliability destReliability, org.postcopysim.dest.fault.FaultOptions faults)
+                throws Exception {
             source = SourceVm.start(sourceConfig, new SimpleMeterRegistry());
             proxy = new CuttableProxy(source.boundAddress());
             DestConfig dest = DestConfig.defaults("127.0.0.1", proxy.port()).withVcpus(2).withSeed(5)
-                    .withAccessesPerSecPerVcpu(300).withReliability(destReliability);
+                    .withAccessesPerSecPerVcpu(300).withReliability(destReliability).withFaults(faults);
             Thread t = new Thread(() -> {
                 try {
                     summary.complete(DestVm.run(dest, registry));
@@ -203,6 +208,22 @@ class RecoveryTest {
             assertTrue(s.verified(), s.error());
             assertTrue(s.stalls() >= 1, "stalls " + s.stalls());
             assertEquals(s.stalls(), (long) run.registry.get(DestMetrics.STALLS).counter().count());
+        }
+    }
+
+    @Test
+    void theWatchdogAlsoSeesAVcpuAsleepOnTheUserfaultfd() throws Exception {
+        org.postcopysim.dest.fault.FaultOptions uffd = org.postcopysim.dest.fault.FaultOptions.DEFAULT
+                .withMode(org.postcopysim.dest.fetch.FaultMode.UFFD);
+        try (Run run = new Run(source(), Reliability.DEFAULT.withStallTimeout(Duration.ofMillis(300)), uffd)) {
+            run.awaitPresentFraction(0.3);
+            run.proxy.pause();
+            hold(1_500);
+            run.proxy.resume();
+            MigrationSummary s = run.result();
+            assertTrue(s.verified(), s.error());
+            assertEquals("uffd", s.mode());
+            assertTrue(s.stalls() >= 1, "stalls " + s.stalls());
         }
     }
 }

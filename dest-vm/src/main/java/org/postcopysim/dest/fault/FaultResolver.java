@@ -145,9 +145,13 @@ public final class FaultResolver {
         blocktime.onBlock(vcpu, t0);
         boolean ok = false;
         long endNs;
+        // Registered as waiting too, so the stall watchdog sees a vCPU asleep on the uffd; a wake
+        // from the installer's PageWaiters is harmless (the uffd sleep re-checks its own flag).
+        waiters.beginWait(vcpu, pageIndex, t0);
         try {
             ok = uffd.sleepOnFault(vcpu, pageIndex, write, control);
         } finally {
+            waiters.endWait(vcpu);
             endNs = System.nanoTime();
             counters.blockedNs += blocktime.onUnblock(vcpu, endNs);
         }
