@@ -19,24 +19,15 @@ public final class Presences {
                 return PagePresence.USERFAULT_BITMAP;
             case EXIT_ON_MISSING:
                 // UFFDIO_COPY in DONTWAKE mode: nobody sleeps on the page.
-                return new PagePresence() {
-                    @Override
-                    public boolean isPresent(Memslot slot, long bit, long pageIndex) {
-                        return host.isMapped(pageIndex);
-                    }
-
+                return new HostMapped(host) {
                     @Override
                     public boolean makePresent(Memslot slot, long bit, long pageIndex) {
                         return host.map(pageIndex);
                     }
                 };
             case UFFD:
-                return new PagePresence() {
-                    @Override
-                    public boolean isPresent(Memslot slot, long bit, long pageIndex) {
-                        return host.isMapped(pageIndex);
-                    }
-
+                // UFFDIO_COPY: map, then wake the page's waiters (every sleeper is visited).
+                return new HostMapped(host) {
                     @Override
                     public boolean makePresent(Memslot slot, long bit, long pageIndex) {
                         return uffd.copy(pageIndex);
@@ -59,6 +50,20 @@ public final class Presences {
                 };
             default:
                 throw new IllegalArgumentException("unknown fault mode " + mode);
+        }
+    }
+
+    /** Present when mapped in the host page tables (userfaultfd MISSING registration). */
+    private abstract static class HostMapped implements PagePresence {
+        private final HostPageTable host;
+
+        HostMapped(HostPageTable host) {
+            this.host = host;
+        }
+
+        @Override
+        public boolean isPresent(Memslot slot, long bit, long pageIndex) {
+            return host.isMapped(pageIndex);
         }
     }
 }

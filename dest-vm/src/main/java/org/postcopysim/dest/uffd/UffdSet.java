@@ -129,37 +129,27 @@ public final class UffdSet {
 
     /** Waiters on all pending queues (a snapshot; see {@link Userfaultfd} on locking). */
     public long pendingCount() {
-        long n = 0;
-        for (Userfaultfd u : uffds) n += u.pendingCount();
-        return n;
+        return sum(Userfaultfd::pendingCount);
     }
 
     /** Waiters on all fault queues. */
     public long waitingCount() {
-        long n = 0;
-        for (Userfaultfd u : uffds) n += u.waitingCount();
-        return n;
+        return sum(Userfaultfd::waitingCount);
     }
 
     /** Successful reads on all uffds. */
     public long reads() {
-        long n = 0;
-        for (Userfaultfd u : uffds) n += u.reads();
-        return n;
+        return sum(Userfaultfd::reads);
     }
 
     /** Wake walks on all uffds. */
     public long wakes() {
-        long n = 0;
-        for (Userfaultfd u : uffds) n += u.wakes();
-        return n;
+        return sum(Userfaultfd::wakes);
     }
 
     /** Waiters visited by all wake walks on all uffds. */
     public long waitersVisited() {
-        long n = 0;
-        for (Userfaultfd u : uffds) n += u.waitersVisited();
-        return n;
+        return sum(Userfaultfd::waitersVisited);
     }
 
     /** Most waiters one wake walk visited, over all uffds. */
@@ -177,8 +167,13 @@ public final class UffdSet {
 
     /** UFFDIO_COPYs that failed with EEXIST, on all uffds. */
     public long eexistCount() {
+        return sum(Userfaultfd::eexistCount);
+    }
+
+    /** The sum of {@code counter} over every uffd (statistics, not a hot path). */
+    private long sum(java.util.function.ToLongFunction<Userfaultfd> counter) {
         long n = 0;
-        for (Userfaultfd u : uffds) n += u.eexistCount();
+        for (Userfaultfd u : uffds) n += counter.applyAsLong(u);
         return n;
     }
 
