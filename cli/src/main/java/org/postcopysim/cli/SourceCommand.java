@@ -48,10 +48,8 @@ public final class SourceCommand implements Callable<Integer> {
     @Mixin
     ChaosOption chaos;
 
-    @Option(names = "--recovery-deadline", paramLabel = "SECONDS", defaultValue = "60",
-            description = "How long a migration paused by a dropped link waits for the destination to resume it "
-                    + "before it fails. Default: ${DEFAULT-VALUE}.")
-    double recoveryDeadlineSeconds;
+    @Mixin
+    LinkOptions link;
 
     @Option(names = "--token-file", paramLabel = "FILE",
             description = "Read the migration token a destination must present from the first line of FILE. "
@@ -61,9 +59,7 @@ public final class SourceCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         guest.validate(spec.commandLine());
-        java.time.Duration[] deadline = new java.time.Duration[1];
-        OptionCheck.check(spec.commandLine(), "--recovery-deadline",
-                () -> deadline[0] = RecoveryOptions.seconds(recoveryDeadlineSeconds, true));
+        link.validate(spec.commandLine());
         OptionCheck.check(spec.commandLine(), "--pages-per-batch",
                 () -> SourceConfig.defaults().withPagesPerBatch(stream.pagesPerBatch).validate());
         Reliability.TlsFiles tlsFiles = tls.resolve(spec.commandLine());
@@ -83,7 +79,7 @@ public final class SourceCommand implements Callable<Integer> {
                 stream.maxBandwidth, FrameDescriptor.DEFAULT_MAX_FRAME_BYTES, stream.pagesPerBatch, token).validate();
         if (tlsFiles != null) config = config.withReliability(config.reliability().withTls(tlsFiles));
         config = config.withReliability(ChaosOption.apply(config.reliability(), chaosSpec, s));
-        config = config.withReliability(config.reliability().withRecoveryDeadline(deadline[0]));
+        config = config.withReliability(link.apply(config.reliability()));
         MeterRegistry registry = metrics.open();
         try (SourceVm vm = SourceVm.start(config, registry)) {
             out.printf(Locale.ROOT, "seed: %d%n", s);
@@ -99,6 +95,10 @@ public final class SourceCommand implements Callable<Integer> {
                                 + "(%d twice), %s, %d page requests%n", r.pagesVerified(), r.pagesTotal(),
                         r.demandPagesSent(), r.backgroundPagesSent(), r.duplicatePagesSent(),
                         ByteSize.format(r.bytesSent()), r.pageRequests());
+                if (r.recoveries() > 0) {
+                    out.printf(Locale.ROOT, "source: resumed after %d dropped link%s, %d ms paused in all%n", r.recoveries(),
+                            r.recoveries() == 1 ? "" : "s", r.pausedMs());
+                }
             } else {
                 out.printf(Locale.ROOT, "source: migration FAILED: %s%n", r.error());
             }

@@ -29,8 +29,10 @@ final class SummaryPrinter {
         }
         out.printf(Locale.ROOT, "  guest     %s in %d memslots, %d vCPUs, workload %s, mode %s, seed %d, transport %s%n",
                 ByteSize.format(s.guestBytes()), s.memslots(), s.vcpus(), s.workload(), s.mode(), s.seed(), s.transport());
-        out.printf(Locale.ROOT, "  time      %d ms from resume until every page was present (setup %d ms); %s of pages received%n",
-                s.migrationTimeMs(), s.setupMs(), ByteSize.format(s.bytesTransferred()));
+        out.printf(Locale.ROOT, "  time      %d ms from resume until %s (setup %d ms); %s of pages received%n",
+                s.migrationTimeMs(), s.pagesMissing() == 0 ? "every page was present"
+                        : "the migration stopped with " + s.pagesMissing() + " pages missing",
+                s.setupMs(), ByteSize.format(s.bytesTransferred()));
         out.printf(Locale.ROOT, "  pages     %d background, %d demand, %d duplicate copies dropped (EEXIST), %d CRC32C failures%n",
                 s.backgroundPages(), s.demandPages(), s.duplicatePages(), s.crcFailures());
         out.printf(Locale.ROOT, "  faults    %d exits: %d demand requests, %d redundant (joined a request in flight)%n",
@@ -62,8 +64,13 @@ final class SummaryPrinter {
         out.printf(Locale.ROOT, "  stage-2   %d huge mappings rebuilt when KVM_MEM_USERFAULT was cleared%n",
                 s.hugeMappingsRecovered());
         if (s.recoveries() > 0 || s.pausedMs() > 0 || s.stalls() > 0) {
-            out.printf(Locale.ROOT, "  recovery  %d link recoveries, %s paused, %d vCPU stalls reported by the watchdog%n",
-                    s.recoveries(), duration(s.pausedMs() * 1_000_000), s.stalls());
+            out.printf(Locale.ROOT, "  recovery  %d link recoveries, %s, %d vCPU stalls reported by the watchdog%n",
+                    s.recoveries(), s.pausedMs() == 0 ? "never paused" : duration(s.pausedMs() * 1_000_000) + " paused",
+                    s.stalls());
+        }
+        if (s.pagesMissing() > 0 && !s.missingGfnRanges().isEmpty()) {
+            out.printf(Locale.ROOT, "  missing   %d pages in %s%d gfn ranges: %s%n", s.pagesMissing(),
+                    s.missingGfnRangesCut() ? "more than " : "", s.missingGfnRanges().size(), ranges(s.missingGfnRanges()));
         }
         if (s.chaos() != null) out.printf(Locale.ROOT, "  chaos     %s%n", s.chaos());
         out.flush();
@@ -80,6 +87,21 @@ final class SummaryPrinter {
         }
         return b.toString();
     }
+
+    /** Ranges shown on one line: "0x82-0x84 0x87 ..." (the first {@link #RANGES_SHOWN}; --json has them all). */
+    static String ranges(java.util.List<MigrationSummary.GfnRange> ranges) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < Math.min(RANGES_SHOWN, ranges.size()); i++) {
+            MigrationSummary.GfnRange r = ranges.get(i);
+            if (i > 0) b.append(' ');
+            b.append("0x").append(Long.toHexString(r.first()));
+            if (r.last() != r.first()) b.append("-0x").append(Long.toHexString(r.last()));
+        }
+        if (ranges.size() > RANGES_SHOWN) b.append(" ... (every range in --json)");
+        return b.toString();
+    }
+
+    static final int RANGES_SHOWN = 16;
 
     /** "950 ns", "95 us", "1.2 ms", "3.40 s". */
     static String duration(long ns) {

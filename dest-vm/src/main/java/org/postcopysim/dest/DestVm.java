@@ -108,6 +108,8 @@ public final class DestVm {
         private volatile long pausedSinceNs; // 0 = not paused
         private volatile long pausedNsTotal;
         private long recoveries;
+        /** The pages not held at the end (read before guest memory is unmapped); null before setup. */
+        private PresentPages.Missing missing;
 
         Run(DestConfig config, MeterRegistry registry) {
             this.config = config;
@@ -164,6 +166,8 @@ public final class DestVm {
             } finally {
                 if (watchdog != null) watchdog.stop();
                 tellSourceIfFailed(error != null ? error : migration.control.failureText());
+                missing = presentPages == null ? null
+                        : migration.allPresent.isDone() ? PresentPages.Missing.NONE : presentPages.missing();
                 close();
             }
             return summarize(result, error);
@@ -212,7 +216,8 @@ public final class DestVm {
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.SO_RCVBUF, 1 << 20)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeoutMs)))
-                    .handler(new DestChannelInitializer(config.maxFrameBytes(), handler, tls, config.host(), config.port(), chaos));
+                    .handler(new DestChannelInitializer(config.maxFrameBytes(), handler, tls, config.host(), config.port(), chaos,
+                            config.reliability()));
             ChannelFuture f = b.connect(config.host(), config.port()).awaitUninterruptibly();
             if (!f.isSuccess()) {
                 throw new MigrationException("cannot connect to the source at " + config.host() + ":" + config.port()
@@ -576,7 +581,9 @@ public final class DestVm {
                     (resumed - startedNs) / 1_000_000, DestMetrics.count(metrics.bytesReceived), metrics.bytesPerPhase(),
                     Transport.name(), metrics.functionCount(DestMetrics.POPULATES),
                     metrics.functionCount(DestMetrics.HOST_FAULTS), uffdStats(), recoveries, pausedNs() / 1_000_000,
-                    DestMetrics.count(metrics.stalls), chaos == null ? null : chaos.describe());
+                    DestMetrics.count(metrics.stalls), chaos == null ? null : chaos.describe(),
+                    missing == null ? pagesTotal : missing.count(), missing == null ? List.of() : missing.ranges(),
+                    missing != null && missing.rangesCut());
         }
 
         private MigrationSummary.UffdStats uffdStats() {

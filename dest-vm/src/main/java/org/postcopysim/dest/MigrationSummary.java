@@ -22,6 +22,10 @@ import org.postcopysim.dest.metrics.Log2Buckets;
  *
  * <p>{@code chaos}: the fault injection on the pages received ({@code --chaos}) and what it
  * injected, or null without it.
+ *
+ * <p>{@code pagesMissing}: pages the destination did not hold when the migration ended (0 when
+ * every page arrived); {@code missingGfnRanges} lists them as ranges of consecutive gfns, the
+ * first 4096 ranges ({@code missingGfnRangesCut} true when there were more).
  */
 public record MigrationSummary(
         String mode,
@@ -64,24 +68,13 @@ public record MigrationSummary(
         long recoveries,
         long pausedMs,
         long stalls,
-        String chaos) {
+        String chaos,
+        long pagesMissing,
+        List<GfnRange> missingGfnRanges,
+        boolean missingGfnRangesCut) {
 
-    /** A summary of a run without link recoveries or stalls. */
-    public MigrationSummary(String mode, boolean verified, String error, long seed, String workload, int vcpus,
-                            long guestBytes, int memslots, long pagesTotal, long pagesVerified, long pageMismatches,
-                            List<Long> mismatchedGfns, long demandFaults, long redundantFaults, long exits,
-                            long[] exitsPerVcpu, long backgroundPages, long demandPages, long duplicatePages,
-                            long crcFailures, long pageRequests, long guestReads, long guestWrites, long staleReads,
-                            long hugeMappingsRecovered, Latency faultLatencyNs, List<Log2Buckets.Bucket> faultLatencyLog2Us,
-                            long blockedNsTotal, Blocktime blocktime, long migrationTimeMs, long setupMs,
-                            long bytesTransferred, BytesPerPhase bytesPerPhase, String transport, long populates,
-                            long hostFaults, UffdStats uffd) {
-        this(mode, verified, error, seed, workload, vcpus, guestBytes, memslots, pagesTotal, pagesVerified,
-                pageMismatches, mismatchedGfns, demandFaults, redundantFaults, exits, exitsPerVcpu, backgroundPages,
-                demandPages, duplicatePages, crcFailures, pageRequests, guestReads, guestWrites, staleReads,
-                hugeMappingsRecovered, faultLatencyNs, faultLatencyLog2Us, blockedNsTotal, blocktime, migrationTimeMs,
-                setupMs, bytesTransferred, bytesPerPhase, transport, populates, hostFaults, uffd, 0, 0, 0, null);
-    }
+    /** Guest frames {@code first} to {@code last}, both included. */
+    public record GfnRange(long first, long last) {}
 
     /** Fault latency from exit to page present (nanoseconds). */
     public record Latency(long count, long p50, long p90, long p99, long p999, long max, long mean) {}

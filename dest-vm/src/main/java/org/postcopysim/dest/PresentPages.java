@@ -38,8 +38,16 @@ final class PresentPages {
         return words;
     }
 
-    /** The pages still missing: how many, and the gfns of the first {@link #MAX_NAMED_GFNS} in dense order. */
-    record Missing(long count, List<Long> firstGfns) {
+    /** Most missing gfn ranges a summary lists (count); a guest missing more is cut there, and says so. */
+    static final int MAX_RANGES = 4096;
+
+    /**
+     * The pages still missing: how many, the gfns of the first {@link #MAX_NAMED_GFNS} in dense
+     * order, and every missing page as ranges of consecutive gfns (the first {@link #MAX_RANGES}).
+     */
+    record Missing(long count, List<Long> firstGfns, List<MigrationSummary.GfnRange> ranges, boolean rangesCut) {
+        static final Missing NONE = new Missing(0, List.of(), List.of(), false);
+
         String describe(long totalPages) {
             StringBuilder b = new StringBuilder().append(count).append(" of ").append(totalPages)
                     .append(" pages missing, first gfns [");
@@ -54,14 +62,33 @@ final class PresentPages {
     Missing missing() {
         long count = 0;
         List<Long> gfns = new ArrayList<>();
+        List<MigrationSummary.GfnRange> ranges = new ArrayList<>();
+        boolean cut = false;
+        long runFirst = -1;
+        long runLast = -1;
         for (int s = 0; s < vm.memslotCount(); s++) {
             Memslot slot = vm.memslot(s);
             for (long bit = 0; bit < slot.pageCount(); bit++) {
                 if (presence.isPresent(slot, bit, slot.firstPageIndex() + bit)) continue;
+                long gfn = slot.baseGfn() + bit;
                 count++;
-                if (gfns.size() < MAX_NAMED_GFNS) gfns.add(slot.baseGfn() + bit);
+                if (gfns.size() < MAX_NAMED_GFNS) gfns.add(gfn);
+                if (runFirst >= 0 && gfn == runLast + 1) {
+                    runLast = gfn;
+                    continue;
+                }
+                if (runFirst >= 0) cut |= !addRange(ranges, runFirst, runLast);
+                runFirst = gfn;
+                runLast = gfn;
             }
         }
-        return new Missing(count, List.copyOf(gfns));
+        if (runFirst >= 0) cut |= !addRange(ranges, runFirst, runLast);
+        return new Missing(count, List.copyOf(gfns), List.copyOf(ranges), cut);
+    }
+
+    private static boolean addRange(List<MigrationSummary.GfnRange> ranges, long first, long last) {
+        if (ranges.size() >= MAX_RANGES) return false;
+        ranges.add(new MigrationSummary.GfnRange(first, last));
+        return true;
     }
 }

@@ -42,6 +42,8 @@ class LoopbackMigrationTest {
         assertEquals(8192, s.pagesVerified());
         assertEquals(0, s.pageMismatches());
         assertEquals(0, s.staleReads());
+        assertEquals(0, s.pagesMissing());
+        assertTrue(s.missingGfnRanges().isEmpty());
         assertEquals(s.pagesTotal(), s.backgroundPages() + s.demandPages(), "each page installed exactly once");
         assertTrue(s.demandFaults() > 0, "with a capped stream the vCPUs fault on missing pages");
         assertEquals(s.exits(), s.demandFaults() + s.redundantFaults() + resolvedBeforeRequest(s));

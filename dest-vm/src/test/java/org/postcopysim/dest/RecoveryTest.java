@@ -178,6 +178,18 @@ class RecoveryTest {
                     + " pages missing, first gfns \\[0x[0-9a-f]+.*"), s.error());
             assertEquals(0, s.staleReads(), "a vCPU never reads a page that is not there");
             assertEquals(0, s.recoveries());
+            // Which pages: all of them, as gfn ranges, in the summary (and so in --json).
+            assertTrue(s.error().contains(s.pagesMissing() + " of " + s.pagesTotal() + " pages missing"), s.error());
+            assertTrue(s.pagesMissing() > 0 && s.pagesMissing() < s.pagesTotal(), "missing " + s.pagesMissing());
+            assertFalse(s.missingGfnRangesCut());
+            long inRanges = 0;
+            long previousLast = -2;
+            for (MigrationSummary.GfnRange r : s.missingGfnRanges()) {
+                assertTrue(r.first() > previousLast + 1 && r.last() >= r.first(), "ranges ascend, apart: " + r);
+                inRanges += r.last() - r.first() + 1;
+                previousLast = r.last();
+            }
+            assertEquals(s.pagesMissing(), inRanges, "the ranges hold every missing page");
             assertTrue(s.pausedMs() >= 1_900, "paused " + s.pausedMs() + " ms");
             assertTrue(run.proxy.accepted() > 2, "the destination kept trying to reconnect");
         }
@@ -193,6 +205,44 @@ class RecoveryTest {
             MigrationSummary s = run.result();
             assertTrue(s.verified(), s.error());
             assertEquals(0, s.recoveries(), "nothing timed out on the silence");
+            assertTrue(run.sourceResult().verified());
+        }
+    }
+
+    /** A short link timeout on both sides. */
+    private static final Duration SHORT_LINK_TIMEOUT = Duration.ofMillis(400);
+
+    @Test
+    void aLinkThatFallsSilentWithoutClosingIsTimedOutOnBothSidesAndResumed() throws Exception {
+        // No FIN, no RST: a dead host or a path that drops every packet. Only the link timeout can tell.
+        SourceConfig src = source();
+        src = src.withReliability(src.reliability().withLinkTimeout(SHORT_LINK_TIMEOUT));
+        try (Run run = new Run(src, Reliability.DEFAULT.withLinkTimeout(SHORT_LINK_TIMEOUT))) {
+            run.awaitPresentFraction(0.3);
+            run.proxy.pause();
+            run.awaitPaused(true); // the destination noticed the silence, with the link still open
+            hold(SHORT_LINK_TIMEOUT.toMillis() * 3); // reconnect attempts meet the same silence and time out too
+            run.proxy.resume();
+            MigrationSummary s = run.result();
+            assertTrue(s.verified(), s.error());
+            assertTrue(s.recoveries() >= 1, "recoveries " + s.recoveries());
+            assertEquals(0, s.staleReads());
+            SourceResult sr = run.sourceResult();
+            assertTrue(sr.verified(), sr.error());
+        }
+    }
+
+    @Test
+    void keepalivesHoldAQuietConnectionOpenUnderAShortLinkTimeout() throws Exception {
+        // The destination never writes on BACKGROUND after its Hello: without keepalives the
+        // source would time that connection out within the first 400 ms of a migration of seconds.
+        SourceConfig src = source();
+        src = src.withReliability(src.reliability().withLinkTimeout(SHORT_LINK_TIMEOUT));
+        try (Run run = new Run(src, Reliability.DEFAULT.withLinkTimeout(SHORT_LINK_TIMEOUT))) {
+            MigrationSummary s = run.result();
+            assertTrue(s.verified(), s.error());
+            assertEquals(0, s.recoveries(), "no connection timed out");
+            assertTrue(s.migrationTimeMs() > 4 * SHORT_LINK_TIMEOUT.toMillis(), "long enough to matter: " + s.migrationTimeMs() + " ms");
             assertTrue(run.sourceResult().verified());
         }
     }

@@ -286,6 +286,6 @@ final class Migration {
     private SourceResult result(boolean verified, long pagesVerified, long mismatches, List<Long> gfns, String error) {
         return new SourceResult(verified, guest.totalPages(), pagesVerified, mismatches, gfns, demandPages.get(),
                 backgroundPages.get(), duplicatePages.get(), bytesSent.get(), pageRequests.get(),
-                guest.memoryDigest(), error);
+                guest.memoryDigest(), recoveries(), pausedMs(), error);
     }
 }

@@ -6,11 +6,13 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.ssl.SslContext;
 import org.postcopysim.protocol.FrameDecoder;
+import org.postcopysim.protocol.LinkLiveness;
 import org.postcopysim.protocol.chaos.ChaosHandler;
 import org.postcopysim.protocol.chaos.ChaosState;
 
 /**
- * The pipeline of every accepted connection: TLS (when configured, always first), frame decoder,
+ * The pipeline of every accepted connection: TLS (when configured, always first), the link's
+ * liveness check and keepalives (unless the link timeout is zero), frame decoder,
  * flow control (frames decoded in one read wait there while the handler has paused reading,
  * see {@link SourceHandler}), fault injection on the page frames written (when {@code --chaos} is
  * set), then the source handler.
@@ -44,6 +46,8 @@ final class SourceChannelInitializer extends ChannelInitializer<SocketChannel> {
     protected void initChannel(SocketChannel ch) {
         ChannelPipeline p = ch.pipeline();
         if (tls != null) p.addLast("tls", tls.newHandler(ch.alloc()));
+        LinkLiveness live = context.config().reliability().newLinkLiveness();
+        if (live != null) p.addLast("liveness", live);
         p.addLast(new FrameDecoder(context.config().maxFrameBytes()));
         p.addLast("flow", new FlowControlHandler());
         if (chaos != null) p.addLast("chaos", new ChaosHandler(chaos, ChaosHandler.Side.OUTBOUND));

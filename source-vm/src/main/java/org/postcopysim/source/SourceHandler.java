@@ -24,10 +24,12 @@ import org.postcopysim.protocol.Error;
 import org.postcopysim.protocol.FrameType;
 import org.postcopysim.protocol.Frames;
 import org.postcopysim.protocol.Hello;
+import org.postcopysim.protocol.LinkLiveness;
 import org.postcopysim.protocol.PagesHeld;
 import org.postcopysim.protocol.PagesHeldChunks;
 import org.postcopysim.protocol.ResumeAck;
 import org.postcopysim.protocol.ProtocolVersion;
+import org.postcopysim.protocol.Reliability;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +68,7 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
         FrameType type = Frames.type(frame);
+        if (type == FrameType.FRAME_TYPE_KEEPALIVE) return; // counted by LinkLiveness; valid in every state
         switch (role) {
             case AWAITING_HELLO -> {
                 if (type == FrameType.FRAME_TYPE_HELLO) onHello(ctx, frame);
@@ -326,6 +329,22 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
         }
     }
 
+    /**
+     * A connection must present its Hello within the link timeout (the default one when the check
+     * is off), so that a peer that connects and says nothing, or only keepalives, cannot hold it.
+     */
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        java.time.Duration linkTimeout = context.config().reliability().linkTimeout();
+        java.time.Duration helloTimeout = linkTimeout.isZero() ? Reliability.DEFAULT_LINK_TIMEOUT : linkTimeout;
+        ctx.executor().schedule(() -> {
+            if (role == Role.AWAITING_HELLO && ctx.channel().isActive()) {
+                reject(ctx, Error.Code.CODE_BAD_FRAME, "no Hello within " + helloTimeout.toMillis() + " ms of connecting");
+            }
+        }, helloTimeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+        ctx.fireChannelActive();
+    }
+
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (background != null) background.onWritabilityChanged();
@@ -383,8 +402,9 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
         } else if (cause instanceof DecoderException) {
             reject(ctx, Error.Code.CODE_BAD_FRAME, "undecodable frame: " + cause.getMessage());
         } else if (cause instanceof IOException) {
-            log.warn("connection from {} ({}) failed: {}", remote(ctx), role, cause.toString());
-            closeReason = cause.toString();
+            String why = cause instanceof LinkLiveness.LinkTimeoutException ? cause.getMessage() : cause.toString();
+            log.warn("connection from {} ({}) failed: {}", remote(ctx), role, why);
+            closeReason = why;
             role = Role.CLOSING;
             ctx.close();
         } else {

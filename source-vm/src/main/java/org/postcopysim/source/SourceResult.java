@@ -16,11 +16,14 @@ import java.util.List;
  * @param bytesSent          PAGE_BATCH frame bytes sent on both connections (bytes, headers included)
  * @param pageRequests       PAGE_REQUEST frames received (count)
  * @param memoryDigest       CRC32C over the source's per-page CRC32Cs in dense order (little-endian ints)
+ * @param recoveries         link recoveries completed: pauses the destination resumed (count)
+ * @param pausedMs           time paused over the completed recoveries (milliseconds)
  * @param error              why the migration failed; null when verified
  */
 public record SourceResult(boolean verified, long pagesTotal, long pagesVerified, long pageMismatches,
                            List<Long> mismatchedGfns, long demandPagesSent, long backgroundPagesSent,
-                           long duplicatePagesSent, long bytesSent, long pageRequests, int memoryDigest, String error) {
+                           long duplicatePagesSent, long bytesSent, long pageRequests, int memoryDigest,
+                           long recoveries, long pausedMs, String error) {
     public SourceResult {
         mismatchedGfns = List.copyOf(mismatchedGfns);
         if (verified && error != null) throw new IllegalArgumentException("a verified result carries no error");

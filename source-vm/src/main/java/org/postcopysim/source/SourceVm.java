@@ -121,6 +121,7 @@ public final class SourceVm implements AutoCloseable {
         Migration m = migrations.current();
         String error = m == null ? "source closed before any migration started"
                 : "source closed before migration " + m.id() + " completed";
-        return new SourceResult(false, guest.totalPages(), 0, 0, List.of(), 0, 0, 0, 0, 0, guest.memoryDigest(), error);
+        return new SourceResult(false, guest.totalPages(), 0, 0, List.of(), 0, 0, 0, 0, 0, guest.memoryDigest(),
+                m == null ? 0 : m.recoveries(), m == null ? 0 : m.pausedMs(), error);
     }
 }

@@ -167,6 +167,44 @@ class BadInputTest {
         }
     }
 
+    /** A short link timeout, which is also how long a connection may take to present its Hello. */
+    static final java.time.Duration SHORT_LINK_TIMEOUT = java.time.Duration.ofMillis(500);
+
+    @Test
+    void aPeerThatSendsOnlyKeepalivesAndNoHelloIsClosedAfterTheLinkTimeoutAndTheSourceStaysUp() throws Exception {
+        SourceConfig config = CONFIG.withReliability(CONFIG.reliability().withLinkTimeout(SHORT_LINK_TIMEOUT));
+        try (SourceVm vm = SourceVm.start(config, new SimpleMeterRegistry())) {
+            long t0 = System.nanoTime();
+            try (TestDestination d = TestDestination.connect(vm.boundAddress())) {
+                // Keepalives keep the link alive, but do not admit the peer.
+                for (int i = 0; i < 20 && d.isActive(); i++) {
+                    d.writeLater(org.postcopysim.protocol.LinkLiveness.keepaliveFrame()); // may meet the close
+                    d.flush();
+                    Thread.sleep(SHORT_LINK_TIMEOUT.toMillis() / 5);
+                }
+                Error e = d.expectError(Error.Code.CODE_BAD_FRAME);
+                assertTrue(e.getText().contains("no Hello within 500 ms"), e.getText());
+                d.awaitClosed();
+            }
+            long tookMs = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(tookMs >= SHORT_LINK_TIMEOUT.toMillis(), "closed after " + tookMs + " ms");
+            assertTrue(!vm.completion().isDone(), "no migration started");
+            migrateLegitimately(vm, new BitSet());
+        }
+    }
+
+    @Test
+    void aPeerThatConnectsAndSaysNothingIsClosedAfterTheLinkTimeout() throws Exception {
+        SourceConfig config = CONFIG.withReliability(CONFIG.reliability().withLinkTimeout(SHORT_LINK_TIMEOUT));
+        try (SourceVm vm = SourceVm.start(config, new SimpleMeterRegistry())) {
+            try (TestDestination d = TestDestination.connect(vm.boundAddress())) {
+                d.awaitClosed(); // within the bound, though the peer never sends a byte
+            }
+            assertTrue(!vm.completion().isDone(), "no migration started");
+            migrateLegitimately(vm, new BitSet());
+        }
+    }
+
     @Test
     void aFloodOfRequestsFromAPeerThatDoesNotReadIsHeldByBackpressureWithBoundedBuffering() throws Exception {
         int requests = 400;

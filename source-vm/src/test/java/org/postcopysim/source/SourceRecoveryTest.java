@@ -56,6 +56,25 @@ class SourceRecoveryTest {
     }
 
     @Test
+    void aDestinationThatFallsSilentWithoutClosingPausesTheMigrationAfterTheLinkTimeout() throws Exception {
+        // The destination's host died: its connection stays open and nothing arrives, not even a keepalive.
+        SourceConfig config = CONFIG.withReliability(CONFIG.reliability().withRecoveryDeadline(Duration.ofSeconds(1))
+                .withLinkTimeout(Duration.ofMillis(300)));
+        try (SourceVm vm = SourceVm.start(config, new SimpleMeterRegistry());
+             TestDestination demand = TestDestination.connect(vm.boundAddress())) {
+            long t0 = System.nanoTime();
+            String id = Sessions.demandHello(demand, 1).getMigrationId();
+            demand.awaitClosed(); // the source gave up on the silent connection
+            SourceResult r = vm.completion().get(TestDestination.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            long tookMs = (System.nanoTime() - t0) / 1_000_000;
+            assertFalse(r.verified());
+            assertTrue(r.error().contains("did not resume migration " + id) && r.error().contains("link timeout 300 ms"),
+                    r.error());
+            assertTrue(tookMs >= 1_300, "paused after the link timeout, then waited the deadline: " + tookMs + " ms");
+        }
+    }
+
+    @Test
     void aResumeWithAWrongMigrationIdIsRefusedAndThePausedMigrationStaysResumable() throws Exception {
         try (SourceVm vm = SourceVm.start(withDeadline(Duration.ofSeconds(30)), new SimpleMeterRegistry())) {
             String id = startAndDrop(vm);

@@ -73,6 +73,7 @@ final class TestDestination implements AutoCloseable {
                                     new SimpleChannelInboundHandler<ByteBuf>() {
                                         @Override
                                         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+                                            if (Frames.type(frame) == FrameType.FRAME_TYPE_KEEPALIVE) return; // as a destination does
                                             frames.add(new Frame(Frames.type(frame), ByteBufUtil.getBytes(frame,
                                                     Frames.bodyIndex(frame), Frames.bodyLength(frame)), System.nanoTime()));
                                         }

@@ -14,6 +14,7 @@ import org.postcopysim.protocol.FrameType;
 import org.postcopysim.protocol.Frames;
 import org.postcopysim.protocol.Handshake;
 import org.postcopysim.protocol.Hello;
+import org.postcopysim.protocol.LinkLiveness;
 import org.postcopysim.protocol.ResumeAck;
 import org.postcopysim.protocol.Switchover;
 import org.slf4j.Logger;
@@ -62,6 +63,8 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
     /** Which link (0 = the first; one more per resume attempt) this connection belongs to. */
     private final int epoch;
     private volatile boolean expectClose;
+    /** Why this side closed a connection it considers dropped (the link timeout), or null. Event loop only. */
+    private String dropReason;
     /** Bytes received per frame type number (whole frames, length field included); written by the event loop only. */
     private final AtomicLongArray bytesReceivedByType = new AtomicLongArray(256);
 
@@ -103,6 +106,8 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
         }
         try {
             switch (type) {
+                case FRAME_TYPE_KEEPALIVE:
+                    break; // counted by LinkLiveness
                 case FRAME_TYPE_PAGE_BATCH: {
                     String error = listener.onPageBatch(frame, role == ChannelRole.CHANNEL_ROLE_DEMAND);
                     if (error != null) fail(ctx, error);
@@ -161,7 +166,8 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (!expectClose) {
-            listener.onLinkDown(epoch, role, "the " + roleName() + " connection to the source dropped");
+            listener.onLinkDown(epoch, role, "the " + roleName() + " connection to the source dropped"
+                    + (dropReason == null ? "" : " (" + dropReason + ")"));
         }
         ctx.fireChannelInactive();
     }
@@ -174,8 +180,10 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
             // recovery resends whatever that frame carried.
             // A broken link (reset, or a write to a closed channel): the close reports the drop,
             // unless the migration closed the connection itself.
-            if (expectClose) log.debug("{} connection: {}", roleName(), cause.toString());
-            else log.warn("{} connection: {}", roleName(), cause.toString());
+            String why = cause instanceof LinkLiveness.LinkTimeoutException ? cause.getMessage() : cause.toString();
+            if (expectClose) log.debug("{} connection: {}", roleName(), why);
+            else log.warn("{} connection: {}", roleName(), why);
+            if (cause instanceof LinkLiveness.LinkTimeoutException) dropReason = why;
             ctx.close();
             return;
         }

@@ -1,0 +1,170 @@
+package org.postcopysim.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@link LinkLiveness} on an {@link EmbeddedChannel} whose clock the test moves: keepalives on a
+ * quiet connection, a timeout on a silent one, and no timeout while this side has paused reading.
+ */
+@ExtendWith(NettyLeakCheck.class)
+class LinkLivenessTest {
+    static final long TIMEOUT_MS = 1_000;
+
+    /** Records what reaches the end of the pipeline: frames read and exceptions. */
+    static final class Tail extends ChannelInboundHandlerAdapter {
+        final List<Object> read = new ArrayList<>();
+        final List<Throwable> errors = new ArrayList<>();
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            read.add(msg);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            errors.add(cause);
+        }
+    }
+
+    private final Tail tail = new Tail();
+    private final LinkLiveness liveness = new LinkLiveness(TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS));
+    private final EmbeddedChannel ch = frozen(new EmbeddedChannel());
+
+    /** Stops the channel's clock before the handler reads it, then adds the handlers. */
+    private EmbeddedChannel frozen(EmbeddedChannel channel) {
+        channel.freezeTime();
+        channel.pipeline().addLast(liveness, tail);
+        return channel;
+    }
+
+    private void advance(long ms) {
+        ch.advanceTimeBy(ms, TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+    }
+
+    private void receive(int bytes) {
+        ch.writeInbound(Unpooled.buffer(bytes).writeZero(bytes));
+        for (Object o : tail.read) ((ByteBuf) o).release();
+        tail.read.clear();
+    }
+
+    /** Removes and checks every outbound message: each must be one keepalive frame. */
+    private int keepalivesWritten() {
+        int n = 0;
+        for (Object o; (o = ch.readOutbound()) != null; n++) {
+            ByteBuf frame = (ByteBuf) o;
+            try {
+                assertEquals(FrameDescriptor.HEADER_BYTES, frame.readableBytes());
+                assertEquals(1, frame.getInt(frame.readerIndex()), "length: the type byte alone");
+                assertEquals(FrameType.FRAME_TYPE_KEEPALIVE_VALUE, frame.getUnsignedByte(frame.readerIndex() + 4));
+            } finally {
+                frame.release();
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void aQuietConnectionGetsAKeepaliveEveryQuarterOfTheTimeout() {
+        receive(1);
+        advance(TIMEOUT_MS / 4 - 1);
+        assertEquals(0, keepalivesWritten(), "nothing before a quarter of the timeout");
+        advance(1);
+        assertEquals(1, keepalivesWritten());
+        receive(1);
+        advance(TIMEOUT_MS / 4);
+        assertEquals(1, keepalivesWritten());
+        assertEquals(2, liveness.keepalivesSent());
+        assertTrue(ch.isActive());
+    }
+
+    @Test
+    void aConnectionThatWritesGetsNoKeepalives() {
+        for (int i = 0; i < 10; i++) {
+            ch.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {0, 0, 0, 1, (byte) FrameType.FRAME_TYPE_HELLO_VALUE}));
+            ((ByteBuf) ch.readOutbound()).release();
+            receive(1);
+            advance(TIMEOUT_MS / 8);
+        }
+        assertEquals(0, keepalivesWritten());
+        assertEquals(0, liveness.keepalivesSent());
+    }
+
+    @Test
+    void aConnectionSilentForTheWholeTimeoutFailsAsADroppedLinkAndCloses() {
+        receive(10);
+        advance(TIMEOUT_MS - TIMEOUT_MS / 4);
+        assertTrue(ch.isActive(), "not before the timeout");
+        assertTrue(tail.errors.isEmpty());
+        advance(TIMEOUT_MS / 4);
+        assertFalse(ch.isActive(), "closed at the timeout");
+        assertEquals(1, tail.errors.size());
+        Throwable e = assertInstanceOf(LinkLiveness.LinkTimeoutException.class, tail.errors.get(0));
+        assertInstanceOf(java.io.IOException.class, e, "handlers take it for a dropped link");
+        assertTrue(e.getMessage().contains("link timeout 1000 ms"), e.getMessage());
+        keepalivesWritten();
+    }
+
+    @Test
+    void everyByteThatArrivesKeepsTheLinkAlive() {
+        for (int i = 0; i < 20; i++) {
+            advance(TIMEOUT_MS / 2);
+            receive(1); // one byte of a large frame crawling over a slow link
+        }
+        assertTrue(ch.isActive());
+        assertTrue(tail.errors.isEmpty());
+        keepalivesWritten();
+    }
+
+    @Test
+    void noTimeoutWhileThisSideHasPausedReading() {
+        ch.config().setAutoRead(false);
+        advance(TIMEOUT_MS * 5);
+        assertTrue(ch.isActive(), "the silence is ours");
+        ch.config().setAutoRead(true);
+        advance(TIMEOUT_MS - TIMEOUT_MS / 4);
+        assertTrue(ch.isActive(), "the timeout counts from when reading resumed");
+        advance(TIMEOUT_MS / 2);
+        assertFalse(ch.isActive());
+        keepalivesWritten();
+    }
+
+    @Test
+    void nothingRunsAfterTheConnectionClosed() {
+        ch.close();
+        advance(TIMEOUT_MS * 3);
+        assertNull(ch.readOutbound());
+        assertTrue(tail.errors.isEmpty());
+    }
+
+    @Test
+    void aTimeoutMustBePositive() {
+        assertThrows(IllegalArgumentException.class, () -> new LinkLiveness(0));
+    }
+
+    @Test
+    void keepaliveFramesAreSharedAndSurviveRelease() {
+        ByteBuf a = LinkLiveness.keepaliveFrame();
+        ByteBuf b = LinkLiveness.keepaliveFrame();
+        a.release();
+        a.skipBytes(5);
+        assertEquals(5, b.readableBytes(), "each copy has its own indexes");
+        assertEquals(FrameType.FRAME_TYPE_KEEPALIVE, Frames.type(b.skipBytes(4)));
+    }
+}
