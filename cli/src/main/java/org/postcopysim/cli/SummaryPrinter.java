@@ -70,7 +70,9 @@ final class SummaryPrinter {
         }
         if (s.pagesMissing() > 0 && !s.missingGfnRanges().isEmpty()) {
             out.printf(Locale.ROOT, "  missing   %d pages in %s%d gfn ranges: %s%n", s.pagesMissing(),
-                    s.missingGfnRangesCut() ? "more than " : "", s.missingGfnRanges().size(), ranges(s.missingGfnRanges()));
+                    s.missingGfnRangesCut() ? "more than " : "", s.missingGfnRanges().size(),
+                    MigrationSummary.GfnRange.format(s.missingGfnRanges(), 16)
+                            + (s.missingGfnRanges().size() > 16 ? " (every range in --json)" : ""));
         }
         if (s.chaos() != null) out.printf(Locale.ROOT, "  chaos     %s%n", s.chaos());
         out.flush();
@@ -87,21 +89,6 @@ final class SummaryPrinter {
         }
         return b.toString();
     }
-
-    /** Ranges shown on one line: "0x82-0x84 0x87 ..." (the first {@link #RANGES_SHOWN}; --json has them all). */
-    static String ranges(java.util.List<MigrationSummary.GfnRange> ranges) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < Math.min(RANGES_SHOWN, ranges.size()); i++) {
-            MigrationSummary.GfnRange r = ranges.get(i);
-            if (i > 0) b.append(' ');
-            b.append("0x").append(Long.toHexString(r.first()));
-            if (r.last() != r.first()) b.append("-0x").append(Long.toHexString(r.last()));
-        }
-        if (ranges.size() > RANGES_SHOWN) b.append(" ... (every range in --json)");
-        return b.toString();
-    }
-
-    static final int RANGES_SHOWN = 16;
 
     /** "950 ns", "95 us", "1.2 ms", "3.40 s". */
     static String duration(long ns) {

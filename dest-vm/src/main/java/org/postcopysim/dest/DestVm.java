@@ -221,9 +221,19 @@ public final class DestVm {
             ChannelFuture f = b.connect(config.host(), config.port()).awaitUninterruptibly();
             if (!f.isSuccess()) {
                 throw new MigrationException("cannot connect to the source at " + config.host() + ":" + config.port()
-                        + ": " + f.cause().getMessage());
+                        + ": " + describeConnectFailure(f.cause()));
             }
             return f.channel();
+        }
+
+        /** A connect failure in words: Netty annotates some with the address after a null message ("null: /host:port"). */
+        private static String describeConnectFailure(Throwable cause) {
+            String m = cause.getMessage();
+            String kind = cause instanceof io.netty.channel.ConnectTimeoutException ? "timed out"
+                    : cause instanceof java.net.NoRouteToHostException ? "no route to host"
+                    : cause.getClass().getSimpleName();
+            if (m == null) return kind;
+            return m.startsWith("null") ? kind + m.substring(4) : m;
         }
 
         private void setUp(Handshake hs, Switchover so) throws MigrationException {

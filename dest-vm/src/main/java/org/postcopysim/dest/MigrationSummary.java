@@ -74,7 +74,20 @@ public record MigrationSummary(
         boolean missingGfnRangesCut) {
 
     /** Guest frames {@code first} to {@code last}, both included. */
-    public record GfnRange(long first, long last) {}
+    public record GfnRange(long first, long last) {
+        /** "0x82-0x84 0x87 ...": the first {@code shown} ranges of {@code ranges}, with " ..." when there are more. */
+        public static String format(List<GfnRange> ranges, int shown) {
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < Math.min(shown, ranges.size()); i++) {
+                GfnRange r = ranges.get(i);
+                if (i > 0) b.append(' ');
+                b.append("0x").append(Long.toHexString(r.first()));
+                if (r.last() != r.first()) b.append("-0x").append(Long.toHexString(r.last()));
+            }
+            if (ranges.size() > shown) b.append(" ...");
+            return b.toString();
+        }
+    }
 
     /** Fault latency from exit to page present (nanoseconds). */
     public record Latency(long count, long p50, long p90, long p99, long p999, long max, long mean) {}

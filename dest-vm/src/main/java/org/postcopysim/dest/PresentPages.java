@@ -12,8 +12,10 @@ import org.postcopysim.dest.kvm.Vm;
  * and as the missing pages a failed migration names. Not a hot path (once per recovery or failure).
  */
 final class PresentPages {
-    /** Most missing gfns an error names (count). */
-    static final int MAX_NAMED_GFNS = 32;
+    /** Missing gfn ranges an error names (count); the summary has up to {@link #MAX_RANGES}. */
+    static final int RANGES_NAMED = 16;
+    /** Most missing gfn ranges a summary lists (count); a guest missing more is cut there, and says so. */
+    static final int MAX_RANGES = 4096;
 
     private final Vm vm;
     private final PagePresence presence;
@@ -38,30 +40,22 @@ final class PresentPages {
         return words;
     }
 
-    /** Most missing gfn ranges a summary lists (count); a guest missing more is cut there, and says so. */
-    static final int MAX_RANGES = 4096;
-
     /**
-     * The pages still missing: how many, the gfns of the first {@link #MAX_NAMED_GFNS} in dense
-     * order, and every missing page as ranges of consecutive gfns (the first {@link #MAX_RANGES}).
+     * The pages still missing: how many, and every one of them as ranges of consecutive gfns in
+     * dense order (the first {@link #MAX_RANGES}; {@code rangesCut} when there were more).
      */
-    record Missing(long count, List<Long> firstGfns, List<MigrationSummary.GfnRange> ranges, boolean rangesCut) {
-        static final Missing NONE = new Missing(0, List.of(), List.of(), false);
+    record Missing(long count, List<MigrationSummary.GfnRange> ranges, boolean rangesCut) {
+        static final Missing NONE = new Missing(0, List.of(), false);
 
+        /** "N of M pages missing (gfns 0x0-0x3 0x5 ...)". */
         String describe(long totalPages) {
-            StringBuilder b = new StringBuilder().append(count).append(" of ").append(totalPages)
-                    .append(" pages missing, first gfns [");
-            for (int i = 0; i < firstGfns.size(); i++) {
-                if (i > 0) b.append(", ");
-                b.append("0x").append(Long.toHexString(firstGfns.get(i)));
-            }
-            return b.append(count > firstGfns.size() ? ", ...]" : "]").toString();
+            return count + " of " + totalPages + " pages missing (gfns "
+                    + MigrationSummary.GfnRange.format(ranges, RANGES_NAMED) + ")";
         }
     }
 
     Missing missing() {
         long count = 0;
-        List<Long> gfns = new ArrayList<>();
         List<MigrationSummary.GfnRange> ranges = new ArrayList<>();
         boolean cut = false;
         long runFirst = -1;
@@ -72,7 +66,6 @@ final class PresentPages {
                 if (presence.isPresent(slot, bit, slot.firstPageIndex() + bit)) continue;
                 long gfn = slot.baseGfn() + bit;
                 count++;
-                if (gfns.size() < MAX_NAMED_GFNS) gfns.add(gfn);
                 if (runFirst >= 0 && gfn == runLast + 1) {
                     runLast = gfn;
                     continue;
@@ -83,7 +76,7 @@ final class PresentPages {
             }
         }
         if (runFirst >= 0) cut |= !addRange(ranges, runFirst, runLast);
-        return new Missing(count, List.copyOf(gfns), List.copyOf(ranges), cut);
+        return new Missing(count, List.copyOf(ranges), cut);
     }
 
     private static boolean addRange(List<MigrationSummary.GfnRange> ranges, long first, long last) {

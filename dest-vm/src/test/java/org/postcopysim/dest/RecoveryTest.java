@@ -175,7 +175,7 @@ class RecoveryTest {
             assertFalse(s.verified());
             assertTrue(tookMs < 10_000, "reported " + tookMs + " ms after the cut");
             assertTrue(s.error().contains("source unreachable") && s.error().matches("(?s).*\\d+ of " + s.pagesTotal()
-                    + " pages missing, first gfns \\[0x[0-9a-f]+.*"), s.error());
+                    + " pages missing \\(gfns 0x[0-9a-f]+.*"), s.error());
             assertEquals(0, s.staleReads(), "a vCPU never reads a page that is not there");
             assertEquals(0, s.recoveries());
             // Which pages: all of them, as gfn ranges, in the summary (and so in --json).

@@ -13,6 +13,14 @@ final class Invariants {
     private Invariants() {}
 
     /** Every invariant {@code o} violates, in the order they are checked; empty when the run passed. */
+    static List<String> violations(Outcome o, RunConfig c) {
+        List<String> v = violations(o);
+        if (o.finished() && c.chaos() != null && c.chaos().contains("disconnect") && o.recoveries() == 0) {
+            v.add("recovery: a disconnect was injected but the destination reports no completed recovery");
+        }
+        return v;
+    }
+
     static List<String> violations(Outcome o) {
         List<String> v = new ArrayList<>();
         if (!o.finished()) {

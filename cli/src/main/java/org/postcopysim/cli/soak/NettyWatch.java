@@ -27,6 +27,8 @@ final class NettyWatch {
     static final long HEAP_TOLERANCE_BYTES = 96L << 20;
     /** JVM direct buffer growth tolerated (bytes): Netty's arenas and the transports' buffers. */
     static final long DIRECT_TOLERANCE_BYTES = 64L << 20;
+    /** Growth of mapped buffers (guest memory) tolerated (bytes): every run unmaps its guests. */
+    static final long MAPPED_TOLERANCE_BYTES = 64L << 20;
     /** Growth of the bytes Netty's default allocator has in use tolerated (bytes). */
     static final long NETTY_TOLERANCE_BYTES = 64L << 20;
     /** GC-and-poll rounds after a run (bounded, no sleeping but a short yield). */
@@ -37,10 +39,10 @@ final class NettyWatch {
     private Sample baseline;
 
     /** Heap used, JVM direct buffers used, bytes in use by Netty's default allocator (-1: not measurable). */
-    record Sample(long heapBytes, long directBytes, long nettyBytes) {
+    record Sample(long heapBytes, long directBytes, long nettyBytes, long mappedBytes) {
         String describe() {
-            return String.format(Locale.ROOT, "heap %d MiB, direct %d MiB, netty %d MiB", heapBytes >> 20,
-                    directBytes >> 20, nettyBytes < 0 ? -1 : nettyBytes >> 20);
+            return String.format(Locale.ROOT, "heap %d MiB, direct %d MiB, netty %d MiB, mapped %d MiB", heapBytes >> 20,
+                    directBytes >> 20, nettyBytes < 0 ? -1 : nettyBytes >> 20, mappedBytes >> 20);
         }
     }
 
@@ -92,9 +94,10 @@ final class NettyWatch {
         List<String> over = new ArrayList<>();
         if (now.heapBytes() > baseline.heapBytes() + HEAP_TOLERANCE_BYTES) over.add("heap");
         if (now.directBytes() > baseline.directBytes() + DIRECT_TOLERANCE_BYTES) over.add("direct buffers");
+        if (now.mappedBytes() > baseline.mappedBytes() + MAPPED_TOLERANCE_BYTES) over.add("mapped buffers (guest memory)");
         if (baseline.nettyBytes() >= 0 && now.nettyBytes() > baseline.nettyBytes() + NETTY_TOLERANCE_BYTES) over.add("Netty allocator");
         if (over.isEmpty()) return null;
-        return String.join(", ", over) + " above the baseline: now " + now.describe() + "; baseline after the first run "
+        return String.join(", ", over) + " above the baseline: now " + now.describe() + "; baseline before the first run "
                 + baseline.describe();
     }
 
@@ -105,11 +108,13 @@ final class NettyWatch {
     static Sample sample() {
         long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
         long direct = 0;
+        long mapped = 0;
         for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
             if (pool.getName().equals("direct")) direct = pool.getMemoryUsed();
+            if (pool.getName().equals("mapped")) mapped = pool.getMemoryUsed();
         }
         long netty = ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider p
                 ? p.metric().usedDirectMemory() + p.metric().usedHeapMemory() : -1;
-        return new Sample(heap, direct, netty);
+        return new Sample(heap, direct, netty, mapped);
     }
 }

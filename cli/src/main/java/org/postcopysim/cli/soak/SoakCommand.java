@@ -85,7 +85,12 @@ public final class SoakCommand implements Callable<Integer> {
 
     /** The command that replays run {@code runSeed} alone. */
     static String replayCommand(long runSeed) {
-        return "./postcopy-sim soak --replay " + runSeed;
+        return replayCommand(runSeed, DEFAULT_RUN_TIMEOUT_SEC);
+    }
+
+    static String replayCommand(long runSeed, long runTimeoutSec) {
+        return "./postcopy-sim soak --replay " + runSeed
+                + (runTimeoutSec == DEFAULT_RUN_TIMEOUT_SEC ? "" : " --run-timeout " + runTimeoutSec);
     }
 
     @Override
@@ -109,6 +114,8 @@ public final class SoakCommand implements Callable<Integer> {
         if (!watch.listening()) out.println("soak: warning: Netty's leak detector is out of reach; leaks are only logged");
         out.flush();
 
+        watch.collectLeaks();
+        watch.checkMemory(); // baseline before the first run, so a single run (--replay) is checked too
         Instant started = Instant.now();
         long t0 = System.nanoTime();
         long deadline = t0 + duration.toNanos();
@@ -126,7 +133,7 @@ public final class SoakCommand implements Callable<Integer> {
                 List<String> leaks = watch.collectLeaks();
                 String memory = o.finished() ? watch.checkMemory() : null;
                 RunResult result = new RunResult(i, config, o.withFindings(leaks, memory),
-                        Invariants.violations(o.withFindings(leaks, memory)), runStarted);
+                                Invariants.violations(o.withFindings(leaks, memory), config), runStarted);
                 results.add(result);
                 printRun(out, result);
                 if (bar != null) bar.stepTo(Math.min(duration.toSeconds(), (System.nanoTime() - t0) / 1_000_000_000L));
@@ -137,13 +144,18 @@ public final class SoakCommand implements Callable<Integer> {
             }
         }
         double totalSec = (System.nanoTime() - t0) / 1e9;
-        writeReports(out, err, soakSeed, started, totalSec, results);
+        boolean reportsWritten = writeReports(out, err, soakSeed, started, totalSec, results);
         if (failed != null) {
             out.printf(Locale.ROOT, "soak: FAILED: run %d (seed %d) violated: %s%n", failed.index(), failed.seed(),
                     failed.violations().get(0));
             for (int k = 1; k < failed.violations().size(); k++) out.printf("  also: %s%n", failed.violations().get(k));
             out.printf(Locale.ROOT, "soak: the run: %s%n", failed.config().describe());
-            out.printf(Locale.ROOT, "soak: replay it with: %s%n", replayCommand(failed.seed()));
+            out.printf(Locale.ROOT, "soak: replay it with: %s%n", replayCommand(failed.seed(), runTimeoutSec));
+            if (replay == null) {
+                out.printf(Locale.ROOT, "soak: replay the whole sequence (leaks, memory) with: ./postcopy-sim soak --seed %d --runs %d%s%n",
+                        soakSeed, failed.index() + 1,
+                        runTimeoutSec == DEFAULT_RUN_TIMEOUT_SEC ? "" : " --run-timeout " + runTimeoutSec);
+            }
             out.flush();
             return 1;
         }
@@ -152,7 +164,7 @@ public final class SoakCommand implements Callable<Integer> {
                 results.size() == 1 ? "" : "s", totalSec, soakSeed,
                 base == null ? "" : "; memory after GC " + NettyWatch.sample().describe() + ", baseline " + base.describe());
         out.flush();
-        return 0;
+        return reportsWritten ? 0 : 2;
     }
 
     private static void printRun(PrintWriter out, RunResult r) {
@@ -165,8 +177,8 @@ public final class SoakCommand implements Callable<Integer> {
         out.flush();
     }
 
-    private void writeReports(PrintWriter out, PrintWriter err, long soakSeed, Instant started, double totalSec,
-                              List<RunResult> results) {
+    private boolean writeReports(PrintWriter out, PrintWriter err, long soakSeed, Instant started, double totalSec,
+                                 List<RunResult> results) {
         try {
             if (junit != null) {
                 SoakReports.writeJunit(junit, soakSeed, started, totalSec, results);
@@ -179,6 +191,23 @@ public final class SoakCommand implements Callable<Integer> {
         } catch (IOException e) {
             err.printf("soak: could not write a report: %s%n", e);
             err.flush();
+            return false;
+        }
+        return true;
+    }
+
+    private void checkWritable(String option, Path file) {
+        if (file == null) return;
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) java.nio.file.Files.createDirectories(parent);
+            if (java.nio.file.Files.isDirectory(file)) throw new IOException("it is a directory");
+            boolean existed = java.nio.file.Files.exists(file);
+            java.nio.file.Files.newOutputStream(file, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND).close(); // a real probe: root passes isWritable on /proc
+            if (!existed) java.nio.file.Files.delete(file);
+        } catch (IOException | RuntimeException e) {
+            throw new ParameterException(spec.commandLine(), option + ": cannot write " + file + " (" + e.getMessage() + ")");
         }
     }
 
@@ -195,6 +224,11 @@ public final class SoakCommand implements Callable<Integer> {
         if (runTimeoutSec < 1) {
             throw new ParameterException(spec.commandLine(), "--run-timeout must be at least 1 second, got " + runTimeoutSec);
         }
+        if (runTimeoutSec > 86_400) {
+            throw new ParameterException(spec.commandLine(), "--run-timeout must be at most 86400 seconds, got " + runTimeoutSec);
+        }
+        checkWritable("--junit", junit);
+        checkWritable("--json", json);
         if (replay != null && replay < 0) {
             throw new ParameterException(spec.commandLine(), "--replay takes a run seed as the soak prints it (not negative)");
         }

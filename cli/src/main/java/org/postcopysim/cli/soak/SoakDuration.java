@@ -24,7 +24,7 @@ final class SoakDuration implements ITypeConverter<Duration> {
             throw new TypeConversionException("'" + value + "' is not a duration (expected e.g. 90s, 10m, 1h)");
         }
         if (n <= 0) throw new TypeConversionException("duration must be positive, got '" + value + "'");
-        return switch (unit) {
+        Duration d = switch (unit) {
             case 's' -> Duration.ofSeconds(n);
             case 'm' -> Duration.ofMinutes(n);
             case 'h' -> Duration.ofHours(n);
@@ -33,6 +33,8 @@ final class SoakDuration implements ITypeConverter<Duration> {
                 throw new TypeConversionException("'" + value + "' has an unknown unit (expected s, m or h)");
             }
         };
+        if (d.compareTo(Duration.ofDays(365)) > 0) throw new TypeConversionException("duration '" + value + "' is longer than a year");
+        return d;
     }
 
     /** "90s", "10m", "1h", or "1m30s". */

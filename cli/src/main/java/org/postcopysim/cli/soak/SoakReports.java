@@ -59,7 +59,7 @@ final class SoakReports {
                     x.writeAttribute("message", clean(firstLine(r.violations().get(0))));
                     x.writeAttribute("type", "invariant");
                     x.writeCharacters(clean(String.join("\n", r.violations()) + "\nseed " + r.seed() + ": "
-                            + r.config().describe() + "\nreplay: " + SoakCommand.replayCommand(r.seed())));
+                            + r.config().describe() + "\nreplay: " + SoakCommand.replayCommand(r.seed(), r.outcome().boundMs() / 1000)));
                     x.writeEndElement();
                 }
                 x.writeCharacters("\n    ");
@@ -91,7 +91,7 @@ final class SoakReports {
             o.put("started", r.started().toString());
             o.put("elapsedMs", r.outcome().elapsedMs());
             o.put("boundMs", r.outcome().boundMs());
-            o.put("replay", SoakCommand.replayCommand(r.seed()));
+            o.put("replay", SoakCommand.replayCommand(r.seed(), r.outcome().boundMs() / 1000));
             RunConfig c = r.config();
             ObjectNode cfg = o.putObject("config");
             cfg.put("mode", c.mode());

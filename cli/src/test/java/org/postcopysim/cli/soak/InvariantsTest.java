@@ -35,6 +35,15 @@ class InvariantsTest {
         assertFirst("slow", new Outcome(true, true, null, 2048, 2048, 0, true, 2048, null, 0, 0, 130_000, 120_000, List.of(), null));
     }
 
+    @Test
+    void anInjectedDisconnectWithoutARecoveryIsAViolation() {
+        RunConfig c = new RunConfig(1, "uffd", 1, org.postcopysim.dest.uffd.UffdSet.Scope.SHARED, false, 0, 1, 4L << 20, 1,
+                "uniform", 0, 0, "disconnect@40%");
+        assertTrue(Invariants.violations(passing(), c).get(0).startsWith("recovery:"));
+        Outcome recovered = new Outcome(true, true, null, 2048, 2048, 0, true, 2048, null, 1, 0, 900, 120_000, List.of(), null);
+        assertEquals(List.of(), Invariants.violations(recovered, c));
+    }
+
     private static void assertFirst(String expected, Outcome o) {
         assertFirst(expected, o, 0);
     }

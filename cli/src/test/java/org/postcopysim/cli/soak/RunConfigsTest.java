@@ -86,9 +86,8 @@ class RunConfigsTest {
         assertEquals(Duration.ofMinutes(10), SoakDuration.parse("10m"));
         assertEquals(Duration.ofHours(1), SoakDuration.parse("1h"));
         assertEquals(Duration.ofSeconds(5), SoakDuration.parse("5"));
-        assertEquals("90s".length() > 0, true);
         assertEquals("1m30s", SoakDuration.format(Duration.ofSeconds(90)));
-        for (String bad : List.of("", "0s", "-5m", "10x", "m")) {
+        for (String bad : List.of("", "0s", "-5m", "10x", "m", "99999999999h")) {
             try {
                 SoakDuration.parse(bad);
                 throw new AssertionError("accepted '" + bad + "'");

@@ -101,6 +101,7 @@ class SoakCommandTest {
         String out = stdout.toString();
         assertTrue(out.contains("soak: FAILED: run 1 (seed " + badSeed + ") violated: stale reads: 7"), out);
         assertTrue(out.contains("./postcopy-sim soak --replay " + badSeed), out);
+        assertTrue(out.contains("./postcopy-sim soak --seed 5 --runs 2"), out);
 
         Element suite = parseXml(junit).getDocumentElement();
         assertEquals("2", suite.getAttribute("tests"));
@@ -125,6 +126,7 @@ class SoakCommandTest {
     void usageErrorsExitTwo() {
         assertEquals(2, soak(SoakCommandTest::verified, "--duration", "10x"));
         assertEquals(2, soak(SoakCommandTest::verified, "--runs", "0"));
+        assertEquals(2, soak(SoakCommandTest::verified, "--runs", "1", "--junit", tmp.toString()), "a directory is no report file");
         assertEquals(List.of(), ran);
     }
 
