@@ -111,8 +111,13 @@ public final class SoakCommand implements Callable<Integer> {
                     SoakDuration.format(duration), maxRuns == null ? "" : ", at most " + maxRuns + " runs",
                     runTimeoutSec, f.describe());
         }
-        if (!watch.listening()) out.println("soak: warning: Netty's leak detector is out of reach; leaks are only logged");
         out.flush();
+        if (!watch.listening()) {
+            // A soak that cannot see leaks would pass runs that leak: refuse to run instead.
+            err.println("soak: Netty's leak detector is out of reach on this build, so leaks could not be checked");
+            err.flush();
+            return 2;
+        }
 
         watch.collectLeaks();
         watch.checkMemory(); // baseline before the first run, so a single run (--replay) is checked too
