@@ -29,10 +29,14 @@ final class SummaryPrinter {
         }
         out.printf(Locale.ROOT, "  guest     %s in %d memslots, %d vCPUs, workload %s, mode %s, seed %d, transport %s%n",
                 ByteSize.format(s.guestBytes()), s.memslots(), s.vcpus(), s.workload(), s.mode(), s.seed(), s.transport());
-        out.printf(Locale.ROOT, "  time      %d ms from resume until %s (setup %d ms); %s of pages received%n",
-                s.migrationTimeMs(), s.pagesMissing() == 0 ? "every page was present"
-                        : "the migration stopped with " + s.pagesMissing() + " pages missing",
-                s.setupMs(), ByteSize.format(s.bytesTransferred()));
+        if (s.pagesTotal() == 0) {
+            out.printf(Locale.ROOT, "  time      the vCPUs never resumed (setup %d ms)%n", s.setupMs());
+        } else {
+            out.printf(Locale.ROOT, "  time      %d ms from resume until %s (setup %d ms); %s of pages received%n",
+                    s.migrationTimeMs(), s.pagesMissing() == 0 ? "every page was present"
+                            : "the migration stopped with " + s.pagesMissing() + " pages missing",
+                    s.setupMs(), ByteSize.format(s.bytesTransferred()));
+        }
         out.printf(Locale.ROOT, "  pages     %d background, %d demand, %d duplicate copies dropped (EEXIST), %d CRC32C failures%n",
                 s.backgroundPages(), s.demandPages(), s.duplicatePages(), s.crcFailures());
         out.printf(Locale.ROOT, "  faults    %d exits: %d demand requests, %d redundant (joined a request in flight)%n",

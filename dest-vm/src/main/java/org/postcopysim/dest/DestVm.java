@@ -238,12 +238,12 @@ public final class DestVm {
 
         private void setUp(Handshake hs, Switchover so) throws MigrationException {
             List<GuestLayout.Slot> slots = new ArrayList<>();
-            for (org.postcopysim.protocol.Memslot m : hs.getMemslotsList()) {
-                slots.add(new GuestLayout.Slot(m.getId(), m.getBaseGfn(), m.getPageCount(), 0));
-            }
             try {
+                for (org.postcopysim.protocol.Memslot m : hs.getMemslotsList()) {
+                    slots.add(new GuestLayout.Slot(m.getId(), m.getBaseGfn(), m.getPageCount(), 0));
+                }
                 layout = GuestLayout.of(slots);
-            } catch (IllegalArgumentException e) {
+            } catch (IllegalArgumentException | ArithmeticException e) {
                 throw new MigrationException("the source's guest layout is invalid: " + e.getMessage());
             }
             if (so.getVcpusCount() != config.vcpus()) {
@@ -253,7 +253,12 @@ public final class DestVm {
             seedContent = hs.getContentSeed();
             if (chaos != null) chaos.pagesTotal(layout.totalPages());
             long t0 = System.nanoTime();
-            memory = GuestMemory.allocate(layout.totalPages());
+            try {
+                memory = GuestMemory.allocate(layout.totalPages());
+            } catch (RuntimeException e) { // no room: a layout larger than this host can back
+                throw new MigrationException("cannot back the source's " + (layout.totalBytes() >> 20) + " MiB"
+                        + " guest: " + e.getMessage());
+            }
             // Back every page now (as a VMM with preallocated memory would), so installs copy
             // into ready memory instead of paying the kernel's page allocation and zeroing.
             memory.prefault(Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())));

@@ -80,7 +80,11 @@ final class Migration implements DestConnectionHandler.Listener {
 
     @Override
     public void onResumeAck(int linkEpoch, ResumeAck ack) {
-        if (linkEpoch == epoch) resumeAck.complete(ack);
+        if (linkEpoch == 0) {
+            onFailure(ChannelRole.CHANNEL_ROLE_DEMAND, "source sent a ResumeAck on the first link, which resumes nothing");
+        } else if (linkEpoch == epoch) {
+            resumeAck.complete(ack);
+        }
     }
 
     @Override

@@ -11,8 +11,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@code watchdog} thread: a vCPU blocked on one missing page longer than the stall timeout
- * is reported (WARN, counted once per wait), so a dead or silent source never hangs the guest
- * unnoticed (Firecracker's complaint, mechanisms.md section 8). It only reads the wait start
+ * is reported (WARN, counted once per wait), and reported again each time the wait has doubled
+ * (2, 4, 8... times the timeout), so a dead or silent source never hangs the guest unnoticed,
+ * however long it lasts (Firecracker's complaint, mechanisms.md section 8). It only reads the wait start
  * each vCPU records in {@link PageWaiters}; the vCPUs and the KVM model know nothing of it.
  */
 final class StallWatchdog implements Runnable {
@@ -27,8 +28,10 @@ final class StallWatchdog implements Runnable {
     private final Counter stalls;
     private final LongUnaryOperator pageIndexToGfn;
     private final Supplier<String> linkState;
-    /** The wait start of each vCPU's last reported stall, so a wait is reported once. */
+    /** The wait start of each vCPU's last reported stall, so a wait is counted once. */
     private final long[] reportedSinceNs;
+    /** When each vCPU's reported wait is reported again (nanoseconds; the wait's length doubles between reports). */
+    private final long[] nextReportNs;
     private volatile boolean stopped;
     private volatile Thread thread;
 
@@ -45,6 +48,7 @@ final class StallWatchdog implements Runnable {
         this.pageIndexToGfn = pageIndexToGfn;
         this.linkState = linkState;
         this.reportedSinceNs = new long[waiters.vcpus()];
+        this.nextReportNs = new long[waiters.vcpus()];
     }
 
     /** Starts the daemon thread {@code watchdog}. */
@@ -76,20 +80,29 @@ final class StallWatchdog implements Runnable {
         }
     }
 
-    /** Reports every vCPU blocked on one page longer than the stall timeout at {@code nowNs}, once per wait. */
+    /**
+     * Reports every vCPU blocked on one page longer than the stall timeout at {@code nowNs} (counted
+     * once per wait), and again each time its wait has doubled since the last report.
+     *
+     * @return the reports logged
+     */
     int scan(long nowNs) {
         int reported = 0;
         for (int v = 0; v < reportedSinceNs.length; v++) {
             long since = waiters.waitSinceNs(v);
-            if (since == 0 || since == reportedSinceNs[v] || nowNs - since < stallTimeoutNs) continue;
+            if (since == 0 || nowNs - since < stallTimeoutNs) continue;
+            boolean again = since == reportedSinceNs[v];
+            if (again && nowNs < nextReportNs[v]) continue;
             long pageIndex = waiters.waitingFor(v);
             if (waiters.waitSinceNs(v) != since || pageIndex < 0) continue; // the wait ended meanwhile
+            long blockedNs = nowNs - since;
             reportedSinceNs[v] = since;
-            stalls.increment();
+            nextReportNs[v] = since + 2 * blockedNs;
+            if (!again) stalls.increment();
             reported++;
-            log.warn("vcpu-{} stalled: blocked on gfn 0x{} for {} ms (stall timeout {} ms); link {}", v,
-                    Long.toHexString(pageIndexToGfn.applyAsLong(pageIndex)), TimeUnit.NANOSECONDS.toMillis(nowNs - since),
-                    TimeUnit.NANOSECONDS.toMillis(stallTimeoutNs), linkState.get());
+            log.warn("vcpu-{} {}: blocked on gfn 0x{} for {} ms (stall timeout {} ms); link {}", v,
+                    again ? "still stalled" : "stalled", Long.toHexString(pageIndexToGfn.applyAsLong(pageIndex)),
+                    TimeUnit.NANOSECONDS.toMillis(blockedNs), TimeUnit.NANOSECONDS.toMillis(stallTimeoutNs), linkState.get());
         }
         return reported;
     }

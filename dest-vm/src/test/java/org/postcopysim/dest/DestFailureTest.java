@@ -141,7 +141,7 @@ class DestFailureTest {
     void anOversizedFrameFromTheSourceFailsTheMigrationBeforeItsBodyIsBuffered() throws IOException {
         ByteBuf huge = FakeSource.alloc().buffer().writeInt(64 << 20).writeByte(FrameType.FRAME_TYPE_PAGE_BATCH_VALUE).writeZero(1024);
         try (FakeSource source = new FakeSource(i -> new FakeSource.Reply(List.of(huge), false))) {
-            assertFailedInstallingNothing(run(source), "frame length exceeds");
+            assertFailedInstallingNothing(run(source), "frame length 67108864 exceeds the maximum of 1048576 bytes");
         }
     }
 
@@ -173,6 +173,38 @@ class DestFailureTest {
                 ? new FakeSource.Reply(List.of(handshake(1, 512), switchover(1), handshake(1, 512)), false)
                 : new FakeSource.Reply(List.of(), false))) {
             assertFailedInstallingNothing(run(source), "second Handshake");
+        }
+    }
+
+    static ByteBuf handshake(Memslot... slots) {
+        Handshake.Builder b = Handshake.newBuilder().setProtocolVersion(1).setMigrationId("m-test").setPageSizeBytes(4096)
+                .setContentSeed(SEED);
+        for (Memslot m : slots) b.addMemslots(m);
+        return Frames.encode(FakeSource.alloc(), FrameType.FRAME_TYPE_HANDSHAKE, b.build());
+    }
+
+    static Memslot slot(int id, long baseGfn, long pageCount) {
+        return Memslot.newBuilder().setId(id).setBaseGfn(baseGfn).setPageCount(pageCount).build();
+    }
+
+    /** Layouts no host can back, or that wrap around the gfn space: a clear failure, never a stack trace or a hang. */
+    @Test
+    void anAbsurdGuestLayoutFromTheSourceIsAClearFailure() throws IOException {
+        record Case(String what, String expected, Memslot... slots) {}
+        List<Case> cases = List.of(
+                new Case("a slot that wraps past the largest gfn", "ends past the largest gfn",
+                        slot(0, 0, 512), slot(1, Long.MAX_VALUE - 10, 256)),
+                new Case("a base gfn of 2^64-6 (negative as a signed 64-bit number)", "negative base gfn",
+                        slot(0, -6, 4)),
+                new Case("two slots of 2^62 pages, the second ending past the largest gfn", "the source's guest layout is invalid",
+                        slot(0, 0, 1L << 62), slot(1, 1L << 62, 1L << 62)),
+                new Case("2^40 pages (4 PiB)", "cannot back the source's", slot(0, 0, 1L << 40)));
+        for (Case c : cases) {
+            try (FakeSource source = new FakeSource(i -> new FakeSource.Reply(List.of(handshake(c.slots()), switchover(1)), false))) {
+                MigrationSummary s = run(source);
+                assertFailedInstallingNothing(s, c.expected());
+                assertTrue(s.error().contains(c.expected()), c.what() + ": " + s.error());
+            }
         }
     }
 }

@@ -25,6 +25,9 @@ public final class GuestLayout {
         public Slot {
             if (pageCount <= 0) throw new IllegalArgumentException("memslot " + id + " has no pages");
             if (baseGfn < 0) throw new IllegalArgumentException("memslot " + id + " has a negative base gfn");
+            if (pageCount > Long.MAX_VALUE - baseGfn) {
+                throw new IllegalArgumentException("memslot " + id + " ends past the largest gfn");
+            }
         }
 
         public boolean containsGfn(long gfn) {
@@ -79,7 +82,7 @@ public final class GuestLayout {
                 throw new IllegalArgumentException("memslot " + s.id() + " overlaps the memslot before it");
             }
             out.add(new Slot(s.id(), s.baseGfn(), s.pageCount(), next));
-            next += s.pageCount();
+            next = Math.addExact(next, s.pageCount());
             prevEnd = s.endGfnExclusive();
         }
         return new GuestLayout(out);

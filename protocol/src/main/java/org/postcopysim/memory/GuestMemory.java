@@ -80,7 +80,13 @@ public final class GuestMemory implements AutoCloseable {
         } catch (IOException ignored) {
             // fall through to the temporary directory
         }
-        return Path.of(System.getProperty("java.io.tmpdir"));
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try { // never fall back to a directory that cannot hold the guest either: prefault would fill it
+            if (Files.getFileStore(tmp).getUsableSpace() > bytes + (64L << 20)) return tmp;
+        } catch (IOException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException(bytes + " bytes of guest memory fit neither /dev/shm nor " + tmp);
     }
 
     public long pageCount() {

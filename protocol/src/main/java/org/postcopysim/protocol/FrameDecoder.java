@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.TooLongFrameException;
 import java.util.List;
 
 /**
@@ -22,6 +23,22 @@ public final class FrameDecoder extends LengthFieldBasedFrameDecoder {
     public FrameDecoder(int maxFrameBytes) {
         super(FrameDescriptor.checkMaxFrameBytes(maxFrameBytes) + FrameDescriptor.LENGTH_FIELD_BYTES, 0,
                 FrameDescriptor.LENGTH_FIELD_BYTES, 0, FrameDescriptor.LENGTH_FIELD_BYTES, true);
+        this.maxFrameBytes = maxFrameBytes;
+    }
+
+    private final int maxFrameBytes;
+
+    /** Netty's limit counts the length field; the message states the limit as the protocol does (type and body). */
+    @Override
+    protected Object decode(ChannelHandlerContext ctx, ByteBuf in) throws Exception {
+        int at = in.readerIndex();
+        long length = in.readableBytes() >= FrameDescriptor.LENGTH_FIELD_BYTES ? in.getUnsignedInt(at) : -1;
+        try {
+            return super.decode(ctx, in);
+        } catch (TooLongFrameException e) {
+            throw new TooLongFrameException("frame length " + (length < 0 ? "?" : Long.toString(length))
+                    + " exceeds the maximum of " + maxFrameBytes + " bytes (type and body)", e);
+        }
     }
 
     @Override

@@ -9,6 +9,7 @@ public final class ProtocolVersion {
 
     /** The text both sides log and send when versions differ. */
     public static String mismatch(int sourceVersion, int destinationVersion) {
-        return "protocol version mismatch: source speaks " + sourceVersion + ", destination speaks " + destinationVersion;
+        return "protocol version mismatch: source speaks " + Integer.toUnsignedString(sourceVersion) + ", destination speaks "
+                + Integer.toUnsignedString(destinationVersion); // uint32 on the wire
     }
 }

@@ -168,4 +168,13 @@ class GuestLayoutTest {
         assertThrows(IllegalArgumentException.class, () -> new Slot(0, 0, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> new Slot(0, -1, 1, 0));
     }
+
+    @Test
+    void slotsThatWrapPastTheLargestGfnAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> new Slot(0, Long.MAX_VALUE - 10, 256, 0));
+        new Slot(0, Long.MAX_VALUE - 256, 256, 0); // ends exactly at the largest gfn: fine
+        // Slots that fit and do not overlap cannot overflow the total (it is at most the gfn span).
+        assertThrows(IllegalArgumentException.class, () -> GuestLayout.of(List.of(
+                new Slot(0, 0, 1L << 62, 0), new Slot(1, 1L << 62, 1L << 62, 0))));
+    }
 }

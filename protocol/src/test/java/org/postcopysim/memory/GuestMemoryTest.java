@@ -192,4 +192,10 @@ class GuestMemoryTest {
             assertEquals(0x1234_5678_9ABCL, lastPage.getLong(lastPage.position() + 511 * 8));
         }
     }
+
+    @Test
+    void aGuestNoDirectoryCanHoldIsRefusedBeforeAnythingIsWritten() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GuestMemory.allocate(1L << 40));
+        assertTrue(e.getMessage().contains("fit neither"), e.getMessage());
+    }
 }

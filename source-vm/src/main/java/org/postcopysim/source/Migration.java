@@ -262,8 +262,9 @@ final class Migration {
         synchronized (this) {
             if (isEnded()) return;
             String why = reason == null ? "" : " (" + reason + ")";
+            String what = linkLoss ? "link dropped: " : "protocol error: ";
             if (demandChannel.get() == channel) {
-                failure = "link dropped: DEMAND connection closed before completion" + why;
+                failure = what + "DEMAND connection closed before completion" + why;
             } else if (backgroundChannel.get() == channel) {
                 long unsent = sent.unsent();
                 if (unsent == 0) {
@@ -271,7 +272,7 @@ final class Migration {
                     log.info("migration {}: BACKGROUND connection closed after every page was sent", id);
                     return;
                 }
-                failure = "link dropped: BACKGROUND connection closed with " + unsent + " pages not yet sent" + why;
+                failure = what + "BACKGROUND connection closed with " + unsent + " pages not yet sent" + why;
             } else {
                 return;
             }

@@ -59,6 +59,8 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
     private long[] held;
     /** RESUMING: connections of the old link, closing. */
     private List<ChannelFuture> oldLinkCloses;
+    /** Counted by {@link Admission} as awaiting its Hello. Event loop only. */
+    private boolean awaitingHello;
 
     SourceHandler(SourceContext context) {
         super(ByteBuf.class, true);
@@ -69,6 +71,14 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
     protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
         FrameType type = Frames.type(frame);
         if (type == FrameType.FRAME_TYPE_KEEPALIVE) return; // counted by LinkLiveness; valid in every state
+        try {
+            dispatch(ctx, type, frame);
+        } finally {
+            if (role != Role.AWAITING_HELLO) leaveAwaitingHello(ctx);
+        }
+    }
+
+    private void dispatch(ChannelHandlerContext ctx, FrameType type, ByteBuf frame) {
         switch (role) {
             case AWAITING_HELLO -> {
                 if (type == FrameType.FRAME_TYPE_HELLO) onHello(ctx, frame);
@@ -136,9 +146,9 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
                     + "' (a DEMAND Hello starts a new migration and names none)");
             return;
         }
-        if (hello.getVcpus() > SwitchoverFrames.MAX_VCPUS) {
+        if (hello.getVcpus() == 0 || Integer.compareUnsigned(hello.getVcpus(), SwitchoverFrames.MAX_VCPUS) > 0) {
             reject(ctx, Error.Code.CODE_BAD_FRAME, "Hello asks for " + Integer.toUnsignedString(hello.getVcpus())
-                    + " vCPUs, at most " + SwitchoverFrames.MAX_VCPUS + " supported");
+                    + " vCPUs, 1.." + SwitchoverFrames.MAX_VCPUS + " supported");
             return;
         }
         long stopNs = System.nanoTime();
@@ -290,10 +300,16 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
             return;
         }
         if (!chunk.getLast()) return;
+        long unsent = migration.sent().unsent();
+        if (unsent > 0) { // a destination cannot hold a page this source never sent
+            reject(ctx, Error.Code.CODE_BAD_FRAME, "final CompletionDigest while " + unsent + " of "
+                    + context.guest().totalPages() + " pages were never sent");
+            return;
+        }
         DigestVerifier.Verdict verdict = digest.verdict();
         if (chunk.getPagesPresent() != verdict.pagesTotal()) {
             log.warn("migration {}: destination reports {} pages present of {}", migration.id(),
-                    chunk.getPagesPresent(), verdict.pagesTotal());
+                    Long.toUnsignedString(chunk.getPagesPresent()), verdict.pagesTotal());
         }
         Migration m = migration;
         ctx.writeAndFlush(Frames.encode(ctx.alloc(), FrameType.FRAME_TYPE_COMPLETION_RESULT, verdict.toMessage()))
@@ -331,10 +347,22 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
 
     /**
      * A connection must present its Hello within the link timeout (the default one when the check
-     * is off), so that a peer that connects and says nothing, or only keepalives, cannot hold it.
+     * is off), so that a peer that connects and says nothing, or only keepalives, cannot hold it;
+     * and at most {@link Admission#MAX_AWAITING_HELLO} may wait at once (the longest waiting is
+     * closed to make room), so that a flood of them cannot use up the file descriptors.
      */
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        Channel pushedOut = context.admission().awaitHello(ctx.channel());
+        awaitingHello = true;
+        if (pushedOut != null) {
+            long evicted = context.admission().evicted();
+            if (Long.bitCount(evicted) == 1) { // the 1st, 2nd, 4th, 8th...: a flood gets a few lines, not one per connection
+                log.warn("{} connections await their Hello: closing the one that waited longest, from {} ({} closed so far)",
+                        context.admission().max(), pushedOut.remoteAddress(), evicted);
+            }
+            pushedOut.close();
+        }
         java.time.Duration linkTimeout = context.config().reliability().linkTimeout();
         java.time.Duration helloTimeout = linkTimeout.isZero() ? Reliability.DEFAULT_LINK_TIMEOUT : linkTimeout;
         ctx.executor().schedule(() -> {
@@ -373,8 +401,17 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
         return c == t ? String.valueOf(t) : t.getClass().getSimpleName() + ": " + c.getMessage();
     }
 
+    /** This connection no longer counts towards the connections awaiting their Hello. */
+    private void leaveAwaitingHello(ChannelHandlerContext ctx) {
+        if (awaitingHello) {
+            awaitingHello = false;
+            context.admission().helloDone(ctx.channel());
+        }
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        leaveAwaitingHello(ctx);
         if (migration != null) migration.onChannelClosed(ctx.channel(), closeReason, !closedOnError);
         log.debug("connection from {} closed", remote(ctx));
         ctx.fireChannelInactive();
@@ -398,7 +435,7 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
             role = Role.CLOSING;
             ctx.close();
         } else if (cause instanceof TooLongFrameException) {
-            reject(ctx, Error.Code.CODE_BAD_FRAME, "frame too long: " + cause.getMessage());
+            reject(ctx, Error.Code.CODE_BAD_FRAME, cause.getMessage());
         } else if (cause instanceof DecoderException) {
             reject(ctx, Error.Code.CODE_BAD_FRAME, "undecodable frame: " + cause.getMessage());
         } else if (cause instanceof IOException) {
@@ -414,8 +451,8 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
     }
 
     private static String name(FrameType type, ByteBuf frame) {
-        return type == FrameType.UNRECOGNIZED
-                ? "unknown frame type " + (frame.isReadable() ? frame.getUnsignedByte(frame.readerIndex()) : -1)
+        if (!frame.isReadable()) return "an empty frame (length 0, no type byte)";
+        return type == FrameType.UNRECOGNIZED ? "unknown frame type " + frame.getUnsignedByte(frame.readerIndex())
                 : type.name() + " frame";
     }
 

@@ -90,6 +90,18 @@ class BadInputTest {
                 d.send(FrameType.FRAME_TYPE_HELLO, hello(ChannelRole.CHANNEL_ROLE_DEMAND, "").toBuilder().setToken(TOKEN + "x").build());
             }
         },
+        ZERO_VCPUS(Error.Code.CODE_BAD_FRAME) {
+            @Override
+            void misbehave(TestDestination d) {
+                d.send(FrameType.FRAME_TYPE_HELLO, hello(ChannelRole.CHANNEL_ROLE_DEMAND, "").toBuilder().setVcpus(0).build());
+            }
+        },
+        VCPUS_NEGATIVE_AS_A_SIGNED_INT(Error.Code.CODE_BAD_FRAME) {
+            @Override
+            void misbehave(TestDestination d) { // uint32 2^32-1: -1 to a signed comparison
+                d.send(FrameType.FRAME_TYPE_HELLO, hello(ChannelRole.CHANNEL_ROLE_DEMAND, "").toBuilder().setVcpus(-1).build());
+            }
+        },
         PAGE_REQUEST_BEFORE_HELLO(Error.Code.CODE_BAD_FRAME) {
             @Override
             void misbehave(TestDestination d) {
@@ -202,6 +214,38 @@ class BadInputTest {
             }
             assertTrue(!vm.completion().isDone(), "no migration started");
             migrateLegitimately(vm, new BitSet());
+        }
+    }
+
+    @Test
+    void aFloodOfSilentConnectionsIsBoundedAndDoesNotKeepALegitimateDestinationOut() throws Exception {
+        int flood = Admission.MAX_AWAITING_HELLO + 44;
+        java.util.List<java.nio.channels.SocketChannel> sockets = new java.util.ArrayList<>();
+        // A link (and Hello) timeout longer than every wait here: only the bound can close them.
+        SourceConfig config = CONFIG.withReliability(CONFIG.reliability().withLinkTimeout(java.time.Duration.ofMinutes(5)));
+        try (SourceVm vm = SourceVm.start(config, new SimpleMeterRegistry())) {
+            for (int i = 0; i < flood; i++) {
+                java.nio.channels.SocketChannel s = java.nio.channels.SocketChannel.open(vm.boundAddress());
+                s.configureBlocking(false);
+                sockets.add(s);
+            }
+            // The source closes the longest-waiting ones to stay within its bound.
+            java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(1);
+            java.util.Set<java.nio.channels.SocketChannel> closed = new java.util.HashSet<>();
+            awaitTrue(() -> {
+                for (java.nio.channels.SocketChannel s : sockets) {
+                    try {
+                        if (!closed.contains(s) && s.read(one.clear()) < 0) closed.add(s);
+                    } catch (java.io.IOException e) {
+                        closed.add(s); // reset
+                    }
+                }
+                return closed.size() >= flood - Admission.MAX_AWAITING_HELLO;
+            }, "the source closed connections beyond its bound");
+            // With the bound full of silent connections, a destination still gets in and migrates.
+            migrateLegitimately(vm, new BitSet());
+        } finally {
+            for (java.nio.channels.SocketChannel s : sockets) s.close();
         }
     }
 

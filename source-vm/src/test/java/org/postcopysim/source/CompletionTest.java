@@ -57,9 +57,10 @@ class CompletionTest {
     @Test
     void oneWrongChecksumIsOneMismatchNamingItsGfn() throws Exception {
         try (SourceVm vm = SourceVm.start(CONFIG, new SimpleMeterRegistry());
-             TestDestination demand = TestDestination.connect(vm.boundAddress())) {
+             TestDestination demand = TestDestination.connect(vm.boundAddress());
+             TestDestination background = TestDestination.connect(vm.boundAddress())) {
             ExpectedPages expected = new ExpectedPages(CONFIG);
-            Sessions.demandHello(demand, 1);
+            streamEveryPage(demand, background, expected);
             int[] crcs = Sessions.expectedCrcs(expected);
             crcs[777] ^= 1;
             CompletionResult r = Sessions.digest(demand, crcs, crcs.length, 2);
@@ -78,15 +79,43 @@ class CompletionTest {
     @Test
     void pagesMissingFromTheDigestCountAsMismatches() throws Exception {
         try (SourceVm vm = SourceVm.start(CONFIG, new SimpleMeterRegistry());
-             TestDestination demand = TestDestination.connect(vm.boundAddress())) {
+             TestDestination demand = TestDestination.connect(vm.boundAddress());
+             TestDestination background = TestDestination.connect(vm.boundAddress())) {
             ExpectedPages expected = new ExpectedPages(CONFIG);
-            Sessions.demandHello(demand, 1);
+            streamEveryPage(demand, background, expected);
             int[] crcs = Sessions.expectedCrcs(expected);
             CompletionResult r = Sessions.digest(demand, crcs, crcs.length - 40, 1);
             assertEquals(40, r.getPageMismatches());
             assertEquals(32, r.getMismatchedGfnsCount(), "at most 32 gfns named");
             assertEquals(crcs.length - 40, r.getMismatchedGfns(0));
             assertFalse(await(vm).verified());
+        }
+    }
+
+    /** Starts the migration and receives every page on BACKGROUND, so that a digest may follow. */
+    private static void streamEveryPage(TestDestination demand, TestDestination background, ExpectedPages expected) {
+        Handshake h = Sessions.demandHello(demand, 1);
+        Sessions.backgroundHello(background, h.getMigrationId());
+        expected.receiveAllPages(background, new BitSet());
+    }
+
+    @Test
+    void aDigestBeforeEveryPageWasSentIsRefusedNotVerified() throws Exception {
+        // Anyone holding the token can compute every page's CRC32C from the handshake's content
+        // seed; a digest of those proves nothing about what the destination holds.
+        try (SourceVm vm = SourceVm.start(CONFIG, new SimpleMeterRegistry());
+             TestDestination demand = TestDestination.connect(vm.boundAddress())) {
+            ExpectedPages expected = new ExpectedPages(CONFIG);
+            Sessions.demandHello(demand, 1);
+            int[] crcs = Sessions.expectedCrcs(expected);
+            demand.send(FrameType.FRAME_TYPE_COMPLETION_DIGEST, org.postcopysim.protocol.CompletionDigest.newBuilder()
+                    .setFirstPageIndex(0).addAllPageCrc32C(java.util.Arrays.stream(crcs).boxed().toList()).setLast(true)
+                    .setPagesPresent(crcs.length).build());
+            Error e = demand.expectError(Error.Code.CODE_BAD_FRAME);
+            assertTrue(e.getText().contains("1024 of 1024 pages were never sent"), e.getText());
+            SourceResult result = await(vm);
+            assertFalse(result.verified());
+            assertEquals(0, result.pagesVerified());
         }
     }
 

@@ -200,9 +200,11 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
             ctx.close();
             return;
         }
-        log.error("{} connection: {}", roleName(), cause.toString());
+        String why = cause instanceof io.netty.handler.codec.DecoderException && cause.getMessage() != null
+                ? cause.getMessage() : cause.toString();
+        log.error("{} connection: {}", roleName(), why);
         expectClose = true;
-        listener.onFailure(role, roleName() + " connection failed: " + cause);
+        listener.onFailure(role, roleName() + " connection failed: " + why);
         ctx.close();
     }
 

@@ -163,7 +163,8 @@ public final class VcpuRunner implements Runnable {
             counters.reads++;
             if (seen != expected) {
                 counters.staleReads++;
-                control.fail(String.format("vcpu-%d read gfn 0x%x word %d before its contents were in place: "
+                control.fail(String.format("vcpu-%d read gfn 0x%x word %d and saw a value the source never had (page read before its contents "
+                        + "were in place, or installed with wrong contents): "
                         + "saw 0x%x, source has 0x%x", id, gfn, word, seen, expected));
                 return false;
             }
