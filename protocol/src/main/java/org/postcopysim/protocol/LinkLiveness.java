@@ -22,7 +22,9 @@ import java.util.concurrent.TimeUnit;
  * whose reading this side has paused ({@code autoRead} off: backpressure, or held fault
  * injection) is never timed out, since the silence is this side's own. A peer that merely stalls
  * (a stopped process on a live host) stops sending keepalives too, and is timed out like a dead
- * link once the stall outlasts the link timeout; recovery then reconnects when it wakes.
+ * link once the stall outlasts the link timeout; recovery then reconnects when it wakes. When
+ * this side itself stalls (its check runs late), it reads what arrived meanwhile before it
+ * judges the link.
  *
  * <p>Runs on the channel's event loop only; time comes from the loop's ticker, so tests drive it
  * with {@code EmbeddedChannel.advanceTimeBy}. Allocates nothing per read or write: the keepalive
@@ -37,6 +39,7 @@ public final class LinkLiveness extends ChannelDuplexHandler {
     private final long keepaliveIntervalNs;
     private long lastReadNs;
     private long lastWriteNs;
+    private long lastTickNs;
     private long keepalivesSent;
     private ScheduledFuture<?> tick;
 
@@ -96,6 +99,7 @@ public final class LinkLiveness extends ChannelDuplexHandler {
         long now = now(ctx);
         lastReadNs = now;
         lastWriteNs = now;
+        lastTickNs = now;
         schedule(ctx);
     }
 
@@ -113,8 +117,13 @@ public final class LinkLiveness extends ChannelDuplexHandler {
     private void onTick(ChannelHandlerContext ctx) {
         if (tick == null || !ctx.channel().isActive()) return;
         long now = now(ctx);
+        boolean late = now - lastTickNs > 2 * keepaliveIntervalNs;
+        lastTickNs = now;
         if (!ctx.channel().config().isAutoRead()) {
             lastReadNs = now; // reading is paused here: the silence is ours, not the peer's
+        } else if (late) {
+            // This side did not run for a while (a stopped process, a long GC pause): bytes that
+            // arrived meanwhile wait in the socket, unread. Judge at the next tick, after reading them.
         } else if (now - lastReadNs >= timeoutNs) {
             tick = null;
             ctx.fireExceptionCaught(new LinkTimeoutException(

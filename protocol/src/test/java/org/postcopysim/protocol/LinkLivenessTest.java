@@ -133,6 +133,19 @@ class LinkLivenessTest {
     }
 
     @Test
+    void afterThisSideStallsItReadsWhatArrivedBeforeItJudgesTheLink() {
+        receive(1);
+        advance(TIMEOUT_MS * 5); // this process stopped: the check runs once, five timeouts late
+        assertTrue(ch.isActive(), "a late check does not judge a link whose bytes are still unread");
+        receive(1); // what the peer sent meanwhile, read now
+        advance(TIMEOUT_MS / 4);
+        assertTrue(ch.isActive(), "the peer was alive all along");
+        for (int i = 0; i < 4; i++) advance(TIMEOUT_MS / 4); // on time again
+        assertFalse(ch.isActive(), "a silent peer still times out once this side runs on time");
+        keepalivesWritten();
+    }
+
+    @Test
     void noTimeoutWhileThisSideHasPausedReading() {
         ch.config().setAutoRead(false);
         advance(TIMEOUT_MS * 5);
