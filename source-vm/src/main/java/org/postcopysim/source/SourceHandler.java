@@ -61,6 +61,8 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
     private List<ChannelFuture> oldLinkCloses;
     /** Counted by {@link Admission} as awaiting its Hello. Event loop only. */
     private boolean awaitingHello;
+    /** Closes the connection if no Hello came in time; cancelled once it is no longer awaited. */
+    private io.netty.util.concurrent.ScheduledFuture<?> helloTimer;
 
     SourceHandler(SourceContext context) {
         super(ByteBuf.class, true);
@@ -365,7 +367,7 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
         }
         java.time.Duration linkTimeout = context.config().reliability().linkTimeout();
         java.time.Duration helloTimeout = linkTimeout.isZero() ? Reliability.DEFAULT_LINK_TIMEOUT : linkTimeout;
-        ctx.executor().schedule(() -> {
+        helloTimer = ctx.executor().schedule(() -> {
             if (role == Role.AWAITING_HELLO && ctx.channel().isActive()) {
                 reject(ctx, Error.Code.CODE_BAD_FRAME, "no Hello within " + helloTimeout.toMillis() + " ms of connecting");
             }
@@ -406,6 +408,7 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
         if (awaitingHello) {
             awaitingHello = false;
             context.admission().helloDone(ctx.channel());
+            if (helloTimer != null) helloTimer.cancel(false);
         }
     }
 
