@@ -31,7 +31,7 @@ import org.postcopysim.protocol.ProtocolVersion;
  * Fuzzes the source's handshake: arbitrary bytes, as a destination would send them on a fresh
  * connection, into the source's real pipeline ({@link SourceChannelInitializer} on an
  * {@link EmbeddedSocketChannel}) with a 2 MiB guest that requires a token. Holds: nothing is
- * thrown out of the pipeline; a connection whose first frame is not a well-formed Hello of this
+ * thrown out of the pipeline; a connection whose first frame (keepalives aside) is not a well-formed Hello of this
  * protocol version with the right token gets nothing but at most one Error and is closed (no
  * Handshake, Switchover or page ever reaches an unauthenticated or malformed peer); every page
  * sent lies in the guest and carries its contents' CRC32C; no buffer leaks.
@@ -151,16 +151,27 @@ class HandshakeFuzzTest {
 
     /** What the first frame of an input is, decided independently of the source's handler. */
     private record FirstFrame(boolean complete, boolean authenticatedHello, String what) {
+        /** The first frame that is not a Keepalive (keepalives are valid before Hello, and ignored). */
         static FirstFrame of(byte[] wire, int maxFrameBytes) {
-            if (wire.length < FrameDescriptor.LENGTH_FIELD_BYTES) return new FirstFrame(false, false, "a partial length");
-            long length = ByteBuffer.wrap(wire).getInt() & 0xFFFFFFFFL;
-            if (length > maxFrameBytes) return new FirstFrame(true, false, "a too long frame");
-            if (wire.length - FrameDescriptor.LENGTH_FIELD_BYTES < length) return new FirstFrame(false, false, "a partial frame");
-            if (length == 0 || wire[FrameDescriptor.LENGTH_FIELD_BYTES] != FrameType.FRAME_TYPE_HELLO_VALUE) {
-                return new FirstFrame(true, false, "another frame than Hello");
+            int at = 0;
+            while (true) {
+                if (wire.length - at < FrameDescriptor.LENGTH_FIELD_BYTES) return new FirstFrame(false, false, "a partial length");
+                long length = ByteBuffer.wrap(wire, at, FrameDescriptor.LENGTH_FIELD_BYTES).getInt() & 0xFFFFFFFFL;
+                if (length > maxFrameBytes) return new FirstFrame(true, false, "a too long frame");
+                if (wire.length - at - FrameDescriptor.LENGTH_FIELD_BYTES < length) return new FirstFrame(false, false, "a partial frame");
+                int type = length == 0 ? -1 : wire[at + FrameDescriptor.LENGTH_FIELD_BYTES] & 0xFF;
+                if (type == FrameType.FRAME_TYPE_KEEPALIVE_VALUE) {
+                    at += FrameDescriptor.LENGTH_FIELD_BYTES + (int) length;
+                    continue;
+                }
+                if (type != FrameType.FRAME_TYPE_HELLO_VALUE) return new FirstFrame(true, false, "another frame than Hello");
+                return hello(wire, at + FrameDescriptor.HEADER_BYTES, (int) length - 1);
             }
+        }
+
+        private static FirstFrame hello(byte[] wire, int bodyAt, int bodyLength) {
             try {
-                Hello hello = Hello.parseFrom(ByteBuffer.wrap(wire, FrameDescriptor.HEADER_BYTES, (int) length - 1));
+                Hello hello = Hello.parseFrom(ByteBuffer.wrap(wire, bodyAt, bodyLength));
                 boolean ok = hello.getProtocolVersion() == ProtocolVersion.CURRENT && hello.getToken().equals(TOKEN);
                 return new FirstFrame(true, ok, ok ? "a valid Hello" : "a Hello with a wrong version or token");
             } catch (InvalidProtocolBufferException e) {
