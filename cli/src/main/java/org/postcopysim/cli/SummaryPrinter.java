@@ -68,9 +68,10 @@ final class SummaryPrinter {
         out.printf(Locale.ROOT, "  stage-2   %d huge mappings rebuilt when KVM_MEM_USERFAULT was cleared%n",
                 s.hugeMappingsRecovered());
         if (s.recoveries() > 0 || s.pausedMs() > 0 || s.stalls() > 0) {
-            out.printf(Locale.ROOT, "  recovery  %d link recoveries, %s, %d vCPU stalls reported by the watchdog%n",
-                    s.recoveries(), s.pausedMs() == 0 ? "never paused" : duration(s.pausedMs() * 1_000_000) + " paused",
-                    s.stalls());
+            out.printf(Locale.ROOT, "  recovery  %d link %s, %s, %d vCPU %s reported by the watchdog%n",
+                    s.recoveries(), s.recoveries() == 1 ? "recovery" : "recoveries",
+                    s.pausedMs() == 0 ? "never paused" : duration(s.pausedMs() * 1_000_000) + " paused",
+                    s.stalls(), s.stalls() == 1 ? "stall" : "stalls");
         }
         if (s.pagesMissing() > 0 && !s.missingGfnRanges().isEmpty()) {
             out.printf(Locale.ROOT, "  missing   %d pages in %s%d gfn ranges: %s%n", s.pagesMissing(),

@@ -6,8 +6,8 @@ import java.util.List;
 /**
  * The soak's oracle, checked after every run; the first violation stops the soak. Like
  * uffd-stress's final counter check (mechanisms.md section 8), but over a whole migration: every
- * page verified on both sides, no stale read, no stuck vCPU, no leaked buffer, memory back to
- * its baseline.
+ * page verified on both sides, no stale read, no stuck vCPU, a recovery exactly where a link was
+ * dropped on purpose, no leaked buffer, memory back to its baseline.
  */
 final class Invariants {
     private Invariants() {}
@@ -15,8 +15,14 @@ final class Invariants {
     /** Every invariant {@code o} violates, in the order they are checked; empty when the run passed. */
     static List<String> violations(Outcome o, RunConfig c) {
         List<String> v = violations(o);
-        if (o.finished() && c.chaos() != null && c.chaos().contains("disconnect") && o.recoveries() == 0) {
+        boolean disconnect = c.chaos() != null && c.chaos().contains("disconnect");
+        if (o.finished() && disconnect && o.recoveries() == 0) {
             v.add("recovery: a disconnect was injected but the destination reports no completed recovery");
+        }
+        if (o.finished() && !disconnect && o.recoveries() > 0) {
+            // Nothing in the menu but a disconnect drops a link: a link timeout fired on a live link.
+            v.add("recovery: " + o.recoveries() + " link recoveries without an injected disconnect (link timeout "
+                    + c.linkTimeoutMs() + " ms)");
         }
         return v;
     }

@@ -27,10 +27,12 @@ import org.postcopysim.source.SourceConfig;
  * @param writeFraction            fraction of accesses that write
  * @param maxBackgroundBytesPerSec cap of the background stream (bytes/s), 0 = uncapped
  * @param chaos                    fault-injection spec applied by the source, or null for none
+ * @param linkTimeoutMs            link timeout of both sides (ms): the default, or a short one that
+ *                                 makes the keepalives carry every quiet connection
  */
 record RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdScope, boolean partitioned,
                  double internalAccessFraction, int vcpus, long guestBytes, int memslots, String workload,
-                 double writeFraction, long maxBackgroundBytesPerSec, String chaos) {
+                 double writeFraction, long maxBackgroundBytesPerSec, String chaos, long linkTimeoutMs) {
 
     /** One line: "uffd (2 readers, per-vcpu, partitioned), 3 vCPUs, 16 MiB in 2 memslots, zipf, 20% writes, 32 MiB/s, chaos corrupt:0.01". */
     String describe() {
@@ -47,6 +49,7 @@ record RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdS
         b.append(", ").append(workload).append(String.format(Locale.ROOT, ", %.0f%% writes", writeFraction * 100));
         b.append(", ").append(maxBackgroundBytesPerSec == 0 ? "uncapped" : (maxBackgroundBytesPerSec >> 20) + " MiB/s");
         b.append(", chaos ").append(chaos == null ? "none" : chaos);
+        if (linkTimeoutMs != Reliability.DEFAULT_LINK_TIMEOUT.toMillis()) b.append(", link timeout ").append(linkTimeoutMs).append(" ms");
         return b.toString();
     }
 
@@ -60,7 +63,7 @@ record RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdS
     }
 
     SourceConfig sourceConfig(Duration recoveryDeadline) {
-        Reliability r = Reliability.DEFAULT.withRecoveryDeadline(recoveryDeadline);
+        Reliability r = reliability(recoveryDeadline);
         if (chaos != null) r = r.withChaos(chaos, runSeed ^ 0x5DEECE66DL);
         return SourceConfig.defaults().withPort(0).withGuestBytes(guestBytes).withMemslots(memslots).withSeed(runSeed)
                 .withMaxBackgroundBytesPerSec(maxBackgroundBytesPerSec).withReliability(r);
@@ -69,6 +72,10 @@ record RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdS
     DestConfig destConfig(int port, Duration recoveryDeadline) {
         return DestConfig.defaults("127.0.0.1", port).withVcpus(vcpus).withSeed(runSeed)
                 .withWorkload(Workload.parse(workload, writeFraction)).withFaults(faultOptions())
-                .withReliability(Reliability.DEFAULT.withRecoveryDeadline(recoveryDeadline));
+                .withReliability(reliability(recoveryDeadline));
+    }
+
+    private Reliability reliability(Duration recoveryDeadline) {
+        return Reliability.DEFAULT.withRecoveryDeadline(recoveryDeadline).withLinkTimeout(Duration.ofMillis(linkTimeoutMs));
     }
 }

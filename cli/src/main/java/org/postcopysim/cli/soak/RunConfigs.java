@@ -22,6 +22,8 @@ final class RunConfigs {
     static final int MAX_MEMSLOTS = 3;
     static final int MIN_CAP_MIB_PER_SEC = 8;
     static final int MAX_CAP_MIB_PER_SEC = 64;
+    /** The short link timeout a quarter of the runs get (ms): every quiet connection then lives on keepalives. */
+    static final long SHORT_LINK_TIMEOUT_MS = 500;
 
     private RunConfigs() {}
 
@@ -49,7 +51,8 @@ final class RunConfigs {
         // about a third of the runs without fault injection, the rest spread over the menu
         List<String> menu = features.chaosMenu();
         String chaos = menu.isEmpty() || r.nextInt(3) == 0 ? null : menu.get(r.nextInt(menu.size()));
+        long linkTimeoutMs = r.nextInt(4) == 0 ? SHORT_LINK_TIMEOUT_MS : org.postcopysim.protocol.Reliability.DEFAULT_LINK_TIMEOUT.toMillis();
         return new RunConfig(runSeed, mode, readers, scope, partitioned, internal, vcpus, (long) guestMib << 20,
-                memslots, workload, writes, cap, chaos);
+                memslots, workload, writes, cap, chaos, linkTimeoutMs);
     }
 }

@@ -107,6 +107,7 @@ final class SoakReports {
             cfg.put("maxBackgroundBytesPerSec", c.maxBackgroundBytesPerSec());
             if (c.chaos() == null) cfg.putNull("chaos");
             else cfg.put("chaos", c.chaos());
+            cfg.put("linkTimeoutMs", c.linkTimeoutMs());
             cfg.put("description", c.describe());
             Outcome out = r.outcome();
             ObjectNode res = o.putObject("outcome");

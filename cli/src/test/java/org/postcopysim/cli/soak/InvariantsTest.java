@@ -38,10 +38,15 @@ class InvariantsTest {
     @Test
     void anInjectedDisconnectWithoutARecoveryIsAViolation() {
         RunConfig c = new RunConfig(1, "uffd", 1, org.postcopysim.dest.uffd.UffdSet.Scope.SHARED, false, 0, 1, 4L << 20, 1,
-                "uniform", 0, 0, "disconnect@40%");
+                "uniform", 0, 0, "disconnect@40%", 10_000);
         assertTrue(Invariants.violations(passing(), c).get(0).startsWith("recovery:"));
         Outcome recovered = new Outcome(true, true, null, 2048, 2048, 0, true, 2048, null, 1, 0, 900, 120_000, List.of(), null);
         assertEquals(List.of(), Invariants.violations(recovered, c));
+        RunConfig quiet = new RunConfig(1, "uffd", 1, org.postcopysim.dest.uffd.UffdSet.Scope.SHARED, false, 0, 1, 4L << 20, 1,
+                "uniform", 0, 0, "delay:2", 500);
+        assertTrue(Invariants.violations(recovered, quiet).get(0).startsWith("recovery: 1 link recoveries without"),
+                "a link timeout that fires on a live link is a finding");
+        assertEquals(List.of(), Invariants.violations(passing(), quiet));
     }
 
     private static void assertFirst(String expected, Outcome o) {

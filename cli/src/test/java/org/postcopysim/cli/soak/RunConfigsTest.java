@@ -36,6 +36,7 @@ class RunConfigsTest {
         Set<String> chaos = new HashSet<>();
         Set<Boolean> capped = new HashSet<>();
         Set<Long> guests = new HashSet<>();
+        Set<Long> linkTimeouts = new HashSet<>();
         for (int i = 0; i < SEEDS; i++) {
             RunConfig c = RunConfigs.forSeed(RunConfigs.runSeed(42, i), ALL_CHAOS);
             modes.add(c.mode());
@@ -46,6 +47,9 @@ class RunConfigsTest {
             chaos.add(c.chaos() == null ? "none" : c.chaos());
             capped.add(c.maxBackgroundBytesPerSec() > 0);
             guests.add(c.guestBytes());
+            linkTimeouts.add(c.linkTimeoutMs());
+            assertEquals(c.linkTimeoutMs(), c.destConfig(1, Duration.ofSeconds(30)).reliability().linkTimeout().toMillis());
+            assertEquals(c.linkTimeoutMs(), c.sourceConfig(Duration.ofSeconds(30)).reliability().linkTimeout().toMillis());
             assertTrue(c.guestBytes() >= 4L << 20 && c.guestBytes() <= 32L << 20, c.describe());
             long cap = c.maxBackgroundBytesPerSec();
             assertTrue(cap == 0 || (cap >= 8L << 20 && cap <= 64L << 20), c.describe());
@@ -56,6 +60,7 @@ class RunConfigsTest {
             c.destConfig(4444, Duration.ofSeconds(30));
         }
         assertEquals(Set.copyOf(RunConfigs.MODES), modes);
+        assertEquals(Set.of(RunConfigs.SHORT_LINK_TIMEOUT_MS, 10_000L), linkTimeouts, "short and default link timeouts");
         for (String m : List.of("uffd", "uffd+kvm-userfault")) {
             for (int readers = 1; readers <= 2; readers++) {
                 for (UffdSet.Scope scope : UffdSet.Scope.values()) {
