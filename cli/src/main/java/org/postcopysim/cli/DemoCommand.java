@@ -132,7 +132,7 @@ public final class DemoCommand implements Callable<Integer> {
             if (vcpus.noHugeRecovery) destArgs.add("--no-huge-recovery");
             destArgs.addAll(faults.asArgs(faultOptions));
             // The destination's stderr is ours: let it draw progress when we are on a terminal.
-            destArgs.add("--progress=" + (System.console() != null ? "always" : "never"));
+            destArgs.add("--progress=" + (Terminal.stderrIsTerminal() ? "always" : "never"));
             dest = ChildJvm.start("dest", out, jvmArgs, destArgs);
             int destCode = dest.awaitForever();
             int sourceCode = source.await(SOURCE_FINISH_TIMEOUT_MS);

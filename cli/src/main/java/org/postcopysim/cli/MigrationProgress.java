@@ -28,7 +28,7 @@ final class MigrationProgress implements AutoCloseable {
 
     /** Starts a progress bar if {@code when} says so; otherwise returns null. */
     static MigrationProgress start(When when, MeterRegistry registry) {
-        boolean show = when == When.ALWAYS || (when == When.AUTO && System.console() != null);
+        boolean show = when == When.ALWAYS || (when == When.AUTO && Terminal.stderrIsTerminal());
         return show ? new MigrationProgress(registry) : null;
     }
 

@@ -14,7 +14,7 @@ final class CompareProgress implements AutoCloseable {
 
     /** A bar of {@code runs} steps when attached to a terminal, else one that draws nothing. */
     static CompareProgress start(int runs) {
-        if (System.console() == null) return new CompareProgress(null);
+        if (!org.postcopysim.cli.Terminal.stderrIsTerminal()) return new CompareProgress(null);
         return new CompareProgress(new ProgressBarBuilder().setTaskName("compare").setInitialMax(runs)
                 .setStyle(ProgressBarStyle.ASCII).setUnit(" runs", 1).build());
     }

@@ -1,6 +1,7 @@
 package org.postcopysim.cli.soak;
 
 import java.io.IOException;
+import org.postcopysim.cli.Terminal;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -217,7 +218,7 @@ public final class SoakCommand implements Callable<Integer> {
     }
 
     private ProgressBar progressBar() {
-        if (System.console() == null || replay != null) return null;
+        if (!Terminal.stderrIsTerminal() || replay != null) return null;
         return new ProgressBarBuilder().setTaskName("soak").setInitialMax(duration.toSeconds())
                 .setStyle(ProgressBarStyle.ASCII).setUnit(" s", 1).build();
     }
