@@ -15,6 +15,9 @@ import java.util.List;
  * channel turns inactive), so that the truncation is reported instead of passing silently.
  */
 public final class FrameDecoder extends LengthFieldBasedFrameDecoder {
+    /** Largest length field accepted (type and body, bytes), as the protocol counts it. */
+    private final int maxFrameBytes;
+
     /**
      * @param maxFrameBytes largest length field accepted (type and body, bytes; see
      *     {@link FrameDescriptor#checkMaxFrameBytes}). Netty's limit counts the length field too,
@@ -25,8 +28,6 @@ public final class FrameDecoder extends LengthFieldBasedFrameDecoder {
                 FrameDescriptor.LENGTH_FIELD_BYTES, 0, FrameDescriptor.LENGTH_FIELD_BYTES, true);
         this.maxFrameBytes = maxFrameBytes;
     }
-
-    private final int maxFrameBytes;
 
     /** Netty's limit counts the length field; the message states the limit as the protocol does (type and body). */
     @Override

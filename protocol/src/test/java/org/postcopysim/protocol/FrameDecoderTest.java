@@ -165,7 +165,9 @@ class FrameDecoderTest {
     void lengthAboveMaximumFailsFastOnTheLengthFieldAlone() {
         channel(FrameDescriptor.DEFAULT_MAX_FRAME_BYTES);
         ByteBuf header = lengthField(FrameDescriptor.DEFAULT_MAX_FRAME_BYTES + 1);
-        assertThrows(TooLongFrameException.class, () -> channel.writeInbound(header));
+        TooLongFrameException e = assertThrows(TooLongFrameException.class, () -> channel.writeInbound(header));
+        assertEquals("frame length 1048577 exceeds the maximum of 1048576 bytes (type and body)", e.getMessage(),
+                "the limit as the protocol counts it, not Netty's (which includes the length field)");
         assertEquals(0, header.refCnt(), "the decoder released the inbound buffer");
         assertNull(nextFrame(), "nothing is emitted");
     }
