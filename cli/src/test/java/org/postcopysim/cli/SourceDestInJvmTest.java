@@ -82,6 +82,37 @@ class SourceDestInJvmTest {
     }
 
     /** The token a source printed ({@code token: VALUE}, before it listens): at least 128 bits, URL-safe. */
+    @Test
+    void aLinkDroppedMidMigrationIsResumedAndBothCommandsSaySo() throws Exception {
+        LineWatcher sourceOut = new LineWatcher("listening on ");
+        StringWriter sourceErr = new StringWriter();
+        CompletableFuture<Integer> sourceExit = runAsync("test-source", sourceOut, sourceErr,
+                "source", "--listen", "127.0.0.1:0", "--guest-mem", "16M", "--seed", "43", "--max-bandwidth", "8M",
+                "--chaos", "disconnect@40%", "--link-timeout", "2");
+        String listening = sourceOut.line().get(LISTEN_TIMEOUT_S, TimeUnit.SECONDS);
+        String address = listening.substring("listening on ".length()).trim();
+        Path tokenFile = tmp.resolve("token");
+        Files.writeString(tokenFile, printedToken(sourceOut.toString()) + "\n");
+        Path json = tmp.resolve("recovered.json");
+        LineWatcher destOut = new LineWatcher("migration verified");
+        StringWriter destErr = new StringWriter();
+        CompletableFuture<Integer> destExit = runAsync("test-dest", destOut, destErr,
+                "dest", "--connect", address, "--token-file", tokenFile.toString(), "--vcpus", "2", "--seed", "43",
+                "--link-timeout", "2", "--json", json.toString());
+        int destCode = destExit.get(MIGRATION_TIMEOUT_S, TimeUnit.SECONDS);
+        int sourceCode = sourceExit.get(MIGRATION_TIMEOUT_S, TimeUnit.SECONDS);
+        String transcript = "--- source ---\n" + sourceOut + sourceErr + "--- dest ---\n" + destOut + destErr;
+        assertEquals(0, destCode, transcript);
+        assertEquals(0, sourceCode, transcript);
+        assertTrue(sourceOut.toString().contains("source: resumed after 1 dropped link, "), transcript);
+        assertTrue(destOut.toString().contains("recovery  1 link recovery, "), transcript);
+        JsonNode s = new ObjectMapper().readTree(json.toFile());
+        assertEquals(1, s.get("recoveries").asLong(), s.toPrettyString());
+        assertEquals(0, s.get("pagesMissing").asLong(), s.toPrettyString());
+        assertEquals(0, s.get("missingGfnRanges").size(), s.toPrettyString());
+        assertSaneVerifiedSummary(s, 2, transcript + "--- json ---\n" + s.toPrettyString());
+    }
+
     static String printedToken(String sourceOut) {
         String token = sourceOut.lines().filter(l -> l.startsWith("token: ")).findFirst()
                 .orElseThrow(() -> new AssertionError("no token line in\n" + sourceOut)).substring("token: ".length());

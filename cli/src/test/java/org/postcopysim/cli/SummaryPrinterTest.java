@@ -1,0 +1,72 @@
+package org.postcopysim.cli;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.reflect.RecordComponent;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.postcopysim.dest.DestConfig;
+import org.postcopysim.dest.DestVm;
+import org.postcopysim.dest.MigrationSummary;
+
+/** The human summary's lines for runs that did not end well: never resumed, pages missing, recoveries. */
+class SummaryPrinterTest {
+    /** A real summary of a destination that found no source: it never resumed. */
+    private static MigrationSummary neverResumed() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort(); // closed again: nobody listens there
+        }
+        DestConfig base = DestConfig.defaults("127.0.0.1", port);
+        DestConfig config = new DestConfig(base.host(), port, 1, base.workload(), 1, true, 1000, 0, 1,
+                base.maxFrameBytes(), null, Duration.ofSeconds(2));
+        return DestVm.run(config, new SimpleMeterRegistry());
+    }
+
+    /** {@code s} with the named components replaced. */
+    private static MigrationSummary with(MigrationSummary s, Map<String, Object> values) throws Exception {
+        RecordComponent[] components = MigrationSummary.class.getRecordComponents();
+        Object[] args = new Object[components.length];
+        Class<?>[] types = new Class<?>[components.length];
+        for (int i = 0; i < components.length; i++) {
+            types[i] = components[i].getType();
+            args[i] = values.containsKey(components[i].getName()) ? values.get(components[i].getName())
+                    : components[i].getAccessor().invoke(s);
+        }
+        return MigrationSummary.class.getDeclaredConstructor(types).newInstance(args);
+    }
+
+    private static String print(MigrationSummary s) {
+        StringWriter w = new StringWriter();
+        SummaryPrinter.print(new PrintWriter(w), s);
+        return w.toString();
+    }
+
+    @Test
+    void aDestinationThatNeverResumedSaysSoInsteadOfATime() throws Exception {
+        String out = print(neverResumed());
+        assertTrue(out.contains("migration FAILED: cannot connect to the source"), out);
+        assertTrue(out.contains("time      the vCPUs never resumed"), out);
+        assertFalse(out.contains("every page was present"), out);
+    }
+
+    @Test
+    void missingPagesAndRecoveriesAreNamed() throws Exception {
+        List<MigrationSummary.GfnRange> ranges = new java.util.ArrayList<>();
+        for (long g = 0; g < 20; g++) ranges.add(new MigrationSummary.GfnRange(10 * g, 10 * g + (g % 2)));
+        MigrationSummary s = with(neverResumed(), Map.of("pagesTotal", 8192L, "pagesMissing", 30L,
+                "missingGfnRanges", ranges, "recoveries", 1L, "pausedMs", 0L, "stalls", 3L));
+        String out = print(s);
+        assertTrue(out.contains("until the migration stopped with 30 pages missing"), out);
+        assertTrue(out.contains("missing   30 pages in 20 gfn ranges: 0x0 0xa-0xb 0x14 "), out);
+        assertTrue(out.contains("... (every range in --json)"), out);
+        assertTrue(out.contains("recovery  1 link recovery, never paused, 3 vCPU stalls"), out);
+    }
+}
