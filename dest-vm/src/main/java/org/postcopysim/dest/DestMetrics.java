@@ -16,7 +16,7 @@ import org.postcopysim.dest.fetch.PageInstaller;
 import org.postcopysim.dest.metrics.BlocktimeTracker;
 import org.postcopysim.dest.metrics.Log2Buckets;
 import org.postcopysim.dest.vcpu.VcpuCounters;
-import org.postcopysim.dest.vcpu.VcpuRunner;
+import org.postcopysim.dest.metrics.LatencyRecorder;
 
 /**
  * The destination's meters. Fault latency is a timer with client-side percentiles (Micrometer
@@ -71,6 +71,7 @@ public final class DestMetrics {
 
     final MeterRegistry registry;
     final Timer faultLatency;
+    private final LatencyRecorder latencyRecorder;
     final Counter backgroundPages;
     final Counter demandPages;
     final Counter duplicatePages;
@@ -92,6 +93,8 @@ public final class DestMetrics {
                 .distributionStatisticExpiry(Duration.ofDays(1))
                 .distributionStatisticBufferLength(1)
                 .register(registry);
+        Timer timer = faultLatency;
+        this.latencyRecorder = ns -> timer.record(ns, TimeUnit.NANOSECONDS);
         for (double p : PERCENTILES) {
             Gauge.builder(FAULT_LATENCY_PERCENTILE, faultLatency, t -> percentileNs(t.takeSnapshot(), p) / 1e9)
                     .description("fault latency percentile from a memory-fault exit to the page being present")
@@ -113,7 +116,7 @@ public final class DestMetrics {
     }
 
     /** Registers the vCPUs' counts (sums, and exits per vCPU) as function counters. */
-    void bindVcpus(List<VcpuRunner> runners) {
+    void bindVcpus(List<VcpuCounters> runners) {
         vcpuSum(DEMAND_FAULTS, "faults that sent a page request", runners, c -> c.demandFaults);
         vcpuSum(REDUNDANT_FAULTS, "faults that joined a request already in flight", runners, c -> c.redundantFaults);
         vcpuSum(EXITS, "KVM_EXIT_MEMORY_FAULT exits", runners, c -> c.exits);
@@ -123,16 +126,16 @@ public final class DestMetrics {
         vcpuSum(POPULATES, "exit-on-missing faults on pages another party installed (populated, not copied)", runners,
                 c -> c.populates);
         vcpuSum(HOST_FAULTS, "accesses that slept on a userfaultfd wait queue", runners, c -> c.hostFaults);
-        for (VcpuRunner r : runners) {
-            FunctionCounter.builder(EXITS + ".per_vcpu", r, x -> x.counters().exits)
+        for (int v = 0; v < runners.size(); v++) {
+            FunctionCounter.builder(EXITS + ".per_vcpu", runners.get(v), x -> x.exits)
                     .description("KVM_EXIT_MEMORY_FAULT exits of one vCPU")
-                    .tag("vcpu", Integer.toString(r.id()))
+                    .tag("vcpu", Integer.toString(v))
                     .register(registry);
         }
     }
 
     /** Registers the userfaultfd counts: wakes, waiters visited by them, EEXIST copies. */
-    void bindUffd(org.postcopysim.dest.fault.UffdRuntime uffd) {
+    void bindUffd(org.postcopysim.dest.fault.UffdPaths uffd) {
         var set = uffd.uffds();
         FunctionCounter.builder(UFFD_WAKES, set, org.postcopysim.dest.uffd.UffdSet::wakes)
                 .description("wakes of userfaultfd wait queues").register(registry);
@@ -197,10 +200,10 @@ public final class DestMetrics {
                 .register(registry);
     }
 
-    private void vcpuSum(String name, String description, List<VcpuRunner> runners, ToLongFunction<VcpuCounters> field) {
+    private void vcpuSum(String name, String description, List<VcpuCounters> runners, ToLongFunction<VcpuCounters> field) {
         FunctionCounter.builder(name, runners, rs -> {
             long sum = 0;
-            for (VcpuRunner r : rs) sum += field.applyAsLong(r.counters());
+            for (VcpuCounters r : rs) sum += field.applyAsLong(r);
             return sum;
         }).description(description).register(registry);
     }
@@ -217,6 +220,11 @@ public final class DestMetrics {
 
     public Timer faultLatency() {
         return faultLatency;
+    }
+
+    /** Fault latencies into {@link #faultLatency()} (one recorder, made once: no allocation per fault). */
+    public LatencyRecorder latencyRecorder() {
+        return latencyRecorder;
     }
 
     /** Fault latency percentiles and max from the registry's timer (nanoseconds). */

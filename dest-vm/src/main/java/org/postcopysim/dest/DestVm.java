@@ -13,22 +13,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.postcopysim.dest.fault.FaultModeRig;
-import org.postcopysim.dest.fault.FaultResolver;
 import org.postcopysim.dest.fault.NetworkPageProvider;
-import org.postcopysim.dest.fetch.BatchInstaller;
+import org.postcopysim.dest.net.BatchInstaller;
 import org.postcopysim.dest.fetch.DemandFetcher;
 import org.postcopysim.dest.fetch.PageInstaller;
-import org.postcopysim.dest.kvm.Vm;
-import org.postcopysim.dest.metrics.BlocktimeTracker;
+import org.postcopysim.dest.metrics.LatencyRecorder;
+import org.postcopysim.dest.model.DestModel;
 import org.postcopysim.dest.net.DestChannelInitializer;
 import org.postcopysim.dest.net.DestConnectionHandler;
-import org.postcopysim.dest.vcpu.GuestWriteLog;
-import org.postcopysim.dest.vcpu.PageWaiters;
+import org.postcopysim.dest.threads.ThreadedDest;
 import org.postcopysim.dest.vcpu.VcpuCounters;
-import org.postcopysim.dest.vcpu.VcpuRunner;
-import org.postcopysim.dest.workload.AccessStream;
-import org.postcopysim.dest.workload.SplitMix64;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.protocol.ChannelRole;
@@ -48,6 +42,7 @@ import org.postcopysim.protocol.Tls;
 import org.postcopysim.protocol.Transport;
 import org.postcopysim.protocol.VcpuState;
 import org.postcopysim.protocol.chaos.ChaosState;
+import org.postcopysim.time.NanoClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,8 +72,6 @@ public final class DestVm {
         private final ChaosState chaos;
         private final Migration migration = new Migration();
         private final List<DestConnectionHandler> handlers = new ArrayList<>();
-        private final List<VcpuRunner> runners = new ArrayList<>();
-        private final List<Thread> threads = new ArrayList<>();
         private EventLoopGroup group;
         /** Client TLS context, built once for every connection of the run; null for plain TCP. */
         private SslContext tls;
@@ -86,11 +79,8 @@ public final class DestVm {
         private Channel background;
         private GuestLayout layout;
         private GuestMemory memory;
-        private Vm vm;
-        private FaultModeRig rig;
-        private GuestWriteLog writeLog;
-        private DemandFetcher fetcher;
-        private BlocktimeTracker blocktime;
+        private DestModel model;
+        private ThreadedDest threaded;
         private long startedNs;
         private long resumedNs;
         private long allPresentNs;
@@ -151,7 +141,7 @@ public final class DestVm {
                     allPresentNs = System.nanoTime();
                     log.info("all {} pages present {} ms after the vCPUs resumed", layout.totalPages(),
                             (allPresentNs - resumedNs) / 1_000_000);
-                    hugeRecovered = rig.clearFaultFlags();
+                    hugeRecovered = model.rig().clearFaultFlags();
                 }
                 stopVcpus();
                 if (migration.control.failed()) {
@@ -264,83 +254,55 @@ public final class DestVm {
             memory.prefault(Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())));
             log.info("allocated and prefaulted {} MiB of guest memory in {} ms", layout.totalBytes() >> 20,
                     (System.nanoTime() - t0) / 1_000_000);
+            ThreadedDest threadsLocal = new ThreadedDest(config.vcpus(), () -> migration.allPresent.complete(null));
             try {
-                rig = FaultModeRig.build(layout, config.hugePageRecovery(), config.faults(), config.vcpus());
+                model = DestModel.build(layout, config.faults(), config.vcpus(), config.hugePageRecovery(), startedNs,
+                        threadsLocal);
             } catch (IllegalArgumentException e) {
                 throw new MigrationException(e.getMessage());
             }
-            vm = rig.vm;
-            writeLog = new GuestWriteLog(layout.totalPages());
-            PageWaiters waiters = new PageWaiters(config.vcpus());
-            blocktime = new BlocktimeTracker(config.vcpus(), startedNs);
+            threaded = threadsLocal;
             requestChannel = demand;
-            fetcher = new DemandFetcher(layout.totalPages(), config.maxPageRetries(), rig.presence, (requestId, gfn, urgent) -> {
+            DemandFetcher fetcher = model.useNetwork(config.maxPageRetries(), (requestId, gfn, urgent) -> {
                 Channel ch = requestChannel;
                 if (ch != null) { // else paused: the request stays in flight and is sent again on resume
                     ch.writeAndFlush(PageRequestCodec.encodeSingle(ch.alloc(), requestId, gfn, urgent), ch.voidPromise());
                 }
             });
-            PageInstaller installer = new PageInstaller(vm, rig.presence, (pageIndex, gfn, last) -> {
-                fetcher.onInstalled(pageIndex);
-                waiters.wake(pageIndex);
-                if (last) migration.allPresent.complete(null);
-            });
+            PageInstaller installer = model.installer();
             migration.demandInstaller = new BatchInstaller(installer, fetcher, memory, new BatchInstaller.Meters(
                     metrics.demandPages, metrics.duplicatePages, metrics.crcFailures, metrics.bytesReceived));
             migration.backgroundInstaller = new BatchInstaller(installer, fetcher, memory, new BatchInstaller.Meters(
                     metrics.backgroundPages, metrics.duplicatePages, metrics.crcFailures, metrics.bytesReceived));
             NetworkPageProvider provider = new NetworkPageProvider(fetcher);
+            LatencyRecorder latency = metrics.latencyRecorder();
             for (int v = 0; v < config.vcpus(); v++) {
                 VcpuState state = so.getVcpus(v);
-                AccessStream stream = new AccessStream(config.workload(), rig.rangeStart(v), rig.rangePages(v),
-                        SplitMix64.fork(config.seed(), v), state.getRip() >>> GuestLayout.PAGE_SHIFT);
-                FaultResolver resolver = new FaultResolver(v, vm, rig.presence, provider, rig.uffd, waiters,
-                        new PageInstaller.Context(memory), blocktime, metrics.faultLatency, new VcpuCounters(),
-                        migration.control, config.vcpuSpinNs());
-                VcpuRunner r = new VcpuRunner(v, vm, memory, writeLog, resolver, stream, seedContent,
-                        migration.control, config.accessesPerSecPerVcpu(), config.faults().internalAccessFraction(), 0,
-                        SplitMix64.fork(config.seed() ^ 0x1A7E57, v));
-                Thread t = new Thread(r, "vcpu-" + v);
-                t.setDaemon(true);
-                waiters.bind(v, t);
-                if (rig.uffd != null) rig.uffd.bindWaiter(v, t);
-                runners.add(r);
-                threads.add(t);
+                model.addVcpu(v, memory, config.workload(), config.seed(), seedContent,
+                        state.getRip() >>> GuestLayout.PAGE_SHIFT, provider, latency);
             }
-            if (rig.uffd != null) {
-                rig.uffd.startReaders(provider, () -> new PageInstaller.Context(memory), migration.control);
-            }
-            this.waiters = waiters;
-            this.presentPages = new PresentPages(vm, rig.presence);
-            metrics.bindVcpus(runners);
-            if (rig.uffd != null) metrics.bindUffd(rig.uffd);
+            threaded.createVcpus(model, () -> new PageInstaller.Context(memory), migration.control, NanoClock.SYSTEM,
+                    v -> config.vcpuSpinNs(), config.accessesPerSecPerVcpu(), v -> 0);
+            threaded.startReaders(provider, () -> new PageInstaller.Context(memory));
+            this.presentPages = new PresentPages(model.vm(), model.presence());
+            metrics.bindVcpus(model.counters());
+            if (model.uffd() != null) metrics.bindUffd(model.uffd());
             metrics.bindPages(installer, fetcher);
-            metrics.bindBlocktime(blocktime);
+            metrics.bindBlocktime(model.blocktime());
             log.info("guest {} MiB in {} memslots, {} vCPUs, workload {}, seed {}", layout.totalBytes() >> 20,
                     layout.slotCount(), config.vcpus(), config.workload(), config.seed());
         }
 
-        private PageWaiters waiters;
 
         private void startVcpus(Switchover so) {
             metrics.downtimeBytes(downtimeBytesReceived());
             resumedNs = System.nanoTime();
-            for (Thread t : threads) t.start();
+            threaded.startVcpus();
         }
 
         private void stopVcpus() {
             migration.control.requestStop();
-            if (waiters != null) waiters.wakeAll();
-            if (rig != null) rig.stop();
-            for (Thread t : threads) {
-                try {
-                    t.join(10_000);
-                    if (t.isAlive()) log.error("{} did not stop within 10 s", t.getName());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
+            if (threaded != null) threaded.stop();
         }
 
         /** Bytes of the handshake and switchover frames received so far: the downtime's transfer. */
@@ -353,11 +315,11 @@ public final class DestVm {
         }
 
         private void startWatchdog() {
-            watchdog = new StallWatchdog(waiters, config.reliability().stallTimeout().toNanos(), metrics.stalls,
+            watchdog = new StallWatchdog(threaded.waiters(), config.reliability().stallTimeout().toNanos(), metrics.stalls,
                     layout::gfnOfPageIndex, () -> {
                         long since = pausedSinceNs;
                         return since == 0 ? "up" : "paused for " + (System.nanoTime() - since) / 1_000_000 + " ms";
-                    });
+                    }, NanoClock.SYSTEM);
             watchdog.start();
         }
 
@@ -478,7 +440,7 @@ public final class DestVm {
             }
             if (down.isDone()) return down.join();
             requestChannel = demand;
-            int resent = fetcher.resendInFlight(layout::gfnOfPageIndex);
+            int resent = model.fetcher().resendInFlight(layout::gfnOfPageIndex);
             log.info("migration {}: link {} up; the source sends {} pages again, {} page requests sent again",
                     migrationId, epoch, ack.getPagesToResend(), resent);
             return null;
@@ -512,7 +474,7 @@ public final class DestVm {
         }
 
         private void sendDigest() {
-            MemoryVerifier verifier = new MemoryVerifier(memory, writeLog);
+            MemoryVerifier verifier = new MemoryVerifier(memory, model.writeLog());
             long total = layout.totalPages();
             for (long first = 0; first < total; first += DIGEST_PAGES_PER_FRAME) {
                 int n = (int) Math.min(DIGEST_PAGES_PER_FRAME, total - first);
@@ -560,10 +522,11 @@ public final class DestVm {
         }
 
         private MigrationSummary summarize(CompletionResult result, String error) {
-            long[] exitsPerVcpu = new long[runners.size()];
+            List<VcpuCounters> perVcpu = model == null ? List.of() : model.counters();
+            long[] exitsPerVcpu = new long[perVcpu.size()];
             long blockedNs = 0;
-            for (int i = 0; i < runners.size(); i++) {
-                VcpuCounters c = runners.get(i).counters();
+            for (int i = 0; i < perVcpu.size(); i++) {
+                VcpuCounters c = perVcpu.get(i);
                 exitsPerVcpu[i] = c.exits;
                 blockedNs += c.blockedNs;
             }
@@ -579,9 +542,9 @@ public final class DestVm {
             long endNs = allPresentNs != 0 ? allPresentNs : System.nanoTime();
             long resumed = resumedNs != 0 ? resumedNs : endNs;
             if (resumedNs == 0) metrics.downtimeBytes(downtimeBytesReceived()); // stopped before the resume
-            MigrationSummary.Blocktime blocked = blocktime == null
+            MigrationSummary.Blocktime blocked = model == null
                     ? new MigrationSummary.Blocktime(0, new long[0])
-                    : new MigrationSummary.Blocktime(blocktime.allBlockedNs(), blocktime.perVcpuBlockedNs());
+                    : new MigrationSummary.Blocktime(model.blocktime().allBlockedNs(), model.blocktime().perVcpuBlockedNs());
             return new MigrationSummary(config.faults().mode().cliName(), verified, error, config.seed(), config.workload().toString(), config.vcpus(),
                     pagesTotal * GuestLayout.PAGE_SIZE_BYTES, layout == null ? 0 : layout.slotCount(), pagesTotal,
                     result == null ? 0 : result.getPagesVerified(), result == null ? 0 : result.getPageMismatches(),
@@ -602,10 +565,11 @@ public final class DestVm {
         }
 
         private MigrationSummary.UffdStats uffdStats() {
-            if (rig == null || rig.uffd == null) return MigrationSummary.UffdStats.NONE;
-            var u = rig.uffd.uffds();
-            return new MigrationSummary.UffdStats(rig.uffd.sleeps(), u.wakes(), u.meanWaitersVisitedPerWake(),
-                    u.maxWaitersVisitedPerWake(), u.reads(), u.eexistCount(), rig.uffd.pollerWakeups());
+            if (model == null || model.uffd() == null) return MigrationSummary.UffdStats.NONE;
+            var paths = model.uffd();
+            var u = paths.uffds();
+            return new MigrationSummary.UffdStats(paths.sleeps(), u.wakes(), u.meanWaitersVisitedPerWake(),
+                    u.maxWaitersVisitedPerWake(), u.reads(), u.eexistCount(), paths.pollerWakeups());
         }
     }
 

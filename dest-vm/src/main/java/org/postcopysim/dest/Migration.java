@@ -2,9 +2,9 @@ package org.postcopysim.dest;
 
 import io.netty.buffer.ByteBuf;
 import java.util.concurrent.CompletableFuture;
-import org.postcopysim.dest.fetch.BatchInstaller;
+import org.postcopysim.dest.net.BatchInstaller;
 import org.postcopysim.dest.net.DestConnectionHandler;
-import org.postcopysim.dest.vcpu.RunControl;
+import org.postcopysim.dest.threads.RunControl;
 import org.postcopysim.protocol.ChannelRole;
 import org.postcopysim.protocol.CompletionResult;
 import org.postcopysim.protocol.Handshake;

@@ -5,7 +5,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongUnaryOperator;
 import java.util.function.Supplier;
-import org.postcopysim.dest.vcpu.PageWaiters;
+import org.postcopysim.dest.threads.PageWaiters;
+import org.postcopysim.time.NanoClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +29,7 @@ final class StallWatchdog implements Runnable {
     private final Counter stalls;
     private final LongUnaryOperator pageIndexToGfn;
     private final Supplier<String> linkState;
+    private final NanoClock clock;
     /** The wait start of each vCPU's last reported stall, so a wait is counted once. */
     private final long[] reportedSinceNs;
     /** When each vCPU's reported wait is reported again (nanoseconds; the wait's length doubles between reports). */
@@ -38,9 +40,11 @@ final class StallWatchdog implements Runnable {
     /**
      * @param pageIndexToGfn dense page index to gfn (for the message)
      * @param linkState      what the link is doing, for the message ("up", "paused for 3 s")
+     * @param clock          the clock the vCPUs stamp their waits with
      */
     StallWatchdog(PageWaiters waiters, long stallTimeoutNs, Counter stalls, LongUnaryOperator pageIndexToGfn,
-                  Supplier<String> linkState) {
+                  Supplier<String> linkState, NanoClock clock) {
+        this.clock = clock;
         this.waiters = waiters;
         this.stallTimeoutNs = stallTimeoutNs;
         this.scanNs = Math.max(MIN_SCAN_NS, Math.min(MAX_SCAN_NS, stallTimeoutNs / 4));
@@ -75,7 +79,7 @@ final class StallWatchdog implements Runnable {
     @Override
     public void run() {
         while (!stopped) {
-            scan(System.nanoTime());
+            scan(clock.nanoTime());
             LockSupport.parkNanos(this, scanNs);
         }
     }

@@ -8,19 +8,19 @@ import org.postcopysim.dest.DestMetrics;
 import org.postcopysim.dest.MemoryVerifier;
 import org.postcopysim.dest.MigrationSummary;
 import org.postcopysim.dest.fault.FaultModeRig;
-import org.postcopysim.dest.fault.FaultResolver;
-import org.postcopysim.dest.fault.LocalPageProvider;
+import org.postcopysim.dest.fault.LocalPages;
 import org.postcopysim.dest.fetch.PageInstaller;
 import org.postcopysim.dest.metrics.BlocktimeTracker;
+import org.postcopysim.dest.model.DestModel;
+import org.postcopysim.dest.threads.LocalPageProvider;
+import org.postcopysim.dest.threads.RunControl;
+import org.postcopysim.dest.threads.ThreadedDest;
+import org.postcopysim.dest.threads.VcpuRunner;
 import org.postcopysim.dest.uffd.UffdSet;
 import org.postcopysim.dest.vcpu.GuestWriteLog;
-import org.postcopysim.dest.vcpu.PageWaiters;
-import org.postcopysim.dest.vcpu.RunControl;
 import org.postcopysim.dest.vcpu.VcpuCounters;
-import org.postcopysim.dest.vcpu.VcpuRunner;
-import org.postcopysim.dest.workload.AccessStream;
-import org.postcopysim.dest.workload.SplitMix64;
 import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.time.NanoClock;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.memory.PageContents;
@@ -48,58 +48,27 @@ public final class FaultBench {
         try (GuestMemory source = GuestMemory.allocate(pages); GuestMemory memory = GuestMemory.allocate(pages)) {
             int[] crcs = fillSource(source, layout, c.seed(), fillThreads);
             memory.prefault(fillThreads);
-            FaultModeRig rig = FaultModeRig.build(layout, true, c.faults(), c.vcpus());
             RunControl control = new RunControl();
             DestMetrics metrics = new DestMetrics(new SimpleMeterRegistry());
-            PageWaiters waiters = new PageWaiters(c.vcpus());
-            GuestWriteLog writes = new GuestWriteLog(pages);
-            PageInstaller installer = new PageInstaller(rig.vm, rig.presence, (pageIndex, gfn, last) -> waiters.wake(pageIndex));
-            LocalPageProvider provider = new LocalPageProvider(source, crcs, installer, c.fetchDelayNs(), control);
             long originNs = System.nanoTime();
-            BlocktimeTracker blocktime = new BlocktimeTracker(c.vcpus(), originNs);
+            ThreadedDest threaded = new ThreadedDest(c.vcpus(), () -> { });
+            DestModel model = DestModel.build(layout, c.faults(), c.vcpus(), true, originNs, threaded);
+            LocalPages localPages = model.useLocalPages(crcs);
+            LocalPageProvider provider = new LocalPageProvider(localPages, source, c.fetchDelayNs(), NanoClock.SYSTEM, control);
             Workload touchOnce = new Workload(Workload.Kind.SEQUENTIAL, 0, c.writeFraction());
-            List<VcpuRunner> runners = new ArrayList<>();
-            List<Thread> threads = new ArrayList<>();
             for (int v = 0; v < c.vcpus(); v++) {
-                AccessStream stream = new AccessStream(touchOnce, rig.rangeStart(v), rig.rangePages(v),
-                        SplitMix64.fork(c.seed(), v), 0);
-                FaultResolver resolver = new FaultResolver(v, rig.vm, rig.presence, provider, rig.uffd, waiters,
-                        new PageInstaller.Context(memory), blocktime, metrics.faultLatency(), new VcpuCounters(),
-                        control, 0);
-                VcpuRunner r = new VcpuRunner(v, rig.vm, memory, writes, resolver, stream, c.seed(), control, 0,
-                        c.faults().internalAccessFraction(), rig.rangePages(v), SplitMix64.fork(c.seed() ^ 0x1A7E57, v));
-                Thread t = new Thread(r, "vcpu-" + v);
-                t.setDaemon(true);
-                waiters.bind(v, t);
-                if (rig.uffd != null) rig.uffd.bindWaiter(v, t);
-                runners.add(r);
-                threads.add(t);
+                model.addVcpu(v, memory, touchOnce, c.seed(), c.seed(), 0, provider, metrics.latencyRecorder());
             }
-            if (rig.uffd != null) rig.uffd.startReaders(provider, () -> new PageInstaller.Context(memory), control);
-            for (Thread t : threads) t.start();
-            long deadline = System.currentTimeMillis() + RUN_TIMEOUT_MS;
-            for (Thread t : threads) {
-                try {
-                    t.join(Math.max(1, deadline - System.currentTimeMillis()));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    control.fail("interrupted");
-                }
-                if (t.isAlive()) control.fail(t.getName() + " did not finish within " + RUN_TIMEOUT_MS / 1000 + " s");
-            }
-            control.requestStop();
-            waiters.wakeAll();
-            rig.stop();
-            for (Thread t : threads) {
-                try {
-                    t.join(10_000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+            FaultModeRig rig = model.rig();
+            threaded.createVcpus(model, () -> new PageInstaller.Context(memory), control, NanoClock.SYSTEM, v -> 0, 0,
+                    rig::rangePages);
+            threaded.startReaders(provider, () -> new PageInstaller.Context(memory));
+            threaded.startVcpus();
+            threaded.awaitVcpus(System.currentTimeMillis() + RUN_TIMEOUT_MS, System::currentTimeMillis, RUN_TIMEOUT_MS);
+            threaded.stop();
             String error = control.failureText();
-            if (error == null) error = verify(c, rig, memory, writes, crcs);
-            return result(c, rig, runners, metrics, installer, blocktime, error);
+            if (error == null) error = verify(c, rig, memory, model.writeLog(), crcs);
+            return result(c, model, threaded.runners(), metrics, error);
         }
     }
 
@@ -156,9 +125,11 @@ public final class FaultBench {
                 missing, mismatched, firstBad);
     }
 
-    private static FaultBenchResult result(FaultBenchConfig c, FaultModeRig rig, List<VcpuRunner> runners,
-                                           DestMetrics metrics, PageInstaller installer, BlocktimeTracker blocktime,
-                                           String error) {
+    private static FaultBenchResult result(FaultBenchConfig c, DestModel model, List<VcpuRunner> runners,
+                                           DestMetrics metrics, String error) {
+        FaultModeRig rig = model.rig();
+        BlocktimeTracker blocktime = model.blocktime();
+        PageInstaller installer = model.installer();
         int n = runners.size();
         double[] perVcpu = new double[n];
         long[] exitsPerVcpu = new long[n];

@@ -1,5 +1,6 @@
 package org.postcopysim.dest.fault;
 
+import java.util.function.Function;
 import org.postcopysim.dest.fetch.FaultMode;
 import org.postcopysim.dest.fetch.PagePresence;
 import org.postcopysim.dest.kvm.HostPageTable;
@@ -12,28 +13,38 @@ import org.postcopysim.memory.GuestLayout;
 /**
  * The destination's KVM and host state for one fault mode, with every page missing: the host
  * page tables (empty, or fully mapped under KVM Userfault), the memslot flags and userfault
- * bitmaps, the userfaultfd(s) and their runtime, and what "present" means. Shared by the
- * migration and the fault benchmark, so both run exactly the same fault paths.
+ * bitmaps, the userfaultfd(s) and their paths, and what "present" means. Shared by the
+ * migration, the fault benchmark and the simulator, so all run exactly the same fault paths.
+ * Plain data: the runner supplies how a UFFDIO_COPY is serialized with the uffd's other calls.
  */
 public final class FaultModeRig {
     public final FaultOptions options;
     public final Vm vm;
     public final HostPageTable host;
     /** Null unless the mode uses a userfaultfd. */
-    public final UffdRuntime uffd;
+    public final UffdPaths uffd;
+    /** The runner's UFFDIO_COPY; null unless the mode uses a userfaultfd. */
+    public final UffdCopier uffdCopier;
     public final PagePresence presence;
     private final long[] rangeStarts;
 
-    private FaultModeRig(FaultOptions options, Vm vm, HostPageTable host, UffdRuntime uffd, long[] rangeStarts) {
+    private FaultModeRig(FaultOptions options, Vm vm, HostPageTable host, UffdPaths uffd, UffdCopier copier,
+                         long[] rangeStarts) {
         this.options = options;
         this.vm = vm;
         this.host = host;
         this.uffd = uffd;
-        this.presence = Presences.forMode(options.mode(), host, uffd);
+        this.uffdCopier = copier;
+        this.presence = Presences.forMode(options.mode(), host, copier);
         this.rangeStarts = rangeStarts;
     }
 
-    public static FaultModeRig build(GuestLayout layout, boolean hugePageRecovery, FaultOptions options, int vcpus) {
+    /**
+     * @param uffdDriver the runner's serialization of UFFDIO_COPY for the given paths (called once,
+     *                   in uffd modes only)
+     */
+    public static FaultModeRig build(GuestLayout layout, boolean hugePageRecovery, FaultOptions options, int vcpus,
+                                     Function<UffdPaths, ? extends UffdCopier> uffdDriver) {
         long pages = layout.totalPages();
         FaultMode mode = options.mode();
         if (options.partitioned() && pages < vcpus) {
@@ -53,14 +64,16 @@ public final class FaultModeRig {
         }
         long[] starts = new long[vcpus + 1];
         for (int v = 0; v <= vcpus; v++) starts[v] = options.partitioned() ? pages * v / vcpus : (v == vcpus ? pages : 0);
-        UffdRuntime uffd = null;
+        UffdPaths uffd = null;
+        UffdCopier copier = null;
         if (mode.usesUffd()) {
             UffdSet set = options.uffdScope() == UffdSet.Scope.PER_VCPU
                     ? UffdSet.perVcpu(starts.clone(), vcpus, layout)
                     : UffdSet.shared(layout, vcpus);
-            uffd = new UffdRuntime(set, host, vm, vcpus, options.uffdReaders());
+            uffd = new UffdPaths(set, host, vm, options.uffdReaders());
+            copier = uffdDriver.apply(uffd);
         }
-        return new FaultModeRig(options, vm, host, uffd, starts);
+        return new FaultModeRig(options, vm, host, uffd, copier, starts);
     }
 
     /** First dense page of vCPU {@code v}'s access range. */
@@ -83,10 +96,5 @@ public final class FaultModeRig {
             vm.setMemslotFlags(i, vm.memslot(i).flags() & ~(MemslotFlags.USERFAULT | MemslotFlags.EXIT_ON_MISSING));
         }
         return vm.hugeMappingsRecovered() - before;
-    }
-
-    /** Stops the uffd readers, if any, and wakes every sleeper. */
-    public void stop() {
-        if (uffd != null) uffd.stop();
     }
 }

@@ -11,14 +11,17 @@ public final class Presences {
 
     /**
      * @param host the host page tables (ignored in KVM Userfault mode, where every page is host-mapped)
-     * @param uffd the uffd runtime (uffd modes only; null otherwise)
+     * @param uffd how the runner performs UFFDIO_COPY, serialized with the uffd's other calls (uffd
+     *             modes only; null otherwise)
      */
-    public static PagePresence forMode(FaultMode mode, HostPageTable host, UffdRuntime uffd) {
+    public static PagePresence forMode(FaultMode mode, HostPageTable host, UffdCopier uffd) {
         switch (mode) {
             case KVM_USERFAULT:
                 return PagePresence.USERFAULT_BITMAP;
             case EXIT_ON_MISSING:
-                // UFFDIO_COPY in DONTWAKE mode: nobody sleeps on the page.
+            case NONE:
+                // EXIT_ON_MISSING: UFFDIO_COPY in DONTWAKE mode, nobody sleeps on the page.
+                // NONE: the host kernel maps the page it allocated.
                 return new HostMapped(host) {
                     @Override
                     public boolean makePresent(Memslot slot, long bit, long pageIndex) {

@@ -4,7 +4,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicLong;
 import org.postcopysim.dest.kvm.Memslot;
-import org.postcopysim.memory.AtomicBitmap;
 
 /**
  * The userspace half of a memory-fault exit: turns a vCPU's fault into at most one page request
@@ -22,7 +21,7 @@ public final class DemandFetcher {
 
     private static final VarHandle BYTES = MethodHandles.arrayElementVarHandle(byte[].class);
 
-    private final AtomicBitmap inflight;
+    private final InflightPages inflight;
     private final byte[] badCopies;
     private final int maxPageRetries;
     private final AtomicLong nextRequestId = new AtomicLong(1);
@@ -30,7 +29,6 @@ public final class DemandFetcher {
     private final AtomicLong reRequests = new AtomicLong();
     private final AtomicLong resentAfterRecovery = new AtomicLong();
     private final PageRequestSender sender;
-    private final PagePresence presence;
 
     /**
      * @param totalPages     pages of the guest
@@ -42,9 +40,8 @@ public final class DemandFetcher {
     }
 
     public DemandFetcher(long totalPages, int maxPageRetries, PagePresence presence, PageRequestSender sender) {
-        this.presence = presence;
         if (maxPageRetries < 0 || maxPageRetries > 100) throw new IllegalArgumentException("page retries " + maxPageRetries);
-        this.inflight = new AtomicBitmap(totalPages);
+        this.inflight = new InflightPages(totalPages, presence);
         this.badCopies = new byte[Math.toIntExact(totalPages)];
         this.maxPageRetries = maxPageRetries;
         this.sender = sender;
@@ -55,19 +52,20 @@ public final class DemandFetcher {
      * Returns {@link #REQUESTED}, {@link #JOINED} or {@link #PRESENT}.
      */
     public int fault(Memslot slot, long bit, long gfn, long pageIndex) {
-        if (inflight.testAndSet(pageIndex)) return JOINED;
-        if (presence.isPresent(slot, bit, pageIndex)) {
-            // Installed meanwhile; the installer may have cleared in-flight before we set it.
-            inflight.clear(pageIndex);
-            return PRESENT;
+        switch (inflight.begin(slot, bit, pageIndex)) {
+            case InflightPages.JOINED:
+                return JOINED;
+            case InflightPages.PRESENT:
+                return PRESENT;
+            default:
+                send(gfn, true);
+                return REQUESTED;
         }
-        send(gfn, true);
-        return REQUESTED;
     }
 
     /** The page is present: a later fault on it (after an invalidation) is local, not remote. */
     public void onInstalled(long pageIndex) {
-        inflight.clear(pageIndex);
+        inflight.end(pageIndex);
     }
 
     /**
@@ -77,7 +75,7 @@ public final class DemandFetcher {
     public boolean onBadCopy(long gfn, long pageIndex) {
         int bad = (byte) BYTES.getAndAdd(badCopies, (int) pageIndex, (byte) 1) + 1;
         if (bad > maxPageRetries) return false;
-        inflight.set(pageIndex);
+        inflight.restart(pageIndex);
         reRequests.incrementAndGet();
         send(gfn, true);
         return true;
@@ -94,7 +92,7 @@ public final class DemandFetcher {
      */
     public int resendInFlight(java.util.function.LongUnaryOperator gfnOfPageIndex) {
         int n = 0;
-        for (long p = inflight.nextSet(0); p >= 0; p = inflight.nextSet(p + 1)) {
+        for (long p = inflight.nextInFlight(0); p >= 0; p = inflight.nextInFlight(p + 1)) {
             send(gfnOfPageIndex.applyAsLong(p), true);
             n++;
         }

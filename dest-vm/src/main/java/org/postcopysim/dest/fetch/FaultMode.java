@@ -14,7 +14,14 @@ public enum FaultMode {
     /** Classic userfaultfd: the faulting thread sleeps on the uffd's wait queue until a reader resolves it. */
     UFFD("uffd"),
     /** vCPU accesses exit through the bitmap; KVM-internal accesses, which cannot exit, fault through the uffd. */
-    UFFD_KVM_USERFAULT("uffd+kvm-userfault");
+    UFFD_KVM_USERFAULT("uffd+kvm-userfault"),
+    /**
+     * No userfault handling at all (the first column of the KVM Userfault series' table): the
+     * host kernel resolves each first-touch fault itself, in the faulting thread, as it gives
+     * anonymous memory a fresh page. Nothing is fetched, so only the fault benchmark and the
+     * simulator offer it: a migration needs one of the other modes.
+     */
+    NONE("none");
 
     private final String cliName;
 
@@ -42,13 +49,18 @@ public enum FaultMode {
         return this == UFFD || this == UFFD_KVM_USERFAULT;
     }
 
+    /** Whether a migration can run in this mode (its destination can fetch missing pages). */
+    public boolean migrates() {
+        return this != NONE;
+    }
+
     public static FaultMode parse(String s) {
         String t = s.trim().toLowerCase(Locale.ROOT);
         for (FaultMode m : values()) {
             if (m.cliName.equals(t)) return m;
         }
         throw new IllegalArgumentException("unknown fault mode '" + s
-                + "' (expected kvm-userfault, exit-on-missing, uffd or uffd+kvm-userfault)");
+                + "' (expected kvm-userfault, exit-on-missing, uffd, uffd+kvm-userfault or none)");
     }
 
     @Override

@@ -1,13 +1,11 @@
 package org.postcopysim.dest.fetch;
 
-import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
 import org.postcopysim.dest.kvm.Memslot;
 import org.postcopysim.dest.kvm.Vm;
 import org.postcopysim.memory.AtomicBitmap;
-import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.memory.PageContents;
 
@@ -93,24 +91,25 @@ public final class PageInstaller {
     }
 
     /**
-     * Installs {@code length} bytes at {@code src[index]} as page {@code gfn}, whose sender
-     * computed {@code expectedCrc32c}. Returns one of the result codes of this class.
+     * Installs one page of bytes from {@code src} as page {@code gfn}, whose sender computed
+     * {@code expectedCrc32c}. Returns one of the result codes of this class ({@link #BAD_LENGTH}
+     * is for callers that check a received length first).
      */
-    public int install(Context ctx, long gfn, int expectedCrc32c, ByteBuf src, int index, int length) {
-        if (length != GuestLayout.PAGE_SIZE_BYTES) return BAD_LENGTH;
-        return install(ctx, gfn, expectedCrc32c, src, index, null);
+    public int install(Context ctx, long gfn, int expectedCrc32c, PageBytes src) {
+        return install(ctx, gfn, expectedCrc32c, src, false);
     }
 
     /**
-     * Installs {@code src} (position..limit, one page; left unchanged) as page {@code gfn}: the
-     * local-memory path of the fault benchmark. Same rules and results as the ByteBuf variant.
+     * Installs page {@code gfn} with its contents elided: the same claim, re-check, make-present
+     * and listener as {@link #install(Context, long, int, PageBytes)}, but no bytes are copied or
+     * checked, since there are none. For the virtual-time simulator's large guests, whose memory
+     * is state only (bitmaps and tables, no contents); {@code ctx} may be null there.
      */
-    public int install(Context ctx, long gfn, int expectedCrc32c, ByteBuffer src) {
-        if (src.remaining() != GuestLayout.PAGE_SIZE_BYTES) return BAD_LENGTH;
-        return install(ctx, gfn, expectedCrc32c, null, 0, src);
+    public int installElided(Context ctx, long gfn) {
+        return install(ctx, gfn, 0, null, true);
     }
 
-    private int install(Context ctx, long gfn, int expectedCrc32c, ByteBuf srcBuf, int index, ByteBuffer srcPage) {
+    private int install(Context ctx, long gfn, int expectedCrc32c, PageBytes src, boolean elided) {
         Memslot slot = vm.memslotOfGfn(gfn);
         if (slot == null) return OUT_OF_RANGE;
         long bit = slot.indexOf(gfn);
@@ -119,18 +118,14 @@ public final class PageInstaller {
         if (claims.testAndSet(pageIndex)) return BUSY;
         try {
             if (presence.isPresent(slot, bit, pageIndex)) return ALREADY_PRESENT;
-            ByteBuffer page = ctx.view.page(pageIndex);
-            int start = page.position();
-            if (srcBuf != null) {
-                srcBuf.getBytes(index, page);
-            } else {
-                int srcPos = srcPage.position();
-                page.put(srcPage);
-                srcPage.position(srcPos);
+            if (!elided) {
+                ByteBuffer page = ctx.view.page(pageIndex);
+                int start = page.position();
+                src.copyTo(page);
+                page.position(start);
+                // Verify the installed copy itself: catches damage in flight and in the copy.
+                if (PageContents.crc32c(ctx.crc, page) != expectedCrc32c) return BAD_CHECKSUM;
             }
-            page.position(start);
-            // Verify the installed copy itself: catches damage in flight and in the copy.
-            if (PageContents.crc32c(ctx.crc, page) != expectedCrc32c) return BAD_CHECKSUM;
             // Release: the contents above happen-before any vCPU seeing the page present.
             if (!presence.makePresent(slot, bit, pageIndex)) return ALREADY_PRESENT;
         } finally {

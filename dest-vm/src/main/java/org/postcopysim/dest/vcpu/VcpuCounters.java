@@ -21,4 +21,20 @@ public final class VcpuCounters {
     public long internalAccesses;
     /** Total time this vCPU was blocked on missing pages (nanoseconds). */
     public long blockedNs;
+
+    /** Adds every count of {@code other} to this one's. */
+    public void add(VcpuCounters other) {
+        accesses += other.accesses;
+        reads += other.reads;
+        writes += other.writes;
+        exits += other.exits;
+        demandFaults += other.demandFaults;
+        redundantFaults += other.redundantFaults;
+        resolvedBeforeRequest += other.resolvedBeforeRequest;
+        staleReads += other.staleReads;
+        populates += other.populates;
+        hostFaults += other.hostFaults;
+        internalAccesses += other.internalAccesses;
+        blockedNs += other.blockedNs;
+    }
 }

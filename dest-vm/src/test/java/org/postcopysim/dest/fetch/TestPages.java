@@ -22,6 +22,11 @@ public final class TestPages {
         return Unpooled.wrappedBuffer(page);
     }
 
+    /** The readable bytes of {@code page} as the installer takes them. */
+    public static PageBytes bytes(ByteBuf page) {
+        return dst -> page.getBytes(page.readerIndex(), dst);
+    }
+
     public static int crc(ByteBuf page) {
         CRC32C c = new CRC32C();
         c.update(page.nioBuffer(page.readerIndex(), page.readableBytes()));

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,21 +12,24 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.postcopysim.dest.fault.FaultResolver;
+import org.postcopysim.dest.fault.FaultOptions;
 import org.postcopysim.dest.fault.NetworkPageProvider;
-import org.postcopysim.dest.fetch.DemandFetcher;
-import org.postcopysim.dest.fetch.PagePresence;
-import org.postcopysim.dest.metrics.BlocktimeTracker;
+import org.postcopysim.dest.fault.UffdCopier;
+import org.postcopysim.dest.fault.UffdPaths;
 import org.postcopysim.dest.fetch.PageInstaller;
 import org.postcopysim.dest.fetch.TestPages;
 import org.postcopysim.dest.kvm.Memslot;
-import org.postcopysim.dest.kvm.Vm;
-import org.postcopysim.dest.workload.AccessStream;
+import org.postcopysim.dest.metrics.LatencyRecorder;
+import org.postcopysim.dest.model.DestModel;
+import org.postcopysim.dest.threads.RunControl;
+import org.postcopysim.dest.threads.ThreadedDest;
+import org.postcopysim.dest.threads.VcpuRunner;
 import org.postcopysim.dest.workload.SplitMix64;
 import org.postcopysim.dest.workload.Workload;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.memory.PageContents;
+import org.postcopysim.time.NanoClock;
 
 /**
  * The fetcher's central invariant, checked the way uffd-stress does: several vCPU threads hammer a
@@ -48,37 +49,51 @@ class NoReadBeforeFillTest {
 
     /** The production installer: fill, verify, then clear. */
     static final InstallStrategy CORRECT = (h, gfn, page, crc) ->
-            h.installer.install(h.context(), gfn, crc, page, page.readerIndex(), page.readableBytes());
+            h.model.installer().install(h.context(), gfn, crc, TestPages.bytes(page));
 
     /** A broken installer: clears the bit, then fills (a vCPU can read the zero page in between). */
     static final InstallStrategy CLEAR_THEN_FILL = (h, gfn, page, crc) -> {
-        Memslot slot = h.vm.memslotOfGfn(gfn);
+        Memslot slot = h.model.vm().memslotOfGfn(gfn);
         long pageIndex = slot.pageIndexOf(gfn);
         if (!slot.userfaultBitmap().clear(slot.indexOf(gfn))) return;
         for (int i = 0; i < 2000; i++) Thread.onSpinWait(); // widen the window a little
         java.nio.ByteBuffer dst = h.memory.newView().page(pageIndex);
         page.getBytes(page.readerIndex(), dst);
-        h.fetcher.onInstalled(pageIndex);
-        h.waiters.wake(pageIndex);
+        h.model.fetcher().onInstalled(pageIndex);
+        h.threaded.waiters().wake(pageIndex);
         h.present.countDown();
     };
 
-    static final class Harness {
-        final GuestLayout layout = GuestLayout.of(List.of(new GuestLayout.Slot(0, 0, PAGES, 0)));
-        final Vm vm = TestPages.vmWithAllPagesMissing(layout);
+    /**
+     * The destination under test, assembled as the migration assembles it, over two memslots at
+     * gapped bases, so that a mix-up of gfn, bit and dense page index cannot pass.
+     */
+    static final class Harness implements DestModel.Hooks {
+        final GuestLayout layout = GuestLayout.of(List.of(
+                new GuestLayout.Slot(0, 0x100, PAGES / 2, 0),
+                new GuestLayout.Slot(1, 0x2000, PAGES / 2, 0)));
         final GuestMemory memory = GuestMemory.allocate(PAGES);
-        final GuestWriteLog writes = new GuestWriteLog(PAGES);
-        final PageWaiters waiters = new PageWaiters(VCPUS);
         final RunControl control = new RunControl();
         final BlockingQueue<Long> requests = new ArrayBlockingQueue<>(1024);
         final CountDownLatch present = new CountDownLatch(PAGES);
-        final DemandFetcher fetcher = new DemandFetcher(PAGES, 3, (id, gfn, urgent) -> requests.add(gfn));
-        final PageInstaller installer = new PageInstaller(vm, (pageIndex, gfn, last) -> {
-            fetcher.onInstalled(pageIndex);
-            waiters.wake(pageIndex);
-            present.countDown();
-        });
+        final ThreadedDest threaded = new ThreadedDest(VCPUS, () -> { });
+        final DestModel model = DestModel.build(layout, FaultOptions.DEFAULT, VCPUS, true, System.nanoTime(), this);
         final ThreadLocal<PageInstaller.Context> contexts = ThreadLocal.withInitial(() -> new PageInstaller.Context(memory));
+
+        Harness() {
+            model.useNetwork(3, (id, gfn, urgent) -> requests.add(gfn));
+        }
+
+        @Override
+        public UffdCopier uffdCopier(UffdPaths paths) {
+            return threaded.uffdCopier(paths);
+        }
+
+        @Override
+        public void onInstalled(long pageIndex, long gfn, boolean last) {
+            threaded.onInstalled(pageIndex, gfn, last);
+            present.countDown();
+        }
 
         PageInstaller.Context context() {
             return contexts.get();
@@ -88,23 +103,17 @@ class NoReadBeforeFillTest {
     /** Runs one round; returns the failure text (null when every read was correct). */
     static String round(InstallStrategy strategy, long roundSeed) throws InterruptedException {
         Harness h = new Harness();
-        Timer timer = Timer.builder("t").register(new SimpleMeterRegistry());
-        List<VcpuRunner> runners = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         try {
+            NetworkPageProvider provider = new NetworkPageProvider(h.model.fetcher());
             for (int v = 0; v < VCPUS; v++) {
-                AccessStream stream = new AccessStream(Workload.parse("uniform", 0.3), 0, PAGES,
-                        SplitMix64.fork(roundSeed, v), 0);
-                FaultResolver resolver = new FaultResolver(v, h.vm, PagePresence.USERFAULT_BITMAP,
-                        new NetworkPageProvider(h.fetcher), null, h.waiters, new PageInstaller.Context(h.memory),
-                        new BlocktimeTracker(VCPUS, System.nanoTime()), timer, new VcpuCounters(), h.control,
-                        v % 2 == 0 ? 0 : 20_000);
-                VcpuRunner r = new VcpuRunner(v, h.vm, h.memory, h.writes, resolver, stream, SEED, h.control, 0, 0, 0, v);
-                Thread t = new Thread(r, "vcpu-" + v);
-                h.waiters.bind(v, t);
-                runners.add(r);
-                threads.add(t);
+                h.model.addVcpu(v, h.memory, Workload.parse("uniform", 0.3), roundSeed, SEED, 0, provider,
+                        LatencyRecorder.NONE);
             }
+            // Even vCPUs park at once, odd ones spin a little first: both waits are exercised.
+            h.threaded.createVcpus(h.model, () -> new PageInstaller.Context(h.memory), h.control, NanoClock.SYSTEM,
+                    v -> v % 2 == 0 ? 0 : 20_000, 0, v -> 0);
+            List<VcpuRunner> runners = h.threaded.runners();
             Thread network = new Thread(() -> {
                 try {
                     while (h.present.getCount() > 0 && !h.control.failed()) {
@@ -120,11 +129,13 @@ class NoReadBeforeFillTest {
                 SplitMix64 rng = new SplitMix64(roundSeed);
                 for (int i = 0; i < PAGES * 3 && !h.control.failed(); i++) {
                     for (int spin = 0; spin < 5000; spin++) Thread.onSpinWait();
-                    deliver(h, strategy, rng.nextLong(PAGES));
+                    deliver(h, strategy, h.layout.gfnOfPageIndex(rng.nextLong(PAGES)));
                 }
-                for (long gfn = 0; gfn < PAGES; gfn++) deliver(h, strategy, gfn);
+                for (long p = 0; p < PAGES; p++) deliver(h, strategy, h.layout.gfnOfPageIndex(p));
             }, "background");
-            threads.forEach(Thread::start);
+            threads.add(network);
+            threads.add(background);
+            h.threaded.startVcpus();
             network.start();
             background.start();
             boolean allPresent = h.present.await(30, TimeUnit.SECONDS);
@@ -134,9 +145,7 @@ class NoReadBeforeFillTest {
                 long until = System.nanoTime() + 50_000_000;
                 while (r.counters().accesses < 2_000 && System.nanoTime() < until && !h.control.failed()) Thread.onSpinWait();
             }
-            h.control.requestStop();
-            h.waiters.wakeAll();
-            for (Thread t : threads) t.join(10_000);
+            h.threaded.stop();
             network.join(10_000);
             if (h.control.failed()) return h.control.failureText();
             assertTrue(allPresent, "every page arrived");
@@ -144,21 +153,21 @@ class NoReadBeforeFillTest {
             assertTrue(reads > 0, "the vCPUs read");
             // Memory equals the source's once the guest writes are undone (a lost write shows here).
             for (long p = 0; p < PAGES; p++) {
-                long counter = h.memory.readWord(p, PageContents.COUNTER_WORD) - h.writes.writes(p);
-                if (counter != PageContents.expectedWord(SEED, p, PageContents.COUNTER_WORD)) {
+                long gfn = h.layout.gfnOfPageIndex(p);
+                long counter = h.memory.readWord(p, PageContents.COUNTER_WORD) - h.model.writeLog().writes(p);
+                if (counter != PageContents.expectedWord(SEED, gfn, PageContents.COUNTER_WORD)) {
                     return "page " + p + " lost guest writes: its counter word is off by "
-                            + (counter - PageContents.expectedWord(SEED, p, PageContents.COUNTER_WORD));
+                            + (counter - PageContents.expectedWord(SEED, gfn, PageContents.COUNTER_WORD));
                 }
                 for (int w = 1; w < PageContents.WORDS_PER_PAGE; w++) {
-                    if (h.memory.readWord(p, w) != PageContents.expectedWord(SEED, p, w)) {
+                    if (h.memory.readWord(p, w) != PageContents.expectedWord(SEED, gfn, w)) {
                         return "page " + p + " word " + w + " differs from the source";
                     }
                 }
             }
             return null;
         } finally {
-            h.control.requestStop();
-            h.waiters.wakeAll();
+            h.threaded.stop();
             for (Thread t : threads) t.join(10_000);
             h.memory.close();
         }

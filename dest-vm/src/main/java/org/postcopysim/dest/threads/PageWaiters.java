@@ -1,4 +1,4 @@
-package org.postcopysim.dest.vcpu;
+package org.postcopysim.dest.threads;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -17,7 +17,7 @@ public final class PageWaiters {
     private static final long NONE = -1;
 
     private final long[] waitingFor;
-    /** System.nanoTime() at which each vCPU began waiting (its fault's exit), 0 when not waiting; written by the vCPU. */
+    /** When (the runner's clock) each vCPU began waiting (its fault's exit), 0 when not waiting; written by the vCPU. */
     private final long[] waitSinceNs;
     private final Thread[] threads;
     private final AtomicInteger waiting = new AtomicInteger();
@@ -34,14 +34,9 @@ public final class PageWaiters {
         threads[vcpu] = thread;
     }
 
-    /** {@code vcpu} is about to wait for {@code pageIndex}; call before checking the page. */
-    public void beginWait(int vcpu, long pageIndex) {
-        beginWait(vcpu, pageIndex, System.nanoTime());
-    }
-
     /**
      * {@code vcpu} is about to wait for {@code pageIndex}, blocked since {@code sinceNs}
-     * (System.nanoTime(), e.g. its exit); call before checking the page.
+     * (the runner's clock, e.g. its exit); call before checking the page.
      */
     public void beginWait(int vcpu, long pageIndex, long sinceNs) {
         SLOTS.setRelease(waitSinceNs, vcpu, sinceNs == 0 ? 1 : sinceNs);
@@ -81,7 +76,7 @@ public final class PageWaiters {
         return waitingFor.length;
     }
 
-    /** When {@code vcpu} began its current wait (System.nanoTime()), or 0 when it is not waiting. */
+    /** When {@code vcpu} began its current wait (the runner's clock), or 0 when it is not waiting. */
     public long waitSinceNs(int vcpu) {
         return (long) SLOTS.getAcquire(waitSinceNs, vcpu);
     }

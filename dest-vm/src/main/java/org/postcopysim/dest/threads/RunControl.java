@@ -1,4 +1,4 @@
-package org.postcopysim.dest.vcpu;
+package org.postcopysim.dest.threads;
 
 import java.util.concurrent.CompletableFuture;
 

@@ -1,7 +1,11 @@
-package org.postcopysim.dest.fetch;
+package org.postcopysim.dest.net;
 
 import io.micrometer.core.instrument.Counter;
 import io.netty.buffer.ByteBuf;
+import java.nio.ByteBuffer;
+import org.postcopysim.dest.fetch.DemandFetcher;
+import org.postcopysim.dest.fetch.PageBytes;
+import org.postcopysim.dest.fetch.PageInstaller;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.protocol.Frames;
@@ -21,6 +25,7 @@ public final class BatchInstaller implements PageBatchCodec.PageSink {
     private final Meters meters;
     private final PageBatchCodec.Reader reader = new PageBatchCodec.Reader();
     private final PageInstaller.Context context;
+    private final FramePage framePage = new FramePage();
     private String error;
 
     public BatchInstaller(PageInstaller installer, DemandFetcher fetcher, GuestMemory memory, Meters meters) {
@@ -41,7 +46,9 @@ public final class BatchInstaller implements PageBatchCodec.PageSink {
     @Override
     public boolean onPage(long requestId, long gfn, int crc32c, ByteBuf buf, int contentsIndex, int contentsLength) {
         meters.bytes().increment(contentsLength);
-        switch (installer.install(context, gfn, crc32c, buf, contentsIndex, contentsLength)) {
+        int result = contentsLength != GuestLayout.PAGE_SIZE_BYTES ? PageInstaller.BAD_LENGTH
+                : installer.install(context, gfn, crc32c, framePage.of(buf, contentsIndex));
+        switch (result) {
             case PageInstaller.INSTALLED:
                 meters.installed().increment();
                 return true;
@@ -65,6 +72,23 @@ public final class BatchInstaller implements PageBatchCodec.PageSink {
                 error = String.format("source sent page gfn 0x%x with %d bytes, expected %d",
                         gfn, contentsLength, GuestLayout.PAGE_SIZE_BYTES);
                 return false;
+        }
+    }
+
+    /** The page inside the frame being installed: a cursor reused for every page. */
+    private static final class FramePage implements PageBytes {
+        private ByteBuf buf;
+        private int index;
+
+        FramePage of(ByteBuf buf, int index) {
+            this.buf = buf;
+            this.index = index;
+            return this;
+        }
+
+        @Override
+        public void copyTo(ByteBuffer dst) {
+            buf.getBytes(index, dst);
         }
     }
 }

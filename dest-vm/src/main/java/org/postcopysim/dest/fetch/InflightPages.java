@@ -1,0 +1,63 @@
+package org.postcopysim.dest.fetch;
+
+import org.postcopysim.dest.kvm.Memslot;
+import org.postcopysim.memory.AtomicBitmap;
+
+/**
+ * At most one fetch in flight per page: the first fault on a missing page starts a fetch, and
+ * every later fault on it joins that fetch (a redundant fault) until the page is present. Shared
+ * by the network fetcher ({@link DemandFetcher}) and the local pages of the fault benchmark, so
+ * both deduplicate exactly alike. One atomic bit per page; lock-free, allocation-free, and safe
+ * on any number of threads (or on one simulated thread).
+ */
+public final class InflightPages {
+    /** This caller must fetch the page: nobody else is. */
+    public static final int FIRST = 0;
+    /** A fetch of the page is already in flight: wait for it. */
+    public static final int JOINED = 1;
+    /** The page is present already: nothing to fetch. */
+    public static final int PRESENT = 2;
+
+    private final AtomicBitmap inflight;
+    private final PagePresence presence;
+
+    public InflightPages(long totalPages, PagePresence presence) {
+        this.inflight = new AtomicBitmap(totalPages);
+        this.presence = presence;
+    }
+
+    /**
+     * A fault on dense page {@code pageIndex} (bit {@code bit} of {@code slot}). Returns
+     * {@link #FIRST} (the caller now owns the fetch and must {@link #end} it, or leave that to
+     * the installer), {@link #JOINED} or {@link #PRESENT}.
+     */
+    public int begin(Memslot slot, long bit, long pageIndex) {
+        if (inflight.testAndSet(pageIndex)) return JOINED;
+        if (presence.isPresent(slot, bit, pageIndex)) {
+            // Installed meanwhile: the installer may have ended the fetch before we began it.
+            inflight.clear(pageIndex);
+            return PRESENT;
+        }
+        return FIRST;
+    }
+
+    /** The fetch of {@code pageIndex} is over (the page is present, or the fetch gave up). */
+    public void end(long pageIndex) {
+        inflight.clear(pageIndex);
+    }
+
+    /** Marks a fetch of {@code pageIndex} in flight again (a re-request after a bad copy). */
+    public void restart(long pageIndex) {
+        inflight.set(pageIndex);
+    }
+
+    /** Whether a fetch of {@code pageIndex} is in flight. */
+    public boolean isInFlight(long pageIndex) {
+        return inflight.get(pageIndex);
+    }
+
+    /** The first page at or after {@code from} with a fetch in flight, or -1. */
+    public long nextInFlight(long from) {
+        return inflight.nextSet(from);
+    }
+}

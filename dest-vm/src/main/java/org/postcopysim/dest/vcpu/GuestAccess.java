@@ -1,0 +1,147 @@
+package org.postcopysim.dest.vcpu;
+
+import org.postcopysim.dest.kvm.AccessResult;
+import org.postcopysim.dest.kvm.MemoryFaultExit;
+import org.postcopysim.dest.kvm.Vm;
+import org.postcopysim.dest.workload.AccessStream;
+import org.postcopysim.dest.workload.SplitMix64;
+import org.postcopysim.memory.GuestLayout;
+import org.postcopysim.memory.GuestMemory;
+import org.postcopysim.memory.PageContents;
+
+/**
+ * One vCPU's guest access semantics, as plain data and methods: which page the guest touches
+ * next and how ({@link #next}), whether KVM itself makes the access (it then cannot exit), the
+ * access through the model's stage-2 ({@link #attempt}), and what the access does once it maps
+ * ({@link #complete}): a read checks one word against the source's generated contents, so a
+ * vCPU reading a page before its contents are in place is caught and counted; a write adds 1 to
+ * the page's counter word and to the {@link GuestWriteLog}. Pacing, waiting and threads are the
+ * runner's. Confined to its vCPU; allocates nothing (a failure text only on a stale read).
+ *
+ * <p>With contents elided (no guest memory: the simulator's large guests) reads and writes are
+ * counted but touch no memory; the page was present when the access mapped, which is what the
+ * model guarantees.
+ */
+public final class GuestAccess {
+    private final int vcpu;
+    private final Vm vm;
+    private final GuestLayout layout;
+    private final GuestMemory memory;
+    private final GuestWriteLog writeLog;
+    private final AccessStream stream;
+    private final long contentSeed;
+    private final double internalFraction;
+    private final SplitMix64 internalRng;
+    private final VcpuCounters counters;
+    private final MemoryFaultExit exit = new MemoryFaultExit();
+
+    private long pageIndex;
+    private long gfn;
+    private boolean write;
+    private boolean internal;
+    private String failure;
+
+    /**
+     * @param memory           guest memory, or null when contents are elided
+     * @param internalFraction fraction of accesses made by KVM itself on this vCPU's behalf,
+     *                         which cannot exit (0..1)
+     * @param internalSeed     seed of the internal-access draw
+     */
+    public GuestAccess(int vcpu, Vm vm, GuestMemory memory, GuestWriteLog writeLog, AccessStream stream,
+                       long contentSeed, double internalFraction, long internalSeed, VcpuCounters counters) {
+        if (!(internalFraction >= 0 && internalFraction <= 1)) {
+            throw new IllegalArgumentException("internal access fraction must be within 0..1, got " + internalFraction);
+        }
+        this.vcpu = vcpu;
+        this.vm = vm;
+        this.layout = vm.layout();
+        this.memory = memory;
+        this.writeLog = writeLog;
+        this.stream = stream;
+        this.contentSeed = contentSeed;
+        this.internalFraction = internalFraction;
+        this.internalRng = new SplitMix64(internalSeed);
+        this.counters = counters;
+    }
+
+    public int vcpu() {
+        return vcpu;
+    }
+
+    public VcpuCounters counters() {
+        return counters;
+    }
+
+    /** The exit or host fault data of the last {@link #attempt} that faulted. */
+    public MemoryFaultExit exit() {
+        return exit;
+    }
+
+    /** Draws the next guest access. */
+    public void next() {
+        stream.next();
+        pageIndex = stream.pageIndex();
+        gfn = layout.gfnOfPageIndex(pageIndex);
+        write = stream.isWrite();
+        internal = internalFraction > 0 && internalRng.nextDouble() < internalFraction;
+        if (internal) counters.internalAccesses++;
+    }
+
+    /**
+     * The current access through the model: {@link Vm#access} for the vCPU, or
+     * {@link Vm#accessInternal} for KVM's own accesses. Returns an {@link AccessResult}; an
+     * {@link AccessResult#EXIT_MEMORY_FAULT} is counted as an exit.
+     */
+    public int attempt() {
+        int r = internal ? vm.accessInternal(gfn, write, exit) : vm.access(gfn, write, exit);
+        if (r == AccessResult.EXIT_MEMORY_FAULT) counters.exits++;
+        return r;
+    }
+
+    /** The current access mapped: do it. Returns false on a stale read (see {@link #failureText()}). */
+    public boolean complete() {
+        counters.accesses++;
+        if (write) {
+            if (memory != null) memory.getAndAddWord(pageIndex, PageContents.COUNTER_WORD, 1);
+            writeLog.recordWrite(pageIndex);
+            counters.writes++;
+            return true;
+        }
+        counters.reads++;
+        if (memory == null) return true;
+        int word = stream.word();
+        long seen = memory.readWord(pageIndex, word);
+        long expected = PageContents.expectedWord(contentSeed, gfn, word);
+        if (seen == expected) return true;
+        counters.staleReads++;
+        failure = String.format("vcpu-%d read gfn 0x%x word %d and saw a value the source never had (page read before its "
+                + "contents were in place, or installed with wrong contents): saw 0x%x, source has 0x%x",
+                vcpu, gfn, word, seen, expected);
+        return false;
+    }
+
+    /** Whether the current access writes. */
+    public boolean isWrite() {
+        return write;
+    }
+
+    /** Whether KVM itself makes the current access (it cannot exit). */
+    public boolean isInternal() {
+        return internal;
+    }
+
+    /** Gfn of the current access. */
+    public long gfn() {
+        return gfn;
+    }
+
+    /** Dense page index of the current access. */
+    public long pageIndex() {
+        return pageIndex;
+    }
+
+    /** Why {@link #complete} returned false. */
+    public String failureText() {
+        return failure;
+    }
+}
