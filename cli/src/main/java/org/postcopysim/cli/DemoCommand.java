@@ -76,7 +76,7 @@ public final class DemoCommand implements Callable<Integer> {
         guest.validate(spec.commandLine());
         vcpus.validate(spec.commandLine());
         recovery.validate(spec.commandLine());
-        org.postcopysim.dest.fault.FaultOptions faultOptions = faults.resolve(spec.commandLine());
+        org.postcopysim.dest.fault.FaultOptions faultOptions = faults.resolveForMigration(spec.commandLine());
         tls.resolve(spec.commandLine());
         chaos.resolve(spec.commandLine());
         if (memPerVcpu != null) {

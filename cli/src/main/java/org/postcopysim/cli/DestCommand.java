@@ -75,7 +75,7 @@ public final class DestCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         vcpus.validate(spec.commandLine());
         recovery.validate(spec.commandLine());
-        org.postcopysim.dest.fault.FaultOptions faultOptions = faults.resolve(spec.commandLine());
+        org.postcopysim.dest.fault.FaultOptions faultOptions = faults.resolveForMigration(spec.commandLine());
         Reliability.TlsFiles tlsFiles = tls.resolve(spec.commandLine());
         org.postcopysim.protocol.chaos.ChaosSpec chaosSpec = chaos.resolve(spec.commandLine());
         String presented = token;

@@ -60,6 +60,17 @@ public final class FaultModeOptions {
         return f[0];
     }
 
+    /** {@link #resolve} for a migration, which needs a mode that can fetch pages (not {@code none}). */
+    FaultOptions resolveForMigration(CommandLine cl) {
+        FaultOptions f = resolve(cl);
+        if (!f.mode().migrates()) {
+            throw new CommandLine.ParameterException(cl, "--fault-mode " + f.mode().cliName()
+                    + " resolves faults in the host kernel and fetches nothing: a migration needs kvm-userfault, "
+                    + "exit-on-missing, uffd or uffd+kvm-userfault (none is for fault-bench and simulate)");
+        }
+        return f;
+    }
+
     private String effectiveAccess(CommandLine cl) {
         boolean given = cl.getParseResult() != null && cl.getParseResult().hasMatchedOption("--access");
         return !given && accessDefault != null ? accessDefault : access;

@@ -29,6 +29,13 @@ class UsageErrorTest {
     }
 
     @Test
+    void aMigrationRefusesFaultModeNone() {
+        assertUsageError("--fault-mode none resolves faults in the host kernel", "dest", "--connect", "127.0.0.1:1",
+                "--fault-mode", "none");
+        assertUsageError("--fault-mode none resolves faults in the host kernel", "demo", "--fault-mode", "none");
+    }
+
+    @Test
     void noSubcommandIsAUsageError() {
         assertUsageError("a subcommand is required");
     }
