@@ -7,6 +7,7 @@ import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.protocol.FrameDescriptor;
 import org.postcopysim.protocol.PageBatchCodec;
+import org.postcopysim.source.policy.BackgroundPolicy;
 
 /**
  * Streams every page not yet sent down one BACKGROUND connection, as a task on that
@@ -27,7 +28,7 @@ final class BackgroundStreamer implements Runnable {
     private final Migration migration;
     private final GuestMemory.View view;
     private final int[] batch;
-    private final TokenBucket bucket; // null = uncapped
+    private final BackgroundPolicy policy;
     private boolean queued;
     private boolean finished;
 
@@ -37,8 +38,8 @@ final class BackgroundStreamer implements Runnable {
         this.migration = migration;
         this.view = guest.newView();
         this.batch = new int[pagesPerBatch];
-        this.bucket = maxBytesPerSec == 0 ? null
-                : new TokenBucket(maxBytesPerSec, maxFrameBytes(pagesPerBatch), System.nanoTime());
+        this.policy = migration.policy().background(pagesPerBatch, maxBytesPerSec, maxFrameBytes(pagesPerBatch),
+                System.nanoTime());
     }
 
     /** Upper bound of one background frame (bytes): the bucket's burst. */
@@ -72,23 +73,21 @@ final class BackgroundStreamer implements Runnable {
         }
         int written = 0;
         while (written < MAX_BATCHES_PER_TURN && channel.isWritable()) {
-            if (bucket != null) {
-                long waitNs = bucket.nanosUntilAvailable(System.nanoTime());
-                if (waitNs > 0) {
-                    if (written > 0) channel.flush();
-                    queued = true;
-                    channel.eventLoop().schedule(this, waitNs, TimeUnit.NANOSECONDS);
-                    return;
-                }
+            long waitNs = policy.nanosUntilNext(System.nanoTime());
+            if (waitNs > 0) {
+                if (written > 0) channel.flush();
+                queued = true;
+                channel.eventLoop().schedule(this, waitNs, TimeUnit.NANOSECONDS);
+                return;
             }
-            int n = migration.sent().claimNext(batch, batch.length);
+            int n = policy.claim(batch);
             if (n == 0) {
                 finished = true;
                 break;
             }
             ByteBuf frame = guest.encodeBatch(channel.alloc(), 0, batch, 0, n, view);
             int bytes = frame.readableBytes();
-            if (bucket != null) bucket.consume(bytes);
+            policy.sent(bytes);
             channel.write(frame, channel.voidPromise());
             migration.recordBackground(n, bytes);
             written++;

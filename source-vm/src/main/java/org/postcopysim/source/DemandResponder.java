@@ -53,12 +53,7 @@ final class DemandResponder {
             pageIndexes[i] = (int) p;
         }
         migration.recordRequest();
-        SentBitmap sent = migration.sent();
-        int duplicates = 0;
-        for (int i = 0; i < r.count; i++) {
-            if (!sent.markSent(pageIndexes[i])) duplicates++;
-        }
-        if (r.count > 0) sent.moveCursorAfter(pageIndexes[r.count - 1]);
+        int duplicates = migration.policy().onDemand(pageIndexes, r.count);
         long bytes = 0;
         int from = 0;
         do {

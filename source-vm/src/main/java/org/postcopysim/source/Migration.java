@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.postcopysim.protocol.Error;
 import org.postcopysim.protocol.Frames;
+import org.postcopysim.source.policy.SentBitmap;
+import org.postcopysim.source.policy.SourcePolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +44,7 @@ final class Migration {
     private final String id;
     private final long stopNs;
     private final SourceGuest guest;
+    private final SourcePolicy policy;
     private final SentBitmap sent;
     private final SourceMetrics metrics;
     private final CompletableFuture<SourceResult> completion;
@@ -69,7 +72,8 @@ final class Migration {
         this.id = id;
         this.stopNs = stopNs;
         this.guest = guest;
-        this.sent = new SentBitmap(guest.totalPages());
+        this.policy = new SourcePolicy(guest.totalPages());
+        this.sent = policy.sent();
         this.demandChannel.set(demandChannel);
         this.metrics = metrics;
         this.completion = completion;
@@ -82,6 +86,11 @@ final class Migration {
 
     long stopNs() {
         return stopNs;
+    }
+
+    /** The send policies (demand first, the background scan, the cap) over this migration's sent pages. */
+    SourcePolicy policy() {
+        return policy;
     }
 
     SentBitmap sent() {

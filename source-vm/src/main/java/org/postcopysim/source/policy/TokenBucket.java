@@ -1,4 +1,4 @@
-package org.postcopysim.source;
+package org.postcopysim.source.policy;
 
 /**
  * Byte-rate limiter for the background stream. Callers pass the time ({@code nowNs}) in, so it
@@ -6,13 +6,13 @@ package org.postcopysim.source;
  * before the next send, so the long-run rate is the cap and a burst is at most one
  * {@code burstBytes}. Single-threaded (one per background channel).
  */
-final class TokenBucket {
+public final class TokenBucket {
     private final double bytesPerNs;
     private final double burstBytes;
     private double tokens;
     private long lastNs;
 
-    TokenBucket(long bytesPerSec, long burstBytes, long nowNs) {
+    public TokenBucket(long bytesPerSec, long burstBytes, long nowNs) {
         if (bytesPerSec <= 0) throw new IllegalArgumentException("rate must be positive: " + bytesPerSec);
         if (burstBytes <= 0) throw new IllegalArgumentException("burst must be positive: " + burstBytes);
         this.bytesPerNs = bytesPerSec / 1e9;
@@ -22,14 +22,14 @@ final class TokenBucket {
     }
 
     /** Nanoseconds to wait before the next send may start; 0 = send now. */
-    long nanosUntilAvailable(long nowNs) {
+    public long nanosUntilAvailable(long nowNs) {
         refill(nowNs);
         if (tokens > 0) return 0;
         return Math.max(1, (long) Math.ceil((1 - tokens) / bytesPerNs));
     }
 
     /** Takes {@code bytes} just sent; may leave the bucket in debt. */
-    void consume(long bytes) {
+    public void consume(long bytes) {
         tokens -= bytes;
     }
 

@@ -1,4 +1,4 @@
-package org.postcopysim.source;
+package org.postcopysim.source.policy;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -14,14 +14,14 @@ import org.postcopysim.memory.AtomicBitmap;
  * close runs on their own event loops), so a page cleared is never claimed for a dead link.
  * Allocates nothing after construction.
  */
-final class SentBitmap {
+public final class SentBitmap {
     private final AtomicBitmap sent;
     private final int pageCount;
     private final AtomicLong unsent;
     /** Page index the next background claim starts from. */
     private final AtomicInteger cursor = new AtomicInteger();
 
-    SentBitmap(int pageCount) {
+    public SentBitmap(int pageCount) {
         if (pageCount <= 0) throw new IllegalArgumentException("page count must be positive: " + pageCount);
         this.pageCount = pageCount;
         this.sent = new AtomicBitmap(pageCount);
@@ -29,12 +29,12 @@ final class SentBitmap {
     }
 
     /** Pages not sent yet (count). */
-    long unsent() {
+    public long unsent() {
         return unsent.get();
     }
 
     /** Marks one page sent; true when it was not sent before (false = a duplicate send). */
-    boolean markSent(int pageIndex) {
+    public boolean markSent(int pageIndex) {
         if (sent.testAndSet(pageIndex)) return false;
         unsent.decrementAndGet();
         return true;
@@ -47,7 +47,7 @@ final class SentBitmap {
      *
      * @return pages not sent after the call (count): those the stream will send again
      */
-    long markUnsentExcept(long[] heldWords) {
+    public long markUnsentExcept(long[] heldWords) {
         for (int p = 0; p < pageCount; p++) {
             int w = p >>> 6;
             boolean held = w < heldWords.length && (heldWords[w] & (1L << p)) != 0;
@@ -58,11 +58,11 @@ final class SentBitmap {
     }
 
     /** Moves the background scan to just after {@code pageIndex} (wrapping at the end). */
-    void moveCursorAfter(int pageIndex) {
+    public void moveCursorAfter(int pageIndex) {
         cursor.set(pageIndex + 1 >= pageCount ? 0 : pageIndex + 1);
     }
 
-    int cursor() {
+    public int cursor() {
         return cursor.get();
     }
 
@@ -73,7 +73,7 @@ final class SentBitmap {
      *
      * @return pages claimed; 0 only when every page has been sent
      */
-    int claimNext(int[] out, int max) {
+    public int claimNext(int[] out, int max) {
         if (unsent.get() == 0) return 0;
         int start = cursor.get();
         int n = 0;

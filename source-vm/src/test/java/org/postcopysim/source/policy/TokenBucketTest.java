@@ -1,4 +1,4 @@
-package org.postcopysim.source;
+package org.postcopysim.source.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
