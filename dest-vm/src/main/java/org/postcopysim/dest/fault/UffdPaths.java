@@ -1,5 +1,6 @@
 package org.postcopysim.dest.fault;
 
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import org.postcopysim.dest.fetch.PageInstaller;
 import org.postcopysim.dest.kvm.HostPageTable;
@@ -38,6 +39,7 @@ public final class UffdPaths {
     private final int readersPerUffd;
     private final AtomicLong sleeps = new AtomicLong();
     private final AtomicLong pollerWakeups = new AtomicLong();
+    private final AtomicIntegerArray polling;
 
     /** @param readersPerUffd reader threads that poll each uffd (at least 1) */
     public UffdPaths(UffdSet uffds, HostPageTable host, Vm vm, int readersPerUffd) {
@@ -46,6 +48,7 @@ public final class UffdPaths {
         this.host = host;
         this.vm = vm;
         this.readersPerUffd = readersPerUffd;
+        this.polling = new AtomicIntegerArray(uffds.count());
     }
 
     public UffdSet uffds() {
@@ -73,12 +76,33 @@ public final class UffdPaths {
     }
 
     /**
-     * A queued fault wakes every reader polling uffd {@code u} (wake_up_poll is not exclusive: the
-     * poll herd). Returns how many the runner must wake, counted.
+     * A reader found nothing pending on uffd {@code u} and sleeps in poll() until a fault is
+     * queued. The runner must check for pending faults after this call and before it sleeps (poll
+     * registers on the wait queue, then checks), so no wake-up is lost.
+     */
+    public void beginPoll(int u) {
+        polling.incrementAndGet(u);
+    }
+
+    /** A reader that began a poll on uffd {@code u} returns without being woken (a fault was pending already). */
+    public void endPoll(int u) {
+        polling.decrementAndGet(u);
+    }
+
+    /** Readers asleep in poll() on uffd {@code u} right now. */
+    public int pollers(int u) {
+        return polling.get(u);
+    }
+
+    /**
+     * A queued fault wakes every reader asleep in poll() on uffd {@code u} (wake_up_poll is not
+     * exclusive: the poll herd); they all leave the poll. Returns how many were woken, counted:
+     * what the wake costs, and how many readers then race to read.
      */
     public int pollWakeups(int u) {
-        pollerWakeups.addAndGet(readersPerUffd);
-        return readersPerUffd;
+        int n = polling.getAndSet(u, 0);
+        pollerWakeups.addAndGet(n);
+        return n;
     }
 
     /**
@@ -136,7 +160,7 @@ public final class UffdPaths {
         return sleeps.get();
     }
 
-    /** Reader wake-ups caused by queued faults (the poll herd). */
+    /** Reader wake-ups caused by queued faults (the poll herd: readers asleep in poll when a fault was queued). */
     public long pollerWakeups() {
         return pollerWakeups.get();
     }

@@ -142,7 +142,8 @@ public final class UffdThreads implements UffdCopier, WakeSink {
                 waiter = paths.read(u, msg);
             }
             if (waiter == UffdResult.EAGAIN) {
-                // poll(): sleep until a fault is queued
+                // poll(): sleep until a fault is queued (one queued since the read changed seq)
+                paths.beginPoll(u);
                 while (pollSeq.get(u) == seq && !stopping && !control.stopRequested()) {
                     LockSupport.parkNanos(this, RECHECK_NS);
                 }

@@ -1,0 +1,45 @@
+package org.postcopysim.sim.bench;
+
+import org.postcopysim.dest.fault.FaultOptions;
+import org.postcopysim.dest.fetch.FaultMode;
+import org.postcopysim.dest.uffd.UffdSet;
+import org.postcopysim.memory.GuestLayout;
+import org.postcopysim.sim.cost.CostModel;
+
+/**
+ * One simulated fault benchmark, the virtual-time counterpart of {@code fault-bench} (the kernel's
+ * demand_paging_test): each vCPU touches each page of its own range once, every page missing at
+ * the start, pages from local memory.
+ *
+ * @param readers        reader threads per uffd (uffd modes)
+ * @param fetchDelayNs   the handler's delay before each copy (ns), as demand_paging_test's -d
+ * @param contents       simulate page contents too (small guests: every read is checked and every
+ *                       page verified); false elides them (state only), for guests of any size
+ */
+public record SimFaultBenchConfig(FaultMode mode, int vcpus, long memPerVcpuBytes, int readers, UffdSet.Scope uffdScope,
+                                  long fetchDelayNs, long seed, CostModel costs, boolean contents) {
+    /** Most vCPUs a simulation takes. */
+    public static final int MAX_VCPUS = 4096;
+
+    public SimFaultBenchConfig {
+        if (vcpus < 1 || vcpus > MAX_VCPUS) throw new IllegalArgumentException("vCPUs must be within 1.." + MAX_VCPUS + ", got " + vcpus);
+        if (memPerVcpuBytes < GuestLayout.PAGE_SIZE_BYTES || memPerVcpuBytes % GuestLayout.PAGE_SIZE_BYTES != 0) {
+            throw new IllegalArgumentException("memory per vCPU must be a positive multiple of 4 KiB, got " + memPerVcpuBytes);
+        }
+        if (fetchDelayNs < 0) throw new IllegalArgumentException("fetch delay must not be negative");
+        new FaultOptions(mode, readers, uffdScope, 0, true); // validates readers and scope
+    }
+
+    public FaultOptions faultOptions() {
+        return new FaultOptions(mode, readers, uffdScope, 0, true);
+    }
+
+    public long pagesPerVcpu() {
+        return memPerVcpuBytes / GuestLayout.PAGE_SIZE_BYTES;
+    }
+
+    /** Readers per uffd as results report them: 0 when the mode has no uffd. */
+    public int reportedReaders() {
+        return mode.usesUffd() ? readers : 0;
+    }
+}

@@ -1,0 +1,29 @@
+package org.postcopysim.sim.bench;
+
+/**
+ * What a simulated fault benchmark measured, in virtual time; the field names are those of
+ * {@code compare}'s records (see docs/json.md).
+ *
+ * @param pagesPerSecOverall pages touched by all vCPUs over the time from the first vCPU's start to
+ *                           the last one's end (virtual)
+ * @param pagesPerSecPerVcpu mean over vCPUs of each vCPU's pages over its own time
+ * @param virtualNs          virtual time of the run (ns)
+ * @param events             simulator events run
+ * @param traceHash          hash of the whole event trace: the same seed and costs give the same hash
+ * @param wallMs             real time the simulation took (ms)
+ */
+public record SimFaultBenchResult(String mode, int vcpus, int readers, String uffdScope, long memPerVcpuBytes,
+                                  long seed, boolean verified, String error, long pagesTouched,
+                                  double pagesPerSecOverall, double pagesPerSecPerVcpu, Latency faultLatencyNs,
+                                  long exits, long hostFaults, long demandFaults, long redundantFaults, long populates,
+                                  long eexist, long uffdReads, long uffdWakes, long waitersVisited,
+                                  double waitersVisitedPerWake, long pollerWakeups, long lockContended,
+                                  long virtualNs, long events, long traceHash, long wallMs) {
+    /** Fault latency percentiles (ns, virtual). */
+    public record Latency(long count, long p50, long p90, long p99, long p999, long max, long mean) {}
+
+    /** The trace hash as the 16 hex digits results print. */
+    public String traceHashHex() {
+        return String.format("%016x", traceHash);
+    }
+}

@@ -1,0 +1,137 @@
+package org.postcopysim.sim.cost;
+
+/**
+ * The named parameters of the simulator's cost model: each a cost the simulator charges for one
+ * step of a path the model counted, with its unit, its default and where the default comes from.
+ * {@code CALIBRATED} defaults stand for kernel paths of the table A machine (96 logical CPUs,
+ * x86, TDP MMU) that no publication gives one by one: they are chosen so that the simulated fault
+ * benchmark lands within 2x of every cell of the KVM Userfault series' published table (see
+ * docs/simulation.md) and are in the range such paths cost on current x86 servers. {@code MEASURED}
+ * defaults were measured on this project's development machine by {@code postcopy-sim simulate
+ * --measure-costs}. {@code PUBLISHED} ones are quoted from the source named.
+ */
+public enum Cost {
+    // ---- vCPU and KVM
+    GUEST_ACCESS_NS("guest-access", "ns", 20, Origin.CALIBRATED,
+            "a guest access that hits a stage-2 mapping (the work between two faults of demand_paging_test)"),
+    STAGE2_FAULT_NS("stage2-fault", "ns", 700, Origin.CALIBRATED,
+            "an EPT violation KVM resolves itself: exit to KVM, map the present host page 4 KiB, re-enter"),
+    VM_EXIT_TO_USER_NS("vm-exit-to-user", "ns", 2_000, Origin.CALIBRATED,
+            "an EPT violation that KVM turns into KVM_EXIT_MEMORY_FAULT: exit, KVM_RUN returns to userspace"),
+    EXIT_HANDLER_NS("exit-handler", "ns", 800, Origin.CALIBRATED,
+            "userspace's handling of a memory-fault exit besides the copy (decode kvm_run, bitmap bookkeeping)"),
+    VM_ENTRY_NS("vm-entry", "ns", 1_000, Origin.CALIBRATED,
+            "KVM_RUN again after an exit: the ioctl and VM entry"),
+    HOST_FAULT_NS("host-fault", "ns", 900, Origin.CALIBRATED,
+            "an EPT violation on a page missing from the host page tables: KVM's get_user_pages into the host fault handler"),
+    // ---- host memory
+    PAGE_ALLOC_NS("page-alloc", "ns", 1_300, Origin.CALIBRATED,
+            "allocating and zeroing a fresh anonymous page (first touch), outside the serialized section"),
+    MM_LOCK_HOLD_NS("mm-lock-hold", "ns", 320, Origin.CALIBRATED,
+            "the serialized part of a page allocation and mapping (the host mm's page-table, LRU and memcg locks): "
+                    + "it caps first-touch faults at about 3 M/s for the whole host, as the 'none' column shows at 64 vCPUs"),
+    COPY_4K_NS("copy-4k", "ns", 250, Origin.MEASURED,
+            "copying one 4 KiB page between two off-heap buffers (the page's contents into guest memory)"),
+    CRC32C_4K_NS("crc32c-4k", "ns", 250, Origin.MEASURED,
+            "CRC32C of one 4 KiB page (the installer verifies every page it installs)"),
+    // ---- userfaultfd
+    UFFD_IOCTL_NS("uffd-ioctl", "ns", 400, Origin.CALIBRATED,
+            "an ioctl on the uffd (UFFDIO_COPY, UFFDIO_WAKE): entry, exit and argument checks, besides the copy"),
+    UFFD_ENQUEUE_HOLD_NS("uffd-enqueue-hold", "ns", 150, Origin.CALIBRATED,
+            "handle_userfault() queueing the faulting thread on fault_pending_wqh, under the wait queue's lock"),
+    UFFD_READ_SYSCALL_NS("uffd-read-syscall", "ns", 600, Origin.CALIBRATED,
+            "a read() of the uffd, besides the time under the lock"),
+    UFFD_READ_HOLD_NS("uffd-read-hold", "ns", 120, Origin.CALIBRATED,
+            "a read() moving one waiter from fault_pending_wqh to fault_wqh, under the lock"),
+    UFFD_WAKE_HOLD_NS("uffd-wake-hold", "ns", 120, Origin.CALIBRATED,
+            "the fixed part of a wake walk (UFFDIO_COPY's wake, UFFDIO_WAKE), under the lock"),
+    UFFD_WAKE_PER_WAITER_NS("uffd-wake-per-waiter", "ns", 20, Origin.CALIBRATED,
+            "the wake walk's cost per sleeping waiter it visits (every sleeper is compared with the range)"),
+    UFFD_POLL_SYSCALL_NS("uffd-poll-syscall", "ns", 500, Origin.CALIBRATED,
+            "a reader's poll() on the uffd, entry to exit, besides sleeping"),
+    UFFD_POLL_REGISTER_HOLD_NS("uffd-poll-register-hold", "ns", 80, Origin.CALIBRATED,
+            "poll() putting the reader on the poll queue and checking for pending faults, under the poll queue's lock"),
+    UFFD_POLL_WAKE_PER_POLLER_NS("uffd-poll-wake-per-poller", "ns", 1_200, Origin.CALIBRATED,
+            "wake_up_poll() waking one reader asleep in poll, under the poll queue's lock (the herd: every poller wakes)"),
+    // ---- scheduling and locks
+    LOCK_ACQUIRE_NS("lock-acquire", "ns", 20, Origin.CALIBRATED,
+            "taking an uncontended spinlock"),
+    LOCK_HANDOFF_NS("lock-handoff", "ns", 120, Origin.CALIBRATED,
+            "a contended spinlock passing to the next spinning CPU (its cache line moving across cores)"),
+    LOCK_HANDOFF_PER_SPINNER_NS("lock-handoff-per-spinner", "ns", 30, Origin.CALIBRATED,
+            "extra hand-off cost of a uffd wait-queue lock for each further CPU spinning on it (every spinner pulls "
+                    + "the lock's cache line, more so across sockets): what makes a uffd shared by many vCPUs and readers collapse"),
+    JITTER_PERCENT("jitter", "%", 30, Origin.CALIBRATED,
+            "each CPU step's cost is drawn uniformly within this many percent of its value (seeded per thread), "
+                    + "so that threads do not run in lock step and queues form as on a real machine"),
+    THREAD_WAKEUP_NS("thread-wakeup", "ns", 3_000, Origin.CALIBRATED,
+            "from waking a sleeping thread to it running on another CPU (IPI, scheduler, context switch)"),
+    CONTEXT_SWITCH_NS("context-switch", "ns", 1_500, Origin.CALIBRATED,
+            "handing a CPU to the next runnable thread when every CPU is busy"),
+    HOST_CPUS("host-cpus", "CPUs", 96, Origin.PUBLISHED,
+            "host CPUs the vCPU and reader threads compete for (the table A machine: 96 logical CPUs, "
+                    + "KVM Userfault series cover letter, December 2024)"),
+    // ---- network (migration)
+    NET_LATENCY_NS("net-latency", "ns", 30_000, Origin.PUBLISHED,
+            "one-way latency of a page request and of the page's answer on a channel (the KVM Userfault motivation: "
+                    + "about 30 us per 4 KiB page fetched)"),
+    NET_BANDWIDTH_BYTES_PER_SEC("net-bandwidth", "bytes/s", 1_250_000_000L, Origin.PUBLISHED,
+            "bandwidth of each channel (10 Gbit/s, the link of QEMU's postcopy-preempt measurements)"),
+    SOURCE_PAGE_NS("source-page", "ns", 500, Origin.CALIBRATED,
+            "the source's work per page it sends (read, CRC32C, encode) on its event loop"),
+    DEST_INSTALL_NS("dest-install", "ns", 300, Origin.CALIBRATED,
+            "the destination's per-page work on its event loop besides the copy and CRC (decode, claim, make present)");
+
+    /** Where a default comes from. */
+    public enum Origin {
+        /** Measured on this project's machine by a command in the repository. */
+        MEASURED,
+        /** Quoted from a publication (named in the description). */
+        PUBLISHED,
+        /** Fitted to the published table A (see docs/simulation.md). */
+        CALIBRATED
+    }
+
+    private final String key;
+    private final String unit;
+    private final long defaultValue;
+    private final Origin origin;
+    private final String meaning;
+
+    Cost(String key, String unit, long defaultValue, Origin origin, String meaning) {
+        this.key = key;
+        this.unit = unit;
+        this.defaultValue = defaultValue;
+        this.origin = origin;
+        this.meaning = meaning;
+    }
+
+    /** The name in cost files and in {@code --print-costs}. */
+    public String key() {
+        return key;
+    }
+
+    public String unit() {
+        return unit;
+    }
+
+    public long defaultValue() {
+        return defaultValue;
+    }
+
+    public Origin origin() {
+        return origin;
+    }
+
+    public String meaning() {
+        return meaning;
+    }
+
+    /** The parameter named {@code key}, or null. */
+    public static Cost byKey(String key) {
+        for (Cost c : values()) {
+            if (c.key.equals(key)) return c;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,184 @@
+package org.postcopysim.sim.dest;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.postcopysim.dest.fault.UffdCopier;
+import org.postcopysim.dest.fault.UffdPaths;
+import org.postcopysim.dest.model.DestModel;
+import org.postcopysim.dest.uffd.WakeSink;
+import org.postcopysim.dest.workload.SplitMix64;
+import org.postcopysim.sim.cost.Cost;
+import org.postcopysim.sim.cost.CostModel;
+import org.postcopysim.sim.engine.CpuPool;
+import org.postcopysim.sim.engine.SimLock;
+import org.postcopysim.sim.engine.Simulator;
+
+/**
+ * The simulated destination host around one {@link DestModel}: its CPUs, the host mm's lock, each
+ * uffd's wait-queue lock and poll-queue lock, the vCPU and reader actors, and the wake-ups the
+ * model's installs and wake walks cause. It is the model's {@link DestModel.Hooks}: a UFFDIO_COPY
+ * runs the model's {@link UffdPaths#copy} directly, because the simulated actor that calls it
+ * already holds the simulated lock; every waiter the model wakes is collected and woken, after
+ * the thread wake-up latency, by the actor that caused it once it has charged its own costs.
+ */
+public final class SimDest implements DestModel.Hooks, WakeSink {
+    final Simulator sim;
+    final CostModel costs;
+    final CpuPool cpus;
+    final SimLock mmLock;
+    private final double jitter;
+    private SimLock[] queueLocks = new SimLock[0];
+    private SimLock[] pollLocks = new SimLock[0];
+    private UffdPaths paths;
+    private DestModel model;
+    private final List<SimVcpu> vcpus = new ArrayList<>();
+    private final List<List<SimReader>> readers = new ArrayList<>();
+    /** vCPU ids woken by the last step (uffd wakes and pages made present). */
+    private final IntList woken = new IntList();
+    /** Per vCPU: the page it waits to become present, or -1. */
+    private long[] waitingFor = new long[0];
+    private int presenceWaiters;
+    private Runnable onAllPresent = () -> { };
+
+    public SimDest(Simulator sim, CostModel costs, int maxThreads) {
+        this.sim = sim;
+        this.costs = costs;
+        this.jitter = costs.get(Cost.JITTER_PERCENT) / 100.0;
+        if (jitter >= 1) throw new IllegalArgumentException("jitter must be below 100%, got " + costs.get(Cost.JITTER_PERCENT));
+        this.cpus = new CpuPool(sim, (int) costs.get(Cost.HOST_CPUS), costs.get(Cost.CONTEXT_SWITCH_NS), maxThreads);
+        // The host mm's serialization stands for the page allocator's and page tables' locks, which hand
+        // off at a constant cost (per-CPU lists, split page-table locks): no per-spinner growth.
+        this.mmLock = new SimLock(sim, "host-mm", costs.get(Cost.LOCK_ACQUIRE_NS), costs.get(Cost.LOCK_HANDOFF_NS), 0,
+                maxThreads);
+    }
+
+    /** Binds the model built with this object as its hooks. */
+    public void bind(DestModel m, int maxThreads) {
+        this.model = m;
+        this.waitingFor = new long[m.vcpus().isEmpty() ? 1024 : m.vcpus().size()];
+        java.util.Arrays.fill(waitingFor, -1);
+        if (paths != null) {
+            int n = paths.uffds().count();
+            queueLocks = new SimLock[n];
+            pollLocks = new SimLock[n];
+            for (int u = 0; u < n; u++) {
+                queueLocks[u] = new SimLock(sim, "uffd-" + u + "-wqh", costs.get(Cost.LOCK_ACQUIRE_NS),
+                        costs.get(Cost.LOCK_HANDOFF_NS), costs.get(Cost.LOCK_HANDOFF_PER_SPINNER_NS), maxThreads);
+                pollLocks[u] = new SimLock(sim, "uffd-" + u + "-poll", costs.get(Cost.LOCK_ACQUIRE_NS),
+                        costs.get(Cost.LOCK_HANDOFF_NS), costs.get(Cost.LOCK_HANDOFF_PER_SPINNER_NS), maxThreads);
+                readers.add(new ArrayList<>());
+            }
+        }
+    }
+
+    public void onAllPresent(Runnable r) {
+        this.onAllPresent = r;
+    }
+
+    @Override
+    public UffdCopier uffdCopier(UffdPaths p) {
+        this.paths = p;
+        return pageIndex -> p.copy(pageIndex, this);
+    }
+
+    @Override
+    public void onInstalled(long pageIndex, long gfn, boolean last) {
+        if (presenceWaiters > 0) {
+            for (int v = 0; v < waitingFor.length; v++) {
+                if (waitingFor[v] == pageIndex) {
+                    waitingFor[v] = -1;
+                    presenceWaiters--;
+                    woken.add(v);
+                }
+            }
+        }
+        if (last) onAllPresent.run();
+    }
+
+    /** A uffd wake walk woke vCPU {@code waiterId}. */
+    @Override
+    public void wake(int waiterId) {
+        woken.add(waiterId);
+    }
+
+    /** vCPU {@code v} sleeps until {@code pageIndex} is present (it checked, under the model, that it is not). */
+    void waitForPresent(int v, long pageIndex) {
+        if (v >= waitingFor.length) waitingFor = java.util.Arrays.copyOf(waitingFor, v + 1);
+        waitingFor[v] = pageIndex;
+        presenceWaiters++;
+    }
+
+    /** Wakes, {@code delayNs} from now plus the thread wake-up latency, every vCPU the last step woke. */
+    void flushWakes(long delayNs) {
+        long at = delayNs + costs.get(Cost.THREAD_WAKEUP_NS);
+        for (int i = 0; i < woken.size(); i++) vcpus.get(woken.get(i)).wokenIn(at);
+        woken.clear();
+    }
+
+    /** Readers asleep in poll on uffd {@code u} are woken (the herd), {@code delayNs} from now plus the wake-up latency. */
+    int wakePollers(int u, long delayNs) {
+        int n = paths.pollWakeups(u);
+        if (n == 0) return 0;
+        long at = delayNs + costs.get(Cost.THREAD_WAKEUP_NS);
+        int found = 0;
+        for (SimReader r : readers.get(u)) {
+            if (r.polling()) {
+                r.wokenIn(at);
+                found++;
+            }
+        }
+        if (found != n) throw new IllegalStateException("uffd " + u + ": model counted " + n + " pollers, simulator " + found);
+        return n;
+    }
+
+    void addVcpu(SimVcpu v) {
+        vcpus.add(v);
+    }
+
+    void addReader(int u, SimReader r) {
+        readers.get(u).add(r);
+    }
+
+    SimLock queueLock(int u) {
+        return queueLocks[u];
+    }
+
+    SimLock pollLock(int u) {
+        return pollLocks[u];
+    }
+
+    public DestModel model() {
+        return model;
+    }
+
+    UffdPaths paths() {
+        return paths;
+    }
+
+    public List<SimVcpu> vcpus() {
+        return vcpus;
+    }
+
+    public CpuPool cpuPool() {
+        return cpus;
+    }
+
+    /** Acquisitions of any simulated lock (host mm, every uffd's queue and poll locks) that had to wait. */
+    public long lockContended() {
+        long n = mmLock.contended();
+        for (SimLock l : queueLocks) n += l.contended();
+        for (SimLock l : pollLocks) n += l.contended();
+        return n;
+    }
+
+    long cost(Cost c) {
+        return costs.get(c);
+    }
+
+    /** {@code c}'s value with this step's jitter drawn from {@code rng} (each thread has its own stream). */
+    long cost(Cost c, SplitMix64 rng) {
+        long ns = costs.get(c);
+        if (jitter == 0 || ns == 0) return ns;
+        return Math.max(0, Math.round(ns * (1 - jitter + 2 * jitter * rng.nextDouble())));
+    }
+}
