@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {DemoCommand.class, SourceCommand.class, DestCommand.class, FaultBenchCommand.class,
                 org.postcopysim.cli.bench.BenchCommand.class,
                 org.postcopysim.cli.compare.CompareCommand.class,
+                org.postcopysim.cli.compare.SimulateCommand.class,
                 org.postcopysim.cli.soak.SoakCommand.class,
                 picocli.CommandLine.HelpCommand.class})
 public final class PostcopySimCommand implements Runnable {

@@ -159,12 +159,12 @@ public final class SimFaultBench {
                                               Histogram latency, Simulator sim, String error, long wallMs) {
         long first = Long.MAX_VALUE;
         long last = 0;
-        double perVcpuSum = 0;
+        double[] perVcpu = new double[vcpus.size()];
         for (SimVcpu v : vcpus) {
             first = Math.min(first, v.startedNs());
             last = Math.max(last, v.finishedNs());
             long ns = Math.max(1, v.finishedNs() - v.startedNs());
-            perVcpuSum += v.finishedNs() < 0 ? 0 : v.counters().accesses * 1e9 / ns;
+            perVcpu[v.id()] = v.finishedNs() < 0 ? 0 : v.counters().accesses * 1e9 / ns;
         }
         VcpuCounters t = model.totals();
         long elapsed = Math.max(1, last - first);
@@ -176,7 +176,7 @@ public final class SimFaultBench {
         return new SimFaultBenchResult(c.mode().cliName(), c.vcpus(), c.reportedReaders(),
                 c.mode().usesUffd() ? c.uffdScope().name().toLowerCase(Locale.ROOT).replace('_', '-') : "",
                 c.memPerVcpuBytes(), c.seed(), error == null, error, t.accesses, t.accesses * 1e9 / elapsed,
-                perVcpuSum / vcpus.size(), lat, t.exits, t.hostFaults, t.demandFaults, t.redundantFaults, t.populates,
+                perVcpu, lat, t.exits, t.hostFaults, t.demandFaults, t.redundantFaults, t.populates,
                 uffds == null ? 0 : uffds.eexistCount(), uffds == null ? 0 : uffds.reads(),
                 uffds == null ? 0 : uffds.wakes(), uffds == null ? 0 : uffds.waitersVisited(),
                 uffds == null ? 0 : uffds.meanWaitersVisitedPerWake(), model.uffd() == null ? 0 : model.uffd().pollerWakeups(),

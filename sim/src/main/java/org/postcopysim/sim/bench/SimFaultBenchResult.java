@@ -6,7 +6,7 @@ package org.postcopysim.sim.bench;
  *
  * @param pagesPerSecOverall pages touched by all vCPUs over the time from the first vCPU's start to
  *                           the last one's end (virtual)
- * @param pagesPerSecPerVcpu mean over vCPUs of each vCPU's pages over its own time
+ * @param pagesPerSecPerVcpu each vCPU's pages over its own time, by vCPU
  * @param virtualNs          virtual time of the run (ns)
  * @param events             simulator events run
  * @param traceHash          hash of the whole event trace: the same seed and costs give the same hash
@@ -14,13 +14,20 @@ package org.postcopysim.sim.bench;
  */
 public record SimFaultBenchResult(String mode, int vcpus, int readers, String uffdScope, long memPerVcpuBytes,
                                   long seed, boolean verified, String error, long pagesTouched,
-                                  double pagesPerSecOverall, double pagesPerSecPerVcpu, Latency faultLatencyNs,
+                                  double pagesPerSecOverall, double[] pagesPerSecPerVcpu, Latency faultLatencyNs,
                                   long exits, long hostFaults, long demandFaults, long redundantFaults, long populates,
                                   long eexist, long uffdReads, long uffdWakes, long waitersVisited,
                                   double waitersVisitedPerWake, long pollerWakeups, long lockContended,
                                   long virtualNs, long events, long traceHash, long wallMs) {
     /** Fault latency percentiles (ns, virtual). */
     public record Latency(long count, long p50, long p90, long p99, long p999, long max, long mean) {}
+
+    /** The mean over vCPUs of {@link #pagesPerSecPerVcpu()}. */
+    public double meanPagesPerSecPerVcpu() {
+        double sum = 0;
+        for (double d : pagesPerSecPerVcpu) sum += d;
+        return pagesPerSecPerVcpu.length == 0 ? 0 : sum / pagesPerSecPerVcpu.length;
+    }
 
     /** The trace hash as the 16 hex digits results print. */
     public String traceHashHex() {

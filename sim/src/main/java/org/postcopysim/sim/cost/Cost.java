@@ -61,6 +61,9 @@ public enum Cost {
     LOCK_HANDOFF_PER_SPINNER_NS("lock-handoff-per-spinner", "ns", 30, Origin.CALIBRATED,
             "extra hand-off cost of a uffd wait-queue lock for each further CPU spinning on it (every spinner pulls "
                     + "the lock's cache line, more so across sockets): what makes a uffd shared by many vCPUs and readers collapse"),
+    LOCK_HANDOFF_MAX_NS("lock-handoff-max", "ns", 3_000, Origin.CALIBRATED,
+            "the most a uffd wait-queue lock's hand-off takes however many CPUs spin on it (the cache line's "
+                    + "transfer saturates)"),
     JITTER_PERCENT("jitter", "%", 30, Origin.CALIBRATED,
             "each CPU step's cost is drawn uniformly within this many percent of its value (seeded per thread), "
                     + "so that threads do not run in lock step and queues form as on a real machine"),

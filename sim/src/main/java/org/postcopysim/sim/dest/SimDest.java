@@ -32,7 +32,8 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
     private UffdPaths paths;
     private DestModel model;
     private final List<SimVcpu> vcpus = new ArrayList<>();
-    private final List<List<SimReader>> readers = new ArrayList<>();
+    /** Per uffd, the readers asleep in poll right now (woken all at once: the herd). */
+    private final List<List<SimReader>> pollers = new ArrayList<>();
     /** vCPU ids woken by the last step (uffd wakes and pages made present). */
     private final IntList woken = new IntList();
     /** Per vCPU: the page it waits to become present, or -1. */
@@ -48,7 +49,7 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
         this.cpus = new CpuPool(sim, (int) costs.get(Cost.HOST_CPUS), costs.get(Cost.CONTEXT_SWITCH_NS), maxThreads);
         // The host mm's serialization stands for the page allocator's and page tables' locks, which hand
         // off at a constant cost (per-CPU lists, split page-table locks): no per-spinner growth.
-        this.mmLock = new SimLock(sim, "host-mm", costs.get(Cost.LOCK_ACQUIRE_NS), costs.get(Cost.LOCK_HANDOFF_NS), 0,
+        this.mmLock = new SimLock(sim, "host-mm", costs.get(Cost.LOCK_ACQUIRE_NS), costs.get(Cost.LOCK_HANDOFF_NS), 0, 0,
                 maxThreads);
     }
 
@@ -63,10 +64,12 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
             pollLocks = new SimLock[n];
             for (int u = 0; u < n; u++) {
                 queueLocks[u] = new SimLock(sim, "uffd-" + u + "-wqh", costs.get(Cost.LOCK_ACQUIRE_NS),
-                        costs.get(Cost.LOCK_HANDOFF_NS), costs.get(Cost.LOCK_HANDOFF_PER_SPINNER_NS), maxThreads);
+                        costs.get(Cost.LOCK_HANDOFF_NS), costs.get(Cost.LOCK_HANDOFF_PER_SPINNER_NS),
+                        costs.get(Cost.LOCK_HANDOFF_MAX_NS), maxThreads);
                 pollLocks[u] = new SimLock(sim, "uffd-" + u + "-poll", costs.get(Cost.LOCK_ACQUIRE_NS),
-                        costs.get(Cost.LOCK_HANDOFF_NS), costs.get(Cost.LOCK_HANDOFF_PER_SPINNER_NS), maxThreads);
-                readers.add(new ArrayList<>());
+                        costs.get(Cost.LOCK_HANDOFF_NS), costs.get(Cost.LOCK_HANDOFF_PER_SPINNER_NS),
+                        costs.get(Cost.LOCK_HANDOFF_MAX_NS), maxThreads);
+                pollers.add(new ArrayList<>());
             }
         }
     }
@@ -120,14 +123,12 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
         int n = paths.pollWakeups(u);
         if (n == 0) return 0;
         long at = delayNs + costs.get(Cost.THREAD_WAKEUP_NS);
-        int found = 0;
-        for (SimReader r : readers.get(u)) {
-            if (r.polling()) {
-                r.wokenIn(at);
-                found++;
-            }
+        List<SimReader> herd = pollers.get(u);
+        if (herd.size() != n) {
+            throw new IllegalStateException("uffd " + u + ": model counted " + n + " pollers, simulator " + herd.size());
         }
-        if (found != n) throw new IllegalStateException("uffd " + u + ": model counted " + n + " pollers, simulator " + found);
+        for (int i = 0; i < herd.size(); i++) herd.get(i).wokenIn(at);
+        herd.clear();
         return n;
     }
 
@@ -135,8 +136,9 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
         vcpus.add(v);
     }
 
-    void addReader(int u, SimReader r) {
-        readers.get(u).add(r);
+    /** Reader {@code r} sleeps in poll on uffd {@code u}. */
+    void polling(int u, SimReader r) {
+        pollers.get(u).add(r);
     }
 
     SimLock queueLock(int u) {

@@ -73,7 +73,6 @@ public final class SimReader implements Actor {
         this.fetchDelayNs = fetchDelayNs;
         this.listener = listener;
         this.actor = d.sim.register(this);
-        d.addReader(u, this);
     }
 
     public void start() {
@@ -203,6 +202,7 @@ public final class SimReader implements Actor {
     /** Nothing pending after registering: sleep in poll until a queued fault wakes the herd. */
     private void sleepInPoll() {
         d.paths().beginPoll(u);
+        d.polling(u, this);
         polling = true;
         d.cpus.release();
     }

@@ -13,6 +13,7 @@ public final class SimLock {
     private final long acquireNs;
     private final long handoffNs;
     private final long handoffPerSpinnerNs;
+    private final long handoffMaxNs;
     private final WaitRing waiters;
     private boolean held;
     private long acquisitions;
@@ -23,9 +24,12 @@ public final class SimLock {
      * @param acquireNs  cost of an uncontended acquire (ns)
      * @param handoffNs  delay from a release to the next waiter holding the lock (ns)
      * @param handoffPerSpinnerNs extra hand-off delay per further waiter still spinning (ns)
+     * @param handoffMaxNs the most a hand-off takes, however many spin (ns)
      * @param maxWaiters actors that may wait at once
      */
-    public SimLock(Simulator sim, String name, long acquireNs, long handoffNs, long handoffPerSpinnerNs, int maxWaiters) {
+    public SimLock(Simulator sim, String name, long acquireNs, long handoffNs, long handoffPerSpinnerNs, long handoffMaxNs,
+                   int maxWaiters) {
+        this.handoffMaxNs = Math.max(handoffNs, handoffMaxNs);
         this.sim = sim;
         this.name = name;
         this.acquireNs = acquireNs;
@@ -53,7 +57,7 @@ public final class SimLock {
             held = false;
             return;
         }
-        long handoff = handoffNs + handoffPerSpinnerNs * (waiters.size() - 1);
+        long handoff = Math.min(handoffMaxNs, handoffNs + handoffPerSpinnerNs * (waiters.size() - 1));
         waitNs += sim.nowNs() - waiters.headSinceNs() + handoff;
         sim.schedule(handoff, waiters.headActor(), waiters.headKind());
         waiters.removeHead();

@@ -1,0 +1,337 @@
+package org.postcopysim.cli.compare;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.postcopysim.cli.ByteSize;
+import org.postcopysim.cli.SeedOption;
+import org.postcopysim.cli.VersionProvider;
+import org.postcopysim.dest.fetch.FaultMode;
+import org.postcopysim.dest.uffd.UffdSet;
+import org.postcopysim.sim.bench.SimFaultBench;
+import org.postcopysim.sim.bench.SimFaultBenchConfig;
+import org.postcopysim.sim.bench.SimFaultBenchResult;
+import org.postcopysim.sim.cost.Cost;
+import org.postcopysim.sim.cost.CostModel;
+import org.postcopysim.sim.cost.HostCostProbe;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code postcopy-sim simulate}: the comparison of {@code compare}, in virtual time, at any vCPU
+ * count: every mode x vCPU count x readers x repeat runs in this JVM on the discrete-event
+ * simulator, driving the same model as the real run. Writes what {@code compare} writes (a table
+ * on stdout; results.csv, results.json and the plots in the output directory), every record
+ * marked {@code "simulated": true}.
+ */
+@Command(name = "simulate", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "Simulate fault modes in virtual time (a deterministic discrete-event simulation of the same "
+                + "KVM and userfaultfd model, with simulated host CPUs and locks and a cost model of named "
+                + "parameters): every mode x vCPU count x readers x repeat; prints a table and writes results.csv, "
+                + "results.json, pages-per-sec.png and fault-latency-cdf.png to --out. The same seed gives the same "
+                + "trace hash.")
+public final class SimulateCommand implements Callable<Integer> {
+    /** The modes a simulation takes. */
+    static final List<String> MODES = List.of("none", "kvm-userfault", "exit-on-missing", "uffd", "uffd+kvm-userfault");
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--bench", paramLabel = "KIND", defaultValue = "fault", converter = Bench.Converter.class,
+            description = "fault (the fault benchmark: every vCPU touches each page of its range once, as the "
+                    + "kernel's demand_paging_test). Default: ${DEFAULT-VALUE}.")
+    Bench bench;
+
+    @Option(names = "--modes", split = ",", paramLabel = "MODE", defaultValue = "none,kvm-userfault,exit-on-missing,uffd,uffd+kvm-userfault",
+            description = "Fault modes, comma-separated: none (no userfault: the host resolves first-touch faults), "
+                    + "kvm-userfault, exit-on-missing, uffd, uffd+kvm-userfault. The first is the table's baseline. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    List<String> modes;
+
+    @Option(names = "--vcpus", split = ",", paramLabel = "N", defaultValue = "1,2,4,8,16,32,64",
+            description = "vCPU counts, comma-separated (1.." + SimFaultBenchConfig.MAX_VCPUS + "). Default: ${DEFAULT-VALUE}.")
+    List<Integer> vcpuCounts;
+
+    @Option(names = "--mem-per-vcpu", paramLabel = "SIZE", defaultValue = "64M", converter = ByteSize.class,
+            description = "Guest memory per vCPU (each vCPU touches its own range once). Default: ${DEFAULT-VALUE}.")
+    long memPerVcpu;
+
+    @Option(names = "--uffd-readers", split = ",", paramLabel = "N|vcpus", defaultValue = "1",
+            description = "Reader threads per uffd for the uffd modes, comma-separated: a number, or 'vcpus' for as "
+                    + "many as vCPUs (table A's third column). Each value is a run of its own. Default: ${DEFAULT-VALUE}.")
+    List<String> readers;
+
+    @Option(names = "--uffd-scope", paramLabel = "SCOPE", defaultValue = "shared",
+            description = "shared (one uffd for all memory) or per-vcpu (one per vCPU range). Default: ${DEFAULT-VALUE}.")
+    String scope;
+
+    @Option(names = "--host-cpus", paramLabel = "N",
+            description = "Host CPUs the vCPU and reader threads compete for (default: the cost model's host-cpus, 96, "
+                    + "the machine of the published table).")
+    Integer hostCpus;
+
+    @Option(names = "--fetch-delay-us", paramLabel = "US", defaultValue = "0",
+            description = "The handler's delay before each copy (microseconds), as demand_paging_test's -d. Default: ${DEFAULT-VALUE}.")
+    long fetchDelayUs;
+
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "1",
+            description = "Runs of each cell, each with its own seed. Default: ${DEFAULT-VALUE}.")
+    int repeats;
+
+    @Option(names = "--cost-file", paramLabel = "FILE",
+            description = "Cost overrides, 'name = value' lines (see --print-costs for the names, units and defaults).")
+    Path costFile;
+
+    @Option(names = "--print-costs", description = "Print every cost with its unit, value and origin (after --cost-file "
+            + "and --host-cpus), as a cost file, and exit.")
+    boolean printCosts;
+
+    @Option(names = "--measure-costs", description = "Measure this machine's measured costs (4 KiB copy, CRC32C), "
+            + "print them as cost-file lines, and exit.")
+    boolean measureCosts;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Directory for results.csv, results.json and the plots.")
+    Path outDir;
+
+    @Mixin
+    SeedOption seed;
+
+    @Override
+    public Integer call() throws IOException {
+        CommandLine cl = spec.commandLine();
+        PrintWriter out = cl.getOut();
+        if (measureCosts) {
+            HostCostProbe.Measured m = HostCostProbe.measure();
+            out.printf("# measured on this machine by postcopy-sim simulate --measure-costs%n");
+            out.printf("%s = %d%n%s = %d%n", Cost.COPY_4K_NS.key(), m.copy4kNs(), Cost.CRC32C_4K_NS.key(), m.crc32c4kNs());
+            out.flush();
+            return 0;
+        }
+        CostModel costs = costs(cl);
+        if (printCosts) {
+            out.print(costs.toFileText());
+            out.flush();
+            return 0;
+        }
+        if (outDir == null) throw new CommandLine.ParameterException(cl, "--out DIR is required (except with --print-costs or --measure-costs)");
+        List<Cell> cells = plan(cl);
+        UffdSet.Scope uffdScope = scope(cl);
+        if (uffdScope == UffdSet.Scope.PER_VCPU && !modes.contains("uffd") && !modes.contains("uffd+kvm-userfault")) {
+            throw new CommandLine.ParameterException(cl, "--uffd-scope per-vcpu needs a uffd mode in --modes");
+        }
+        long s = seed.value();
+        List<String> labels = new ArrayList<>();
+        for (Cell c : cells) if (!labels.contains(c.label)) labels.add(c.label);
+        RunPlan plan = RunPlan.of(bench, labels, vcpuCounts, repeats, s);
+        Files.createDirectories(outDir);
+        out.printf(Locale.ROOT, "simulate: seed %d; %d runs in virtual time (%s bench), %s per vCPU, %d host CPUs; output in %s%n",
+                s, plan.runs().size(), bench.label, ByteSize.format(memPerVcpu), costs.get(Cost.HOST_CPUS), outDir);
+        out.flush();
+        List<RunRecord> records = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        try (CompareProgress progress = CompareProgress.start(plan.runs().size())) {
+            for (RunPlan.Run run : plan.runs()) {
+                Cell cell = cellOf(cells, run.mode());
+                int r = cell.readersFor(run.vcpus());
+                progress.starting(run.label());
+                SimFaultBenchResult res = SimFaultBench.run(new SimFaultBenchConfig(cell.mode, run.vcpus(), memPerVcpu, r,
+                        uffdScope, fetchDelayUs * 1000, run.seed(), costs, false));
+                RunRecord rec = new RunRecord(bench, run, json(res, run, costs));
+                progress.step();
+                if (res.verified()) {
+                    records.add(rec);
+                } else {
+                    failures.add(run.label() + " (seed " + run.seed() + "): " + res.error());
+                }
+                if (!progress.shown()) {
+                    out.printf(Locale.ROOT, "simulate: [%d/%d] %s: %s pages/s, fault p50 %s, p99 %s, %d events, trace %s, %d ms%n",
+                            run.index() + 1, plan.runs().size(), run.label(), ResultTable.rate(res.pagesPerSecOverall()),
+                            ResultTable.duration(res.faultLatencyNs().p50()), ResultTable.duration(res.faultLatencyNs().p99()),
+                            res.events(), res.traceHashHex(), res.wallMs());
+                    out.flush();
+                }
+            }
+        }
+        out.println();
+        ResultTable.print(out, plan, records);
+        Path csv = outDir.resolve("results.csv");
+        Path jsonFile = outDir.resolve("results.json");
+        CsvWriter.write(csv, records);
+        JsonResults.write(jsonFile, records);
+        List<String> wrote = new ArrayList<>(List.of(csv.toString(), jsonFile.toString()));
+        if (!records.isEmpty()) {
+            try {
+                Path rate = outDir.resolve("pages-per-sec.png");
+                Path cdf = outDir.resolve("fault-latency-cdf.png");
+                Plots.pagesPerSec(rate, bench, records);
+                Plots.faultLatencyCdf(cdf, records);
+                wrote.add(rate.toString());
+                wrote.add(cdf.toString());
+            } catch (IOException | RuntimeException | LinkageError e) {
+                cl.getErr().printf("simulate: could not draw the plots: %s%n", e);
+            }
+        }
+        out.printf("simulate: wrote %s%n", String.join(", ", wrote));
+        for (String f : failures) out.printf("simulate: FAILED: %s%n", f);
+        out.flush();
+        return failures.isEmpty() ? 0 : 1;
+    }
+
+    private CostModel costs(CommandLine cl) {
+        CostModel costs = CostModel.defaults();
+        if (costFile != null) {
+            try {
+                costs = costs.withFile(costFile);
+            } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+                throw new CommandLine.ParameterException(cl, "Invalid value for option '--cost-file': " + e.getMessage());
+            }
+        }
+        if (hostCpus != null) {
+            try {
+                costs = costs.with(Cost.HOST_CPUS, hostCpus, "--host-cpus");
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(cl, "Invalid value for option '--host-cpus': " + e.getMessage());
+            }
+        }
+        return costs;
+    }
+
+    /** One column of the comparison: a mode, and for uffd modes one readers setting. */
+    static final class Cell {
+        final String label;
+        final FaultMode mode;
+        /** Readers per uffd, or -1 for as many as vCPUs. */
+        final int readers;
+
+        Cell(String label, FaultMode mode, int readers) {
+            this.label = label;
+            this.mode = mode;
+            this.readers = readers;
+        }
+
+        int readersFor(int vcpus) {
+            return readers < 0 ? vcpus : readers;
+        }
+    }
+
+    private List<Cell> plan(CommandLine cl) {
+        if (repeats < 1) throw new CommandLine.ParameterException(cl, "Invalid value for option '--repeat': at least 1, got " + repeats);
+        for (int v : vcpuCounts) {
+            if (v < 1 || v > SimFaultBenchConfig.MAX_VCPUS) {
+                throw new CommandLine.ParameterException(cl, "Invalid value for option '--vcpus': " + v + " is outside 1.."
+                        + SimFaultBenchConfig.MAX_VCPUS);
+            }
+        }
+        if (memPerVcpu < 4096 || memPerVcpu % 4096 != 0) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--mem-per-vcpu': a positive multiple of 4 KiB");
+        }
+        if (fetchDelayUs < 0) throw new CommandLine.ParameterException(cl, "Invalid value for option '--fetch-delay-us': must not be negative");
+        List<Integer> readerValues = new ArrayList<>();
+        for (String r : readers) {
+            String t = r.trim().toLowerCase(Locale.ROOT);
+            if (t.equals("vcpus")) {
+                readerValues.add(-1);
+                continue;
+            }
+            try {
+                int n = Integer.parseInt(t);
+                if (n < 1 || n > 1024) throw new NumberFormatException();
+                readerValues.add(n);
+            } catch (NumberFormatException e) {
+                throw new CommandLine.ParameterException(cl, "Invalid value for option '--uffd-readers': '" + r
+                        + "' is neither 1..1024 nor 'vcpus'");
+            }
+        }
+        List<Cell> cells = new ArrayList<>();
+        for (String m : modes) {
+            if (!MODES.contains(m)) {
+                throw new CommandLine.ParameterException(cl, "Invalid value for option '--modes': unknown mode '" + m
+                        + "' (expected " + String.join(", ", MODES) + ")");
+            }
+            FaultMode mode = FaultMode.parse(m);
+            if (!mode.usesUffd() || readerValues.size() == 1) {
+                int r = mode.usesUffd() ? readerValues.get(0) : 1;
+                cells.add(new Cell(m, mode, r));
+            } else {
+                for (int r : readerValues) cells.add(new Cell(m + ":" + (r < 0 ? "vcpus" : r), mode, r));
+            }
+        }
+        return cells;
+    }
+
+    private UffdSet.Scope scope(CommandLine cl) {
+        switch (scope.trim().toLowerCase(Locale.ROOT)) {
+            case "shared":
+                return UffdSet.Scope.SHARED;
+            case "per-vcpu":
+                return UffdSet.Scope.PER_VCPU;
+            default:
+                throw new CommandLine.ParameterException(cl, "Invalid value for option '--uffd-scope': expected shared or per-vcpu, got '" + scope + "'");
+        }
+    }
+
+    private static Cell cellOf(List<Cell> cells, String label) {
+        for (Cell c : cells) if (c.label.equals(label)) return c;
+        throw new IllegalStateException("no cell " + label);
+    }
+
+    /** The record of one run, with compare's field names, marked simulated. */
+    static ObjectNode json(SimFaultBenchResult r, RunPlan.Run run, CostModel costs) {
+        ObjectNode j = JsonNodeFactory.instance.objectNode();
+        j.put("simulated", true);
+        j.put("bench", Bench.FAULT.label);
+        j.put("mode", r.mode());
+        j.put("vcpus", r.vcpus());
+        j.put("readers", r.readers());
+        j.put("uffdScope", r.uffdScope());
+        j.put("repeat", run.repeat());
+        j.put("seed", r.seed());
+        j.put("memPerVcpuBytes", r.memPerVcpuBytes());
+        j.put("hostCpus", costs.get(Cost.HOST_CPUS));
+        j.put("verified", r.verified());
+        if (r.error() != null) j.put("error", r.error());
+        j.put("pagesTouched", r.pagesTouched());
+        j.put("pagesPerSecOverall", r.pagesPerSecOverall());
+        ArrayNode per = j.putArray("pagesPerSecPerVcpu");
+        for (double d : r.pagesPerSecPerVcpu()) per.add(d);
+        ObjectNode lat = j.putObject("faultLatencyNs");
+        SimFaultBenchResult.Latency l = r.faultLatencyNs();
+        lat.put("count", l.count());
+        lat.put("p50", l.p50());
+        lat.put("p90", l.p90());
+        lat.put("p99", l.p99());
+        lat.put("p999", l.p999());
+        lat.put("max", l.max());
+        lat.put("mean", l.mean());
+        j.put("exits", r.exits());
+        j.put("hostFaults", r.hostFaults());
+        j.put("demandFaults", r.demandFaults());
+        j.put("redundantFaults", r.redundantFaults());
+        j.put("populates", r.populates());
+        ObjectNode uffd = j.putObject("uffd");
+        uffd.put("reads", r.uffdReads());
+        uffd.put("wakes", r.uffdWakes());
+        uffd.put("waitersVisited", r.waitersVisited());
+        uffd.put("eexist", r.eexist());
+        uffd.put("pollerWakeups", r.pollerWakeups());
+        j.put("waitersVisitedPerWake", r.waitersVisitedPerWake());
+        j.put("lockContended", r.lockContended());
+        j.put("virtualNs", r.virtualNs());
+        j.put("events", r.events());
+        j.put("traceHash", r.traceHashHex());
+        j.put("wallMs", r.wallMs());
+        return j;
+    }
+}
