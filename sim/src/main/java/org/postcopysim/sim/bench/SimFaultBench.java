@@ -11,6 +11,7 @@ import org.postcopysim.dest.fault.LocalPages;
 import org.postcopysim.dest.fetch.PageInstaller;
 import org.postcopysim.dest.model.DestModel;
 import org.postcopysim.dest.uffd.UffdSet;
+import org.postcopysim.dest.uffd.WakeSink;
 import org.postcopysim.dest.vcpu.VcpuCounters;
 import org.postcopysim.dest.workload.Workload;
 import org.postcopysim.memory.GuestLayout;
@@ -104,6 +105,10 @@ public final class SimFaultBench {
                 progress.accept(touched(model));
             }
             for (SimReader r : readers) r.stop();
+            if (model.uffd() != null) {
+                // Closing each uffd wakes whoever still sleeps on it, as the thread runner's stop does.
+                for (int u = 0; u < model.uffd().uffds().count(); u++) model.uffd().wakeAll(u, WakeSink.NONE);
+            }
             String error = failure[0];
             if (error == null && done[0] < c.vcpus()) {
                 error = sim.pending() == 0
@@ -180,6 +185,7 @@ public final class SimFaultBench {
                 uffds == null ? 0 : uffds.eexistCount(), uffds == null ? 0 : uffds.reads(),
                 uffds == null ? 0 : uffds.wakes(), uffds == null ? 0 : uffds.waitersVisited(),
                 uffds == null ? 0 : uffds.meanWaitersVisitedPerWake(), model.uffd() == null ? 0 : model.uffd().pollerWakeups(),
-                contended, sim.nowNs(), sim.events(), sim.traceHash(), wallMs);
+                contended, d.wakeWalksCharged(), d.wakeWalkVisitsCharged(), d.wakeWalkChargedNs(), sim.nowNs(), sim.events(),
+                sim.traceHash(), wallMs);
     }
 }

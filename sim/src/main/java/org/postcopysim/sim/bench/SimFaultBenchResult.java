@@ -10,6 +10,8 @@ package org.postcopysim.sim.bench;
  * @param virtualNs          virtual time of the run (ns)
  * @param events             simulator events run
  * @param traceHash          hash of the whole event trace: the same seed and costs give the same hash
+ * @param wakeWalkChargedNs  lock time the simulator charged for wake walks (ns): per walk its fixed cost
+ *                           plus the per-waiter cost times the waiters the model counted it visiting
  * @param wallMs             real time the simulation took (ms)
  */
 public record SimFaultBenchResult(String mode, int vcpus, int readers, String uffdScope, long memPerVcpuBytes,
@@ -18,6 +20,7 @@ public record SimFaultBenchResult(String mode, int vcpus, int readers, String uf
                                   long exits, long hostFaults, long demandFaults, long redundantFaults, long populates,
                                   long eexist, long uffdReads, long uffdWakes, long waitersVisited,
                                   double waitersVisitedPerWake, long pollerWakeups, long lockContended,
+                                  long wakeWalksCharged, long wakeWalkVisitsCharged, long wakeWalkChargedNs,
                                   long virtualNs, long events, long traceHash, long wallMs) {
     /** Fault latency percentiles (ns, virtual). */
     public record Latency(long count, long p50, long p90, long p99, long p999, long max, long mean) {}

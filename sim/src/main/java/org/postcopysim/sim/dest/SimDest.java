@@ -40,6 +40,9 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
     private long[] waitingFor = new long[0];
     private int presenceWaiters;
     private Runnable onAllPresent = () -> { };
+    private long wakeWalksCharged;
+    private long wakeWalkVisitsCharged;
+    private long wakeWalkChargedNs;
 
     public SimDest(Simulator sim, CostModel costs, int maxThreads) {
         this.sim = sim;
@@ -163,6 +166,31 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
 
     public CpuPool cpuPool() {
         return cpus;
+    }
+
+    /**
+     * The lock hold of a wake walk that visited {@code visited} sleepers (the model's count): the
+     * walk's fixed part plus the per-waiter cost times {@code visited}, charged and totalled.
+     */
+    long wakeWalkHoldNs(long visited, SplitMix64 rng) {
+        long hold = cost(Cost.UFFD_WAKE_HOLD_NS, rng) + visited * cost(Cost.UFFD_WAKE_PER_WAITER_NS, rng);
+        wakeWalksCharged++;
+        wakeWalkVisitsCharged += visited;
+        wakeWalkChargedNs += hold;
+        return hold;
+    }
+
+    /** Wake walks charged, the sleepers they visited, and the lock time charged for them (ns). */
+    public long wakeWalksCharged() {
+        return wakeWalksCharged;
+    }
+
+    public long wakeWalkVisitsCharged() {
+        return wakeWalkVisitsCharged;
+    }
+
+    public long wakeWalkChargedNs() {
+        return wakeWalkChargedNs;
     }
 
     /** Acquisitions of any simulated lock (host mm, every uffd's queue and poll locks) that had to wait. */

@@ -172,8 +172,7 @@ public final class SimReader implements Actor {
                     return;
                 }
                 long visited = d.paths().uffds().get(pu).waitersVisited() - visitedBefore;
-                d.sim.schedule(d.cost(Cost.UFFD_WAKE_HOLD_NS, rng) + visited * d.cost(Cost.UFFD_WAKE_PER_WAITER_NS, rng),
-                        actor, COPY_UNLOCK);
+                d.sim.schedule(d.wakeWalkHoldNs(visited, rng), actor, COPY_UNLOCK);
                 break;
             }
             case COPY_UNLOCK:
@@ -185,8 +184,7 @@ public final class SimReader implements Actor {
                 visitedBefore = d.paths().uffds().get(u).waitersVisited();
                 d.paths().wakePage(msg.pageIndex(), d);
                 long visited = d.paths().uffds().get(u).waitersVisited() - visitedBefore;
-                d.sim.schedule(d.cost(Cost.UFFD_WAKE_HOLD_NS, rng) + visited * d.cost(Cost.UFFD_WAKE_PER_WAITER_NS, rng),
-                        actor, WAKE_UNLOCK);
+                d.sim.schedule(d.wakeWalkHoldNs(visited, rng), actor, WAKE_UNLOCK);
                 break;
             }
             case WAKE_UNLOCK:

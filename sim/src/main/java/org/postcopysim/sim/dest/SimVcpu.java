@@ -188,7 +188,7 @@ public final class SimVcpu implements Actor {
                 visitedBefore = d.paths().uffds().get(jobUffd).waitersVisited();
                 if (!install()) return;
                 long visited = d.paths().uffds().get(jobUffd).waitersVisited() - visitedBefore;
-                long hold = d.cost(Cost.UFFD_WAKE_HOLD_NS, rng) + visited * d.cost(Cost.UFFD_WAKE_PER_WAITER_NS, rng);
+                long hold = d.wakeWalkHoldNs(visited, rng);
                 d.sim.schedule(hold, actor, INSTALL_UNLOCK);
                 break;
             }
