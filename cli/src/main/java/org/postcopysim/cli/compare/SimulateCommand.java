@@ -22,6 +22,10 @@ import org.postcopysim.sim.bench.SimFaultBenchResult;
 import org.postcopysim.sim.cost.Cost;
 import org.postcopysim.sim.cost.CostModel;
 import org.postcopysim.sim.cost.HostCostProbe;
+import org.postcopysim.sim.migration.SimMigration;
+import org.postcopysim.sim.migration.SimMigrationConfig;
+import org.postcopysim.sim.migration.SimMigrationResult;
+import org.postcopysim.dest.workload.Workload;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -51,8 +55,36 @@ public final class SimulateCommand implements Callable<Integer> {
 
     @Option(names = "--bench", paramLabel = "KIND", defaultValue = "fault", converter = Bench.Converter.class,
             description = "fault (the fault benchmark: every vCPU touches each page of its range once, as the "
-                    + "kernel's demand_paging_test). Default: ${DEFAULT-VALUE}.")
+                    + "kernel's demand_paging_test) or migration (a whole postcopy migration: the vCPUs run --workload "
+                    + "while the source streams every page and answers their requests over simulated channels). "
+                    + "Default: ${DEFAULT-VALUE}.")
     Bench bench;
+
+    @Option(names = "--channels", paramLabel = "N", defaultValue = "2",
+            description = "Migration: 1 (demand answers queue behind the background stream on one channel) or 2 "
+                    + "(postcopy-preempt: demand answers on their own channel). Default: ${DEFAULT-VALUE}.")
+    int channels;
+
+    @Option(names = "--net-latency-us", paramLabel = "US",
+            description = "Migration: one-way latency of each channel (microseconds; default: the cost model's net-latency, 30).")
+    Long netLatencyUs;
+
+    @Option(names = "--workload", paramLabel = "KIND", defaultValue = "uniform",
+            description = "Migration: what the vCPUs do: uniform, sequential, zipf[:theta] or hotset. Default: ${DEFAULT-VALUE}.")
+    String workload;
+
+    @Option(names = "--write-fraction", paramLabel = "F", defaultValue = "0.2",
+            description = "Migration: fraction of guest accesses that write. Default: ${DEFAULT-VALUE}.")
+    double writeFraction;
+
+    @Option(names = "--access-rate", paramLabel = "N", defaultValue = "1000000",
+            description = "Migration: guest accesses per second per vCPU (0 = flat out). Default: ${DEFAULT-VALUE}.")
+    long accessRate;
+
+    @Option(names = "--max-bandwidth", paramLabel = "BYTES/S", defaultValue = "0", converter = ByteSize.class,
+            description = "Migration: cap of the background stream in bytes/s (0 = uncapped: it saturates its channel). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    long maxBandwidth;
 
     @Option(names = "--modes", split = ",", paramLabel = "MODE", defaultValue = "none,kvm-userfault,exit-on-missing,uffd,uffd+kvm-userfault",
             description = "Fault modes, comma-separated: none (no userfault: the host resolves first-touch faults), "
@@ -126,7 +158,14 @@ public final class SimulateCommand implements Callable<Integer> {
             return 0;
         }
         if (outDir == null) throw new CommandLine.ParameterException(cl, "--out DIR is required (except with --print-costs or --measure-costs)");
+        if (channels != 1 && channels != 2) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--channels': 1 or 2, got " + channels);
+        }
         List<Cell> cells = plan(cl);
+        if (bench == Bench.MIGRATION && modes.contains("none")) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--modes': none fetches nothing, so "
+                    + "--bench migration cannot run it");
+        }
         UffdSet.Scope uffdScope = scope(cl);
         if (uffdScope == UffdSet.Scope.PER_VCPU && !modes.contains("uffd") && !modes.contains("uffd+kvm-userfault")) {
             throw new CommandLine.ParameterException(cl, "--uffd-scope per-vcpu needs a uffd mode in --modes");
@@ -146,20 +185,29 @@ public final class SimulateCommand implements Callable<Integer> {
                 Cell cell = cellOf(cells, run.mode());
                 int r = cell.readersFor(run.vcpus());
                 progress.starting(run.label());
-                SimFaultBenchResult res = SimFaultBench.run(new SimFaultBenchConfig(cell.mode, run.vcpus(), memPerVcpu, r,
-                        uffdScope, fetchDelayUs * 1000, run.seed(), costs, false));
-                RunRecord rec = new RunRecord(bench, run, json(res, run, costs));
+                ObjectNode j;
+                if (bench == Bench.FAULT) {
+                    SimFaultBenchResult res = SimFaultBench.run(new SimFaultBenchConfig(cell.mode, run.vcpus(), memPerVcpu, r,
+                            uffdScope, fetchDelayUs * 1000, run.seed(), costs, false));
+                    j = json(res, run, costs);
+                } else {
+                    SimMigrationResult res = SimMigration.run(new SimMigrationConfig(cell.mode, run.vcpus(), memPerVcpu, r,
+                            uffdScope, workloadOf(cl), accessRate, channels, 64, maxBandwidth,
+                            SimMigrationConfig.DEFAULT_SEND_BUFFER_BYTES, run.seed(), costs));
+                    j = json(res, run, costs);
+                }
+                RunRecord rec = new RunRecord(bench, run, j);
                 progress.step();
-                if (res.verified()) {
+                if (j.path("verified").asBoolean()) {
                     records.add(rec);
                 } else {
-                    failures.add(run.label() + " (seed " + run.seed() + "): " + res.error());
+                    failures.add(run.label() + " (seed " + run.seed() + "): " + j.path("error").asText());
                 }
                 if (!progress.shown()) {
                     out.printf(Locale.ROOT, "simulate: [%d/%d] %s: %s pages/s, fault p50 %s, p99 %s, %d events, trace %s, %d ms%n",
-                            run.index() + 1, plan.runs().size(), run.label(), ResultTable.rate(res.pagesPerSecOverall()),
-                            ResultTable.duration(res.faultLatencyNs().p50()), ResultTable.duration(res.faultLatencyNs().p99()),
-                            res.events(), res.traceHashHex(), res.wallMs());
+                            run.index() + 1, plan.runs().size(), run.label(), ResultTable.rate(rec.pagesPerSecOverall()),
+                            ResultTable.duration(rec.latencyNs("p50")), ResultTable.duration(rec.latencyNs("p99")),
+                            j.path("events").asLong(), j.path("traceHash").asText(), j.path("wallMs").asLong());
                     out.flush();
                 }
             }
@@ -189,6 +237,14 @@ public final class SimulateCommand implements Callable<Integer> {
         return failures.isEmpty() ? 0 : 1;
     }
 
+    private Workload workloadOf(CommandLine cl) {
+        try {
+            return Workload.parse(workload, writeFraction);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--workload': " + e.getMessage());
+        }
+    }
+
     private CostModel costs(CommandLine cl) {
         CostModel costs = CostModel.defaults();
         if (costFile != null) {
@@ -196,6 +252,13 @@ public final class SimulateCommand implements Callable<Integer> {
                 costs = costs.withFile(costFile);
             } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
                 throw new CommandLine.ParameterException(cl, "Invalid value for option '--cost-file': " + e.getMessage());
+            }
+        }
+        if (netLatencyUs != null) {
+            try {
+                costs = costs.with(Cost.NET_LATENCY_NS, Math.multiplyExact(netLatencyUs, 1000L), "--net-latency-us");
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                throw new CommandLine.ParameterException(cl, "Invalid value for option '--net-latency-us': " + e.getMessage());
             }
         }
         if (hostCpus != null) {
@@ -285,6 +348,50 @@ public final class SimulateCommand implements Callable<Integer> {
     private static Cell cellOf(List<Cell> cells, String label) {
         for (Cell c : cells) if (c.label.equals(label)) return c;
         throw new IllegalStateException("no cell " + label);
+    }
+
+    /** The record of one simulated migration, with compare's field names, marked simulated. */
+    static ObjectNode json(SimMigrationResult r, RunPlan.Run run, CostModel costs) {
+        ObjectNode j = JsonNodeFactory.instance.objectNode();
+        j.put("simulated", true);
+        j.put("bench", Bench.MIGRATION.label);
+        j.put("mode", r.mode());
+        j.put("vcpus", r.vcpus());
+        j.put("readers", r.readers());
+        j.put("repeat", run.repeat());
+        j.put("seed", r.seed());
+        j.put("channels", r.channels());
+        j.put("netLatencyNs", r.netLatencyNs());
+        j.put("netBandwidthBytesPerSec", costs.get(Cost.NET_BANDWIDTH_BYTES_PER_SEC));
+        j.put("hostCpus", costs.get(Cost.HOST_CPUS));
+        j.put("verified", r.verified());
+        if (r.error() != null) j.put("error", r.error());
+        j.put("pagesTotal", r.pages());
+        j.put("migrationTimeMs", r.migrationNs() / 1e6);
+        j.put("pagesPerSecOverall", r.migrationNs() == 0 ? 0 : r.pages() * 1e9 / r.migrationNs());
+        j.put("guestAccesses", r.guestAccesses());
+        j.put("pageRequests", r.pageRequests());
+        j.put("demandFaults", r.demandFaults());
+        j.put("redundantFaults", r.redundantFaults());
+        j.put("exits", r.exits());
+        j.put("hostFaults", r.hostFaults());
+        j.put("demandPages", r.demandPagesInstalled());
+        j.put("backgroundPages", r.backgroundPagesInstalled());
+        j.put("duplicatePages", r.duplicatePages());
+        ObjectNode lat = j.putObject("faultLatencyNs");
+        SimFaultBenchResult.Latency l = r.faultLatencyNs();
+        lat.put("count", l.count());
+        lat.put("p50", l.p50());
+        lat.put("p90", l.p90());
+        lat.put("p99", l.p99());
+        lat.put("p999", l.p999());
+        lat.put("max", l.max());
+        lat.put("mean", l.mean());
+        j.put("blocktimeAllMs", r.allBlockedNs() / 1e6);
+        j.put("events", r.events());
+        j.put("traceHash", r.traceHashHex());
+        j.put("wallMs", r.wallMs());
+        return j;
     }
 
     /** The record of one run, with compare's field names, marked simulated. */

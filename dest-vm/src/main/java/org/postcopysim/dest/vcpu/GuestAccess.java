@@ -98,6 +98,16 @@ public final class GuestAccess {
         return r;
     }
 
+    /**
+     * Whether {@link #attempt} would hit right now: a pure look at stage-2 (or, for KVM's own
+     * accesses, at the host mapping), with no side effect, so a runner may batch hits.
+     */
+    public boolean wouldHit() {
+        if (internal) return vm.host().isMapped(pageIndex);
+        var slot = vm.memslotOfGfn(gfn);
+        return slot != null && slot.stage2().isMapped(gfn);
+    }
+
     /** The current access mapped: do it. Returns false on a stale read (see {@link #failureText()}). */
     public boolean complete() {
         counters.accesses++;

@@ -115,7 +115,7 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
     }
 
     /** Wakes, {@code delayNs} from now plus the thread wake-up latency, every vCPU the last step woke. */
-    void flushWakes(long delayNs) {
+    public void flushWakes(long delayNs) {
         long at = delayNs + costs.get(Cost.THREAD_WAKEUP_NS);
         for (int i = 0; i < woken.size(); i++) vcpus.get(woken.get(i)).wokenIn(at);
         woken.clear();
@@ -152,6 +152,25 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
         return pollLocks[u];
     }
 
+    public Simulator sim() {
+        return sim;
+    }
+
+    /** The uffd registered over dense page {@code pageIndex}, or -1 (also when the mode has no uffd). */
+    public int uffdOf(long pageIndex) {
+        return paths == null ? -1 : paths.uffdOf(pageIndex);
+    }
+
+    /** The wait-queue lock of uffd {@code u}. */
+    public SimLock queueLockOf(int u) {
+        return queueLocks[u];
+    }
+
+    /** Sleepers visited by uffd {@code u}'s wake walks so far (the model's count). */
+    public long visited(int u) {
+        return paths.uffds().get(u).waitersVisited();
+    }
+
     public DestModel model() {
         return model;
     }
@@ -172,7 +191,7 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
      * The lock hold of a wake walk that visited {@code visited} sleepers (the model's count): the
      * walk's fixed part plus the per-waiter cost times {@code visited}, charged and totalled.
      */
-    long wakeWalkHoldNs(long visited, SplitMix64 rng) {
+    public long wakeWalkHoldNs(long visited, SplitMix64 rng) {
         long hold = cost(Cost.UFFD_WAKE_HOLD_NS, rng) + visited * cost(Cost.UFFD_WAKE_PER_WAITER_NS, rng);
         wakeWalksCharged++;
         wakeWalkVisitsCharged += visited;
@@ -206,7 +225,7 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
     }
 
     /** {@code c}'s value with this step's jitter drawn from {@code rng} (each thread has its own stream). */
-    long cost(Cost c, SplitMix64 rng) {
+    public long cost(Cost c, SplitMix64 rng) {
         long ns = costs.get(c);
         if (jitter == 0 || ns == 0) return ns;
         return Math.max(0, Math.round(ns * (1 - jitter + 2 * jitter * rng.nextDouble())));

@@ -58,7 +58,12 @@ public final class SimVcpu implements Actor {
     private final Listener listener;
     private final SplitMix64 rng;
 
+    /** Most hits done in one event. */
+    static final int MAX_HIT_BURST = 256;
+
     private boolean sleeping;
+    private boolean stopped;
+    private long accessIntervalNs;
     private boolean wokenEarly;
     private boolean queued;
     private long resumeDelayNs;
@@ -233,21 +238,61 @@ public final class SimVcpu implements Actor {
         }
     }
 
+    /**
+     * The next accesses: hits are done in a burst of at most {@link #MAX_HIT_BURST} in one event,
+     * each charged its time; the first access that would not hit is attempted when the burst's
+     * time has passed (a page arriving meanwhile is then seen present, as it would be).
+     */
     private void next() {
-        if (maxAccesses > 0 && counters.accesses >= maxAccesses) {
-            finishedNs = d.sim.nowNs();
-            d.cpus.release();
-            listener.onDone(this);
-            return;
+        long spentNs = 0;
+        for (int burst = 0; ; burst++) {
+            if (stopped || (maxAccesses > 0 && counters.accesses >= maxAccesses)) {
+                if (spentNs > 0) {
+                    d.sim.schedule(spentNs, actor, RUN); // finish once the burst's time has passed
+                    return;
+                }
+                finishedNs = d.sim.nowNs();
+                d.cpus.release();
+                listener.onDone(this);
+                return;
+            }
+            if (burst == MAX_HIT_BURST) {
+                d.sim.schedule(spentNs, actor, RUN);
+                return;
+            }
+            access.next();
+            if (!access.wouldHit()) {
+                d.sim.schedule(spentNs, actor, RETRY);
+                return;
+            }
+            access.attempt();
+            if (!access.complete()) {
+                fail(access.failureText());
+                return;
+            }
+            spentNs += hitNs();
         }
-        access.next();
-        attempt();
+    }
+
+    /** Time of one access that hits: the guest's pace, or the bare access when it runs flat out. */
+    private long hitNs() {
+        return accessIntervalNs > 0 ? accessIntervalNs : d.cost(Cost.GUEST_ACCESS_NS, rng);
+    }
+
+    /** Paces the vCPU: one access every {@code ns} of virtual time (0 = flat out). */
+    public void accessIntervalNs(long ns) {
+        this.accessIntervalNs = ns;
+    }
+
+    /** Stops the vCPU at its next step (the migration is over). */
+    public void stop() {
+        stopped = true;
     }
 
     private void attempt() {
         switch (access.attempt()) {
             case AccessResult.HIT:
-                d.sim.schedule(d.cost(Cost.GUEST_ACCESS_NS, rng), actor, COMPLETE);
+                d.sim.schedule(hitNs(), actor, COMPLETE);
                 break;
             case AccessResult.MAPPED:
                 d.sim.schedule(d.cost(Cost.STAGE2_FAULT_NS, rng), actor, COMPLETE);

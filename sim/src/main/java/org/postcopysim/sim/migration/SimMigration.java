@@ -1,0 +1,135 @@
+package org.postcopysim.sim.migration;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.HdrHistogram.Histogram;
+import org.postcopysim.dest.fault.NetworkPageProvider;
+import org.postcopysim.dest.fetch.DemandFetcher;
+import org.postcopysim.dest.fetch.FaultMode;
+import org.postcopysim.dest.model.DestModel;
+import org.postcopysim.dest.uffd.WakeSink;
+import org.postcopysim.dest.vcpu.VcpuCounters;
+import org.postcopysim.memory.GuestLayout;
+import org.postcopysim.sim.bench.SimFaultBenchResult;
+import org.postcopysim.sim.cost.Cost;
+import org.postcopysim.sim.dest.SimDest;
+import org.postcopysim.sim.dest.SimReader;
+import org.postcopysim.sim.dest.SimVcpu;
+import org.postcopysim.sim.engine.Simulator;
+import org.postcopysim.sim.net.SimChannel;
+
+/**
+ * A whole postcopy migration in virtual time: the destination's {@link DestModel} with the
+ * network fetcher (the same one the real destination uses), its vCPUs and uffd readers as actors,
+ * an event loop per incoming connection installing pages, and the simulated source running the
+ * real source's policies, over simulated channels with latency and bandwidth: a return path for
+ * requests, and one channel for pages (demand answers behind the background stream) or two
+ * (postcopy-preempt: demand answers on their own).
+ */
+public final class SimMigration {
+    /** Virtual time after which an unfinished migration fails (ns). */
+    static final long VIRTUAL_TIMEOUT_NS = 3_600_000_000_000L;
+
+    /** Pages installed, by how they came; written by the event loops. */
+    static final class Counts {
+        long demandInstalled;
+        long backgroundInstalled;
+        long duplicatesDropped;
+    }
+
+    private SimMigration() {}
+
+    public static SimMigrationResult run(SimMigrationConfig c) {
+        long wallStart = System.nanoTime();
+        GuestLayout layout = GuestLayout.contiguous(c.memPerVcpuBytes() * c.vcpus(), 1);
+        Simulator sim = new Simulator();
+        int threads = c.vcpus() * (1 + Math.max(1, c.readers())) + 16;
+        SimDest d = new SimDest(sim, c.costs(), threads);
+        DestModel model = DestModel.build(layout, c.faultOptions(), c.vcpus(), true, 0, d);
+        d.bind(model, threads);
+        long latency = c.costs().get(Cost.NET_LATENCY_NS);
+        long bandwidth = c.costs().get(Cost.NET_BANDWIDTH_BYTES_PER_SEC);
+        SimChannel requests = new SimChannel(sim, "requests", latency, bandwidth);
+        SimChannel stream = new SimChannel(sim, "background", latency, bandwidth);
+        SimChannel answers = c.channels() == 2 ? new SimChannel(sim, "demand", latency, bandwidth) : stream;
+        int[] one = new int[1];
+        DemandFetcher fetcher = model.useNetwork(3, (requestId, gfn, urgent) -> {
+            one[0] = (int) layout.pageIndexOfGfn(gfn);
+            requests.send(Messages.REQUEST, requestId, one, 1, Messages.REQUEST_BYTES);
+        });
+        SimSource source = new SimSource(sim, (int) layout.totalPages(), answers, stream, c.pagesPerBatch(),
+                c.maxBackgroundBytesPerSec(), c.sendBufferBytes());
+        requests.receiver(source);
+        Counts counts = new Counts();
+        boolean uffdInstall = c.mode().usesUffd();
+        SimDestLoop streamLoop = new SimDestLoop(d, uffdInstall, c.seed(), 0, counts);
+        stream.receiver(streamLoop);
+        if (answers != stream) answers.receiver(new SimDestLoop(d, uffdInstall, c.seed(), 1, counts));
+
+        Histogram latencies = new Histogram(1, VIRTUAL_TIMEOUT_NS, 3);
+        NetworkPageProvider provider = new NetworkPageProvider(fetcher);
+        String[] failure = new String[1];
+        long[] allPresentNs = {-1};
+        List<SimVcpu> vcpus = new ArrayList<>();
+        List<SimReader> readers = new ArrayList<>();
+        SimVcpu.Listener listener = new SimVcpu.Listener() {
+            @Override
+            public void onDone(SimVcpu v) {
+            }
+
+            @Override
+            public void onFailure(String why) {
+                if (failure[0] == null) failure[0] = why;
+                sim.stop();
+            }
+        };
+        d.onAllPresent(() -> {
+            allPresentNs[0] = sim.nowNs();
+            for (SimVcpu v : vcpus) v.stop();
+            for (SimReader r : readers) r.stop();
+            sim.stop();
+        });
+        long intervalNs = c.accessesPerSec() == 0 ? 0 : Math.max(1, 1_000_000_000L / c.accessesPerSec());
+        for (int v = 0; v < c.vcpus(); v++) {
+            DestModel.Vcpu mv = model.addVcpu(v, null, c.workload(), c.seed(), c.seed(), 0, provider,
+                    ns -> latencies.recordValue(Math.max(1, ns)));
+            SimVcpu sv = new SimVcpu(d, mv, null, null, 0, c.seed(), listener);
+            sv.accessIntervalNs(intervalNs);
+            vcpus.add(sv);
+        }
+        if (model.uffd() != null) {
+            for (int u = 0; u < model.uffd().uffds().count(); u++) {
+                for (int r = 0; r < model.uffd().readersPerUffd(); r++) {
+                    readers.add(new SimReader(d, u, readers.size(), provider, null, 0, c.seed(), listener));
+                }
+            }
+        }
+        for (SimReader r : readers) r.start();
+        for (SimVcpu v : vcpus) v.start(0);
+        source.start();
+        sim.run(VIRTUAL_TIMEOUT_NS);
+        if (model.uffd() != null) {
+            for (int u = 0; u < model.uffd().uffds().count(); u++) model.uffd().wakeAll(u, WakeSink.NONE);
+        }
+        String error = failure[0];
+        if (error == null && allPresentNs[0] < 0) {
+            error = "not every page arrived: " + (layout.totalPages() - model.installer().presentPages()) + " missing when "
+                    + (sim.pending() == 0 ? "nothing was left to happen" : "the virtual time ran out");
+        }
+        VcpuCounters t = model.totals();
+        if (error == null && t.staleReads > 0) error = t.staleReads + " stale reads";
+        SimFaultBenchResult.Latency lat = new SimFaultBenchResult.Latency(latencies.getTotalCount(),
+                latencies.getValueAtPercentile(50), latencies.getValueAtPercentile(90), latencies.getValueAtPercentile(99),
+                latencies.getValueAtPercentile(99.9), latencies.getMaxValue(), (long) latencies.getMean());
+        return new SimMigrationResult(c.mode().cliName(), c.vcpus(), c.mode().usesUffd() ? c.readers() : 0, c.channels(),
+                latency, c.seed(), error == null, error, layout.totalPages(), Math.max(0, allPresentNs[0]), t.accesses,
+                fetcher.requestsSent(), t.demandFaults, t.redundantFaults, t.exits, t.hostFaults, counts.demandInstalled,
+                counts.backgroundInstalled, counts.duplicatesDropped, lat, model.blocktime().allBlockedNs(), sim.events(),
+                sim.traceHash(), (System.nanoTime() - wallStart) / 1_000_000);
+    }
+
+    /** Whether {@code mode} installs through a uffd (so the event loops take its lock). */
+    static boolean installsThroughUffd(FaultMode mode) {
+        return mode.usesUffd();
+    }
+}

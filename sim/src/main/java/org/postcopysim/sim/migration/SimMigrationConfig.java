@@ -1,0 +1,43 @@
+package org.postcopysim.sim.migration;
+
+import org.postcopysim.dest.fault.FaultOptions;
+import org.postcopysim.dest.fetch.FaultMode;
+import org.postcopysim.dest.uffd.UffdSet;
+import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.sim.cost.CostModel;
+
+/**
+ * One simulated postcopy migration: the destination's vCPUs run {@code workload} from the moment
+ * they resume with every page missing, while the source streams every page in the background and
+ * answers demand requests; over simulated channels.
+ *
+ * @param channels          1: demand answers share the background stream's channel; 2: their own
+ * @param accessesPerSec    each vCPU's pace (accesses per second), 0 for flat out
+ * @param maxBackgroundBytesPerSec the background stream's cap, 0 for none
+ * @param sendBufferBytes   most background bytes the source keeps queued on its channel
+ * @param costs             the cost model (net-latency and net-bandwidth are the channels')
+ */
+public record SimMigrationConfig(FaultMode mode, int vcpus, long memPerVcpuBytes, int readers, UffdSet.Scope uffdScope,
+                                 Workload workload, long accessesPerSec, int channels, int pagesPerBatch,
+                                 long maxBackgroundBytesPerSec, long sendBufferBytes, long seed, CostModel costs) {
+    /** A socket send buffer's worth (Linux's tcp_wmem maximum, 4 MiB). */
+    public static final long DEFAULT_SEND_BUFFER_BYTES = 4L << 20;
+
+    public SimMigrationConfig {
+        if (!mode.migrates()) throw new IllegalArgumentException("a migration needs a mode that fetches pages, not " + mode);
+        if (channels != 1 && channels != 2) throw new IllegalArgumentException("channels must be 1 or 2, got " + channels);
+        if (pagesPerBatch < 1) throw new IllegalArgumentException("pages per batch must be positive");
+        if (accessesPerSec < 0 || maxBackgroundBytesPerSec < 0 || sendBufferBytes < 1) {
+            throw new IllegalArgumentException("rates must not be negative and the send buffer must be positive");
+        }
+        faultOptions(mode, readers, uffdScope); // validates
+    }
+
+    static FaultOptions faultOptions(FaultMode mode, int readers, UffdSet.Scope scope) {
+        return new FaultOptions(mode, readers, scope, 0, scope == UffdSet.Scope.PER_VCPU);
+    }
+
+    FaultOptions faultOptions() {
+        return faultOptions(mode, readers, uffdScope);
+    }
+}

@@ -1,0 +1,22 @@
+package org.postcopysim.sim.migration;
+
+/**
+ * A simulated migration's outcome, in virtual time.
+ *
+ * @param migrationNs      from the vCPUs' resume until every page was present (ns)
+ * @param pageRequests     page requests the destination sent (vCPUs' exits, or uffd readers)
+ * @param demandFaults     exits that sent a page request
+ * @param redundantFaults  faults that joined a request in flight
+ * @param faultLatencyNs   fault latency percentiles (ns)
+ * @param allBlockedNs     time every vCPU was blocked at once (QEMU's blocktime, ns)
+ */
+public record SimMigrationResult(String mode, int vcpus, int readers, int channels, long netLatencyNs, long seed,
+                                 boolean verified, String error, long pages, long migrationNs, long guestAccesses,
+                                 long pageRequests, long demandFaults, long redundantFaults, long exits, long hostFaults,
+                                 long demandPagesInstalled, long backgroundPagesInstalled, long duplicatePages,
+                                 org.postcopysim.sim.bench.SimFaultBenchResult.Latency faultLatencyNs,
+                                 long allBlockedNs, long events, long traceHash, long wallMs) {
+    public String traceHashHex() {
+        return String.format("%016x", traceHash);
+    }
+}

@@ -1,0 +1,107 @@
+package org.postcopysim.sim.migration;
+
+import org.postcopysim.sim.engine.Actor;
+import org.postcopysim.sim.engine.Simulator;
+import org.postcopysim.sim.net.SimChannel;
+import org.postcopysim.source.policy.BackgroundPolicy;
+import org.postcopysim.source.policy.SourcePolicy;
+
+/**
+ * The simulated source: the real source's policies ({@link SourcePolicy}: demand requests
+ * answered first, each moving the background scan next to it; {@link BackgroundPolicy}: batches
+ * of unsent pages, paced by the cap's token bucket) over simulated channels. The background stream
+ * keeps at most a socket send buffer's worth of bytes queued on its channel, as Netty's writability
+ * stops the real streamer. The source's own CPU is not modelled: its channels are its limit.
+ */
+final class SimSource implements Actor, SimChannel.Receiver {
+    private static final int PUMP = 0;
+
+    private final Simulator sim;
+    private final int actor;
+    private final SourcePolicy policy;
+    private final BackgroundPolicy background;
+    private final SimChannel answers;
+    private final SimChannel stream;
+    private final long sendBufferBytes;
+    private final int[] batch;
+    private final int[] one = new int[1];
+    private boolean pumpScheduled;
+    private boolean done;
+    private long demandPages;
+    private long backgroundPages;
+    private long duplicates;
+
+    /**
+     * @param answers          where demand answers go (the stream's channel too, with one channel)
+     * @param stream           where background batches go
+     * @param maxBytesPerSec   the background cap (bytes/s), 0 for none
+     * @param sendBufferBytes  most background bytes queued on the stream's channel
+     */
+    SimSource(Simulator sim, int pages, SimChannel answers, SimChannel stream, int pagesPerBatch, long maxBytesPerSec,
+              long sendBufferBytes) {
+        this.sim = sim;
+        this.actor = sim.register(this);
+        this.policy = new SourcePolicy(pages);
+        this.background = policy.background(pagesPerBatch, maxBytesPerSec, Messages.batchBytes(pagesPerBatch), 0);
+        this.answers = answers;
+        this.stream = stream;
+        this.sendBufferBytes = sendBufferBytes;
+        this.batch = new int[pagesPerBatch];
+        stream.onDrained(c -> schedulePump(0));
+    }
+
+    void start() {
+        schedulePump(0);
+    }
+
+    /** A page request arrived. */
+    @Override
+    public void onMessage(SimChannel from, int kind, long requestId, int count) {
+        for (int i = 0; i < count; i++) {
+            one[0] = from.page(i);
+            duplicates += policy.onDemand(one, 1);
+            demandPages++;
+            answers.send(Messages.ANSWER, requestId, one, 1, Messages.batchBytes(1));
+        }
+    }
+
+    private void schedulePump(long delayNs) {
+        if (pumpScheduled || done) return;
+        pumpScheduled = true;
+        sim.schedule(delayNs, actor, PUMP);
+    }
+
+    @Override
+    public void onEvent(int kind) {
+        pumpScheduled = false;
+        while (stream.queuedBytes() < sendBufferBytes) {
+            long waitNs = background.nanosUntilNext(sim.nowNs());
+            if (waitNs > 0) {
+                schedulePump(waitNs);
+                return;
+            }
+            int n = background.claim(batch);
+            if (n == 0) {
+                done = true;
+                return;
+            }
+            long bytes = Messages.batchBytes(n);
+            background.sent(bytes);
+            backgroundPages += n;
+            stream.send(Messages.BACKGROUND, 0, batch, n, bytes);
+        }
+    }
+
+    long demandPages() {
+        return demandPages;
+    }
+
+    long backgroundPages() {
+        return backgroundPages;
+    }
+
+    /** Pages sent twice: requested after the stream had sent them. */
+    long duplicates() {
+        return duplicates;
+    }
+}
