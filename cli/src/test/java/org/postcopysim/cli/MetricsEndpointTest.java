@@ -33,4 +33,14 @@ class MetricsEndpointTest {
             option.close();
         }
     }
+
+    @Test
+    void aLingerNeedsAnEndpointAndAReasonableLength() {
+        CliRun noEndpoint = CliRun.of("dest", "--connect", "127.0.0.1:1", "--metrics-linger", "5");
+        assertEquals(2, noEndpoint.exitCode(), noEndpoint.toString());
+        assertTrue(noEndpoint.err().contains("--metrics-linger needs --metrics-listen"), noEndpoint.toString());
+        CliRun negative = CliRun.of("source", "--metrics-listen", "127.0.0.1:0", "--metrics-linger", "-1");
+        assertEquals(2, negative.exitCode(), negative.toString());
+        assertTrue(negative.err().contains("--metrics-linger must be within 0..86400 seconds, got -1"), negative.toString());
+    }
 }
