@@ -583,6 +583,8 @@ public final class DestVm {
                     ? new MigrationSummary.Blocktime(0, new long[0])
                     : new MigrationSummary.Blocktime(blocktime.allBlockedNs(), blocktime.perVcpuBlockedNs());
             return new MigrationSummary(config.faults().mode().cliName(), verified, error, config.seed(), config.workload().toString(), config.vcpus(),
+                    config.faults().reportedReaders(), config.faults().reportedUffdScope(), config.faults().accessName(),
+                    config.faults().internalAccessFraction(),
                     pagesTotal * GuestLayout.PAGE_SIZE_BYTES, layout == null ? 0 : layout.slotCount(), pagesTotal,
                     result == null ? 0 : result.getPagesVerified(), result == null ? 0 : result.getPageMismatches(),
                     result == null ? List.of() : List.copyOf(result.getMismatchedGfnsList()),
@@ -604,8 +606,9 @@ public final class DestVm {
         private MigrationSummary.UffdStats uffdStats() {
             if (rig == null || rig.uffd == null) return MigrationSummary.UffdStats.NONE;
             var u = rig.uffd.uffds();
-            return new MigrationSummary.UffdStats(rig.uffd.sleeps(), u.wakes(), u.meanWaitersVisitedPerWake(),
-                    u.maxWaitersVisitedPerWake(), u.reads(), u.eexistCount(), rig.uffd.pollerWakeups());
+            return new MigrationSummary.UffdStats(rig.uffd.sleeps(), u.wakes(),
+                    new MigrationSummary.PerWake(u.meanWaitersVisitedPerWake(), u.maxWaitersVisitedPerWake()), u.reads(),
+                    u.eexistCount(), rig.uffd.pollerWakeups());
         }
     }
 
