@@ -119,6 +119,14 @@ public final class DestVm {
             metrics.bindPaused(this, r -> r.pausedSinceNs != 0, Run::pausedNs);
         }
 
+        /** Counts a pause still open as ended now, so that the meters keep the run's final values. */
+        private void endPause() {
+            long since = pausedSinceNs;
+            if (since == 0) return;
+            pausedNsTotal += System.nanoTime() - since;
+            pausedSinceNs = 0;
+        }
+
         /** Time paused so far, a pause in progress included (nanoseconds). */
         long pausedNs() {
             long since = pausedSinceNs;
@@ -560,6 +568,7 @@ public final class DestVm {
         }
 
         private MigrationSummary summarize(CompletionResult result, String error) {
+            endPause(); // a run that ends paused (the source never came back) is over, not paused
             long[] exitsPerVcpu = new long[runners.size()];
             long blockedNs = 0;
             for (int i = 0; i < runners.size(); i++) {
