@@ -58,6 +58,7 @@ class MetricsEndpointsTest {
     private JsonNode summary;
     private long destLingeredMs;
     private String destUrl;
+    private String sourceUrl;
 
     @BeforeAll
     void migrateWithBothEndpointsAndScrapeAfterTheResults() throws Exception {
@@ -86,7 +87,8 @@ class MetricsEndpointsTest {
         System.gc();
         destUrl = destLinger.substring(LINGER_LINE.length()).trim();
         destScrape = scrape(destUrl);
-        sourceScrape = scrape(sourceLinger.substring(LINGER_LINE.length()).trim());
+        sourceUrl = sourceLinger.substring(LINGER_LINE.length()).trim();
+        sourceScrape = scrape(sourceUrl);
         int destCode = destExit.get(60, TimeUnit.SECONDS);
         destLingeredMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lingerSeenNs);
         int sourceCode = sourceExit.get(60, TimeUnit.SECONDS);
@@ -177,6 +179,14 @@ class MetricsEndpointsTest {
         // Seen a few ms after it was printed, so the time left of the linger is a little less.
         assertTrue(destLingeredMs >= LINGER_S * 1000L - 500, "exited " + destLingeredMs + " ms after the linger line");
         assertThrows(ConnectException.class, () -> scrape(destUrl), "the endpoint closed with the command");
+    }
+
+    @Test
+    void bothPrintTheirScrapeUrlWhenTheyStart() {
+        for (String url : List.of(destUrl, sourceUrl)) {
+            assertTrue(url.matches("http://127\\.0\\.0\\.1:[1-9][0-9]*/metrics"), url);
+            assertTrue(transcript.lines().anyMatch(l -> l.equals("metrics: " + url)), transcript);
+        }
     }
 
     /** The documented rows under {@code heading} against the families served: name, type, unit and labels. */
