@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.postcopysim.dest.DestConfig;
+import org.postcopysim.dest.DestMetrics;
 import org.postcopysim.dest.DestVm;
 import org.postcopysim.dest.MigrationSummary;
 import org.postcopysim.protocol.Reliability;
@@ -75,6 +76,7 @@ public final class DestCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         vcpus.validate(spec.commandLine());
         recovery.validate(spec.commandLine());
+        metrics.validate(spec.commandLine());
         org.postcopysim.dest.fault.FaultOptions faultOptions = faults.resolveForMigration(spec.commandLine());
         Reliability.TlsFiles tlsFiles = tls.resolve(spec.commandLine());
         org.postcopysim.protocol.chaos.ChaosSpec chaosSpec = chaos.resolve(spec.commandLine());
@@ -101,6 +103,12 @@ public final class DestCommand implements Callable<Integer> {
         out.flush();
         try {
             io.micrometer.core.instrument.MeterRegistry registry = metrics.open();
+            metrics.publishQuantiles(DestMetrics.FAULT_LATENCY, DestMetrics.FAULT_LATENCY_QUANTILES,
+                    "fault latency percentiles from a memory-fault exit to the page being present");
+            if (metrics.url() != null) {
+                out.printf("metrics: %s%n", metrics.url());
+                out.flush();
+            }
             MigrationSummary summary;
             MigrationProgress progress = MigrationProgress.start(progressWhen, registry);
             try {
@@ -110,6 +118,7 @@ public final class DestCommand implements Callable<Integer> {
             }
             SummaryPrinter.print(out, summary);
             if (json.file != null) SummaryPrinter.writeJson(json.file, summary);
+            metrics.linger(out);
             return summary.exitCode();
         } finally {
             metrics.close();

@@ -100,11 +100,11 @@ public final class FaultBenchCommand implements Callable<Integer> {
                 SummaryPrinter.duration(l.p50()), SummaryPrinter.duration(l.p90()), SummaryPrinter.duration(l.p99()),
                 SummaryPrinter.duration(l.p999()), SummaryPrinter.duration(l.max()), l.count());
         out.printf(Locale.ROOT, "  faults    %d exits, %d uffd sleeps, %d redundant, %d populated (no copy), %d EEXIST%n",
-                r.exits(), r.hostFaults(), r.redundantFaults(), r.populates(), r.eexist());
+                r.exits(), r.hostFaults(), r.redundantFaults(), r.populates(), r.uffd().eexist());
         if (r.readers() > 0) {
             out.printf(Locale.ROOT, "  uffd      %d wakes visiting %.2f waiters on average (max %d), %d reads, %d poller wake-ups%n",
-                    r.uffdWakes(), r.waitersVisitedPerWakeMean(), r.waitersVisitedPerWakeMax(), r.uffdReads(),
-                    r.pollerWakeups());
+                    r.uffd().wakes(), r.uffd().waitersVisitedPerWake().mean(), r.uffd().waitersVisitedPerWake().max(),
+                    r.uffd().reads(), r.uffd().pollerWakeups());
         }
         out.printf(Locale.ROOT, "  blocktime %s with all vCPUs blocked at once%n",
                 SummaryPrinter.duration(r.blocktime().allVcpusNs()));

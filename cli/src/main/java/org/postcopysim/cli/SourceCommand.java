@@ -60,6 +60,7 @@ public final class SourceCommand implements Callable<Integer> {
     public Integer call() {
         guest.validate(spec.commandLine());
         link.validate(spec.commandLine());
+        metrics.validate(spec.commandLine());
         OptionCheck.check(spec.commandLine(), "--pages-per-batch",
                 () -> SourceConfig.defaults().withPagesPerBatch(stream.pagesPerBatch).validate());
         Reliability.TlsFiles tlsFiles = tls.resolve(spec.commandLine());
@@ -81,11 +82,22 @@ public final class SourceCommand implements Callable<Integer> {
         config = config.withReliability(ChaosOption.apply(config.reliability(), chaosSpec, s));
         config = config.withReliability(link.apply(config.reliability()));
         MeterRegistry registry = metrics.open();
+        try {
+            int code = migrate(out, config, registry, s, generated, token);
+            metrics.linger(out); // the migration's port is closed by now; only the metrics stay up
+            return code;
+        } finally {
+            metrics.close();
+        }
+    }
+
+    private int migrate(PrintWriter out, SourceConfig config, MeterRegistry registry, long s, boolean generated,
+                        String token) {
         try (SourceVm vm = SourceVm.start(config, registry)) {
             out.printf(Locale.ROOT, "seed: %d%n", s);
             ChaosOption.print(out, config.reliability());
             out.printf(Locale.ROOT, "guest: %s in %d memslots%n", ByteSize.format(config.guestBytes()), config.memslots());
-            if (metrics.address() != null) out.printf("metrics: http://%s/metrics%n", metrics.address());
+            if (metrics.url() != null) out.printf("metrics: %s%n", metrics.url());
             if (generated) out.printf("%s%s%n", MigrationToken.LINE_PREFIX, token);
             out.printf("listening on %s%n", new HostPort(vm.boundAddress().getHostString(), vm.boundAddress().getPort()));
             out.flush();
@@ -105,8 +117,6 @@ public final class SourceCommand implements Callable<Integer> {
             if (vm.chaos() != null) out.printf("source: chaos %s%n", vm.chaos().describe());
             out.flush();
             return r.verified() ? 0 : 1;
-        } finally {
-            metrics.close();
         }
     }
 }

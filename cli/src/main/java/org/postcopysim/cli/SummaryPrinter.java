@@ -47,8 +47,8 @@ final class SummaryPrinter {
         MigrationSummary.UffdStats u = s.uffd();
         if (u != null && (u.faultsSlept() > 0 || u.wakes() > 0)) {
             out.printf(Locale.ROOT, "  uffd      %d faults slept on the wait queue; %d wakes visiting %.2f waiters on average "
-                            + "(max %d); %d reads; %d EEXIST%n", u.faultsSlept(), u.wakes(), u.waitersVisitedPerWakeMean(),
-                    u.waitersVisitedPerWakeMax(), u.reads(), u.eexist());
+                            + "(max %d); %d reads; %d EEXIST%n", u.faultsSlept(), u.wakes(), u.waitersVisitedPerWake().mean(),
+                    u.waitersVisitedPerWake().max(), u.reads(), u.eexist());
         }
         MigrationSummary.Latency l = s.faultLatencyNs();
         out.printf(Locale.ROOT, "  latency   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  over %d faults%n",

@@ -36,5 +36,6 @@ class DemoTwoProcessTest {
         assertEquals(5, s.path("seed").asLong(), context);
         assertEquals(s.path("pagesTotal").asLong(), s.path("pagesVerified").asLong(), context);
         SourceDestInJvmTest.assertSaneVerifiedSummary(s, 2, context);
+        org.postcopysim.cli.docs.JsonDoc.assertDocumented(org.postcopysim.cli.docs.JsonDoc.demo(), s);
     }
 }

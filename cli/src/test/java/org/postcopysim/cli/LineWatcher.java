@@ -36,6 +36,18 @@ final class LineWatcher extends Writer {
         }
     }
 
+    /** Waits up to {@code timeoutMs} for a complete line starting with {@code linePrefix}; null when none came. */
+    String awaitLine(String linePrefix, long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        do {
+            String text = toString();
+            int end = text.lastIndexOf('\n');
+            for (String l : (end < 0 ? "" : text.substring(0, end)).split("\n")) if (l.startsWith(linePrefix)) return l;
+            Thread.sleep(10);
+        } while (System.nanoTime() < deadline);
+        return null;
+    }
+
     @Override
     public void flush() {}
 

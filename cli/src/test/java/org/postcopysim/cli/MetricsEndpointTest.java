@@ -23,14 +23,24 @@ class MetricsEndpointTest {
         }).parseArgs("--metrics-listen", "127.0.0.1:0");
         MeterRegistry registry = option.open();
         try {
-            Counter.builder("postcopy.pages.demand").register(registry).increment(42);
+            Counter.builder("postcopy.dest.page.requests").register(registry).increment(42);
             HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + option.address().getPort() + "/metrics"))
                     .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode());
-            assertTrue(r.body().contains("postcopy_pages_demand_total 42.0"), r.body());
+            assertTrue(r.body().contains("postcopy_dest_page_requests_total 42.0"), r.body());
         } finally {
             option.close();
         }
+    }
+
+    @Test
+    void aLingerNeedsAnEndpointAndAReasonableLength() {
+        CliRun noEndpoint = CliRun.of("dest", "--connect", "127.0.0.1:1", "--metrics-linger", "5");
+        assertEquals(2, noEndpoint.exitCode(), noEndpoint.toString());
+        assertTrue(noEndpoint.err().contains("--metrics-linger needs --metrics-listen"), noEndpoint.toString());
+        CliRun negative = CliRun.of("source", "--metrics-listen", "127.0.0.1:0", "--metrics-linger", "-1");
+        assertEquals(2, negative.exitCode(), negative.toString());
+        assertTrue(negative.err().contains("--metrics-linger must be within 0..86400 seconds, got -1"), negative.toString());
     }
 }

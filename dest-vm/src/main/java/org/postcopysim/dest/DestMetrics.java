@@ -10,64 +10,81 @@ import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 import java.util.function.ToLongFunction;
 import org.postcopysim.dest.fetch.DemandFetcher;
 import org.postcopysim.dest.fetch.PageInstaller;
 import org.postcopysim.dest.metrics.BlocktimeTracker;
 import org.postcopysim.dest.metrics.Log2Buckets;
+import org.postcopysim.dest.uffd.UffdSet;
 import org.postcopysim.dest.vcpu.VcpuCounters;
 import org.postcopysim.dest.metrics.LatencyRecorder;
 
 /**
- * The destination's meters. Fault latency is a timer with client-side percentiles (Micrometer
- * keeps them in an HdrHistogram) and QEMU's log2 microsecond buckets as service level objectives
- * ({@link Log2Buckets}; Prometheus scrapes them as {@code postcopy_fault_latency_seconds_bucket});
- * the rest are counters. Per-vCPU counts are function counters over each vCPU's own
- * single-writer fields, so the access loop pays nothing for them and a scrape sees them live;
- * blocktime comes from the {@link BlocktimeTracker} the same way. The summary reads from here.
+ * The destination's meters, every one named {@code postcopy.dest.*} (Prometheus:
+ * {@code postcopy_dest_*}; docs/metrics.md lists them all). Fault latency is a timer with
+ * client-side percentiles (Micrometer keeps them in an HdrHistogram) and QEMU's log2 microsecond
+ * buckets as service level objectives ({@link Log2Buckets}; Prometheus scrapes them as
+ * {@code postcopy_dest_fault_latency_seconds_bucket}); the rest are counters and gauges.
+ * Per-vCPU counts are function counters over each vCPU's own single-writer fields, so the access
+ * loop pays nothing for them and a scrape sees them live; blocktime comes from the
+ * {@link BlocktimeTracker} the same way. The summary reads from here.
+ *
+ * <p>A meter holds the object it reads weakly; these hold theirs strongly, so that a scrape after
+ * the migration (the CLI's {@code --metrics-linger}) reads its final values, not NaN once the
+ * migration's objects were collected.
  */
 public final class DestMetrics {
-    public static final String FAULT_LATENCY = "postcopy.fault.latency";
+    public static final String FAULT_LATENCY = "postcopy.dest.fault.latency";
     /**
-     * Fault latency percentiles (seconds, gauges tagged {@code quantile}). The timer's own
-     * percentiles are not in a Prometheus scrape once it has histogram buckets, so they are
-     * published here as well.
+     * The fault latency percentiles as a Prometheus summary ({@code quantile} label), read from
+     * {@link #FAULT_LATENCY}'s snapshot at scrape time. Not a Micrometer meter: a timer with
+     * histogram buckets is scraped as a histogram only, so the CLI's Prometheus endpoint publishes
+     * this one itself.
      */
-    public static final String FAULT_LATENCY_PERCENTILE = "postcopy.fault.latency.percentile";
-    public static final String DEMAND_FAULTS = "postcopy.faults.demand";
-    public static final String REDUNDANT_FAULTS = "postcopy.faults.redundant";
-    public static final String EXITS = "postcopy.vcpu.exits";
-    public static final String STALE_READS = "postcopy.reads.stale";
-    public static final String GUEST_READS = "postcopy.guest.reads";
-    public static final String GUEST_WRITES = "postcopy.guest.writes";
-    public static final String PAGES_PRESENT = "postcopy.pages.present";
-    public static final String PAGES_TOTAL = "postcopy.pages.total";
-    public static final String PAGE_REQUESTS = "postcopy.page.requests";
-    public static final String POPULATES = "postcopy.faults.populated";
-    public static final String HOST_FAULTS = "postcopy.faults.uffd";
-    public static final String UFFD_WAKES = "postcopy.uffd.wakes";
-    public static final String UFFD_WAITERS_VISITED = "postcopy.uffd.waiters.visited";
-    public static final String UFFD_EEXIST = "postcopy.uffd.eexist";
-    public static final String DUPLICATE_PAGES = "postcopy.pages.duplicate";
+    public static final String FAULT_LATENCY_QUANTILES = "postcopy.dest.fault.latency.quantiles";
+    public static final String PAGES_INSTALLED = "postcopy.dest.pages.installed";
+    public static final String DEMAND_FAULTS = "postcopy.dest.demand.faults";
+    public static final String REDUNDANT_FAULTS = "postcopy.dest.redundant.faults";
+    /** Memory-fault exits, one series per vCPU (tag {@code vcpu}); their sum is the exits of the run. */
+    public static final String EXITS = "postcopy.dest.vcpu.exits";
+    public static final String STALE_READS = "postcopy.dest.guest.stale.reads";
+    public static final String GUEST_READS = "postcopy.dest.guest.reads";
+    public static final String GUEST_WRITES = "postcopy.dest.guest.writes";
+    public static final String PAGES_PRESENT = "postcopy.dest.pages.present";
+    public static final String PAGES_TOTAL = "postcopy.dest.guest.pages";
+    public static final String PAGE_REQUESTS = "postcopy.dest.page.requests";
+    public static final String POPULATES = "postcopy.dest.populated.faults";
+    public static final String HOST_FAULTS = "postcopy.dest.uffd.faults";
+    public static final String UFFD_WAKES = "postcopy.dest.uffd.wakes";
+    public static final String UFFD_WAITERS_VISITED = "postcopy.dest.uffd.waiters.visited";
+    public static final String UFFD_EEXIST = "postcopy.dest.uffd.copy.eexist";
+    public static final String DUPLICATE_PAGES = "postcopy.dest.duplicate.pages";
+    public static final String CRC_FAILURES = "postcopy.dest.crc.failures";
     /** Time all vCPUs were blocked at once (seconds, function counter). */
-    public static final String BLOCKTIME_ALL = "postcopy.blocktime.all";
+    public static final String BLOCKTIME_ALL = "postcopy.dest.all.vcpus.blocked";
     /** Time one vCPU was blocked on missing pages (seconds, function counter tagged {@code vcpu}). */
-    public static final String BLOCKTIME_VCPU = "postcopy.blocktime.vcpu";
+    public static final String BLOCKTIME_VCPU = "postcopy.dest.vcpu.blocked";
     /** vCPUs blocked on a missing page right now (gauge). */
-    public static final String VCPUS_BLOCKED = "postcopy.vcpus.blocked";
-    /** Bytes received per migration phase (bytes, function counter tagged {@code phase}: precopy, downtime, postcopy). */
-    public static final String PHASE_BYTES = "postcopy.phase.bytes";
+    public static final String VCPUS_BLOCKED = "postcopy.dest.blocked.vcpus";
+    /** Bytes received per migration phase (bytes, counter tagged {@code phase}: precopy, downtime, postcopy). */
+    public static final String RECEIVED_BYTES = "postcopy.dest.received";
     /** Link recoveries completed: the link dropped, the migration paused and resumed (counter). */
-    public static final String RECOVERIES = "postcopy.recoveries";
+    public static final String RECOVERIES = "postcopy.dest.recoveries";
     /** Times the link dropped and the migration paused (counter). */
-    public static final String PAUSES = "postcopy.pauses";
+    public static final String PAUSES = "postcopy.dest.pauses";
     /** Whether the migration is paused right now (gauge, 0 or 1). */
-    public static final String PAUSED = "postcopy.paused";
-    /** Time the migration spent paused, the current pause included (seconds, function counter). */
-    public static final String PAUSED_TIME = "postcopy.paused.time";
+    public static final String PAUSED = "postcopy.dest.paused";
+    /** Time the migration spent paused, the current pause included (seconds, function counter; the unit is in the name). */
+    public static final String PAUSED_TIME = "postcopy.dest.paused.seconds";
     /** vCPUs reported by the watchdog as blocked on one page longer than the stall timeout (counter, once per wait). */
-    public static final String STALLS = "postcopy.vcpu.stalls";
-    static final double[] PERCENTILES = {0.5, 0.9, 0.99, 0.999};
+    public static final String STALLS = "postcopy.dest.vcpu.stalls";
+    /**
+     * The percentiles of {@link #FAULT_LATENCY} (the summary's and {@link #FAULT_LATENCY_QUANTILES}'):
+     * the 0th is the lowest latency recorded.
+     */
+    public static final double[] PERCENTILES = {0, 0.5, 0.9, 0.99, 0.999};
+    static final String RECEIVED_BYTES_HELP = "bytes received in one phase of the migration";
 
     final MeterRegistry registry;
     final Timer faultLatency;
@@ -81,6 +98,8 @@ public final class DestMetrics {
     final Counter pauses;
     final Counter stalls;
     private volatile long downtimeBytes;
+    /** The userfaultfds of a uffd mode, once set up; null before and in the other modes (the counts read 0). */
+    private volatile UffdSet uffds;
 
     public DestMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -95,90 +114,83 @@ public final class DestMetrics {
                 .register(registry);
         Timer timer = faultLatency;
         this.latencyRecorder = ns -> timer.record(ns, TimeUnit.NANOSECONDS);
-        for (double p : PERCENTILES) {
-            Gauge.builder(FAULT_LATENCY_PERCENTILE, faultLatency, t -> percentileNs(t.takeSnapshot(), p) / 1e9)
-                    .description("fault latency percentile from a memory-fault exit to the page being present")
-                    .baseUnit("seconds")
-                    .tag("quantile", Double.toString(p))
-                    .register(registry);
-        }
-        this.backgroundPages = counter("postcopy.pages.background", "pages installed from the background stream");
-        this.demandPages = counter("postcopy.pages.demand", "pages installed from demand answers");
+        this.backgroundPages = pagesInstalled("background");
+        this.demandPages = pagesInstalled("demand");
         this.duplicatePages = counter(DUPLICATE_PAGES, "copies dropped because the page was present (EEXIST)");
-        this.crcFailures = counter("postcopy.pages.crc_failures", "copies whose CRC32C did not match");
-        this.bytesReceived = counter("postcopy.bytes.received", "page bytes received");
-        this.recoveries = counter(RECOVERIES, "times the migration resumed after a dropped link");
-        this.pauses = counter(PAUSES, "times a dropped link paused the migration");
-        this.stalls = counter(STALLS, "vCPUs blocked on one missing page longer than the stall timeout");
+        this.crcFailures = counter(CRC_FAILURES, "copies whose CRC32C did not match");
+        // The postcopy phase's bytes are the page contents received; the other phases are set once.
+        this.bytesReceived = Counter.builder(RECEIVED_BYTES).description(RECEIVED_BYTES_HELP).baseUnit("bytes")
+                .tag("phase", "postcopy").register(registry);
         phaseBytes("precopy", MigrationSummary.BytesPerPhase::precopyBytes);
         phaseBytes("downtime", MigrationSummary.BytesPerPhase::downtimeBytes);
-        phaseBytes("postcopy", MigrationSummary.BytesPerPhase::postcopyBytes);
+        this.recoveries = counter(RECOVERIES, "times the migration resumed after a dropped link");
+        this.pauses = counter(PAUSES, "times a dropped link paused the migration");
+        this.stalls = counter(STALLS, "vCPU waits on one missing page longer than the stall timeout");
+        uffdCount(UFFD_WAKES, "wakes of userfaultfd wait queues (uffd modes; 0 in the others)", UffdSet::wakes);
+        uffdCount(UFFD_WAITERS_VISITED, "sleeping waiters visited by wakes; each wake visits every sleeper "
+                + "(uffd modes; 0 in the others)", UffdSet::waitersVisited);
+        uffdCount(UFFD_EEXIST, "UFFDIO_COPY calls that found the page already mapped (uffd modes; 0 in the others)",
+                UffdSet::eexistCount);
     }
 
     /** Registers the vCPUs' counts (sums, and exits per vCPU) as function counters. */
     void bindVcpus(List<VcpuCounters> runners) {
         vcpuSum(DEMAND_FAULTS, "faults that sent a page request", runners, c -> c.demandFaults);
         vcpuSum(REDUNDANT_FAULTS, "faults that joined a request already in flight", runners, c -> c.redundantFaults);
-        vcpuSum(EXITS, "KVM_EXIT_MEMORY_FAULT exits", runners, c -> c.exits);
         vcpuSum(STALE_READS, "guest reads that saw contents other than the source's", runners, c -> c.staleReads);
         vcpuSum(GUEST_READS, "guest reads, each checked against the source's contents", runners, c -> c.reads);
         vcpuSum(GUEST_WRITES, "guest writes", runners, c -> c.writes);
         vcpuSum(POPULATES, "exit-on-missing faults on pages another party installed (populated, not copied)", runners,
                 c -> c.populates);
-        vcpuSum(HOST_FAULTS, "accesses that slept on a userfaultfd wait queue", runners, c -> c.hostFaults);
+        vcpuSum(HOST_FAULTS, "accesses that faulted in the host and went to a userfaultfd", runners, c -> c.hostFaults);
         for (int v = 0; v < runners.size(); v++) {
-            FunctionCounter.builder(EXITS + ".per_vcpu", runners.get(v), x -> x.exits)
+            VcpuCounters r = runners.get(v);
+            FunctionCounter.builder(EXITS, r, held(r, x -> x.exits))
                     .description("KVM_EXIT_MEMORY_FAULT exits of one vCPU")
                     .tag("vcpu", Integer.toString(v))
                     .register(registry);
         }
     }
 
-    /** Registers the userfaultfd counts: wakes, waiters visited by them, EEXIST copies. */
+    /** Makes the userfaultfd counts (wakes, waiters visited by them, EEXIST copies) read {@code uffd}'s. */
     void bindUffd(org.postcopysim.dest.fault.UffdPaths uffd) {
-        var set = uffd.uffds();
-        FunctionCounter.builder(UFFD_WAKES, set, org.postcopysim.dest.uffd.UffdSet::wakes)
-                .description("wakes of userfaultfd wait queues").register(registry);
-        FunctionCounter.builder(UFFD_WAITERS_VISITED, set, org.postcopysim.dest.uffd.UffdSet::waitersVisited)
-                .description("sleeping waiters visited by wakes (each wake visits every sleeper)").register(registry);
-        FunctionCounter.builder(UFFD_EEXIST, set, org.postcopysim.dest.uffd.UffdSet::eexistCount)
-                .description("UFFDIO_COPY calls that found the page already mapped").register(registry);
+        this.uffds = uffd.uffds();
     }
 
     /** Registers pages present and total as gauges, and page requests sent as a counter. */
     void bindPages(PageInstaller installer, DemandFetcher fetcher) {
-        Gauge.builder(PAGES_PRESENT, installer, PageInstaller::presentPages)
+        Gauge.builder(PAGES_PRESENT, installer, PageInstaller::presentPages).strongReference(true)
                 .description("pages present on the destination").register(registry);
-        Gauge.builder(PAGES_TOTAL, installer, PageInstaller::totalPages)
+        Gauge.builder(PAGES_TOTAL, installer, PageInstaller::totalPages).strongReference(true)
                 .description("pages of the guest").register(registry);
-        FunctionCounter.builder(PAGE_REQUESTS, fetcher, DemandFetcher::requestsSent)
+        FunctionCounter.builder(PAGE_REQUESTS, fetcher, held(fetcher, DemandFetcher::requestsSent))
                 .description("page requests sent to the source").register(registry);
     }
 
     /** Registers the time all vCPUs were blocked at once, each vCPU's, and how many are blocked now. */
     void bindBlocktime(BlocktimeTracker tracker) {
-        FunctionCounter.builder(BLOCKTIME_ALL, tracker, t -> t.allBlockedNs(System.nanoTime()) / 1e9)
+        FunctionCounter.builder(BLOCKTIME_ALL, tracker, held(tracker, t -> t.allBlockedNs(System.nanoTime()) / 1e9))
                 .description("time all vCPUs were blocked on missing pages at once (QEMU's postcopy blocktime)")
                 .baseUnit("seconds")
                 .register(registry);
         for (int v = 0; v < tracker.vcpus(); v++) {
             int vcpu = v;
-            FunctionCounter.builder(BLOCKTIME_VCPU, tracker, t -> t.vcpuBlockedNs(vcpu, System.nanoTime()) / 1e9)
+            FunctionCounter.builder(BLOCKTIME_VCPU, tracker, held(tracker, t -> t.vcpuBlockedNs(vcpu, System.nanoTime()) / 1e9))
                     .description("time one vCPU was blocked on missing pages")
                     .baseUnit("seconds")
                     .tag("vcpu", Integer.toString(v))
                     .register(registry);
         }
-        Gauge.builder(VCPUS_BLOCKED, tracker, BlocktimeTracker::blockedVcpus)
+        Gauge.builder(VCPUS_BLOCKED, tracker, BlocktimeTracker::blockedVcpus).strongReference(true)
                 .description("vCPUs blocked on a missing page right now").register(registry);
     }
 
     /** Registers whether the migration is paused and the time paused so far (nanoseconds from {@code pausedNs}). */
     <T> void bindPaused(T state, java.util.function.Predicate<T> paused, ToLongFunction<T> pausedNs) {
-        Gauge.builder(PAUSED, state, x -> paused.test(x) ? 1 : 0)
+        Gauge.builder(PAUSED, state, x -> paused.test(x) ? 1 : 0).strongReference(true)
                 .description("1 while the migration is paused waiting for the source to come back").register(registry);
-        FunctionCounter.builder(PAUSED_TIME, state, x -> pausedNs.applyAsLong(x) / 1e9)
-                .description("time the migration spent paused after dropped links").baseUnit("seconds").register(registry);
+        FunctionCounter.builder(PAUSED_TIME, state, held(state, x -> pausedNs.applyAsLong(x) / 1e9))
+                .description("time the migration spent paused after dropped links, in seconds").register(registry);
     }
 
     /** Sets the bytes received during the downtime (the handshake and switchover, before the vCPUs resumed). */
@@ -191,27 +203,47 @@ public final class DestMetrics {
         return new MigrationSummary.BytesPerPhase(0, downtimeBytes, count(bytesReceived));
     }
 
+    private Counter pagesInstalled(String channel) {
+        return Counter.builder(PAGES_INSTALLED).description("pages installed, by the connection they arrived on")
+                .tag("channel", channel).register(registry);
+    }
+
     private void phaseBytes(String phase, ToLongFunction<MigrationSummary.BytesPerPhase> bytes) {
-        // The meter holds its object weakly: this, which lives as long as the migration.
-        FunctionCounter.builder(PHASE_BYTES, this, m -> bytes.applyAsLong(m.bytesPerPhase()))
-                .description("bytes received in one phase of the migration")
+        FunctionCounter.builder(RECEIVED_BYTES, this, held(this, m -> bytes.applyAsLong(m.bytesPerPhase())))
+                .description(RECEIVED_BYTES_HELP)
                 .baseUnit("bytes")
                 .tag("phase", phase)
                 .register(registry);
     }
 
+    private void uffdCount(String name, String description, ToLongFunction<UffdSet> count) {
+        FunctionCounter.builder(name, this, held(this, m -> {
+            UffdSet u = m.uffds;
+            return u == null ? 0 : count.applyAsLong(u);
+        })).description(description).register(registry);
+    }
+
     private void vcpuSum(String name, String description, List<VcpuCounters> runners, ToLongFunction<VcpuCounters> field) {
-        FunctionCounter.builder(name, runners, rs -> {
+        FunctionCounter.builder(name, runners, held(runners, rs -> {
             long sum = 0;
             for (VcpuCounters r : rs) sum += field.applyAsLong(r);
             return sum;
-        }).description(description).register(registry);
+        })).description(description).register(registry);
     }
 
-    /** The current value of the function counter {@code name} (0 when not registered). */
+    /**
+     * {@code f} applied to {@code state}, held strongly: a function counter keeps its function but
+     * only a weak reference to its object, which a collection after the run would clear (NaN).
+     */
+    private static <T> ToDoubleFunction<T> held(T state, ToDoubleFunction<T> f) {
+        return ignored -> f.applyAsDouble(state);
+    }
+
+    /** The current value of the function counter {@code name}, summed over its tags (0 when not registered). */
     long functionCount(String name) {
-        FunctionCounter c = registry.find(name).functionCounter();
-        return c == null ? 0 : (long) c.count();
+        double sum = 0;
+        for (FunctionCounter c : registry.find(name).functionCounters()) sum += c.count();
+        return (long) sum;
     }
 
     private Counter counter(String name, String description) {
@@ -232,12 +264,12 @@ public final class DestMetrics {
         HistogramSnapshot snap = faultLatency.takeSnapshot();
         double[] v = new double[PERCENTILES.length];
         for (int i = 0; i < PERCENTILES.length; i++) v[i] = percentileNs(snap, PERCENTILES[i]);
-        return new MigrationSummary.Latency(snap.count(), (long) v[0], (long) v[1], (long) v[2], (long) v[3],
+        return new MigrationSummary.Latency(snap.count(), (long) v[0], (long) v[1], (long) v[2], (long) v[3], (long) v[4],
                 (long) snap.max(TimeUnit.NANOSECONDS), (long) snap.mean(TimeUnit.NANOSECONDS));
     }
 
     /** The snapshot's value at {@code percentile} (nanoseconds), 0 when it has none. */
-    private static double percentileNs(HistogramSnapshot snap, double percentile) {
+    public static double percentileNs(HistogramSnapshot snap, double percentile) {
         for (ValueAtPercentile p : snap.percentileValues()) {
             if (Math.abs(p.percentile() - percentile) < 1e-9) return p.value(TimeUnit.NANOSECONDS);
         }

@@ -109,6 +109,14 @@ public final class DestVm {
             metrics.bindPaused(this, r -> r.pausedSinceNs != 0, Run::pausedNs);
         }
 
+        /** Counts a pause still open as ended now, so that the meters keep the run's final values. */
+        private void endPause() {
+            long since = pausedSinceNs;
+            if (since == 0) return;
+            pausedNsTotal += System.nanoTime() - since;
+            pausedSinceNs = 0;
+        }
+
         /** Time paused so far, a pause in progress included (nanoseconds). */
         long pausedNs() {
             long since = pausedSinceNs;
@@ -522,6 +530,7 @@ public final class DestVm {
         }
 
         private MigrationSummary summarize(CompletionResult result, String error) {
+            endPause(); // a run that ends paused (the source never came back) is over, not paused
             List<VcpuCounters> perVcpu = model == null ? List.of() : model.counters();
             long[] exitsPerVcpu = new long[perVcpu.size()];
             long blockedNs = 0;
@@ -546,6 +555,8 @@ public final class DestVm {
                     ? new MigrationSummary.Blocktime(0, new long[0])
                     : new MigrationSummary.Blocktime(model.blocktime().allBlockedNs(), model.blocktime().perVcpuBlockedNs());
             return new MigrationSummary(config.faults().mode().cliName(), verified, error, config.seed(), config.workload().toString(), config.vcpus(),
+                    config.faults().reportedReaders(), config.faults().reportedUffdScope(), config.faults().accessName(),
+                    config.faults().internalAccessFraction(),
                     pagesTotal * GuestLayout.PAGE_SIZE_BYTES, layout == null ? 0 : layout.slotCount(), pagesTotal,
                     result == null ? 0 : result.getPagesVerified(), result == null ? 0 : result.getPageMismatches(),
                     result == null ? List.of() : List.copyOf(result.getMismatchedGfnsList()),
@@ -568,8 +579,9 @@ public final class DestVm {
             if (model == null || model.uffd() == null) return MigrationSummary.UffdStats.NONE;
             var paths = model.uffd();
             var u = paths.uffds();
-            return new MigrationSummary.UffdStats(paths.sleeps(), u.wakes(), u.meanWaitersVisitedPerWake(),
-                    u.maxWaitersVisitedPerWake(), u.reads(), u.eexistCount(), paths.pollerWakeups());
+            return new MigrationSummary.UffdStats(paths.sleeps(), u.wakes(),
+                    new MigrationSummary.PerWake(u.meanWaitersVisitedPerWake(), u.maxWaitersVisitedPerWake()), u.reads(),
+                    u.eexistCount(), paths.pollerWakeups());
         }
     }
 

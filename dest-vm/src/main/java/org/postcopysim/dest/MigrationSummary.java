@@ -23,6 +23,11 @@ import org.postcopysim.dest.metrics.Log2Buckets;
  * <p>{@code chaos}: the fault injection on the pages received ({@code --chaos}) and what it
  * injected, or null without it.
  *
+ * <p>The fault path's configuration, as in fault-bench's result: {@code readers} (reader
+ * threads per userfaultfd, 0 in a mode without one), {@code uffdScope} ("shared", "per-vcpu", ""
+ * without a uffd), {@code access} ("partitioned", "overlapped") and {@code internalAccessFraction}.
+ * The field names and nesting are those of docs/json.md, shared with fault-bench and compare.
+ *
  * <p>{@code pagesMissing}: pages the destination did not hold when the migration ended (0 when
  * every page arrived); {@code missingGfnRanges} lists them as ranges of consecutive gfns, the
  * first 4096 ranges ({@code missingGfnRangesCut} true when there were more).
@@ -34,6 +39,10 @@ public record MigrationSummary(
         long seed,
         String workload,
         int vcpus,
+        int readers,
+        String uffdScope,
+        String access,
+        double internalAccessFraction,
         long guestBytes,
         int memslots,
         long pagesTotal,
@@ -89,8 +98,11 @@ public record MigrationSummary(
         }
     }
 
-    /** Fault latency from exit to page present (nanoseconds). */
-    public record Latency(long count, long p50, long p90, long p99, long p999, long max, long mean) {}
+    /**
+     * Fault latency from exit to page present (nanoseconds). {@code min} is the lowest recorded (the
+     * timer's 0th percentile, to its 2 significant digits), so a plot can start where the data does.
+     */
+    public record Latency(long count, long min, long p50, long p90, long p99, long p999, long max, long mean) {}
 
     /**
      * QEMU's postcopy blocktime (nanoseconds): time during which every vCPU was blocked on a
@@ -114,10 +126,13 @@ public record MigrationSummary(
      * compares each one's address), reads by the reader threads, UFFDIO_COPY calls that found the
      * page mapped (EEXIST), and reader wake-ups caused by queued faults.
      */
-    public record UffdStats(long faultsSlept, long wakes, double waitersVisitedPerWakeMean, long waitersVisitedPerWakeMax,
-                            long reads, long eexist, long pollerWakeups) {
-        public static final UffdStats NONE = new UffdStats(0, 0, 0, 0, 0, 0, 0);
+    public record UffdStats(long faultsSlept, long wakes, PerWake waitersVisitedPerWake, long reads, long eexist,
+                            long pollerWakeups) {
+        public static final UffdStats NONE = new UffdStats(0, 0, new PerWake(0, 0), 0, 0, 0);
     }
+
+    /** Waiters one wake visited: the mean over every wake (0 with none) and the most. */
+    public record PerWake(double mean, long max) {}
 
     /** The process exit code this summary deserves: 0 only for a verified migration. */
     public int exitCode() {

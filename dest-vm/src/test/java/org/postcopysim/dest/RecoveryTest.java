@@ -224,6 +224,13 @@ class RecoveryTest {
             assertEquals(s.pagesMissing(), inRanges, "the ranges hold every missing page");
             assertTrue(s.pausedMs() >= 1_900, "paused " + s.pausedMs() + " ms");
             assertTrue(run.proxy.accepted() > 2, "the destination kept trying to reconnect");
+            // The run is over: its meters hold the final values (a scrape during --metrics-linger), no pause goes on.
+            assertEquals(0, run.registry.get(DestMetrics.PAUSED).gauge().value(), "no longer paused once the run ended");
+            double pausedSeconds = run.registry.get(DestMetrics.PAUSED_TIME).functionCounter().count();
+            hold(300);
+            assertEquals(pausedSeconds, run.registry.get(DestMetrics.PAUSED_TIME).functionCounter().count(),
+                    "the time paused stops growing when the run ends");
+            assertEquals(s.pausedMs() / 1e3, pausedSeconds, 1e-3, "and it is the summary's");
         }
     }
 

@@ -77,7 +77,7 @@ class TlsMigrationTest {
             assertFalse(refused.verified());
             assertTrue(refused.error().contains("TLS") || refused.error().contains("certificate"), refused.error());
             assertEquals(0, refused.pagesTotal(), "no handshake, no guest: nothing installed");
-            assertTrue(registry.get("source.channel.errors").counter().count() >= 1, "the source counted the refusal");
+            assertTrue(registry.get("postcopy.source.channel.errors").counter().count() >= 1, "the source counted the refusal");
 
             // Presents the right certificate but trusts only the rogue CA: it refuses the source.
             MigrationSummary distrustful = DestVm.run(dest(source, new Reliability.TlsFiles(destFiles.certificate(),

@@ -133,7 +133,7 @@ class BadInputTest {
                 }
             }
             if (bad.expected == null) {
-                awaitTrue(() -> registry.get("source.channel.errors").counter().count() >= 1,
+                awaitTrue(() -> registry.get(SourceMetrics.CHANNEL_ERRORS).counter().count() >= 1,
                         "the source noticed the truncated frame");
             }
             assertTrue(!vm.completion().isDone(), "no migration started");
@@ -266,8 +266,8 @@ class BadInputTest {
             }
             demand.flush();
             // Unbounded, the source would queue requests x 64 pages = 100 MiB for this peer.
-            awaitTrue(() -> registry.get("source.demand.reads.paused").counter().count() >= 1, "the source paused reading");
-            double answered = registry.get("source.page.requests").counter().count();
+            awaitTrue(() -> registry.get(SourceMetrics.DEMAND_READ_PAUSES).counter().count() >= 1, "the source paused reading");
+            double answered = registry.get(SourceMetrics.PAGE_REQUESTS).counter().count();
             assertTrue(answered < requests, "the source stopped answering: " + answered + " of " + requests);
 
             demand.setReading(true);
@@ -277,7 +277,7 @@ class BadInputTest {
                 assertEquals(gfnsPerRequest, b.getPagesCount());
             }
             long oneAnswerBytes = gfnsPerRequest * (GuestLayout.PAGE_SIZE_BYTES + 32L) + 64;
-            double peak = registry.get("source.demand.outbound.peak").gauge().value();
+            double peak = registry.get(SourceMetrics.DEMAND_OUTBOUND_PEAK).gauge().value();
             assertTrue(peak > 0 && peak <= SourceServer.WRITE_HIGH_WATER_BYTES + oneAnswerBytes,
                     "bytes queued for the peer peaked at " + (long) peak + ", bound " + (SourceServer.WRITE_HIGH_WATER_BYTES + oneAnswerBytes));
 

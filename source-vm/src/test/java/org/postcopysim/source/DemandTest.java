@@ -57,9 +57,9 @@ class DemandTest {
             // At the 128 KiB/s background cap these 4 MiB would take over 30 s.
             assertTrue(elapsedMs < 10_000, "demand answer took " + elapsedMs + " ms: it waited behind the capped stream");
 
-            assertEquals(1, registry.get("source.page.requests").counter().count());
-            assertEquals(1000, registry.get("source.pages.sent").tag("channel", "demand").counter().count());
-            assertEquals(1, registry.get("source.pages.duplicate").counter().count());
+            assertEquals(1, registry.get(SourceMetrics.PAGE_REQUESTS).counter().count());
+            assertEquals(1000, registry.get(SourceMetrics.PAGES_SENT).tag("channel", "demand").counter().count());
+            assertEquals(1, registry.get(SourceMetrics.DUPLICATE_PAGES).counter().count());
 
             // The scan resumes just after the last requested page (batches already claimed may come first).
             boolean resumed = false;
@@ -85,7 +85,7 @@ class DemandTest {
             Error e = demand.expectError(Error.Code.CODE_PAGE_OUT_OF_RANGE);
             assertTrue(e.getText().contains("1041"), e.getText());
             demand.awaitClosed();
-            assertEquals(0, registry.get("source.pages.sent").tag("channel", "demand").counter().count());
+            assertEquals(0, registry.get(SourceMetrics.PAGES_SENT).tag("channel", "demand").counter().count());
             assertFalse(vm.completion().join().verified());
         }
     }

@@ -72,7 +72,7 @@ class HandshakeAndStreamTest {
              TestDestination demand = TestDestination.connect(vm.boundAddress());
              TestDestination background = TestDestination.connect(vm.boundAddress())) {
             ExpectedPages expected = new ExpectedPages(SMALL);
-            assertEquals(expected.totalPages(), registry.get("source.pages.remaining").gauge().value());
+            assertEquals(expected.totalPages(), registry.get(SourceMetrics.PAGES_REMAINING).gauge().value());
             Handshake h = Sessions.demandHello(demand, 1);
             Sessions.backgroundHello(background, h.getMigrationId());
             BitSet seen = new BitSet();
@@ -80,10 +80,10 @@ class HandshakeAndStreamTest {
             assertEquals(0L, firstGfns.get(0), "the stream starts at the cursor, page 0");
             assertNull(background.poll(Duration.ofMillis(300)), "nothing after every page was sent");
 
-            assertEquals(expected.totalPages(), registry.get("source.pages.sent").tag("channel", "background").counter().count());
-            assertEquals(0, registry.get("source.pages.sent").tag("channel", "demand").counter().count());
-            assertEquals(0, registry.get("source.pages.remaining").gauge().value());
-            assertTrue(registry.get("source.bytes.sent").tag("channel", "background").counter().count()
+            assertEquals(expected.totalPages(), registry.get(SourceMetrics.PAGES_SENT).tag("channel", "background").counter().count());
+            assertEquals(0, registry.get(SourceMetrics.PAGES_SENT).tag("channel", "demand").counter().count());
+            assertEquals(0, registry.get(SourceMetrics.PAGES_REMAINING).gauge().value());
+            assertTrue(registry.get(SourceMetrics.SENT_BYTES).tag("channel", "background").counter().count()
                     > expected.totalPages() * 4096.0);
             assertFalse(vm.completion().isDone(), "streaming every page is not completion");
         }

@@ -72,10 +72,15 @@ final class Plots {
 
     /**
      * The fault latency CDF of each mode, from the run with the most vCPUs of that mode (the
-     * first repeat among equals); log x in microseconds. A series from percentiles rather than
-     * histogram buckets says so in its name.
+     * first repeat among equals); log x from the decade at or below the lowest latency recorded to
+     * the decade at or above the highest, ticks labelled with their unit. A series from
+     * percentiles rather than histogram buckets says so in its name.
      */
     static void faultLatencyCdf(Path file, List<RunRecord> records) throws IOException {
+        save(faultLatencyCdfChart(records), file);
+    }
+
+    static XYChart faultLatencyCdfChart(List<RunRecord> records) {
         List<RunRecord> chosen = new ArrayList<>();
         for (TreeMap<Integer, List<RunRecord>> byVcpus : Cells.byModeAndVcpus(records).values()) {
             for (Integer v : byVcpus.descendingKeySet()) {
@@ -92,27 +97,60 @@ final class Plots {
         String which = vcpuCounts.size() == 1 ? " (" + vcpuCounts.first() + ")" : "";
         XYChart chart = new XYChartBuilder().width(WIDTH_PX).height(HEIGHT_PX)
                 .title("Fault latency CDF: per mode, the run with the most vCPUs" + which)
-                .xAxisTitle("fault latency (µs, log scale)").yAxisTitle("fraction of faults ≤ x").build();
+                .xAxisTitle("fault latency, exit to page present (log scale)").yAxisTitle("fraction of faults ≤ x").build();
         XYStyler style = chart.getStyler();
         style.setLegendPosition(LegendPosition.InsideSE);
         style.setYAxisMin(0.0);
         style.setYAxisMax(1.0);
         style.setYAxisDecimalPattern("0.00");
-        style.setXAxisTickLabelsFormattingFunction(Plots::microseconds);
+        style.setXAxisTickLabelsFormattingFunction(Plots::latencyTick);
+        List<LatencyCdf> cdfs = new ArrayList<>();
         for (RunRecord r : chosen) {
             LatencyCdf cdf = LatencyCdf.of(r.json());
+            cdfs.add(cdf);
             String name = r.mode() + " (" + r.vcpus() + " vCPUs, repeat " + r.run().repeat()
                     + (cdf.source() == LatencyCdf.Source.PERCENTILES ? ", from percentiles)" : ")");
             chart.addSeries(name, cdf.latencyUs(), cdf.fraction());
         }
-        style.setXAxisLogarithmic(!chosen.isEmpty());
-        if (chosen.isEmpty()) noData(chart);
-        save(chart, file);
+        if (chosen.isEmpty()) {
+            noData(chart);
+        } else {
+            double[] range = latencyAxisUs(cdfs);
+            style.setXAxisLogarithmic(true);
+            style.setXAxisMin(range[0]);
+            style.setXAxisMax(range[1]);
+        }
+        return chart;
     }
 
-    /** "0.5", "20", "1,000", "100,000": a tick label of the latency axis. */
-    static String microseconds(double us) {
-        return us >= 1 ? String.format(Locale.ROOT, "%,.0f", us) : String.format(Locale.ROOT, "%.3g", us);
+    /**
+     * The latency axis {min, max} in microseconds: whole decades around every curve, from the one at
+     * or below the lowest latency drawn to the one at or above the highest (one decade at least).
+     */
+    static double[] latencyAxisUs(List<LatencyCdf> cdfs) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = 0;
+        for (LatencyCdf c : cdfs) {
+            lo = Math.min(lo, c.lowestUs());
+            hi = Math.max(hi, c.highestUs());
+        }
+        // a hair of slack, so that 1.0000000001 us stays in the 1 us decade after floating point
+        double min = Math.pow(10, Math.floor(Math.log10(lo) + 1e-9));
+        double max = Math.pow(10, Math.ceil(Math.log10(hi) - 1e-9));
+        return new double[] {min, Math.max(max, min * 10)};
+    }
+
+    /** A tick of the latency axis (microseconds) with its unit: "100 ns", "1 us", "10 us", "2.5 ms", "1 s". */
+    static String latencyTick(double us) {
+        if (us < 1) return trim(us * 1000) + " ns";
+        if (us < 1000) return trim(us) + " us";
+        if (us < 1_000_000) return trim(us / 1000) + " ms";
+        return trim(us / 1_000_000) + " s";
+    }
+
+    /** 100 -> "100", 2.5 -> "2.5", 0.30000000000000004 -> "0.3": three significant digits at most. */
+    private static String trim(double v) {
+        return new java.math.BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
     }
 
     private static void save(XYChart chart, Path file) throws IOException {

@@ -127,6 +127,9 @@ public final class SoakCommand implements Callable<Integer> {
         long deadline = t0 + duration.toNanos();
         List<RunResult> results = new ArrayList<>();
         RunResult failed = null;
+        // The reports are rewritten whole after every run: a soak killed by a CI timeout leaves
+        // valid reports of the runs it finished.
+        boolean reportsWritten = writeReports(err, soakSeed, started, 0, results);
         try (ProgressBar bar = progressBar()) {
             for (int i = 0; ; i++) {
                 if (replay != null && i == 1) break;
@@ -142,6 +145,9 @@ public final class SoakCommand implements Callable<Integer> {
                                 Invariants.violations(o.withFindings(leaks, memory), config), runStarted);
                 results.add(result);
                 printRun(out, result);
+                if (reportsWritten) {
+                    reportsWritten = writeReports(err, soakSeed, started, (System.nanoTime() - t0) / 1e9, results);
+                }
                 if (bar != null) bar.stepTo(Math.min(duration.toSeconds(), (System.nanoTime() - t0) / 1_000_000_000L));
                 if (!result.passed()) {
                     failed = result;
@@ -150,7 +156,9 @@ public final class SoakCommand implements Callable<Integer> {
             }
         }
         double totalSec = (System.nanoTime() - t0) / 1e9;
-        boolean reportsWritten = writeReports(out, err, soakSeed, started, totalSec, results);
+        if (reportsWritten) reportsWritten = writeReports(err, soakSeed, started, totalSec, results);
+        if (reportsWritten && junit != null) out.printf("soak: wrote %s%n", junit);
+        if (reportsWritten && json != null) out.printf("soak: wrote %s%n", json);
         if (failed != null) {
             out.printf(Locale.ROOT, "soak: FAILED: run %d (seed %d) violated: %s%n", failed.index(), failed.seed(),
                     failed.violations().get(0));
@@ -183,17 +191,11 @@ public final class SoakCommand implements Callable<Integer> {
         out.flush();
     }
 
-    private boolean writeReports(PrintWriter out, PrintWriter err, long soakSeed, Instant started, double totalSec,
-                                 List<RunResult> results) {
+    /** Rewrites the reports asked for with {@code results}; false (said on {@code err}) when one cannot be written. */
+    private boolean writeReports(PrintWriter err, long soakSeed, Instant started, double totalSec, List<RunResult> results) {
         try {
-            if (junit != null) {
-                SoakReports.writeJunit(junit, soakSeed, started, totalSec, results);
-                out.printf("soak: wrote %s%n", junit);
-            }
-            if (json != null) {
-                SoakReports.writeJson(json, results);
-                out.printf("soak: wrote %s%n", json);
-            }
+            if (junit != null) SoakReports.writeJunit(junit, soakSeed, started, totalSec, results);
+            if (json != null) SoakReports.writeJson(json, results);
         } catch (IOException e) {
             err.printf("soak: could not write a report: %s%n", e);
             err.flush();

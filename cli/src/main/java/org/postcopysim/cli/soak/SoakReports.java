@@ -8,7 +8,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import javax.xml.stream.XMLOutputFactory;
@@ -18,20 +21,27 @@ import javax.xml.stream.XMLStreamWriter;
 /**
  * The soak's machine output. {@code --junit}: a JUnit XML test suite {@code postcopy-sim.soak}
  * with one test case per migration (a {@code failure} element on a violation, carrying the replay
- * command), which CI systems display like unit tests. {@code --json}: an array with one record
- * per run (seed, configuration, verdict, violations, times).
+ * command), which CI systems display like unit tests; it validates against Surefire's report
+ * schema (which has no {@code timestamp} on {@code testsuite}: the start time is the property
+ * {@code started}). {@code --json}: an array with one record per run (seed, configuration,
+ * verdict, violations, times). Times of day are UTC ISO-8601 to the millisecond.
+ *
+ * <p>Each file is written whole to a temporary file next to it and renamed over it, so that a
+ * reader, or a soak killed between two writes, only ever finds a complete file.
  */
 final class SoakReports {
     static final String SUITE = "postcopy-sim.soak";
+    /** "2026-12-01T22:30:05.123Z": UTC, milliseconds (nanoseconds trip stricter parsers). */
+    static final DateTimeFormatter TIME_OF_DAY =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSX", Locale.ROOT).withZone(ZoneOffset.UTC);
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private SoakReports() {}
 
     static void writeJunit(Path file, long soakSeed, Instant started, double totalSec, List<RunResult> runs)
             throws IOException {
-        createParent(file);
         long failures = runs.stream().filter(r -> !r.passed()).count();
-        try (OutputStream out = Files.newOutputStream(file)) {
+        replace(file, out -> {
             XMLStreamWriter x = XMLOutputFactory.newFactory().createXMLStreamWriter(out, "UTF-8");
             x.writeStartDocument("UTF-8", "1.0");
             x.writeCharacters("\n");
@@ -42,10 +52,10 @@ final class SoakReports {
             x.writeAttribute("errors", "0");
             x.writeAttribute("skipped", "0");
             x.writeAttribute("time", seconds(totalSec));
-            x.writeAttribute("timestamp", started.toString());
             x.writeCharacters("\n  ");
             x.writeStartElement("properties");
             property(x, "seed", Long.toString(soakSeed));
+            property(x, "started", TIME_OF_DAY.format(started));
             x.writeEndElement();
             for (RunResult r : runs) {
                 x.writeCharacters("\n  ");
@@ -74,13 +84,10 @@ final class SoakReports {
             x.writeCharacters("\n");
             x.writeEndDocument();
             x.close();
-        } catch (XMLStreamException e) {
-            throw new IOException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        });
     }
 
     static void writeJson(Path file, List<RunResult> runs) throws IOException {
-        createParent(file);
         ArrayNode array = JSON.createArrayNode();
         for (RunResult r : runs) {
             ObjectNode o = array.addObject();
@@ -88,7 +95,7 @@ final class SoakReports {
             o.put("seed", r.seed());
             o.put("verdict", r.passed() ? "verified" : "violation");
             o.putPOJO("violations", r.violations());
-            o.put("started", r.started().toString());
+            o.put("started", TIME_OF_DAY.format(r.started()));
             o.put("elapsedMs", r.outcome().elapsedMs());
             o.put("boundMs", r.outcome().boundMs());
             o.put("replay", SoakCommand.replayCommand(r.seed(), r.outcome().boundMs() / 1000));
@@ -122,7 +129,36 @@ final class SoakReports {
             if (out.destError() != null) res.put("destError", out.destError());
             if (out.sourceError() != null) res.put("sourceError", out.sourceError());
         }
-        JSON.writeValue(file.toFile(), array);
+        replace(file, out -> JSON.writeValue(out, array));
+    }
+
+    /** What writes one report into a stream. */
+    interface Writing {
+        void to(OutputStream out) throws IOException, XMLStreamException;
+    }
+
+    /**
+     * Writes {@code file} whole through a temporary file in its directory renamed over it
+     * (atomically where the file system can), so that the file is never seen half written.
+     */
+    static void replace(Path file, Writing writing) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path temp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+        try {
+            try (OutputStream out = Files.newOutputStream(temp)) {
+                writing.to(out);
+            } catch (XMLStreamException e) {
+                throw new IOException("cannot write " + file + ": " + e.getMessage(), e);
+            }
+            try {
+                Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+                Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(temp);
+        }
     }
 
     private static void property(XMLStreamWriter x, String name, String value) throws XMLStreamException {
@@ -148,10 +184,5 @@ final class SoakReports {
             b.append(c < 0x20 && c != '\n' && c != '\t' ? '?' : c);
         }
         return b.toString();
-    }
-
-    private static void createParent(Path file) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
     }
 }

@@ -18,6 +18,7 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.postcopysim.cli.Main;
+import org.postcopysim.cli.docs.JsonDoc;
 import picocli.CommandLine;
 
 /**
@@ -83,6 +84,7 @@ class CompareEndToEndTest {
             assertEquals(RunPlan.seedFor(3, i + 1, 0), r.path("seed").asLong(), r::toPrettyString);
             assertTrue(r.path("pagesPerSecOverall").asDouble() > 0, r::toPrettyString);
             assertEquals(i + 1, r.path("pagesPerSecPerVcpu").size(), r::toPrettyString);
+            JsonDoc.assertDocumented(JsonDoc.compareMigration(), r);
         }
         assertPngs(out);
     }
@@ -107,6 +109,7 @@ class CompareEndToEndTest {
             assertEquals(0, r.path("repeat").asInt(-1), r::toPrettyString);
             assertTrue(r.path("pagesPerSecOverall").asDouble() > 0, r::toPrettyString);
             assertTrue(r.path("faultLatencyNs").path("max").asLong() > 0, r::toPrettyString);
+            JsonDoc.assertDocumented(JsonDoc.compareFault(), r);
         }
         assertEquals(5, Files.readAllLines(out.resolve("results.csv")).size());
         assertPngs(out);

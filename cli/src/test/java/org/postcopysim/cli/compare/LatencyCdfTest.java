@@ -43,6 +43,34 @@ class LatencyCdfTest {
     }
 
     @Test
+    void insideTheFirstBucketThePercentilesPlaceTheCurveFromTheLowestLatencyRecorded() {
+        // kvm-userfault-like: 81% of the faults below 1 us, the fastest at 180 ns
+        ArrayNode b = F.arrayNode();
+        b.addObject().put("lowUs", 0).put("highUs", 1).put("count", 81);
+        b.addObject().put("lowUs", 1).put("highUs", 2).put("count", 15);
+        b.addObject().put("lowUs", 2).put("highUs", 4).put("count", 4);
+        ObjectNode lat = F.objectNode().put("count", 100).put("min", 180).put("p50", 400).put("p90", 1500)
+                .put("p99", 3000).put("p999", 3500).put("max", 3900);
+
+        LatencyCdf cdf = LatencyCdf.fromBuckets(b, lat);
+
+        assertEquals(LatencyCdf.Source.BUCKETS, cdf.source());
+        assertArrayEquals(new double[] {0.18, 0.4, 1, 2, 4}, cdf.latencyUs(), 1e-12);
+        assertArrayEquals(new double[] {0, 0.5, 0.81, 0.96, 1.0}, cdf.fraction(), 1e-12);
+    }
+
+    @Test
+    void theLowestLatencyStartsACurveFromPercentilesToo() {
+        ObjectNode lat = F.objectNode().put("count", 10).put("min", 250).put("p50", 1500).put("p90", 3000)
+                .put("p99", 9000).put("p999", 20000).put("max", 50000);
+
+        LatencyCdf cdf = LatencyCdf.fromPercentiles(lat);
+
+        assertArrayEquals(new double[] {0.25, 1.5, 3, 9, 20, 50}, cdf.latencyUs(), 1e-12);
+        assertArrayEquals(new double[] {0, 0.5, 0.9, 0.99, 0.999, 1.0}, cdf.fraction(), 1e-12);
+    }
+
+    @Test
     void percentilesBecomeFivePointsInMicroseconds() {
         ObjectNode lat = F.objectNode().put("count", 10).put("p50", 1500).put("p90", 3000).put("p99", 9000)
                 .put("p999", 20000).put("max", 50000);

@@ -7,17 +7,23 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.xml.XMLConstants;
 import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.transform.stream.StreamSource;
+import javax.xml.validation.Schema;
+import javax.xml.validation.SchemaFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
+import org.xml.sax.SAXException;
 import picocli.CommandLine;
 
 /** The soak loop with fake migrations (orchestration, reports, a violation, replay) and one real short soak. */
@@ -56,6 +62,76 @@ class SoakCommandTest {
 
     static Document parseXml(Path file) throws Exception {
         return DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(file.toFile());
+    }
+
+    /** Validates {@code file} against Surefire's report schema (checked in under test resources, see its README). */
+    static void assertValidJunit(Path file) throws Exception {
+        SchemaFactory factory = SchemaFactory.newInstance(XMLConstants.W3C_XML_SCHEMA_NS_URI);
+        factory.setProperty(XMLConstants.ACCESS_EXTERNAL_DTD, "");
+        factory.setProperty(XMLConstants.ACCESS_EXTERNAL_SCHEMA, "");
+        Schema schema = factory.newSchema(SoakCommandTest.class.getResource("/junit/surefire-test-report.xsd"));
+        try {
+            schema.newValidator().validate(new StreamSource(file.toFile()));
+        } catch (SAXException e) {
+            throw new AssertionError(file + " does not validate: " + e.getMessage() + "\n" + Files.readString(file), e);
+        }
+    }
+
+    /** ISO-8601 UTC to the millisecond: "2026-12-01T22:30:05.123Z". */
+    static final String MILLISECOND_TIME = "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z";
+
+    @Test
+    void theJunitReportValidatesAgainstSurefiresSchemaWithAMillisecondStartTime() throws Exception {
+        Path passed = tmp.resolve("passed.xml");
+        assertEquals(0, soak(SoakCommandTest::verified, "--seed", "9", "--runs", "2", "--duration", "1h",
+                "--junit", passed.toString()), stdout.toString());
+        assertValidJunit(passed);
+        Path failed = tmp.resolve("failed.xml");
+        assertEquals(1, soak((c, bound) -> ran.size() == 3 ? staleReads(c, bound, 2) : verified(c, bound),
+                "--seed", "5", "--duration", "1h", "--junit", failed.toString()), stdout.toString());
+        assertValidJunit(failed);
+        for (Path f : List.of(passed, failed)) {
+            Element suite = parseXml(f).getDocumentElement();
+            assertEquals("", suite.getAttribute("timestamp"), "Surefire's schema has no timestamp on testsuite");
+            NodeList properties = suite.getElementsByTagName("property");
+            String started = null;
+            for (int i = 0; i < properties.getLength(); i++) {
+                Element p = (Element) properties.item(i);
+                if (p.getAttribute("name").equals("started")) started = p.getAttribute("value");
+            }
+            assertTrue(started != null && started.matches(MILLISECOND_TIME), "started: " + started);
+        }
+    }
+
+    @Test
+    void aSoakKilledBetweenRunsLeavesValidReportsOfTheRunsItFinished() throws Exception {
+        Path junit = tmp.resolve("ci/soak.xml");
+        Path json = tmp.resolve("ci/soak.json");
+        List<String> seenDuringRuns = new ArrayList<>();
+        int code = soak((c, bound) -> {
+            // What a kill at this moment would leave: the reports of the runs before this one, complete.
+            int finished = ran.size() - 1;
+            try {
+                assertValidJunit(junit);
+                Element suite = parseXml(junit).getDocumentElement();
+                assertEquals(Integer.toString(finished), suite.getAttribute("tests"));
+                assertEquals(finished, suite.getElementsByTagName("testcase").getLength());
+                JsonNode records = new ObjectMapper().readTree(json.toFile());
+                assertEquals(finished, records.size());
+                for (JsonNode r : records) assertTrue(r.path("started").asText().matches(MILLISECOND_TIME), r::toString);
+                try (var files = Files.list(junit.getParent())) {
+                    seenDuringRuns.add(files.map(p -> p.getFileName().toString()).sorted().toList().toString());
+                }
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+            return verified(c, bound);
+        }, "--seed", "9", "--runs", "3", "--duration", "1h", "--junit", junit.toString(), "--json", json.toString());
+        assertEquals(0, code, stdout.toString());
+        assertEquals(3, ran.size());
+        for (String listing : seenDuringRuns) assertEquals("[soak.json, soak.xml]", listing, "no temporary file is left behind");
+        assertValidJunit(junit);
+        assertEquals("3", parseXml(junit).getDocumentElement().getAttribute("tests"));
     }
 
     @Test
@@ -139,6 +215,7 @@ class SoakCommandTest {
         int code = execute(new SoakCommand(null, Features.NONE), "--seed", "1", "--runs", "2", "--duration", "5s",
                 "--junit", junit.toString(), "--json", json.toString());
         assertEquals(0, code, stdout.toString());
+        assertValidJunit(junit);
         Element suite = parseXml(junit).getDocumentElement();
         int cases = suite.getElementsByTagName("testcase").getLength();
         assertTrue(cases >= 1 && cases <= 2, "runs: " + cases);

@@ -155,15 +155,14 @@ public final class FaultBench {
         long elapsedNs = Math.max(1, last - first);
         UffdSet uffds = rig.uffd == null ? null : rig.uffd.uffds();
         FaultBenchResult res = new FaultBenchResult(rig.options.mode().cliName(), c.vcpus(),
-                rig.options.mode().usesUffd() ? rig.options.uffdReaders() : 0,
-                rig.options.mode().usesUffd() ? rig.options.uffdScope().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') : "",
-                rig.options.partitioned() ? "partitioned" : "overlapped", c.memPerVcpuBytes(), c.fetchDelayNs() / 1000,
+                rig.options.reportedReaders(), rig.options.reportedUffdScope(), rig.options.accessName(),
+                c.memPerVcpuBytes(), c.fetchDelayNs() / 1000,
                 rig.options.internalAccessFraction(), c.seed(), error == null, error, c.pagesPerVcpu(), touched,
                 touched * 1e9 / elapsedNs, perVcpu, metrics.latency(), metrics.latencyLog2Us(), sum.exits, exitsPerVcpu,
-                sum.hostFaults, installer.presentPages(), sum.redundantFaults, uffds == null ? 0 : uffds.eexistCount(),
-                sum.populates, uffds == null ? 0 : uffds.wakes(), uffds == null ? 0 : uffds.meanWaitersVisitedPerWake(),
-                uffds == null ? 0 : uffds.maxWaitersVisitedPerWake(), uffds == null ? 0 : uffds.reads(),
-                rig.uffd == null ? 0 : rig.uffd.pollerWakeups(),
+                sum.hostFaults, installer.presentPages(), sum.redundantFaults, sum.populates,
+                uffds == null ? MigrationSummary.UffdStats.NONE : new MigrationSummary.UffdStats(rig.uffd.sleeps(),
+                        uffds.wakes(), new MigrationSummary.PerWake(uffds.meanWaitersVisitedPerWake(),
+                        uffds.maxWaitersVisitedPerWake()), uffds.reads(), uffds.eexistCount(), rig.uffd.pollerWakeups()),
                 new MigrationSummary.Blocktime(blocktime.allBlockedNs(), blocktime.perVcpuBlockedNs()), sum.staleReads,
                 elapsedNs);
         log.info("fault-bench {}: {} vCPUs, {} pages/s overall", res.mode(), res.vcpus(), Math.round(res.pagesPerSecOverall()));

@@ -8,7 +8,9 @@ import org.postcopysim.dest.metrics.Log2Buckets;
  * What one fault benchmark run measured. Rates are pages per second; times carry their unit.
  * {@code pagesPerSecPerVcpu[i]} is vCPU i's pages touched over its own run time;
  * {@code pagesPerSecOverall} is every vCPU's pages over the wall time from the first start to
- * the last finish (demand_paging_test's two figures).
+ * the last finish (demand_paging_test's two figures). The fields a migration summary has too
+ * (mode, readers, uffdScope, faultLatencyNs, uffd, blocktime, ...) have its names and nesting
+ * (docs/json.md).
  */
 public record FaultBenchResult(
         String mode,
@@ -33,13 +35,8 @@ public record FaultBenchResult(
         long hostFaults,
         long pagesInstalled,
         long redundantFaults,
-        long eexist,
         long populates,
-        long uffdWakes,
-        double waitersVisitedPerWakeMean,
-        long waitersVisitedPerWakeMax,
-        long uffdReads,
-        long pollerWakeups,
+        MigrationSummary.UffdStats uffd,
         MigrationSummary.Blocktime blocktime,
         long staleReads,
         long elapsedNs) {

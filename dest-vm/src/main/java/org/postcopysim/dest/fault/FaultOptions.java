@@ -32,6 +32,21 @@ public record FaultOptions(FaultMode mode, int uffdReaders, UffdSet.Scope uffdSc
         }
     }
 
+    /** Reader threads per userfaultfd as the summaries report them: 0 in a mode without one. */
+    public int reportedReaders() {
+        return mode.usesUffd() ? uffdReaders : 0;
+    }
+
+    /** The uffd scope as the summaries and the CLI spell it ("shared", "per-vcpu"); "" in a mode without a uffd. */
+    public String reportedUffdScope() {
+        return mode.usesUffd() ? uffdScope.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') : "";
+    }
+
+    /** "partitioned" or "overlapped". */
+    public String accessName() {
+        return partitioned ? "partitioned" : "overlapped";
+    }
+
     public FaultOptions withMode(FaultMode m) {
         return new FaultOptions(m, uffdReaders, uffdScope, internalAccessFraction, partitioned);
     }

@@ -39,8 +39,8 @@ class FaultBenchTest {
             case "uffd":
                 assertEquals(r.pagesTouched(), r.hostFaults(), "every fault slept on the uffd");
                 assertEquals(0, r.exits());
-                assertTrue(r.uffdWakes() >= r.pagesInstalled());
-                assertTrue(r.waitersVisitedPerWakeMax() >= 1);
+                assertTrue(r.uffd().wakes() >= r.pagesInstalled());
+                assertTrue(r.uffd().waitersVisitedPerWake().max() >= 1);
                 break;
             case "uffd+kvm-userfault":
                 assertTrue(r.hostFaults() > 0 && r.exits() > 0, "internal accesses use the uffd, vCPU accesses exit");
@@ -70,15 +70,15 @@ class FaultBenchTest {
         assertTrue(r.verified(), r.error());
         assertEquals("per-vcpu", r.uffdScope());
         // Each uffd holds only its own vCPU's waiter, so no wake ever walks more than one sleeper.
-        assertEquals(1, r.waitersVisitedPerWakeMax());
+        assertEquals(1, r.uffd().waitersVisitedPerWake().max());
     }
 
     @Test
     void aWakeOnASharedUffdVisitsEverySleeper() {
         FaultBenchResult r = run("uffd", 4, true, UffdSet.Scope.SHARED, 1, 0, 200_000);
         assertTrue(r.verified(), r.error());
-        assertTrue(r.waitersVisitedPerWakeMax() > 1, "with 4 sleepers a wake visits more than one: "
-                + r.waitersVisitedPerWakeMax());
+        assertTrue(r.uffd().waitersVisitedPerWake().max() > 1, "with 4 sleepers a wake visits more than one: "
+                + r.uffd().waitersVisitedPerWake().max());
     }
 
     @Test

@@ -80,12 +80,12 @@ class SimFaultBenchTest {
         assertEquals(threads.pagesTouched(), sim.pagesTouched(), "accesses");
         assertEquals(threads.exits(), sim.exits(), "exits");
         assertEquals(threads.hostFaults(), sim.hostFaults(), "host faults");
-        assertEquals(threads.eexist(), sim.eexist(), "EEXIST");
+        assertEquals(threads.uffd().eexist(), sim.eexist(), "EEXIST");
         assertEquals(threads.populates(), sim.populates(), "populates");
-        assertEquals(threads.uffdWakes(), sim.uffdWakes(), "wakes");
-        assertEquals(Math.round(threads.uffdWakes() * threads.waitersVisitedPerWakeMean()), sim.waitersVisited(),
+        assertEquals(threads.uffd().wakes(), sim.uffdWakes(), "wakes");
+        assertEquals(Math.round(threads.uffd().wakes() * threads.uffd().waitersVisitedPerWake().mean()), sim.waitersVisited(),
                 "waiters visited");
-        assertEquals(threads.uffdReads(), sim.uffdReads(), "uffd reads");
+        assertEquals(threads.uffd().reads(), sim.uffdReads(), "uffd reads");
         assertEquals(threads.faultLatencyNs().count(), sim.faultLatencyNs().count(), "faults timed");
         switch (mode) {
             case KVM_USERFAULT:

@@ -1,0 +1,112 @@
+package org.postcopysim.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.postcopysim.cli.docs.JsonDoc;
+
+/**
+ * The JSON that {@code dest} and {@code fault-bench} write has exactly the fields docs/json.md
+ * lists for them (demo's and compare's are checked where those run: DemoTwoProcessTest,
+ * CompareEndToEndTest), and the fault-path configuration a summary reports is the run's.
+ */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class JsonDocTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void destWritesTheDocumentedFieldsWhenItVerifiesAndWhenItFails() throws Exception {
+        // A uffd run that verifies, and a run whose link drops with reconnecting off (missing pages named).
+        JsonNode verified = migrate("verified", List.of(), List.of("--fault-mode", "uffd", "--uffd-readers", "2"), 0);
+        JsonNode failed = migrate("failed", List.of("--chaos", "disconnect@30%", "--recovery-deadline", "1"),
+                List.of("--no-reconnect"), 1);
+        assertFalse(failed.path("verified").asBoolean(), failed::toPrettyString);
+        assertTrue(failed.path("missingGfnRanges").size() > 0, failed::toPrettyString);
+        JsonDoc.assertDocumented(JsonDoc.dest(), verified, failed);
+    }
+
+    @Test
+    void destReportsItsFaultPathConfigurationAsFaultBenchDoes() throws Exception {
+        JsonNode dest = migrate("uffd", List.of(), List.of("--fault-mode", "uffd", "--uffd-readers", "2",
+                "--uffd-scope", "per-vcpu", "--access", "partitioned"), 0);
+        JsonNode bench = faultBench("uffd", "--uffd-readers", "2", "--uffd-scope", "per-vcpu");
+        for (JsonNode s : List.of(dest, bench)) {
+            assertEquals("uffd", s.path("mode").asText(), s::toPrettyString);
+            assertEquals(2, s.path("readers").asInt(), s::toPrettyString);
+            assertEquals("per-vcpu", s.path("uffdScope").asText(), s::toPrettyString);
+            assertEquals("partitioned", s.path("access").asText(), s::toPrettyString);
+            assertTrue(s.path("uffd").path("wakes").asLong() > 0, s::toPrettyString);
+            assertTrue(s.path("uffd").path("waitersVisitedPerWake").path("max").asLong() >= 1, s::toPrettyString);
+        }
+    }
+
+    @Test
+    void faultBenchWritesTheDocumentedFieldsInEveryKindOfMode() throws Exception {
+        JsonDoc.assertDocumented(JsonDoc.faultBench(), faultBench("uffd"), faultBench("kvm-userfault"));
+    }
+
+    private JsonNode faultBench(String mode, String... more) throws Exception {
+        Path json = tmp.resolve("bench-" + mode + ".json");
+        List<String> args = new java.util.ArrayList<>(List.of("fault-bench", "--fault-mode", mode, "--vcpus", "2",
+                "--mem-per-vcpu", "2M", "--warmup-mem", "0", "--seed", "3", "--json", json.toString()));
+        args.addAll(List.of(more));
+        CliRun run = CliRun.of(args.toArray(String[]::new));
+        assertEquals(0, run.exitCode(), run::toString);
+        return SummaryPrinter.JSON.readTree(json.toFile());
+    }
+
+    /** A 16 MiB migration through the source and dest commands; the destination's JSON summary. */
+    private JsonNode migrate(String name, List<String> sourceArgs, List<String> destArgs, int destExit) throws Exception {
+        LineWatcher sourceOut = new LineWatcher("listening on ");
+        StringWriter sourceErr = new StringWriter();
+        List<String> s = new java.util.ArrayList<>(List.of("source", "--listen", "127.0.0.1:0", "--guest-mem", "16M",
+                "--max-bandwidth", "8M", "--seed", "7"));
+        s.addAll(sourceArgs);
+        CompletableFuture<Integer> sourceExit = runAsync(sourceOut, sourceErr, s);
+        String listening = sourceOut.line().get(60, TimeUnit.SECONDS);
+        Path token = tmp.resolve(name + ".token");
+        Files.writeString(token, SourceDestInJvmTest.printedToken(sourceOut.toString()) + "\n");
+        Path json = tmp.resolve(name + ".json");
+        List<String> d = new java.util.ArrayList<>(List.of("dest", "--connect",
+                listening.substring("listening on ".length()).trim(), "--token-file", token.toString(), "--vcpus", "2",
+                "--seed", "7", "--json", json.toString()));
+        d.addAll(destArgs);
+        StringWriter destOut = new StringWriter();
+        StringWriter destErr = new StringWriter();
+        int code = CliRun.execute(destOut, destErr, d.toArray(String[]::new));
+        sourceExit.get(120, TimeUnit.SECONDS);
+        String transcript = "--- source ---\n" + sourceOut + sourceErr + "--- dest ---\n" + destOut + destErr;
+        assertEquals(destExit, code, transcript);
+        assertTrue(Files.size(json) > 0, transcript);
+        JsonNode summary = SummaryPrinter.JSON.readTree(json.toFile());
+        assertNotNull(summary, transcript);
+        return summary;
+    }
+
+    private static CompletableFuture<Integer> runAsync(LineWatcher out, StringWriter err, List<String> args) {
+        CompletableFuture<Integer> exit = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                exit.complete(CliRun.execute(out, err, args.toArray(String[]::new)));
+            } catch (Throwable e) {
+                exit.completeExceptionally(e);
+            }
+        }, "test-source");
+        t.setDaemon(true);
+        t.start();
+        return exit;
+    }
+}
