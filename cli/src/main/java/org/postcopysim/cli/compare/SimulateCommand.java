@@ -90,7 +90,7 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--modes", split = ",", paramLabel = "MODE", defaultValue = "none,kvm-userfault,exit-on-missing,uffd,uffd+kvm-userfault",
             description = "Fault modes, comma-separated: none (no userfault: the host resolves first-touch faults), "
                     + "kvm-userfault, exit-on-missing, uffd, uffd+kvm-userfault. The first is the table's baseline. "
-                    + "Default: ${DEFAULT-VALUE}.")
+                    + "Default: ${DEFAULT-VALUE} (without none for --bench migration).")
     List<String> modes;
 
     @Option(names = "--vcpus", split = ",", paramLabel = "N", defaultValue = "1,2,4,8,16,32,64",
@@ -180,6 +180,11 @@ public final class SimulateCommand implements Callable<Integer> {
             return worst <= 2.0 && broken.isEmpty() ? 0 : 1;
         }
         if (outDir == null) throw new CommandLine.ParameterException(cl, "--out DIR is required (except with --print-costs or --measure-costs)");
+        boolean modesGiven = cl.getParseResult() != null && cl.getParseResult().hasMatchedOption("--modes");
+        if (bench == Bench.MIGRATION && !modesGiven) {
+            modes = new ArrayList<>(modes);
+            modes.remove("none"); // the default list, for a bench that cannot run it
+        }
         if (channels != 1 && channels != 2) {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '--channels': 1 or 2, got " + channels);
         }
