@@ -8,7 +8,13 @@ import org.postcopysim.dest.bench.FaultBench;
 import org.postcopysim.dest.bench.FaultBenchConfig;
 import org.postcopysim.dest.bench.FaultBenchResult;
 import org.postcopysim.dest.fault.FaultOptions;
+import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.protocol.VcpuCount;
+import org.postcopysim.text.Plural;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.IDefaultValueProvider;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -16,10 +22,14 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code postcopy-sim fault-bench}: the kernel's demand_paging_test, on the simulated KVM. */
 @Command(name = "fault-bench", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        defaultValueProvider = FaultBenchCommand.Defaults.class,
         description = "Measure the fault path alone, like the kernel's demand_paging_test: no network; every page "
                 + "starts missing and comes from local memory after --fetch-delay-us; each vCPU touches every page of "
                 + "its range once. Prints per-vCPU and overall pages/s and the fault latency.")
 public final class FaultBenchCommand implements Callable<Integer> {
+    /** Longest --fetch-delay-us (an hour): more is surely a typo, and its nanoseconds must fit a long. */
+    static final long MAX_FETCH_DELAY_US = 3_600_000_000L;
+
     @Spec
     CommandSpec spec;
 
@@ -53,17 +63,38 @@ public final class FaultBenchCommand implements Callable<Integer> {
     @Mixin
     JsonOption json;
 
+    /**
+     * Where the benchmark's defaults differ from the shared options' (demand_paging_test gives each
+     * vCPU its own range): picocli applies these and the help shows them, so help and run agree.
+     */
+    static final class Defaults implements IDefaultValueProvider {
+        static final String ACCESS = "partitioned";
+
+        @Override
+        public String defaultValue(ArgSpec argSpec) {
+            return argSpec instanceof OptionSpec o && o.longestName().equals("--access") ? ACCESS : null;
+        }
+    }
+
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        FaultOptions f = faults.defaultAccess("partitioned").resolve(spec.commandLine());
+        FaultOptions f = faults.resolve(spec.commandLine());
         long s = seed.value();
         FaultBenchConfig[] config = new FaultBenchConfig[1];
-        OptionCheck.check(spec.commandLine(), "--mem-per-vcpu", () -> config[0] = new FaultBenchConfig(f, vcpus,
-                memPerVcpu, Math.multiplyExact(fetchDelayUs, 1000L), writeFraction, s));
+        // Each value is checked under its own option, so that the error names the one at fault.
+        OptionCheck.check(spec.commandLine(), "--vcpus", () -> VcpuCount.check(vcpus));
+        OptionCheck.check(spec.commandLine(), "--fetch-delay-us", () -> {
+            if (fetchDelayUs < 0 || fetchDelayUs > MAX_FETCH_DELAY_US) {
+                throw new IllegalArgumentException("must be within 0.." + MAX_FETCH_DELAY_US + " microseconds, got " + fetchDelayUs);
+            }
+        });
+        OptionCheck.check(spec.commandLine(), "--write-fraction", () -> Workload.parse("uniform", writeFraction));
         OptionCheck.check(spec.commandLine(), "--warmup-mem", () -> {
             if (warmupMem < 0) throw new IllegalArgumentException("must not be negative, got " + warmupMem);
         });
+        OptionCheck.check(spec.commandLine(), "--mem-per-vcpu", () -> config[0] = new FaultBenchConfig(f, vcpus,
+                memPerVcpu, fetchDelayUs * 1000L, writeFraction, s));
         long warmupPerVcpu = Math.max(4096, warmupMem / vcpus / 4096 * 4096);
         out.printf(Locale.ROOT, "seed: %d%n", s);
         out.flush();
@@ -82,9 +113,9 @@ public final class FaultBenchCommand implements Callable<Integer> {
     }
 
     static void print(PrintWriter out, FaultBenchResult r) {
-        out.printf(Locale.ROOT, "fault-bench %s: %d vCPUs, %s per vCPU, %s access%s%s, fetch delay %d us%n", r.mode(),
-                r.vcpus(), ByteSize.format(r.memPerVcpuBytes()), r.access(),
-                r.readers() > 0 ? ", " + r.readers() + " reader(s) per uffd, " + r.uffdScope() + " uffd" : "",
+        out.printf(Locale.ROOT, "fault-bench %s: %s, %s per vCPU, %s access%s%s, fetch delay %d us%n", r.mode(),
+                Plural.of(r.vcpus(), "vCPU"), ByteSize.format(r.memPerVcpuBytes()), r.access(),
+                r.readers() > 0 ? ", " + Plural.of(r.readers(), "reader") + " per uffd, " + r.uffdScope() + " uffd" : "",
                 r.internalAccessFraction() > 0 ? ", internal accesses " + r.internalAccessFraction() : "",
                 r.fetchDelayUs());
         if (!r.verified()) out.printf("  FAILED: %s%n", r.error());
@@ -106,8 +137,8 @@ public final class FaultBenchCommand implements Callable<Integer> {
                     r.uffdWakes(), r.waitersVisitedPerWakeMean(), r.waitersVisitedPerWakeMax(), r.uffdReads(),
                     r.pollerWakeups());
         }
-        out.printf(Locale.ROOT, "  blocktime %s with all vCPUs blocked at once%n",
-                SummaryPrinter.duration(r.blocktime().allVcpusNs()));
+        out.printf(Locale.ROOT, "  blocktime %s with %s blocked at once%n",
+                SummaryPrinter.duration(r.blocktime().allVcpusNs()), SummaryPrinter.allVcpus(r.vcpus()));
         out.flush();
     }
 }

@@ -2,6 +2,7 @@ package org.postcopysim.cli;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -10,6 +11,7 @@ import org.postcopysim.protocol.Reliability;
 import org.postcopysim.source.SourceConfig;
 import org.postcopysim.source.SourceResult;
 import org.postcopysim.source.SourceVm;
+import org.postcopysim.text.Plural;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -80,14 +82,12 @@ public final class SourceCommand implements Callable<Integer> {
         if (tlsFiles != null) config = config.withReliability(config.reliability().withTls(tlsFiles));
         config = config.withReliability(ChaosOption.apply(config.reliability(), chaosSpec, s));
         config = config.withReliability(link.apply(config.reliability()));
+        // Both sockets are bound before the guest is generated: an address in use fails at once.
         MeterRegistry registry = metrics.open();
-        try (SourceVm vm = SourceVm.start(config, registry)) {
-            out.printf(Locale.ROOT, "seed: %d%n", s);
-            ChaosOption.print(out, config.reliability());
-            out.printf(Locale.ROOT, "guest: %s in %d memslots%n", ByteSize.format(config.guestBytes()), config.memslots());
-            if (metrics.address() != null) out.printf("metrics: http://%s/metrics%n", metrics.address());
+        try (SourceVm.Bound bound = bind(config); SourceVm vm = start(out, bound, config, s, registry)) {
             if (generated) out.printf("%s%s%n", MigrationToken.LINE_PREFIX, token);
-            out.printf("listening on %s%n", new HostPort(vm.boundAddress().getHostString(), vm.boundAddress().getPort()));
+            // As given (a wildcard stays 0.0.0.0 or [::]), with the port bound.
+            out.printf("listening on %s%n", new HostPort(listen.host(), vm.boundAddress().getPort()));
             out.flush();
             SourceResult r = vm.completion().join();
             if (r.verified()) {
@@ -108,5 +108,24 @@ public final class SourceCommand implements Callable<Integer> {
         } finally {
             metrics.close();
         }
+    }
+
+    private SourceVm.Bound bind(SourceConfig config) {
+        try {
+            return SourceVm.bind(config);
+        } catch (UncheckedIOException e) {
+            throw new StartupFailure(e.getMessage(), e);
+        }
+    }
+
+    /** Says what it is about to do, then generates the guest (seconds for a large one) and starts serving. */
+    private SourceVm start(PrintWriter out, SourceVm.Bound bound, SourceConfig config, long seed, MeterRegistry registry) {
+        out.printf(Locale.ROOT, "seed: %d%n", seed);
+        ChaosOption.print(out, config.reliability());
+        out.printf(Locale.ROOT, "guest: %s in %s%n", ByteSize.format(config.guestBytes()), Plural.of(config.memslots(), "memslot"));
+        metrics.print(out);
+        out.printf(Locale.ROOT, "generating %s of guest memory...%n", ByteSize.format(config.guestBytes()));
+        out.flush();
+        return bound.start(registry);
     }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import org.postcopysim.dest.MigrationSummary;
 import org.postcopysim.dest.metrics.Log2Buckets;
+import org.postcopysim.text.Plural;
 
 /** Renders a {@link MigrationSummary} for people (stdout) and machines (JSON file). */
 final class SummaryPrinter {
@@ -17,26 +18,28 @@ final class SummaryPrinter {
     private SummaryPrinter() {}
 
     static void print(PrintWriter out, MigrationSummary s) {
+        if (!s.verified() && s.pagesTotal() == 0) {
+            // The source never described the guest (no connection, refused, no handshake): every
+            // count would be zero, so the error is the whole story. --json still has every field.
+            out.printf(Locale.ROOT, "migration FAILED: %s%n", s.error());
+            out.flush();
+            return;
+        }
         if (s.verified()) {
-            out.printf(Locale.ROOT, "migration verified: %d/%d pages match the source, %d mismatches%n",
-                    s.pagesVerified(), s.pagesTotal(), s.pageMismatches());
+            out.printf(Locale.ROOT, "migration verified: %d/%d pages match the source, %s%n",
+                    s.pagesVerified(), s.pagesTotal(), Plural.of(s.pageMismatches(), "mismatch", "mismatches"));
         } else {
             out.printf(Locale.ROOT, "migration FAILED: %s%n", s.error());
-            if (s.pagesTotal() > 0) {
-                out.printf(Locale.ROOT, "  verified %d/%d pages, %d mismatches%n", s.pagesVerified(), s.pagesTotal(),
-                        s.pageMismatches());
-            }
+            out.printf(Locale.ROOT, "  verified %d/%d pages, %s%n", s.pagesVerified(), s.pagesTotal(),
+                    Plural.of(s.pageMismatches(), "mismatch", "mismatches"));
         }
-        out.printf(Locale.ROOT, "  guest     %s in %d memslots, %d vCPUs, workload %s, mode %s, seed %d, transport %s%n",
-                ByteSize.format(s.guestBytes()), s.memslots(), s.vcpus(), s.workload(), s.mode(), s.seed(), s.transport());
-        if (s.pagesTotal() == 0) {
-            out.printf(Locale.ROOT, "  time      the vCPUs never resumed (setup %d ms)%n", s.setupMs());
-        } else {
-            out.printf(Locale.ROOT, "  time      %d ms from resume until %s (setup %d ms); %s of pages received%n",
-                    s.migrationTimeMs(), s.pagesMissing() == 0 ? "every page was present"
-                            : "the migration stopped with " + s.pagesMissing() + " pages missing",
-                    s.setupMs(), ByteSize.format(s.bytesTransferred()));
-        }
+        out.printf(Locale.ROOT, "  guest     %s in %s, %s, workload %s, mode %s, seed %d, transport %s%n",
+                ByteSize.format(s.guestBytes()), Plural.of(s.memslots(), "memslot"), Plural.of(s.vcpus(), "vCPU"),
+                s.workload(), s.mode(), s.seed(), s.transport());
+        out.printf(Locale.ROOT, "  time      %d ms from resume until %s (setup %d ms); %s of pages received%n",
+                s.migrationTimeMs(), s.pagesMissing() == 0 ? "every page was present"
+                        : "the migration stopped with " + Plural.of(s.pagesMissing(), "page") + " missing",
+                s.setupMs(), ByteSize.format(s.bytesTransferred()));
         out.printf(Locale.ROOT, "  pages     %d background, %d demand, %d duplicate copies dropped (EEXIST), %d CRC32C failures%n",
                 s.backgroundPages(), s.demandPages(), s.duplicatePages(), s.crcFailures());
         out.printf(Locale.ROOT, "  faults    %d exits: %d demand requests, %d redundant (joined a request in flight)%n",
@@ -57,8 +60,8 @@ final class SummaryPrinter {
         MigrationSummary.Blocktime b = s.blocktime();
         int worst = 0;
         for (int v = 1; v < b.perVcpuNs().length; v++) if (b.perVcpuNs()[v] > b.perVcpuNs()[worst]) worst = v;
-        out.printf(Locale.ROOT, "  blocktime %s with all %d vCPUs blocked at once; per vCPU up to %s (vcpu-%d)%n",
-                duration(b.allVcpusNs()), b.perVcpuNs().length,
+        out.printf(Locale.ROOT, "  blocktime %s with %s blocked at once; per vCPU up to %s (vcpu-%d)%n",
+                duration(b.allVcpusNs()), allVcpus(b.perVcpuNs().length),
                 duration(b.perVcpuNs().length == 0 ? 0 : b.perVcpuNs()[worst]), worst);
         MigrationSummary.BytesPerPhase p = s.bytesPerPhase();
         out.printf(Locale.ROOT, "  bytes     precopy %s, downtime %s, postcopy %s%n",
@@ -74,13 +77,18 @@ final class SummaryPrinter {
                     s.stalls(), s.stalls() == 1 ? "stall" : "stalls");
         }
         if (s.pagesMissing() > 0 && !s.missingGfnRanges().isEmpty()) {
-            out.printf(Locale.ROOT, "  missing   %d pages in %s%d gfn ranges: %s%n", s.pagesMissing(),
-                    s.missingGfnRangesCut() ? "more than " : "", s.missingGfnRanges().size(),
+            out.printf(Locale.ROOT, "  missing   %s in %s%s: %s%n", Plural.of(s.pagesMissing(), "page"),
+                    s.missingGfnRangesCut() ? "more than " : "", Plural.of(s.missingGfnRanges().size(), "gfn range"),
                     MigrationSummary.GfnRange.format(s.missingGfnRanges(), 16)
                             + (s.missingGfnRanges().size() > 16 ? " (every range in --json)" : ""));
         }
         if (s.chaos() != null) out.printf(Locale.ROOT, "  chaos     %s%n", s.chaos());
         out.flush();
+    }
+
+    /** "the only vCPU" for one, "all 4 vCPUs" for more: who was blocked when blocktime counts. */
+    static String allVcpus(int vcpus) {
+        return vcpus == 1 ? "the only vCPU" : "all " + Plural.of(vcpus, "vCPU");
     }
 
     /** The non-empty log2 latency buckets: "[8,16) us: 120  [16,32) us: 40  [16777216,inf) us: 1". */

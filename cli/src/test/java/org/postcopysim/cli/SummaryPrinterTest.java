@@ -1,22 +1,26 @@
 package org.postcopysim.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.reflect.RecordComponent;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.postcopysim.dest.DestConfig;
 import org.postcopysim.dest.DestVm;
 import org.postcopysim.dest.MigrationSummary;
 
-/** The human summary's lines for runs that did not end well: never resumed, pages missing, recoveries. */
+/** The human summary's lines for runs that did not end well: no source reached, pages missing, recoveries. */
 class SummaryPrinterTest {
     /** A real summary of a destination that found no source: it never resumed. */
     private static MigrationSummary neverResumed() throws Exception {
@@ -50,11 +54,29 @@ class SummaryPrinterTest {
     }
 
     @Test
-    void aDestinationThatNeverResumedSaysSoInsteadOfATime() throws Exception {
+    void aDestinationThatNeverReachedTheSourcePrintsTheErrorAndNoSummaryOfZeros() throws Exception {
         String out = print(neverResumed());
-        assertTrue(out.contains("migration FAILED: cannot connect to the source"), out);
-        assertTrue(out.contains("time      the vCPUs never resumed"), out);
-        assertFalse(out.contains("every page was present"), out);
+        List<String> lines = out.lines().toList();
+        assertEquals(1, lines.size(), out);
+        assertTrue(lines.get(0).startsWith("migration FAILED: cannot connect to the source at 127.0.0.1:"), out);
+        assertTrue(lines.get(0).endsWith(": Connection refused"), out);
+    }
+
+    @Test
+    void theDestCommandSaysWhyInOneLineAndStillWritesTheJson(@TempDir Path tmp) throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Path json = tmp.resolve("failed.json");
+        CliRun run = CliRun.of("dest", "--connect", "127.0.0.1:" + port, "--seed", "9", "--timeout", "2", "--json", json.toString());
+        assertEquals(1, run.exitCode(), run::toString);
+        assertEquals(List.of("seed: 9", "migration FAILED: cannot connect to the source at 127.0.0.1:" + port + ": Connection refused"),
+                run.out().lines().toList(), run::toString);
+        JsonNode j = SummaryPrinter.JSON.readTree(json.toFile());
+        assertFalse(j.path("verified").asBoolean(true), j::toPrettyString);
+        assertTrue(j.path("error").asText().startsWith("cannot connect to the source"), j::toPrettyString);
+        assertEquals(9, j.path("seed").asLong(), j::toPrettyString);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package org.postcopysim.cli.compare;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -81,6 +82,22 @@ class CompareCommandTest {
         JsonNode json = CsvAndJson.readJson(out);
         assertEquals(3, json.size());
         for (JsonNode r : json) assertTrue(!(r.path("mode").asText().equals("uffd") && r.path("vcpus").asInt() == 2));
+    }
+
+    @Test
+    void whenEveryRunFailedNoPlotIsDrawnAndAnOldOneIsNotLeftBehind() throws Exception {
+        Path out = tmp.resolve("out");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("pages-per-sec.png"), "from an earlier comparison");
+        Files.writeString(out.resolve("fault-latency-cdf.png"), "from an earlier comparison");
+        int code = compare(run -> RunOutcome.failed(run, 2, "exit code 2", null),
+                "--modes", "kvm-userfault,uffd", "--vcpus", "1,2", "--seed", "5", "--out", out.toString());
+
+        assertEquals(1, code, this::context);
+        assertTrue(stdout.toString().contains("compare: no run finished, so no plots were drawn"), this::context);
+        assertFalse(Files.exists(out.resolve("pages-per-sec.png")), this::context);
+        assertFalse(Files.exists(out.resolve("fault-latency-cdf.png")), this::context);
+        assertFalse(stdout.toString().contains(".png"), this::context);
     }
 
     @Test
