@@ -11,6 +11,9 @@ import org.postcopysim.dest.fault.FaultOptions;
 import org.postcopysim.dest.workload.Workload;
 import org.postcopysim.protocol.VcpuCount;
 import org.postcopysim.text.Plural;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Model.ArgSpec;
@@ -29,6 +32,8 @@ import picocli.CommandLine.Model.CommandSpec;
 public final class FaultBenchCommand implements Callable<Integer> {
     /** Longest --fetch-delay-us (an hour): more is surely a typo, and its nanoseconds must fit a long. */
     static final long MAX_FETCH_DELAY_US = 3_600_000_000L;
+
+    private static final Logger log = LoggerFactory.getLogger(FaultBenchCommand.class);
 
     @Spec
     CommandSpec spec;
@@ -79,37 +84,50 @@ public final class FaultBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        FaultOptions f = faults.resolve(spec.commandLine());
         long s = seed.value();
-        FaultBenchConfig[] config = new FaultBenchConfig[1];
-        // Each value is checked under its own option, so that the error names the one at fault.
-        OptionCheck.check(spec.commandLine(), "--vcpus", () -> VcpuCount.check(vcpus));
-        OptionCheck.check(spec.commandLine(), "--fetch-delay-us", () -> {
-            if (fetchDelayUs < 0 || fetchDelayUs > MAX_FETCH_DELAY_US) {
-                throw new IllegalArgumentException("must be within 0.." + MAX_FETCH_DELAY_US + " microseconds, got " + fetchDelayUs);
-            }
-        });
-        OptionCheck.check(spec.commandLine(), "--write-fraction", () -> Workload.parse("uniform", writeFraction));
-        OptionCheck.check(spec.commandLine(), "--warmup-mem", () -> {
-            if (warmupMem < 0) throw new IllegalArgumentException("must not be negative, got " + warmupMem);
-        });
-        OptionCheck.check(spec.commandLine(), "--mem-per-vcpu", () -> config[0] = new FaultBenchConfig(f, vcpus,
-                memPerVcpu, fetchDelayUs * 1000L, writeFraction, s));
-        long warmupPerVcpu = Math.max(4096, warmupMem / vcpus / 4096 * 4096);
+        FaultBenchConfig config = validatedConfig(faults.resolve(spec.commandLine()), s);
         out.printf(Locale.ROOT, "seed: %d%n", s);
         out.flush();
         if (warmupMem > 0) {
-            FaultBenchResult w = FaultBench.run(new FaultBenchConfig(f, vcpus, warmupPerVcpu, config[0].fetchDelayNs(),
-                    writeFraction, s ^ 0x3A3A));
+            long warmupPerVcpu = Math.max(4096, warmupMem / vcpus / 4096 * 4096);
+            FaultBenchResult w = FaultBench.run(new FaultBenchConfig(config.faults(), vcpus, warmupPerVcpu,
+                    config.fetchDelayNs(), writeFraction, s ^ 0x3A3A));
+            logRate("warm-up (discarded)", w);
             if (!w.verified()) {
                 out.printf("warm-up run FAILED: %s%n", w.error());
                 return 1;
             }
         }
-        FaultBenchResult r = FaultBench.run(config[0]);
+        FaultBenchResult r = FaultBench.run(config);
+        logRate("measured", r);
         print(out, r);
         if (json.file != null) SummaryPrinter.writeJson(json.file, r);
         return r.exitCode();
+    }
+
+    /** The run's configuration; each value is checked under its own option, so that an error names the one at fault. */
+    private FaultBenchConfig validatedConfig(FaultOptions f, long s) {
+        CommandLine cl = spec.commandLine();
+        OptionCheck.check(cl, "--vcpus", () -> VcpuCount.check(vcpus));
+        OptionCheck.check(cl, "--fetch-delay-us", () -> {
+            if (fetchDelayUs < 0 || fetchDelayUs > MAX_FETCH_DELAY_US) {
+                throw new IllegalArgumentException("must be within 0.." + MAX_FETCH_DELAY_US + " microseconds, got " + fetchDelayUs);
+            }
+        });
+        OptionCheck.check(cl, "--write-fraction", () -> Workload.parse("uniform", writeFraction));
+        OptionCheck.check(cl, "--warmup-mem", () -> {
+            if (warmupMem < 0) throw new IllegalArgumentException("must not be negative, got " + warmupMem);
+        });
+        FaultBenchConfig[] config = new FaultBenchConfig[1];
+        OptionCheck.check(cl, "--mem-per-vcpu", () -> config[0] = new FaultBenchConfig(f, vcpus, memPerVcpu,
+                fetchDelayUs * 1000L, writeFraction, s));
+        return config[0];
+    }
+
+    /** One INFO line per run, saying which run it was: the warm-up's rate is not the result. */
+    private static void logRate(String which, FaultBenchResult r) {
+        log.info("fault-bench {} run: {}, {}, {} pages/s overall", which, r.mode(), Plural.of(r.vcpus(), "vCPU"),
+                Math.round(r.pagesPerSecOverall()));
     }
 
     static void print(PrintWriter out, FaultBenchResult r) {

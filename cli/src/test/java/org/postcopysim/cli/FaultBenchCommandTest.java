@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +32,27 @@ class FaultBenchCommandTest {
             assertTrue(r.path("faultLatencyNs").path(p).asLong() > 0, p);
         }
         assertTrue(r.path("verified").asBoolean());
+    }
+
+    @Test
+    void theWarmUpAndTheMeasuredRunLogTheirRatesEachLabelled() {
+        CapturedStderr.Result<CliRun> r = CapturedStderr.during(() -> CliRun.of("fault-bench", "--vcpus", "1",
+                "--mem-per-vcpu", "256K", "--warmup-mem", "256K", "--seed", "4"));
+        assertEquals(0, r.value().exitCode(), r.value()::toString);
+        List<String> rates = r.stderr().lines().filter(l -> l.contains("pages/s")).toList();
+        assertEquals(2, rates.size(), r.stderr());
+        assertTrue(rates.get(0).contains("fault-bench warm-up (discarded) run: kvm-userfault, 1 vCPU, "), r.stderr());
+        assertTrue(rates.get(1).contains("fault-bench measured run: kvm-userfault, 1 vCPU, "), r.stderr());
+    }
+
+    @Test
+    void withoutAWarmUpOnlyTheMeasuredRunIsLogged() {
+        CapturedStderr.Result<CliRun> r = CapturedStderr.during(() -> CliRun.of("fault-bench", "--mem-per-vcpu", "256K",
+                "--warmup-mem", "0", "--seed", "4"));
+        assertEquals(0, r.value().exitCode(), r.value()::toString);
+        List<String> rates = r.stderr().lines().filter(l -> l.contains("pages/s")).toList();
+        assertEquals(1, rates.size(), r.stderr());
+        assertTrue(rates.get(0).contains("fault-bench measured run: "), r.stderr());
     }
 
     @Test
