@@ -42,7 +42,7 @@ final class DemoRelay implements AutoCloseable {
             if (progress != null) {
                 progress(progress[0], progress[1]);
             } else {
-                endBar();
+                endBarIfShown(); // its summary: the migration is over
                 println(out, ChildJvm.prefixed("dest", text));
             }
         };
@@ -57,6 +57,10 @@ final class DemoRelay implements AutoCloseable {
         if (line == null || barEnded) return;
         if (bar == null) bar = TerminalBar.open(line, "pages present", total, "pages");
         bar.stepTo(present);
+    }
+
+    private synchronized void endBarIfShown() {
+        if (bar != null) endBar();
     }
 
     private synchronized void endBar() {

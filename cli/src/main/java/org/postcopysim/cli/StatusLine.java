@@ -63,6 +63,7 @@ public final class StatusLine implements AutoCloseable {
     }
 
     private void draw() {
+        if (status.isEmpty() && drawnChars == 0) return; // nothing to draw, nothing to wipe
         StringBuilder b = new StringBuilder(1 + Math.max(status.length(), drawnChars)).append('\r').append(status);
         for (int i = status.length(); i < drawnChars; i++) b.append(' '); // what is left of a longer status
         terminal.print(b);

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.postcopysim.dest.DestVm;
@@ -26,6 +27,9 @@ class SourceDestInJvmTest {
     static final long LISTEN_TIMEOUT_S = 60;
     /** Bound on a whole 16 MiB migration (s). */
     static final long MIGRATION_TIMEOUT_S = 120;
+
+    /** A frame of the progress bar ("pages present  54% [=====  ]"), not a log line that says "pages present". */
+    static final Pattern BAR = Pattern.compile("pages present +\\d+% \\[");
 
     @TempDir
     Path tmp;
@@ -79,6 +83,34 @@ class SourceDestInJvmTest {
         JsonNode s = new ObjectMapper().readTree(json.toFile());
         assertSaneVerifiedSummary(s, 2, transcript + "--- json ---\n" + s.toPrettyString());
         assertEquals(42, s.path("seed").asLong());
+    }
+
+    @Test
+    void destsProgressBarIsGoneBeforeItsSummaryAndDrawsOverNoLine() throws Exception {
+        LineWatcher sourceOut = new LineWatcher("listening on ");
+        CompletableFuture<Integer> sourceExit = runAsync("test-source", sourceOut, new StringWriter(),
+                "source", "--listen", "127.0.0.1:0", "--guest-mem", "16M", "--seed", "44", "--max-bandwidth", "16M");
+        String address = sourceOut.line().get(LISTEN_TIMEOUT_S, TimeUnit.SECONDS).substring("listening on ".length()).trim();
+        Path tokenFile = tmp.resolve("token");
+        Files.writeString(tokenFile, printedToken(sourceOut.toString()) + "\n");
+        // stdout and stderr into one stream, as on a terminal
+        StringWriter screen = new StringWriter();
+        int destCode = CliRun.execute(screen, screen, "dest", "--connect", address, "--token-file", tokenFile.toString(),
+                "--vcpus", "2", "--seed", "44", "--progress", "always");
+        assertEquals(0, sourceExit.get(MIGRATION_TIMEOUT_S, TimeUnit.SECONDS), sourceOut::toString);
+        Thread.sleep(MigrationProgressTest.SETTLE_MS); // a late draw of the bar would land by now
+        String raw = screen.toString();
+        List<String> lines = VirtualScreen.render(raw);
+        String context = raw.replace("\r", "<CR>") + "\n--- screen ---\n" + String.join("\n", lines);
+        assertEquals(0, destCode, context);
+        assertTrue(BAR.matcher(raw).find(), () -> "the bar was drawn\n" + context);
+        assertTrue(lines.stream().noneMatch(l -> BAR.matcher(l).find()), () -> "the bar was left on the screen\n" + context);
+        int verified = lines.indexOf(lines.stream().filter(l -> l.startsWith("migration verified: 4096/4096")).findFirst()
+                .orElseThrow(() -> new AssertionError(context)));
+        List<String> summary = lines.subList(verified, lines.size());
+        assertTrue(summary.stream().anyMatch(l -> l.matches("  time      \\d+ ms from resume until every page was present.*")), context);
+        assertTrue(summary.get(summary.size() - 1).matches("  stage-2   \\d+ huge mappings rebuilt when KVM_MEM_USERFAULT was cleared"),
+                context);
     }
 
     /** The token a source printed ({@code token: VALUE}, before it listens): at least 128 bits, URL-safe. */
