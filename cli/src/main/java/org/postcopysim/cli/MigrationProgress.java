@@ -2,7 +2,6 @@ package org.postcopysim.cli;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.Locale;
 import org.postcopysim.dest.DestMetrics;
@@ -27,8 +26,7 @@ final class MigrationProgress implements AutoCloseable {
     private final Thread poller;
     /** Bar modes: the line the bar is drawn on, which the logs (System.err) step around meanwhile. */
     private final StatusLine line;
-    private final PrintStream systemErr;
-    private final PrintStream relay;
+    private final StatusLine.SystemErrRoute logs;
     private volatile boolean done;
     /** Made by the poller once the migration knows its page count; closed by {@link #close} after the poller ended. */
     private volatile TerminalBar bar;
@@ -39,16 +37,8 @@ final class MigrationProgress implements AutoCloseable {
         this.registry = registry;
         this.out = out;
         this.err = err;
-        if (when != When.LINES) {
-            line = new StatusLine(err);
-            systemErr = System.err;
-            relay = line.lineStream(err);
-            System.setErr(relay);
-        } else {
-            line = null;
-            systemErr = null;
-            relay = null;
-        }
+        line = when == When.LINES ? null : new StatusLine(err);
+        logs = line == null ? null : line.routeSystemErr(err);
         this.poller = new Thread(this::run, "progress");
         poller.setDaemon(true);
         poller.start();
@@ -115,8 +105,7 @@ final class MigrationProgress implements AutoCloseable {
             }
         }
         if (line != null) {
-            System.setErr(systemErr);
-            relay.close(); // prints a last partial line, if a log left one
+            logs.close();
             TerminalBar b = bar;
             if (b != null) b.close();
             line.close();

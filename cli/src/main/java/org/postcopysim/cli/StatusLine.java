@@ -55,6 +55,31 @@ public final class StatusLine implements AutoCloseable {
         return new PrintStream(new LineOutputStream(this, target), true, StandardCharsets.UTF_8);
     }
 
+    /**
+     * Sets System.err (where the logs go) to {@link #lineStream}{@code (target)} until the returned
+     * handle is closed, which puts the previous one back and prints a last partial line, if any.
+     */
+    public SystemErrRoute routeSystemErr(PrintWriter target) {
+        return new SystemErrRoute(lineStream(target));
+    }
+
+    /** System.err through a status line, until closed. */
+    public static final class SystemErrRoute implements AutoCloseable {
+        private final PrintStream previous = System.err;
+        private final PrintStream relay;
+
+        private SystemErrRoute(PrintStream relay) {
+            this.relay = relay;
+            System.setErr(relay);
+        }
+
+        @Override
+        public void close() {
+            if (System.err == relay) System.setErr(previous);
+            relay.close();
+        }
+    }
+
     /** Erases the status for good. Idempotent. */
     @Override
     public synchronized void close() {

@@ -55,6 +55,11 @@ public final class TerminalBar implements AutoCloseable {
         return line.linesTo(target);
     }
 
+    /** Routes System.err (the logs) above the bar until the handle is closed; see {@link StatusLine#routeSystemErr}. */
+    public StatusLine.SystemErrRoute routeSystemErr(PrintWriter terminal) {
+        return line.routeSystemErr(terminal);
+    }
+
     /**
      * Draws the bar a last time and erases it. The library's close waits for that last draw,
      * but returns at once, leaving it to come later, when the calling thread is interrupted; so

@@ -9,12 +9,12 @@ import java.util.List;
  * the cursor up and down (as the progressbar library's multi-bar consumer does). Enough to tell
  * whether a progress bar was left on the screen or drew over other lines.
  */
-final class VirtualScreen {
+public final class VirtualScreen {
     private final List<StringBuilder> rows = new ArrayList<>();
     private int row;
     private int col;
 
-    static List<String> render(String text) {
+    public static List<String> render(String text) {
         VirtualScreen s = new VirtualScreen();
         s.rows.add(new StringBuilder());
         for (int i = 0; i < text.length(); i++) {

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.postcopysim.cli.SeedOption;
+import org.postcopysim.cli.Terminal;
 import org.postcopysim.cli.VersionProvider;
 import org.postcopysim.protocol.VcpuCount;
 import picocli.CommandLine;
@@ -98,15 +99,15 @@ public final class CompareCommand implements Callable<Integer> {
         Files.createDirectories(runsDir);
         printPlan(out, plan);
 
-        RunExecutor exec = executor != null ? executor
-                : new ChildRunner(bench, passthrough.args(), runsDir, verbose, runTimeoutSec * 1000);
         List<RunOutcome> outcomes = new ArrayList<>(plan.runs().size());
-        try (CompareProgress progress = CompareProgress.start(plan.runs().size())) {
+        try (CompareProgress progress = CompareProgress.start(Terminal.stderrIsTerminal(), plan.runs().size(), err)) {
+            RunExecutor exec = executor != null ? executor
+                    : new ChildRunner(bench, passthrough.args(), runsDir, verbose, runTimeoutSec * 1000, progress.childStderr());
             for (RunPlan.Run run : plan.runs()) {
                 progress.starting(run.label());
                 RunOutcome outcome = exec.execute(run);
                 outcomes.add(outcome);
-                progress.step();
+                progress.step(outcomes.size());
                 if (!progress.shown()) printOutcome(out, plan, outcome);
             }
         }

@@ -1,7 +1,9 @@
 package org.postcopysim.cli.soak;
 
 import java.io.IOException;
+import org.postcopysim.cli.StatusLine;
 import org.postcopysim.cli.Terminal;
+import org.postcopysim.cli.TerminalBar;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,9 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.postcopysim.cli.SeedOption;
 import org.postcopysim.cli.VersionProvider;
 import picocli.CommandLine.Command;
@@ -127,7 +126,8 @@ public final class SoakCommand implements Callable<Integer> {
         long deadline = t0 + duration.toNanos();
         List<RunResult> results = new ArrayList<>();
         RunResult failed = null;
-        try (ProgressBar bar = progressBar()) {
+        try (TerminalBar bar = progressBar(err); StatusLine.SystemErrRoute logs = bar == null ? null : bar.routeSystemErr(err)) {
+            PrintWriter runOut = bar == null ? out : bar.linesTo(out); // run lines above the bar, never under it
             for (int i = 0; ; i++) {
                 if (replay != null && i == 1) break;
                 if (replay == null && i > 0 && (System.nanoTime() >= deadline || (maxRuns != null && i >= maxRuns))) break;
@@ -141,7 +141,7 @@ public final class SoakCommand implements Callable<Integer> {
                 RunResult result = new RunResult(i, config, o.withFindings(leaks, memory),
                                 Invariants.violations(o.withFindings(leaks, memory), config), runStarted);
                 results.add(result);
-                printRun(out, result);
+                printRun(runOut, result);
                 if (bar != null) bar.stepTo(Math.min(duration.toSeconds(), (System.nanoTime() - t0) / 1_000_000_000L));
                 if (!result.passed()) {
                     failed = result;
@@ -217,10 +217,9 @@ public final class SoakCommand implements Callable<Integer> {
         }
     }
 
-    private ProgressBar progressBar() {
+    private TerminalBar progressBar(PrintWriter err) {
         if (!Terminal.stderrIsTerminal() || replay != null) return null;
-        return new ProgressBarBuilder().setTaskName("soak").setInitialMax(duration.toSeconds())
-                .setStyle(ProgressBarStyle.ASCII).setUnit(" s", 1).build();
+        return TerminalBar.open(err, "soak", duration.toSeconds(), "s");
     }
 
     private void validate() {
