@@ -46,6 +46,15 @@ class FaultBenchCommandTest {
     }
 
     @Test
+    void oneVcpuAndOneReaderAreSingular() {
+        CliRun run = CliRun.of("fault-bench", "--fault-mode", "uffd", "--vcpus", "1", "--uffd-readers", "1",
+                "--mem-per-vcpu", "256K", "--warmup-mem", "0", "--seed", "4");
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.out().contains("fault-bench uffd: 1 vCPU, 256 KiB per vCPU, partitioned access, 1 reader per uffd"), run::toString);
+        assertTrue(run.out().contains("with the only vCPU blocked at once"), run::toString);
+    }
+
+    @Test
     void withoutAWarmUpOnlyTheMeasuredRunIsLogged() {
         CapturedStderr.Result<CliRun> r = CapturedStderr.during(() -> CliRun.of("fault-bench", "--mem-per-vcpu", "256K",
                 "--warmup-mem", "0", "--seed", "4"));

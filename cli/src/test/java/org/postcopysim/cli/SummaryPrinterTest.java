@@ -80,6 +80,20 @@ class SummaryPrinterTest {
     }
 
     @Test
+    void countsOfOneAreSingular() throws Exception {
+        MigrationSummary s = with(neverResumed(), Map.of("pagesTotal", 4096L, "vcpus", 1, "memslots", 1, "pagesMissing", 1L,
+                "missingGfnRanges", List.of(new MigrationSummary.GfnRange(7, 7)), "pageMismatches", 1L,
+                "blocktime", new MigrationSummary.Blocktime(5_000_000, new long[] {5_000_000})));
+        String out = print(s);
+        assertTrue(out.contains("in 1 memslot, 1 vCPU, workload"), out);
+        assertTrue(out.contains("blocktime 5.0 ms with the only vCPU blocked at once"), out);
+        assertTrue(out.contains("until the migration stopped with 1 page missing"), out);
+        assertTrue(out.contains("missing   1 page in 1 gfn range: 0x7"), out);
+        assertTrue(out.contains("verified 0/4096 pages, 1 mismatch"), out);
+        assertFalse(out.matches("(?s).*\\b1 (vCPUs|memslots|pages|gfn ranges|mismatches)\\b.*"), out);
+    }
+
+    @Test
     void missingPagesAndRecoveriesAreNamed() throws Exception {
         List<MigrationSummary.GfnRange> ranges = new java.util.ArrayList<>();
         for (long g = 0; g < 20; g++) ranges.add(new MigrationSummary.GfnRange(10 * g, 10 * g + (g % 2)));
