@@ -88,7 +88,7 @@ public final class DemoCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("must be a positive multiple of 4 KiB, got " + memPerVcpu);
                 }
                 if (memPerVcpu > Long.MAX_VALUE / vcpus.vcpus) {
-                    throw new IllegalArgumentException(ByteSize.format(memPerVcpu) + " times " + vcpus.vcpus + " vCPUs is too large");
+                    throw new IllegalArgumentException(ByteSize.format(memPerVcpu) + " times " + Plural.of(vcpus.vcpus, "vCPU") + " is too large");
                 }
                 guest.guestBytes = memPerVcpu * vcpus.vcpus;
                 guest.validateGuestBytes();

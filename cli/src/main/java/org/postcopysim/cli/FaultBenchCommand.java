@@ -137,7 +137,7 @@ public final class FaultBenchCommand implements Callable<Integer> {
                 r.internalAccessFraction() > 0 ? ", internal accesses " + r.internalAccessFraction() : "",
                 r.fetchDelayUs());
         if (!r.verified()) out.printf("  FAILED: %s%n", r.error());
-        out.printf(Locale.ROOT, "  overall   %,.0f pages/s (%d pages in %s)%n", r.pagesPerSecOverall(), r.pagesTouched(),
+        out.printf(Locale.ROOT, "  overall   %,.0f pages/s (%s in %s)%n", r.pagesPerSecOverall(), Plural.of(r.pagesTouched(), "page"),
                 SummaryPrinter.duration(r.elapsedNs()));
         StringBuilder per = new StringBuilder();
         for (int v = 0; v < r.pagesPerSecPerVcpu().length; v++) {
@@ -145,15 +145,15 @@ public final class FaultBenchCommand implements Callable<Integer> {
         }
         out.printf("  per vCPU  %s pages/s%n", per);
         var l = r.faultLatencyNs();
-        out.printf(Locale.ROOT, "  latency   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  over %d faults%n",
+        out.printf(Locale.ROOT, "  latency   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  over %s%n",
                 SummaryPrinter.duration(l.p50()), SummaryPrinter.duration(l.p90()), SummaryPrinter.duration(l.p99()),
-                SummaryPrinter.duration(l.p999()), SummaryPrinter.duration(l.max()), l.count());
-        out.printf(Locale.ROOT, "  faults    %d exits, %d uffd sleeps, %d redundant, %d populated (no copy), %d EEXIST%n",
-                r.exits(), r.hostFaults(), r.redundantFaults(), r.populates(), r.eexist());
+                SummaryPrinter.duration(l.p999()), SummaryPrinter.duration(l.max()), Plural.of(l.count(), "fault"));
+        out.printf(Locale.ROOT, "  faults    %s, %s, %d redundant, %d populated (no copy), %d EEXIST%n",
+                Plural.of(r.exits(), "exit"), Plural.of(r.hostFaults(), "uffd sleep"), r.redundantFaults(), r.populates(), r.eexist());
         if (r.readers() > 0) {
-            out.printf(Locale.ROOT, "  uffd      %d wakes visiting %.2f waiters on average (max %d), %d reads, %d poller wake-ups%n",
-                    r.uffdWakes(), r.waitersVisitedPerWakeMean(), r.waitersVisitedPerWakeMax(), r.uffdReads(),
-                    r.pollerWakeups());
+            out.printf(Locale.ROOT, "  uffd      %s visiting %.2f waiters on average (max %d), %s, %s%n",
+                    Plural.of(r.uffdWakes(), "wake"), r.waitersVisitedPerWakeMean(), r.waitersVisitedPerWakeMax(),
+                    Plural.of(r.uffdReads(), "read"), Plural.of(r.pollerWakeups(), "poller wake-up"));
         }
         out.printf(Locale.ROOT, "  blocktime %s with %s blocked at once%n",
                 SummaryPrinter.duration(r.blocktime().allVcpusNs()), SummaryPrinter.allVcpus(r.vcpus()));

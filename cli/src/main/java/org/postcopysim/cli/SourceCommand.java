@@ -92,9 +92,9 @@ public final class SourceCommand implements Callable<Integer> {
             SourceResult r = vm.completion().join();
             if (r.verified()) {
                 out.printf(Locale.ROOT, "source: migration verified, %d/%d pages match; sent %d demand + %d background pages "
-                                + "(%d twice), %s, %d page requests%n", r.pagesVerified(), r.pagesTotal(),
+                                + "(%d twice), %s, %s%n", r.pagesVerified(), r.pagesTotal(),
                         r.demandPagesSent(), r.backgroundPagesSent(), r.duplicatePagesSent(),
-                        ByteSize.format(r.bytesSent()), r.pageRequests());
+                        ByteSize.format(r.bytesSent()), Plural.of(r.pageRequests(), "page request"));
                 if (r.recoveries() > 0) {
                     out.printf(Locale.ROOT, "source: resumed after %d dropped link%s, %d ms paused in all%n", r.recoveries(),
                             r.recoveries() == 1 ? "" : "s", r.pausedMs());

@@ -40,22 +40,25 @@ final class SummaryPrinter {
                 s.migrationTimeMs(), s.pagesMissing() == 0 ? "every page was present"
                         : "the migration stopped with " + Plural.of(s.pagesMissing(), "page") + " missing",
                 s.setupMs(), ByteSize.format(s.bytesTransferred()));
-        out.printf(Locale.ROOT, "  pages     %d background, %d demand, %d duplicate copies dropped (EEXIST), %d CRC32C failures%n",
-                s.backgroundPages(), s.demandPages(), s.duplicatePages(), s.crcFailures());
-        out.printf(Locale.ROOT, "  faults    %d exits: %d demand requests, %d redundant (joined a request in flight)%n",
-                s.exits(), s.demandFaults(), s.redundantFaults());
+        out.printf(Locale.ROOT, "  pages     %d background, %d demand, %s dropped (EEXIST), %s%n",
+                s.backgroundPages(), s.demandPages(), Plural.of(s.duplicatePages(), "duplicate copy", "duplicate copies"),
+                Plural.of(s.crcFailures(), "CRC32C failure"));
+        out.printf(Locale.ROOT, "  faults    %s: %s, %d redundant (joined a request in flight)%n",
+                Plural.of(s.exits(), "exit"), Plural.of(s.demandFaults(), "demand request"), s.redundantFaults());
         if (s.populates() > 0 || s.mode().equals("exit-on-missing")) {
-            out.printf(Locale.ROOT, "  populate  %d exits found their page installed by another party (no copy)%n", s.populates());
+            out.printf(Locale.ROOT, "  populate  %s found %s page installed by another party (no copy)%n",
+                    Plural.of(s.populates(), "exit"), s.populates() == 1 ? "its" : "their");
         }
         MigrationSummary.UffdStats u = s.uffd();
         if (u != null && (u.faultsSlept() > 0 || u.wakes() > 0)) {
-            out.printf(Locale.ROOT, "  uffd      %d faults slept on the wait queue; %d wakes visiting %.2f waiters on average "
-                            + "(max %d); %d reads; %d EEXIST%n", u.faultsSlept(), u.wakes(), u.waitersVisitedPerWakeMean(),
-                    u.waitersVisitedPerWakeMax(), u.reads(), u.eexist());
+            out.printf(Locale.ROOT, "  uffd      %s slept on the wait queue; %s visiting %.2f waiters on average "
+                            + "(max %d); %s; %d EEXIST%n", Plural.of(u.faultsSlept(), "fault"), Plural.of(u.wakes(), "wake"),
+                    u.waitersVisitedPerWakeMean(), u.waitersVisitedPerWakeMax(), Plural.of(u.reads(), "read"), u.eexist());
         }
         MigrationSummary.Latency l = s.faultLatencyNs();
-        out.printf(Locale.ROOT, "  latency   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  over %d faults%n",
-                duration(l.p50()), duration(l.p90()), duration(l.p99()), duration(l.p999()), duration(l.max()), l.count());
+        out.printf(Locale.ROOT, "  latency   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  over %s%n",
+                duration(l.p50()), duration(l.p90()), duration(l.p99()), duration(l.p999()), duration(l.max()),
+                Plural.of(l.count(), "fault"));
         if (!s.faultLatencyLog2Us().isEmpty()) out.printf(Locale.ROOT, "  buckets   %s%n", buckets(s));
         MigrationSummary.Blocktime b = s.blocktime();
         int worst = 0;
@@ -66,10 +69,10 @@ final class SummaryPrinter {
         MigrationSummary.BytesPerPhase p = s.bytesPerPhase();
         out.printf(Locale.ROOT, "  bytes     precopy %s, downtime %s, postcopy %s%n",
                 ByteSize.format(p.precopyBytes()), ByteSize.format(p.downtimeBytes()), ByteSize.format(p.postcopyBytes()));
-        out.printf(Locale.ROOT, "  guest     %d reads checked, %d writes, %d stale reads%n",
-                s.guestReads(), s.guestWrites(), s.staleReads());
-        out.printf(Locale.ROOT, "  stage-2   %d huge mappings rebuilt when KVM_MEM_USERFAULT was cleared%n",
-                s.hugeMappingsRecovered());
+        out.printf(Locale.ROOT, "  guest     %s checked, %s, %s%n", Plural.of(s.guestReads(), "read"),
+                Plural.of(s.guestWrites(), "write"), Plural.of(s.staleReads(), "stale read"));
+        out.printf(Locale.ROOT, "  stage-2   %s rebuilt when KVM_MEM_USERFAULT was cleared%n",
+                Plural.of(s.hugeMappingsRecovered(), "huge mapping"));
         if (s.recoveries() > 0 || s.pausedMs() > 0 || s.stalls() > 0) {
             out.printf(Locale.ROOT, "  recovery  %d link %s, %s, %d vCPU %s reported by the watchdog%n",
                     s.recoveries(), s.recoveries() == 1 ? "recovery" : "recoveries",
