@@ -81,6 +81,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
         vcpus.validate(spec.commandLine());
+        json.checkWritable(spec.commandLine());
         if (memPerVcpu != null) {
             // The guest this makes is checked below like any --guest-mem, under the option that made it.
             OptionCheck.check(spec.commandLine(), "--mem-per-vcpu", () -> {

@@ -75,6 +75,7 @@ public final class DestCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         vcpus.validate(spec.commandLine());
+        json.checkWritable(spec.commandLine());
         recovery.validate(spec.commandLine());
         org.postcopysim.dest.fault.FaultOptions faultOptions = faults.resolve(spec.commandLine());
         Reliability.TlsFiles tlsFiles = tls.resolve(spec.commandLine());

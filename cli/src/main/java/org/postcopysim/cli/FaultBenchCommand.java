@@ -108,6 +108,7 @@ public final class FaultBenchCommand implements Callable<Integer> {
     /** The run's configuration; each value is checked under its own option, so that an error names the one at fault. */
     private FaultBenchConfig validatedConfig(FaultOptions f, long s) {
         CommandLine cl = spec.commandLine();
+        json.checkWritable(cl);
         OptionCheck.check(cl, "--vcpus", () -> VcpuCount.check(vcpus));
         OptionCheck.check(cl, "--fetch-delay-us", () -> {
             if (fetchDelayUs < 0 || fetchDelayUs > MAX_FETCH_DELAY_US) {

@@ -16,10 +16,10 @@ public final class Main {
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler(new UsageErrorHandler());
         cl.setExecutionExceptionHandler((e, command, parseResult) -> {
-            if (!(e instanceof StartupFailure)) throw e;
+            if (!(e instanceof CommandFailure)) throw e;
             command.getErr().printf("%s: %s%n", command.getCommandSpec().qualifiedName(), e.getMessage());
             command.getErr().flush();
-            return StartupFailure.EXIT_CODE;
+            return CommandFailure.EXIT_CODE;
         });
         return cl;
     }

@@ -24,17 +24,17 @@ public final class MetricsOption {
     /**
      * A registry: Prometheus-backed when an endpoint is requested (and then served), else
      * in-memory. Call it before any expensive setup: an address that cannot be bound is a
-     * {@link StartupFailure} naming it.
+     * {@link CommandFailure} naming it.
      */
     public MeterRegistry open() {
         if (listen == null) return new SimpleMeterRegistry();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         InetSocketAddress address = new InetSocketAddress(listen.host(), listen.port());
-        if (address.isUnresolved()) throw new StartupFailure("cannot serve metrics on " + listen + ": unknown host", null);
+        if (address.isUnresolved()) throw new CommandFailure("cannot serve metrics on " + listen + ": unknown host", null);
         try {
             server = HttpServer.create(address, 0);
         } catch (IOException e) {
-            throw new StartupFailure("cannot serve metrics on " + listen + ": "
+            throw new CommandFailure("cannot serve metrics on " + listen + ": "
                     + SocketErrors.describe(String.valueOf(e.getMessage())), e);
         }
         server.createContext("/metrics", exchange -> {

@@ -114,7 +114,7 @@ public final class SourceCommand implements Callable<Integer> {
         try {
             return SourceVm.bind(config);
         } catch (UncheckedIOException e) {
-            throw new StartupFailure(e.getMessage(), e);
+            throw new CommandFailure(e.getMessage(), e);
         }
     }
 

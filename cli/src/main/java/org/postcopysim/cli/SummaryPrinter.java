@@ -114,9 +114,14 @@ final class SummaryPrinter {
         return String.format(Locale.ROOT, "%.2f s", ns / 1e9);
     }
 
-    static void writeJson(Path file, Object value) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
-        JSON.writeValue(file.toFile(), value);
+    /** Writes {@code value} to {@code file}; a failure (the disk filled up since the check) is a one-line {@link CommandFailure}. */
+    static void writeJson(Path file, Object value) {
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+            JSON.writeValue(file.toFile(), value);
+        } catch (IOException e) {
+            throw new CommandFailure("cannot write " + file + ": " + IoReasons.of(e), e);
+        }
     }
 }

@@ -72,6 +72,15 @@ class StartupFailureTest {
     }
 
     @Test
+    void compareNamesAnOutputDirectoryItCannotCreate() {
+        CliRun run = CliRun.of("compare", "--modes", "uffd", "--vcpus", "1", "--out", "/proc/no-such-dir");
+        assertEquals(1, run.exitCode(), run::toString);
+        List<String> err = run.err().lines().toList();
+        assertEquals(1, err.size(), run::toString);
+        assertTrue(err.get(0).startsWith("postcopy-sim compare: cannot create /proc/no-such-dir/runs: "), run::toString);
+    }
+
+    @Test
     void aHostThatDoesNotResolveIsNamed() {
         // not timed: a slow resolver may take its time to say no
         assertOneLine("postcopy-sim source: cannot listen on no-such-host.invalid:0: unknown host",

@@ -25,8 +25,12 @@ class UsageErrorTest {
         List<String> lines = run.err().lines().toList();
         String firstLine = lines.isEmpty() ? "" : lines.get(0);
         assertTrue(firstLine.contains(expectedInFirstLine), () -> "first stderr line lacks '" + expectedInFirstLine + "'\n" + run);
-        String command = args.length > 0 && !args[0].startsWith("-") && Main.commandLine().getSubcommands().containsKey(args[0])
-                ? "postcopy-sim " + args[0] : "postcopy-sim";
+        picocli.CommandLine cl = Main.commandLine();
+        for (String arg : args) {
+            if (!cl.getSubcommands().containsKey(arg)) break;
+            cl = cl.getSubcommands().get(arg);
+        }
+        String command = cl.getCommandSpec().qualifiedName();
         assertEquals("Try '" + command + " --help' for more information.", lines.get(lines.size() - 1), run::toString);
         assertTrue(lines.size() <= 3, () -> "a usage error is the reason and the hint, not the usage\n" + run);
         assertFalse(run.err().contains("Usage:"), () -> "the whole usage after a usage error\n" + run);
@@ -58,6 +62,15 @@ class UsageErrorTest {
         assertUsageError("Invalid value for option '--fetch-delay-us'", "fault-bench", "--fetch-delay-us", "-1");
         assertUsageError("Invalid value for option '--fetch-delay-us'", "fault-bench", "--fetch-delay-us", "9223372036854775807");
         assertUsageError("Invalid value for option '--mem-per-vcpu'", "fault-bench", "--mem-per-vcpu", "1000");
+    }
+
+    @Test
+    void aJsonFileThatCannotBeWrittenIsAUsageErrorBeforeAnythingRuns() {
+        String bad = "/proc/no-such-dir/summary.json"; // no one may create a directory in /proc, not even root
+        assertUsageError("Invalid value for option '--json': cannot write " + bad, "dest", "--connect", "127.0.0.1:1", "--json", bad);
+        assertUsageError("Invalid value for option '--json': cannot write " + bad, "demo", "--json", bad);
+        assertUsageError("Invalid value for option '--json': cannot write " + bad, "fault-bench", "--json", bad);
+        assertUsageError("Invalid value for option '--json': cannot write " + bad, "bench", "latency", "--json", bad);
     }
 
     @Test

@@ -11,6 +11,8 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import org.postcopysim.cli.CommandFailure;
+import org.postcopysim.cli.IoReasons;
 import org.postcopysim.cli.SeedOption;
 import org.postcopysim.cli.Terminal;
 import org.postcopysim.cli.VersionProvider;
@@ -96,7 +98,11 @@ public final class CompareCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         RunPlan plan = RunPlan.of(bench, modes, vcpuCounts, repeats, seed.value());
         Path runsDir = outDir.resolve("runs");
-        Files.createDirectories(runsDir);
+        try {
+            Files.createDirectories(runsDir);
+        } catch (IOException e) {
+            throw new CommandFailure("cannot create " + runsDir + ": " + IoReasons.of(e), e);
+        }
         printPlan(out, plan);
 
         List<RunOutcome> outcomes = new ArrayList<>(plan.runs().size());
