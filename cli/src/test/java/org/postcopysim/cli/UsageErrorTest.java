@@ -74,6 +74,12 @@ class UsageErrorTest {
     }
 
     @Test
+    void progressLinesAreForDestOnly() {
+        assertUsageError("Invalid value for option '--progress': lines is for dest", "demo", "--progress", "lines");
+        assertUsageError("Invalid value for option '--progress'", "dest", "--connect", "127.0.0.1:1", "--progress", "sometimes");
+    }
+
+    @Test
     void demoChecksTheGuestThatMemPerVcpuMakes() {
         assertUsageError("Invalid value for option '--mem-per-vcpu'", "demo", "--mem-per-vcpu", "8000T", "--vcpus", "4096");
     }
