@@ -207,7 +207,9 @@ public final class SimulateCommand implements Callable<Integer> {
         out.flush();
         List<RunRecord> records = new ArrayList<>();
         List<String> failures = new ArrayList<>();
-        try (CompareProgress progress = CompareProgress.start(plan.runs().size())) {
+        try (CompareProgress progress = CompareProgress.start(org.postcopysim.cli.Terminal.stderrIsTerminal(),
+                plan.runs().size(), cl.getErr())) {
+            int done = 0;
             for (RunPlan.Run run : plan.runs()) {
                 Cell cell = cellOf(cells, run.mode());
                 int r = cell.readersFor(run.vcpus());
@@ -224,7 +226,7 @@ public final class SimulateCommand implements Callable<Integer> {
                     j = json(res, run, costs);
                 }
                 RunRecord rec = new RunRecord(bench, run, j);
-                progress.step();
+                progress.step(++done);
                 if (j.path("verified").asBoolean()) {
                     records.add(rec);
                 } else {

@@ -45,7 +45,7 @@ final class Invariants {
             v.add("pages: the source verified " + o.sourcePagesVerified() + ", the destination says " + o.pagesVerified());
         }
         if (o.staleReads() != 0) v.add("stale reads: " + o.staleReads() + " guest reads saw a page before its contents");
-        if (o.stalls() > 0) v.add("stuck vCPU: the stall watchdog reported " + o.stalls() + " stalls");
+        if (o.stalls() > 0) v.add("stuck vCPU: the stall watchdog reported " + org.postcopysim.text.Plural.of(o.stalls(), "stall"));
         if (o.elapsedMs() > o.boundMs()) v.add("slow: the run took " + o.elapsedMs() + " ms, bound " + o.boundMs() + " ms");
         if (!o.leaks().isEmpty()) {
             v.add("leak: Netty reported " + o.leaks().size() + " leaked buffer(s):\n" + String.join("\n", o.leaks()));
