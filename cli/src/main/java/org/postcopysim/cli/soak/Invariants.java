@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * The soak's oracle, checked after every run; the first violation stops the soak. Like
- * uffd-stress's final counter check (mechanisms.md section 8), but over a whole migration: every
+ * uffd-stress's final counter check (kernel-background.md §8), but over a whole migration: every
  * page verified on both sides, no stale read, no stuck vCPU, a recovery exactly where a link was
  * dropped on purpose, no leaked buffer, memory back to its baseline.
  */
