@@ -89,8 +89,8 @@ public final class SimulateCommand implements Callable<Integer> {
 
     @Option(names = "--modes", split = ",", paramLabel = "MODE", defaultValue = "none,kvm-userfault,exit-on-missing,uffd,uffd+kvm-userfault",
             description = "Fault modes, comma-separated: none (no userfault: the host resolves first-touch faults), "
-                    + "kvm-userfault, exit-on-missing, uffd, uffd+kvm-userfault. The first is the table's baseline. "
-                    + "Default: ${DEFAULT-VALUE} (without none for --bench migration).")
+                    + "kvm-userfault, exit-on-missing, uffd, uffd+kvm-userfault. The first is the table's baseline; "
+                    + "--bench migration leaves none out of the default. Default: ${DEFAULT-VALUE}.")
     List<String> modes;
 
     @Option(names = "--vcpus", split = ",", paramLabel = "N", defaultValue = "1,2,4,8,16,32,64",

@@ -17,7 +17,7 @@ import org.postcopysim.time.NanoClock;
  */
 public final class Simulator implements NanoClock {
     /** Default bound of pending events. */
-    public static final int DEFAULT_MAX_PENDING_EVENTS = 1 << 20;
+    public static final int DEFAULT_MAX_PENDING_EVENTS = 1 << 18;
 
     private final EventQueue queue;
     /**
