@@ -379,6 +379,17 @@ public final class SimulateCommand implements Callable<Integer> {
         throw new IllegalStateException("no cell " + label);
     }
 
+    private static void putLatency(ObjectNode j, SimFaultBenchResult.Latency l) {
+        ObjectNode lat = j.putObject("faultLatencyNs");
+        lat.put("count", l.count());
+        lat.put("p50", l.p50());
+        lat.put("p90", l.p90());
+        lat.put("p99", l.p99());
+        lat.put("p999", l.p999());
+        lat.put("max", l.max());
+        lat.put("mean", l.mean());
+    }
+
     /** The record of one simulated migration, with compare's field names, marked simulated. */
     static ObjectNode json(SimMigrationResult r, RunPlan.Run run, CostModel costs) {
         ObjectNode j = JsonNodeFactory.instance.objectNode();
@@ -407,15 +418,7 @@ public final class SimulateCommand implements Callable<Integer> {
         j.put("demandPages", r.demandPagesInstalled());
         j.put("backgroundPages", r.backgroundPagesInstalled());
         j.put("duplicatePages", r.duplicatePages());
-        ObjectNode lat = j.putObject("faultLatencyNs");
-        SimFaultBenchResult.Latency l = r.faultLatencyNs();
-        lat.put("count", l.count());
-        lat.put("p50", l.p50());
-        lat.put("p90", l.p90());
-        lat.put("p99", l.p99());
-        lat.put("p999", l.p999());
-        lat.put("max", l.max());
-        lat.put("mean", l.mean());
+        putLatency(j, r.faultLatencyNs());
         j.put("blocktimeAllMs", r.allBlockedNs() / 1e6);
         j.put("events", r.events());
         j.put("traceHash", r.traceHashHex());
@@ -442,15 +445,7 @@ public final class SimulateCommand implements Callable<Integer> {
         j.put("pagesPerSecOverall", r.pagesPerSecOverall());
         ArrayNode per = j.putArray("pagesPerSecPerVcpu");
         for (double d : r.pagesPerSecPerVcpu()) per.add(d);
-        ObjectNode lat = j.putObject("faultLatencyNs");
-        SimFaultBenchResult.Latency l = r.faultLatencyNs();
-        lat.put("count", l.count());
-        lat.put("p50", l.p50());
-        lat.put("p90", l.p90());
-        lat.put("p99", l.p99());
-        lat.put("p999", l.p999());
-        lat.put("max", l.max());
-        lat.put("mean", l.mean());
+        putLatency(j, r.faultLatencyNs());
         j.put("exits", r.exits());
         j.put("hostFaults", r.hostFaults());
         j.put("demandFaults", r.demandFaults());
