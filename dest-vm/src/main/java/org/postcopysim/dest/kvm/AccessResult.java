@@ -1,7 +1,8 @@
 package org.postcopysim.dest.kvm;
 
 /**
- * Result codes of {@link Vm#access} and {@link Vm#accessInternal}: how one guest access ended. Ints, not an
+ * Result codes of {@link Vm#access}, {@link Vm#accessInternal}, the stepped fault
+ * ({@link Vm#faultBegin}, {@link Vm#faultCommit}) and {@link PfnCache}: how one guest access ended. Ints, not an
  * enum, so the hot path returns a primitive.
  */
 public final class AccessResult {
@@ -14,8 +15,11 @@ public final class AccessResult {
     /** The gfn is outside every memslot; the exit record is untouched. */
     public static final int NO_MEMSLOT = 3;
     /**
-     * KVM's RET_PF_RETRY: the fault raced memslot flag updates on each of its bounded attempts
-     * and kept no mapping. Re-issue the access. Needs several flag updates during one fault.
+     * KVM's RET_PF_RETRY: nothing was mapped; re-issue the access. Either an mmu_notifier
+     * invalidation of the gfn is in progress or ended after the fault looked the host page up
+     * (mmu_invalidate_retry, kernel-background.md §6), or the fault raced memslot flag updates on
+     * each of its bounded attempts. A runner retries at once (the thread runner) or after charging
+     * a stage-2 fault (the simulator, so that the invalidation's end comes).
      */
     public static final int RETRY = 4;
     /**
@@ -26,6 +30,12 @@ public final class AccessResult {
      * the access when woken. Nothing was mapped.
      */
     public static final int HOST_FAULT = 5;
+    /**
+     * {@link Vm#faultBegin} only: the host page is looked up and the fault is ready to install;
+     * the runner takes its MMU lock (read side) and calls {@link Vm#faultCommit}. Never returned
+     * by {@link Vm#access}.
+     */
+    public static final int FAULT_IN = 6;
 
     private AccessResult() {
     }
@@ -39,6 +49,7 @@ public final class AccessResult {
             case NO_MEMSLOT: return "NO_MEMSLOT";
             case RETRY: return "RETRY";
             case HOST_FAULT: return "HOST_FAULT";
+            case FAULT_IN: return "FAULT_IN";
             default: return "UNKNOWN(" + result + ")";
         }
     }

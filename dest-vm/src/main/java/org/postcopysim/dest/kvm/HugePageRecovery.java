@@ -9,8 +9,9 @@ import org.postcopysim.memory.GuestLayout;
  * KVM_MEM_USERFAULT"): collapse the 4 KiB mappings of each fully present 2 MiB region into one
  * huge mapping. A region qualifies when it lies entirely inside the memslot, has at
  * least one 4 KiB mapping (recovery only acts on existing SPTEs), all its userfault bits are
- * clear and every host page behind it is mapped (KVM maps huge only over a huge host mapping).
- * arm64 has no such step.
+ * clear, no gfn of it is private (KVM never maps a region of mixed attributes huge) and every
+ * host page behind it is mapped read-write (KVM maps huge only over a huge host mapping). Like a
+ * fault, it respects mmu_invalidate_retry over the region. arm64 has no such step.
  */
 final class HugePageRecovery {
     private static final long PAGES_PER_HUGE = GuestLayout.PAGES_PER_HUGE_PAGE;
@@ -19,7 +20,9 @@ final class HugePageRecovery {
     }
 
     /** Rebuilds huge mappings in {@code slot}; returns how many were created. */
-    static long recover(Memslot slot, HostPageTable host) {
+    static long recover(Vm vm, Memslot slot) {
+        HostPageTable host = vm.host();
+        MmuNotifier mmu = vm.mmu();
         Stage2Table stage2 = slot.stage2();
         UserfaultBitmap bitmap = slot.userfaultBitmap();
         long base = slot.baseGfn();
@@ -30,15 +33,18 @@ final class HugePageRecovery {
             if (stage2.isHugeMapped(region) || !stage2.anyMapped4kInRegion(region)) continue;
             long index = slot.indexOf(region);
             if (!bitmap.allClearInRange(index, index + PAGES_PER_HUGE)) continue;
+            if (slot.anyPrivate(region, region + PAGES_PER_HUGE)) continue;
+            long seq = mmu.seq();
+            if (mmu.inProgressOver(region, region + PAGES_PER_HUGE)) continue;
             long firstPage = slot.pageIndexOf(region);
-            if (!host.allMapped(firstPage, firstPage + PAGES_PER_HUGE)) continue;
-            if (!stage2.mapHuge(region)) continue;
+            if (!host.allWritable(firstPage, firstPage + PAGES_PER_HUGE)) continue;
+            if (!stage2.installHuge(region, host.frameSignature(firstPage, firstPage + PAGES_PER_HUGE))) continue;
             VarHandle.fullFence();
-            if (host.allMapped(firstPage, firstPage + PAGES_PER_HUGE)) {
+            if (!mmu.retry(seq, region, region + PAGES_PER_HUGE) && host.allWritable(firstPage, firstPage + PAGES_PER_HUGE)) {
                 rebuilt++;
             } else {
-                // A host page was unmapped while we collapsed: its zap may have run before our
-                // huge mapping landed. Drop it; the region refaults at 4 KiB.
+                // An invalidation ran while we collapsed: its zap may have run before our huge
+                // mapping landed. Drop it; the region refaults at 4 KiB.
                 stage2.unmap(region);
             }
         }

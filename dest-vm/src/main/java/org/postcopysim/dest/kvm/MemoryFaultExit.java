@@ -25,6 +25,18 @@ public final class MemoryFaultExit {
     private long gpa;
     private long sizeBytes;
     private long flags;
+    /** KVM's per-fault scratch for the one-call {@link Vm#access} of this vCPU; created on its first fault. */
+    private Stage2Fault fault;
+
+    /** The vCPU's stage-2 fault scratch ({@link Vm#access} uses it; the stepped calls take their own). */
+    Stage2Fault stage2Fault() {
+        Stage2Fault f = fault;
+        if (f == null) {
+            f = new Stage2Fault();
+            fault = f;
+        }
+        return f;
+    }
 
     /** Guest physical address of the fault (bytes). */
     public long gpa() {
