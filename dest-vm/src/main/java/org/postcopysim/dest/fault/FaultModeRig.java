@@ -6,6 +6,7 @@ import org.postcopysim.dest.fetch.PagePresence;
 import org.postcopysim.dest.kvm.HostPageTable;
 import org.postcopysim.dest.kvm.Memslot;
 import org.postcopysim.dest.kvm.MemslotFlags;
+import org.postcopysim.dest.kvm.MmuOptions;
 import org.postcopysim.dest.kvm.Vm;
 import org.postcopysim.dest.uffd.UffdSet;
 import org.postcopysim.memory.GuestLayout;
@@ -17,6 +18,11 @@ import org.postcopysim.text.Plural;
  * bitmaps, the userfaultfd(s) and their paths, and what "present" means. Shared by the
  * migration, the fault benchmark and the simulator, so all run exactly the same fault paths.
  * Plain data: the runner supplies how a UFFDIO_COPY is serialized with the uffd's other calls.
+ *
+ * <p>Private (guest_memfd) memory has no host address, so neither a userfaultfd nor
+ * exit-on-missing's host lookup can see a fault on it: only the KVM Userfault bitmap can
+ * (kernel-background.md §5). The rig refuses guest_memfd memslots in the modes that would
+ * have to see such faults through the host ({@code uffd}, {@code exit-on-missing}, {@code none}).
  */
 public final class FaultModeRig {
     public final FaultOptions options;
@@ -46,13 +52,24 @@ public final class FaultModeRig {
      */
     public static FaultModeRig build(GuestLayout layout, boolean hugePageRecovery, FaultOptions options, int vcpus,
                                      Function<UffdPaths, ? extends UffdCopier> uffdDriver) {
+        return build(layout, hugePageRecovery, options, vcpus, uffdDriver, MmuOptions.DEFAULT);
+    }
+
+    /**
+     * @param mmu the VM type, the notify-on-upgrade variant and private memory
+     * @throws IllegalArgumentException when the layout and options do not fit, naming the memslot
+     *                                  with private memory a mode cannot serve
+     */
+    public static FaultModeRig build(GuestLayout layout, boolean hugePageRecovery, FaultOptions options, int vcpus,
+                                     Function<UffdPaths, ? extends UffdCopier> uffdDriver, MmuOptions mmu) {
         long pages = layout.totalPages();
         FaultMode mode = options.mode();
         if (options.partitioned() && pages < vcpus) {
             throw new IllegalArgumentException(Plural.of(vcpus, "vCPU") + " cannot partition " + Plural.of(pages, "page"));
         }
         HostPageTable host = mode.usesHostMapping() ? new HostPageTable(pages) : HostPageTable.fullyMapped(pages);
-        Vm vm = new Vm(layout, hugePageRecovery, host);
+        Vm vm = new Vm(layout, hugePageRecovery, host, mmu);
+        if (vm.hasGuestMemfd() && !mode.usesUserfaultBitmap()) refusePrivateMemory(vm, mode);
         for (int i = 0; i < vm.memslotCount(); i++) {
             Memslot slot = vm.memslot(i);
             int flags = slot.flags();
@@ -75,6 +92,22 @@ public final class FaultModeRig {
             copier = uffdDriver.apply(uffd);
         }
         return new FaultModeRig(options, vm, host, uffd, copier, starts);
+    }
+
+    private static void refusePrivateMemory(Vm vm, FaultMode mode) {
+        Memslot slot = vm.memslot(0);
+        for (int i = 0; i < vm.memslotCount(); i++) {
+            if (vm.memslot(i).privateCount() > 0) {
+                slot = vm.memslot(i);
+                break;
+            }
+        }
+        String why = mode == FaultMode.NONE
+                ? "the host would populate it with a zero page"
+                : mode == FaultMode.EXIT_ON_MISSING ? "KVM's host lookup cannot see it" : "a userfaultfd cannot see faults on it";
+        throw new IllegalArgumentException("memslot " + slot.id() + " is backed by guest_memfd ("
+                + Plural.of(slot.privateCount(), "private page") + "): private memory has no host address, so " + why
+                + "; fault mode " + mode + " cannot serve it (use kvm-userfault or uffd+kvm-userfault)");
     }
 
     /** First dense page of vCPU {@code v}'s access range. */

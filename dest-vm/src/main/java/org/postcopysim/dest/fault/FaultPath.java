@@ -82,8 +82,10 @@ public final class FaultPath {
 
     /**
      * KVM_RUN returned KVM_EXIT_MEMORY_FAULT at {@code nowNs}: fetch the page through the
-     * provider. Under exit-on-missing, a page another party installed first is populated
-     * without a copy (MADV_POPULATE_WRITE), counted. Returns {@link #RESOLVED},
+     * provider. Under exit-on-missing, a page that is present (another party installed it, or it
+     * arrived and the host reclaimed or write-protected it since) is populated without a copy
+     * (MADV_POPULATE_WRITE: {@link Vm#populate}), counted; it is never fetched again, which would
+     * overwrite the guest's writes. Returns {@link #RESOLVED},
      * {@link #WAIT_PRESENT} or {@link #FAILED}.
      */
     public int onExit(MemoryFaultExit exit, PageInstaller.Context ctx, long nowNs) {
@@ -102,7 +104,12 @@ public final class FaultPath {
                 return WAIT_PRESENT;
             case PageProvider.PRESENT:
                 counters.resolvedBeforeRequest++;
-                if (exitOnMissing) counters.populates++;
+                if (exitOnMissing) {
+                    // Here but not mapped the way KVM's fast lookup needs (installed by another party,
+                    // reclaimed by the host, or write-protected): MADV_POPULATE, never a second copy.
+                    counters.populates++;
+                    if (vm.populate(exit.gfn(), exit.has(MemoryFaultExit.FLAG_WRITE))) counters.reclaimedPopulates++;
+                }
                 timed = false; // nothing was waited for
                 return RESOLVED;
             default:

@@ -27,7 +27,12 @@ public final class LocalPages {
     public LocalPages(long totalPages, int[] sourceCrc32c, PageInstaller installer) {
         this.sourceCrc32c = sourceCrc32c;
         this.installer = installer;
-        this.inflight = new InflightPages(totalPages, installer.presence());
+        this.inflight = new InflightPages(totalPages, installer.presence(), installer.arrivedPages());
+    }
+
+    /** Local fetches begun for pages that had arrived already: must stay 0 (see {@link InflightPages}). */
+    public long refetchedArrivedPages() {
+        return inflight.refetchedArrivedPages();
     }
 
     /**

@@ -38,6 +38,8 @@ public final class Presences {
                 };
             case UFFD_KVM_USERFAULT:
                 // Map (waking internal accesses asleep on the uffd), then clear the bit for vCPUs.
+                // A private page is mapped too: its shared backing page stays unused by stage-2
+                // (private faults never look at the host page tables), but the copy is what wakes.
                 return new PagePresence() {
                     @Override
                     public boolean isPresent(Memslot slot, long bit, long pageIndex) {
@@ -56,7 +58,11 @@ public final class Presences {
         }
     }
 
-    /** Present when mapped in the host page tables (userfaultfd MISSING registration). */
+    /**
+     * Present when the host has the page: mapped, or swapped out (userfaultfd MISSING
+     * registration: only a none PTE is missing). A page the host reclaimed arrived already; a
+     * fault brings it back from swap, never from the network (kernel-background.md §6).
+     */
     private abstract static class HostMapped implements PagePresence {
         private final HostPageTable host;
 
@@ -66,7 +72,7 @@ public final class Presences {
 
         @Override
         public boolean isPresent(Memslot slot, long bit, long pageIndex) {
-            return host.isMapped(pageIndex);
+            return host.hasContents(pageIndex);
         }
     }
 }

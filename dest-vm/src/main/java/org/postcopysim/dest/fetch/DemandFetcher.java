@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicLong;
 import org.postcopysim.dest.kvm.Memslot;
+import org.postcopysim.memory.AtomicBitmap;
 
 /**
  * The userspace half of a memory-fault exit: turns a vCPU's fault into at most one page request
@@ -40,8 +41,18 @@ public final class DemandFetcher {
     }
 
     public DemandFetcher(long totalPages, int maxPageRetries, PagePresence presence, PageRequestSender sender) {
+        this(totalPages, maxPageRetries, presence, sender, null);
+    }
+
+    /**
+     * @param arrived the installer's record of arrived pages ({@link PageInstaller#arrivedPages()}),
+     *                so that a request for a page that had arrived is counted
+     *                ({@link #refetchedArrivedPages()}); null not to count
+     */
+    public DemandFetcher(long totalPages, int maxPageRetries, PagePresence presence, PageRequestSender sender,
+                         AtomicBitmap arrived) {
         if (maxPageRetries < 0 || maxPageRetries > 100) throw new IllegalArgumentException("page retries " + maxPageRetries);
-        this.inflight = new InflightPages(totalPages, presence);
+        this.inflight = new InflightPages(totalPages, presence, arrived);
         this.badCopies = new byte[Math.toIntExact(totalPages)];
         this.maxPageRetries = maxPageRetries;
         this.sender = sender;
@@ -108,6 +119,15 @@ public final class DemandFetcher {
     /** Bad copies seen of the page at {@code pageIndex}. */
     public int badCopies(long pageIndex) {
         return (byte) BYTES.getVolatile(badCopies, (int) pageIndex);
+    }
+
+    /**
+     * Requests sent for pages that had arrived already (a page the host reclaimed, or KVM zapped,
+     * is absent but not missing: it must be resolved locally). Must stay 0: a second copy would
+     * overwrite the guest's writes. Only counted when built with the arrival record.
+     */
+    public long refetchedArrivedPages() {
+        return inflight.refetchedArrivedPages();
     }
 
     public long requestsSent() {

@@ -1,5 +1,6 @@
 package org.postcopysim.dest.fetch;
 
+import java.util.concurrent.atomic.AtomicLong;
 import org.postcopysim.dest.kvm.Memslot;
 import org.postcopysim.memory.AtomicBitmap;
 
@@ -9,6 +10,11 @@ import org.postcopysim.memory.AtomicBitmap;
  * by the network fetcher ({@link DemandFetcher}) and the local pages of the fault benchmark, so
  * both deduplicate exactly alike. One atomic bit per page; lock-free, allocation-free, and safe
  * on any number of threads (or on one simulated thread).
+ *
+ * <p>Given the installer's record of arrived pages ({@link PageInstaller#arrivedPages()}), it also
+ * counts fetches started for a page that had arrived already ({@link #refetchedArrivedPages()}):
+ * a page the host reclaimed or KVM zapped is absent but not missing, and fetching it again would
+ * overwrite the guest's writes with the source's copy. That count must stay 0.
  */
 public final class InflightPages {
     /** This caller must fetch the page: nobody else is. */
@@ -20,10 +26,18 @@ public final class InflightPages {
 
     private final AtomicBitmap inflight;
     private final PagePresence presence;
+    private final AtomicBitmap arrived;
+    private final AtomicLong refetchedArrivedPages = new AtomicLong();
 
     public InflightPages(long totalPages, PagePresence presence) {
+        this(totalPages, presence, null);
+    }
+
+    /** @param arrived the pages installed so far (read only), or null not to count refetches */
+    public InflightPages(long totalPages, PagePresence presence, AtomicBitmap arrived) {
         this.inflight = new AtomicBitmap(totalPages);
         this.presence = presence;
+        this.arrived = arrived;
     }
 
     /**
@@ -38,7 +52,13 @@ public final class InflightPages {
             inflight.clear(pageIndex);
             return PRESENT;
         }
+        if (arrived != null && arrived.get(pageIndex)) refetchedArrivedPages.incrementAndGet();
         return FIRST;
+    }
+
+    /** Fetches begun for pages that had arrived already (the presence said missing): must stay 0. */
+    public long refetchedArrivedPages() {
+        return refetchedArrivedPages.get();
     }
 
     /** The fetch of {@code pageIndex} is over (the page is present, or the fetch gave up). */

@@ -3,9 +3,11 @@ package org.postcopysim.dest.fetch;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
+import org.postcopysim.dest.kvm.HostEvent;
 import org.postcopysim.dest.kvm.Memslot;
 import org.postcopysim.dest.kvm.Vm;
 import org.postcopysim.memory.AtomicBitmap;
+import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.memory.PageContents;
 
@@ -54,6 +56,8 @@ public final class PageInstaller {
     private final Vm vm;
     private final PagePresence presence;
     private final AtomicBitmap claims;
+    /** Pages installed at least once (never cleared): "arrived", whatever the host did to them since. */
+    private final AtomicBitmap arrived;
     private final AtomicLong presentPages = new AtomicLong();
     private final long totalPages;
     private final Listener listener;
@@ -68,7 +72,22 @@ public final class PageInstaller {
         this.presence = presence;
         this.totalPages = vm.layout().totalPages();
         this.claims = new AtomicBitmap(totalPages);
+        this.arrived = new AtomicBitmap(totalPages);
         this.listener = listener;
+    }
+
+    /**
+     * The pages that arrived (installed at least once, or made present by a conversion), by dense
+     * page index: read it, never write it. A page that arrived stays arrived when the host
+     * reclaims it or KVM zaps it: it is absent then, not missing.
+     */
+    public AtomicBitmap arrivedPages() {
+        return arrived;
+    }
+
+    /** Whether page {@code pageIndex} arrived. */
+    public boolean hasArrived(long pageIndex) {
+        return arrived.get(pageIndex);
     }
 
     /** Pages present so far. */
@@ -128,9 +147,51 @@ public final class PageInstaller {
             }
             // Release: the contents above happen-before any vCPU seeing the page present.
             if (!presence.makePresent(slot, bit, pageIndex)) return ALREADY_PRESENT;
+            arrived.set(pageIndex);
         } finally {
             claims.clear(pageIndex);
         }
+        long present = presentPages.incrementAndGet();
+        listener.onInstalled(pageIndex, gfn, present == totalPages);
+        return INSTALLED;
+    }
+
+    /**
+     * The change step of a conversion ({@link HostEvent#CONVERT}, begun with
+     * {@link Vm#hostEventBegin}): the guest gives up the page's contents, so, under the page's
+     * install claim, zero them ({@code ctx} null: contents elided), let the KVM model flip the
+     * attribute and discard or replace the host page ({@link Vm#hostEventChange}), and make the
+     * page present if it was not: a page that never arrived need not be fetched any more, and a
+     * copy that arrives later is dropped (EEXIST). What a real VMM does: the new shared page, or
+     * the new guest_memfd page, starts zeroed; the contents are never fetched again. The verifier
+     * must not compare such a page with the source ({@link Vm#isConverted}).
+     *
+     * <p>Returns {@link #INSTALLED} (it was missing: now present, counted, the listener told),
+     * {@link #ALREADY_PRESENT} (zeroed in place), {@link #BUSY} (a copy of the page is being
+     * installed right now: nothing done, call again) or {@link #OUT_OF_RANGE}. The invalidation
+     * the conversion began keeps vCPUs and KVM's caches off the page meanwhile.
+     */
+    public int giveUp(Context ctx, HostEvent e) {
+        long gfn = e.gfn();
+        Memslot slot = vm.memslotOfGfn(gfn);
+        if (slot == null) return OUT_OF_RANGE;
+        long bit = slot.indexOf(gfn);
+        long pageIndex = slot.firstPageIndex() + bit;
+        if (claims.testAndSet(pageIndex)) return BUSY;
+        boolean madePresent;
+        try {
+            if (ctx != null) {
+                ByteBuffer page = ctx.view.page(pageIndex);
+                int start = page.position();
+                for (int i = 0; i < GuestLayout.PAGE_SIZE_BYTES; i += Long.BYTES) page.putLong(start + i, 0L);
+            }
+            vm.hostEventChange(e);
+            madePresent = !presence.isPresent(slot, bit, pageIndex) && presence.makePresent(slot, bit, pageIndex);
+            arrived.set(pageIndex);
+        } finally {
+            claims.clear(pageIndex);
+        }
+        if (!madePresent) return ALREADY_PRESENT;
         long present = presentPages.incrementAndGet();
         listener.onInstalled(pageIndex, gfn, present == totalPages);
         return INSTALLED;

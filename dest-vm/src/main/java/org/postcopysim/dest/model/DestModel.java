@@ -15,6 +15,9 @@ import org.postcopysim.dest.fetch.FaultMode;
 import org.postcopysim.dest.fetch.PageInstaller;
 import org.postcopysim.dest.fetch.PagePresence;
 import org.postcopysim.dest.fetch.PageRequestSender;
+import org.postcopysim.dest.kvm.MmuInvariants;
+import org.postcopysim.dest.kvm.MmuOptions;
+import org.postcopysim.dest.kvm.PfnCache;
 import org.postcopysim.dest.kvm.Vm;
 import org.postcopysim.dest.metrics.BlocktimeTracker;
 import org.postcopysim.dest.metrics.LatencyRecorder;
@@ -35,6 +38,11 @@ import org.postcopysim.memory.GuestMemory;
  * virtual-time simulator and the tests all build the destination through this class, so none
  * keeps a copy of the wiring; each then drives the vCPUs its own way (threads, or simulated
  * actors). Plain data and methods: no thread, clock or lock.
+ *
+ * <p>Host events (reclaim, migration, protection changes, conversions: kernel-background.md §6)
+ * are applied through {@link #hostEventDriver()}; the MMU counters of the summary are getters here
+ * ({@link #hostEvents}, {@link #invalidations}, ...), and {@link #mmuViolations} checks the MMU
+ * invariants ({@link MmuInvariants}) with the fetcher's count of refetched pages.
  */
 public final class DestModel {
     /** What the runner supplies: how it serializes UFFDIO_COPY, and what it does when a page is present. */
@@ -54,6 +62,8 @@ public final class DestModel {
 
     /** Salt of the seeds of the internal-access draws (kept from earlier releases, so seeds replay). */
     static final long INTERNAL_SEED_SALT = 0x1A7E57;
+    /** Entries of each vCPU's gfn-to-pfn cache for KVM's own accesses (uffd+kvm-userfault). */
+    public static final int PFN_CACHE_ENTRIES = 64;
 
     private final GuestLayout layout;
     private final FaultModeRig rig;
@@ -63,13 +73,14 @@ public final class DestModel {
     private final List<Vcpu> vcpus = new ArrayList<>();
     private final List<VcpuCounters> counters = new ArrayList<>();
     private final List<VcpuCounters> countersView = Collections.unmodifiableList(counters);
+    private final HostEventDriver hostEventDriver;
     private DemandFetcher fetcher;
     private LocalPages localPages;
 
     private DestModel(GuestLayout layout, FaultOptions faults, int vcpuCount, boolean hugePageRecovery,
-                      long blocktimeOriginNs, Hooks hooks) {
+                      long blocktimeOriginNs, Hooks hooks, MmuOptions mmu) {
         this.layout = layout;
-        this.rig = FaultModeRig.build(layout, hugePageRecovery, faults, vcpuCount, hooks::uffdCopier);
+        this.rig = FaultModeRig.build(layout, hugePageRecovery, faults, vcpuCount, hooks::uffdCopier, mmu);
         this.writeLog = new GuestWriteLog(layout.totalPages());
         this.blocktime = new BlocktimeTracker(vcpuCount, blocktimeOriginNs);
         this.installer = new PageInstaller(rig.vm, rig.presence, (pageIndex, gfn, last) -> {
@@ -77,6 +88,7 @@ public final class DestModel {
             if (f != null) f.onInstalled(pageIndex);
             hooks.onInstalled(pageIndex, gfn, last);
         });
+        this.hostEventDriver = new HostEventDriver(rig.vm, installer);
     }
 
     /**
@@ -87,13 +99,25 @@ public final class DestModel {
      */
     public static DestModel build(GuestLayout layout, FaultOptions faults, int vcpus, boolean hugePageRecovery,
                                   long blocktimeOriginNs, Hooks hooks) {
-        return new DestModel(layout, faults, vcpus, hugePageRecovery, blocktimeOriginNs, hooks);
+        return build(layout, faults, vcpus, hugePageRecovery, blocktimeOriginNs, hooks, MmuOptions.DEFAULT);
+    }
+
+    /**
+     * A destination with every page missing, with the given MMU options (VM type, the
+     * notify-on-upgrade variant, private memory).
+     *
+     * @throws IllegalArgumentException when the layout and options do not fit (the message says
+     *                                  why; a mode that cannot see private memory names the memslot)
+     */
+    public static DestModel build(GuestLayout layout, FaultOptions faults, int vcpus, boolean hugePageRecovery,
+                                  long blocktimeOriginNs, Hooks hooks, MmuOptions mmu) {
+        return new DestModel(layout, faults, vcpus, hugePageRecovery, blocktimeOriginNs, hooks, mmu);
     }
 
     /** Pages come from the source over the network: the fetcher, at most one request in flight per page. */
     public DemandFetcher useNetwork(int maxPageRetries, PageRequestSender sender) {
         if (localPages != null || fetcher != null) throw new IllegalStateException("the page source is chosen already");
-        fetcher = new DemandFetcher(layout.totalPages(), maxPageRetries, rig.presence, sender);
+        fetcher = new DemandFetcher(layout.totalPages(), maxPageRetries, rig.presence, sender, installer.arrivedPages());
         return fetcher;
     }
 
@@ -122,8 +146,10 @@ public final class DestModel {
         VcpuCounters own = new VcpuCounters();
         AccessStream stream = new AccessStream(workload, rig.rangeStart(id), rig.rangePages(id), SplitMix64.fork(seed, id),
                 startOffset);
+        // KVM's own accesses (uffd+kvm-userfault) go through a per-vCPU gfn-to-pfn cache.
+        PfnCache cache = rig.options.internalAccessFraction() > 0 ? rig.vm.newPfnCache(PFN_CACHE_ENTRIES) : null;
         GuestAccess access = new GuestAccess(id, rig.vm, memory, writeLog, stream, contentSeed,
-                rig.options.internalAccessFraction(), SplitMix64.fork(seed ^ INTERNAL_SEED_SALT, id), own);
+                rig.options.internalAccessFraction(), SplitMix64.fork(seed ^ INTERNAL_SEED_SALT, id), own, cache);
         FaultPath path = new FaultPath(id, rig.vm, rig.presence, provider, rig.uffd, rig.options.mode() == FaultMode.NONE,
                 blocktime, latency, own);
         Vcpu v = new Vcpu(id, access, path, own);
@@ -185,6 +211,69 @@ public final class DestModel {
      */
     public List<VcpuCounters> counters() {
         return countersView;
+    }
+
+    /**
+     * Host events (reclaim, migration, protection changes, conversions) applied to this model,
+     * stepped or in one call; see {@link HostEventDriver}.
+     */
+    public HostEventDriver hostEventDriver() {
+        return hostEventDriver;
+    }
+
+    /** Host events begun. */
+    public long hostEvents() {
+        return rig.vm.hostEvents();
+    }
+
+    /** invalidate_range_start calls. */
+    public long invalidations() {
+        return rig.vm.invalidations();
+    }
+
+    /** Stage-2 entries zapped by invalidations. */
+    public long stage2Zapped() {
+        return rig.vm.stage2Zapped();
+    }
+
+    /** Faults that mapped a page again after an invalidation zapped it, inside KVM: no exit, no request. */
+    public long localRefaults() {
+        return rig.vm.localRefaults();
+    }
+
+    /** Valid pfn-cache entries invalidated. */
+    public long pfnCacheInvalidations() {
+        return rig.vm.pfnCacheInvalidations();
+    }
+
+    /** Completed pfn-cache refreshes. */
+    public long pfnCacheRefreshes() {
+        return rig.vm.pfnCacheRefreshes();
+    }
+
+    /** Stage-2 faults that retried (mmu_invalidate_retry, or a memslot flags change). */
+    public long retriedFaults() {
+        return rig.vm.retriedFaults();
+    }
+
+    /** Read-only stage-2 entries upgraded on a write fault, without a notification. */
+    public long lazyUpgrades() {
+        return rig.vm.lazyUpgrades();
+    }
+
+    /** Requests (or local fetches) begun for pages that had arrived: must stay 0. */
+    public long refetchedArrivedPages() {
+        if (fetcher != null) return fetcher.refetchedArrivedPages();
+        return localPages != null ? localPages.refetchedArrivedPages() : 0;
+    }
+
+    /**
+     * The MMU invariants ({@link MmuInvariants}) over this model, with the fetcher's count of
+     * refetched pages: empty when they all hold. Call it with the vCPUs and the host-event
+     * source quiescent.
+     */
+    public List<String> mmuViolations() {
+        return MmuInvariants.check(rig.vm, refetchedArrivedPages(), MmuInvariants.DEFAULT_LIMIT);
     }
 
     /** Sum of every vCPU's counters (read once the vCPUs are quiescent). */

@@ -2,6 +2,8 @@ package org.postcopysim.dest.vcpu;
 
 import org.postcopysim.dest.kvm.AccessResult;
 import org.postcopysim.dest.kvm.MemoryFaultExit;
+import org.postcopysim.dest.kvm.PfnCache;
+import org.postcopysim.dest.kvm.Stage2Fault;
 import org.postcopysim.dest.kvm.Vm;
 import org.postcopysim.dest.workload.AccessStream;
 import org.postcopysim.dest.workload.SplitMix64;
@@ -21,6 +23,11 @@ import org.postcopysim.memory.PageContents;
  * <p>With contents elided (no guest memory: the simulator's large guests) reads and writes are
  * counted but touch no memory; the page was present when the access mapped, which is what the
  * model guarantees.
+ *
+ * <p>KVM's own accesses go through the vCPU's {@link PfnCache} when it has one (the
+ * uffd+kvm-userfault mode), else through the host address each time; they reach shared memory
+ * only, so an internal access to a private gfn is made by the vCPU instead. A read of a page
+ * whose contents the guest gave up in a conversion ({@link Vm#isConverted}) sees zeros.
  */
 public final class GuestAccess {
     private final int vcpu;
@@ -33,7 +40,9 @@ public final class GuestAccess {
     private final double internalFraction;
     private final SplitMix64 internalRng;
     private final VcpuCounters counters;
+    private final PfnCache cache;
     private final MemoryFaultExit exit = new MemoryFaultExit();
+    private final Stage2Fault fault = new Stage2Fault();
 
     private long pageIndex;
     private long gfn;
@@ -49,6 +58,12 @@ public final class GuestAccess {
      */
     public GuestAccess(int vcpu, Vm vm, GuestMemory memory, GuestWriteLog writeLog, AccessStream stream,
                        long contentSeed, double internalFraction, long internalSeed, VcpuCounters counters) {
+        this(vcpu, vm, memory, writeLog, stream, contentSeed, internalFraction, internalSeed, counters, null);
+    }
+
+    /** @param cache the vCPU's gfn-to-pfn cache for KVM's own accesses, or null to go through the host each time */
+    public GuestAccess(int vcpu, Vm vm, GuestMemory memory, GuestWriteLog writeLog, AccessStream stream,
+                       long contentSeed, double internalFraction, long internalSeed, VcpuCounters counters, PfnCache cache) {
         if (!(internalFraction >= 0 && internalFraction <= 1)) {
             throw new IllegalArgumentException("internal access fraction must be within 0..1, got " + internalFraction);
         }
@@ -62,6 +77,12 @@ public final class GuestAccess {
         this.internalFraction = internalFraction;
         this.internalRng = new SplitMix64(internalSeed);
         this.counters = counters;
+        this.cache = cache;
+    }
+
+    /** The vCPU's pfn cache, or null. */
+    public PfnCache pfnCache() {
+        return cache;
     }
 
     public int vcpu() {
@@ -88,24 +109,57 @@ public final class GuestAccess {
     }
 
     /**
-     * The current access through the model: {@link Vm#access} for the vCPU, or
-     * {@link Vm#accessInternal} for KVM's own accesses. Returns an {@link AccessResult}; an
-     * {@link AccessResult#EXIT_MEMORY_FAULT} is counted as an exit.
+     * The current access through the model in one call: {@link Vm#access} for the vCPU, or, for
+     * KVM's own accesses, its pfn cache ({@link PfnCache#access}) or {@link Vm#accessInternal}.
+     * Returns an {@link AccessResult}; an {@link AccessResult#EXIT_MEMORY_FAULT} is counted as an
+     * exit.
      */
     public int attempt() {
-        int r = internal ? vm.accessInternal(gfn, write, exit) : vm.access(gfn, write, exit);
+        int r;
+        if (viaKvm()) {
+            r = cache != null ? cache.access(gfn, write, exit) : vm.accessInternal(gfn, write, exit);
+        } else {
+            r = vm.access(gfn, write, exit);
+        }
         if (r == AccessResult.EXIT_MEMORY_FAULT) counters.exits++;
         return r;
     }
 
     /**
+     * The current access, stepped, for a runner that takes its MMU lock over the install: for
+     * the vCPU, {@link Vm#faultBegin}; {@link AccessResult#FAULT_IN} means "call {@link #commit}
+     * next, under the lock". KVM's own accesses need no such step: this returns their result
+     * outright, as {@link #attempt} does. An exit is counted.
+     */
+    public int begin() {
+        if (viaKvm()) return attempt();
+        int r = vm.faultBegin(fault, gfn, write, exit);
+        if (r == AccessResult.EXIT_MEMORY_FAULT) counters.exits++;
+        return r;
+    }
+
+    /** After {@link #begin} returned {@link AccessResult#FAULT_IN}: {@link Vm#faultCommit}, MAPPED or RETRY. */
+    public int commit() {
+        return vm.faultCommit(fault);
+    }
+
+    /** KVM makes the current access itself, through the host address: only to shared memory. */
+    private boolean viaKvm() {
+        return internal && !vm.isPrivate(gfn);
+    }
+
+    /**
      * Whether {@link #attempt} would hit right now: a pure look at stage-2 (or, for KVM's own
-     * accesses, at the host mapping), with no side effect, so a runner may batch hits.
+     * accesses, at the pfn cache or the host mapping), with no side effect, so a runner may batch
+     * hits.
      */
     public boolean wouldHit() {
-        if (internal) return vm.host().isMapped(pageIndex);
+        if (viaKvm()) {
+            if (cache != null) return cache.check(gfn, write);
+            return write ? vm.host().isWritable(pageIndex) : vm.host().isMapped(pageIndex);
+        }
         var slot = vm.memslotOfGfn(gfn);
-        return slot != null && slot.stage2().isMapped(gfn);
+        return slot != null && slot.stage2().permits(gfn, write);
     }
 
     /** The current access mapped: do it. Returns false on a stale read (see {@link #failureText()}). */
@@ -123,6 +177,9 @@ public final class GuestAccess {
         long seen = memory.readWord(pageIndex, word);
         long expected = PageContents.expectedWord(contentSeed, gfn, word);
         if (seen == expected) return true;
+        // The guest gave the contents up in a conversion: the page is zero since (a read racing
+        // the conversion may still see the old word).
+        if (seen == 0 && vm.isConverted(pageIndex)) return true;
         counters.staleReads++;
         failure = String.format("vcpu-%d read gfn 0x%x word %d and saw a value the source never had (page read before its "
                 + "contents were in place, or installed with wrong contents): saw 0x%x, source has 0x%x",

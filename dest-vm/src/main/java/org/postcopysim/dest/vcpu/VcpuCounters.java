@@ -15,6 +15,11 @@ public final class VcpuCounters {
     public long staleReads;
     /** Exit-on-missing faults whose page another party installed: populated without a copy. */
     public long populates;
+    /**
+     * Of those, exits on a page that had arrived and that the host reclaimed since: brought back
+     * from swap by the populate, never fetched again (kernel-background.md §6).
+     */
+    public long reclaimedPopulates;
     /** Accesses that faulted in the host and slept on a userfaultfd wait queue. */
     public long hostFaults;
     /** KVM-internal accesses (they cannot exit). */
@@ -33,6 +38,7 @@ public final class VcpuCounters {
         resolvedBeforeRequest += other.resolvedBeforeRequest;
         staleReads += other.staleReads;
         populates += other.populates;
+        reclaimedPopulates += other.reclaimedPopulates;
         hostFaults += other.hostFaults;
         internalAccesses += other.internalAccesses;
         blockedNs += other.blockedNs;
