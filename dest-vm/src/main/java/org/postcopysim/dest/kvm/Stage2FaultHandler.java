@@ -36,7 +36,7 @@ import org.postcopysim.memory.GuestLayout;
  * <p>{@link #commit} checks mmu_invalidate_retry over the range the entry covers and the memslot
  * flags generation, installs, then (after a full fence) checks both again, dropping the entry if
  * either changed meanwhile: the re-check is what makes the one-call path safe without mmu_lock.
- * A commit that upgrades a read-only 4 KiB entry to writable is a lazy upgrade.
+ * A commit that makes a read-only 4 KiB entry writable is a lazy upgrade.
  */
 final class Stage2FaultHandler {
     /** Attempts of the one-call path before it gives up with {@link AccessResult#RETRY}. */
@@ -130,7 +130,8 @@ final class Stage2FaultHandler {
             vm.countRetriedFault();
             return AccessResult.RETRY;
         }
-        boolean upgrade = !f.huge && f.writable && stage2.isMapped4k(f.gfn) && !stage2.isWritable(f.gfn);
+        // A write fault on a read-only 4 KiB entry: KVM makes it writable in place (or maps the region huge).
+        boolean upgrade = f.writable && stage2.isMapped4k(f.gfn) && !stage2.isWritable(f.gfn);
         if (f.huge) {
             stage2.installHuge(f.gfn, f.frame);
         } else {
