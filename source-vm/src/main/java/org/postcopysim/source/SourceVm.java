@@ -60,7 +60,7 @@ public final class SourceVm implements AutoCloseable {
                 config.reliability().tls().trustedCa());
         // Parsed before the guest is generated too, so that a bad spec fails at once.
         ChaosState chaos = ChaosState.of(config.reliability().chaos(), config.reliability().chaosSeed());
-        GuestLayout layout = GuestLayout.contiguous(config.guestBytes(), config.memslots());
+        GuestLayout layout = config.layout();
         if (chaos != null) {
             chaos.pagesTotal(layout.totalPages());
             log.info("chaos: {} (seed {}) on the page frames this source sends", chaos.spec(), chaos.seed());
