@@ -13,9 +13,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.postcopysim.text.Plural;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -66,6 +68,11 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Show the child processes' INFO logs (default: warnings and errors only).")
     boolean verbose;
 
+    @Option(names = "--progress", paramLabel = "WHEN", defaultValue = "auto",
+            description = "Progress bar of pages present on stderr: auto (only on a terminal), always or never. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    MigrationProgress.When progressWhen;
+
     @Option(names = "--max-bandwidth", paramLabel = "BYTES_PER_SEC", converter = ByteSize.class, defaultValue = "64M",
             description = "Cap of the background stream in bytes per second, so that the vCPUs fault on pages that "
                     + "have not arrived yet; 0 = uncapped. Default: ${DEFAULT-VALUE}.")
@@ -73,25 +80,37 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        guest.validate(spec.commandLine());
         vcpus.validate(spec.commandLine());
-        recovery.validate(spec.commandLine());
-        org.postcopysim.dest.fault.FaultOptions faultOptions = faults.resolveForMigration(spec.commandLine());
-        tls.resolve(spec.commandLine());
-        chaos.resolve(spec.commandLine());
+        json.checkWritable(spec.commandLine());
         if (memPerVcpu != null) {
+            // The guest this makes is checked below like any --guest-mem, under the option that made it.
             OptionCheck.check(spec.commandLine(), "--mem-per-vcpu", () -> {
                 if (memPerVcpu <= 0 || memPerVcpu % 4096 != 0) {
                     throw new IllegalArgumentException("must be a positive multiple of 4 KiB, got " + memPerVcpu);
                 }
+                if (memPerVcpu > Long.MAX_VALUE / vcpus.vcpus) {
+                    throw new IllegalArgumentException(ByteSize.format(memPerVcpu) + " times " + Plural.of(vcpus.vcpus, "vCPU") + " is too large");
+                }
+                guest.guestBytes = memPerVcpu * vcpus.vcpus;
+                guest.validateGuestBytes();
             });
-            guest.guestBytes = Math.multiplyExact(memPerVcpu, (long) vcpus.vcpus);
+        }
+        guest.validate(spec.commandLine());
+        recovery.validate(spec.commandLine());
+        org.postcopysim.dest.fault.FaultOptions faultOptions = faults.resolveForMigration(spec.commandLine());
+        tls.resolve(spec.commandLine());
+        chaos.resolve(spec.commandLine());
+        if (progressWhen == MigrationProgress.When.LINES) {
+            throw new ParameterException(spec.commandLine(), "Invalid value for option '--progress': lines is for dest; "
+                    + "demo takes auto, always or never");
         }
         PrintWriter out = spec.commandLine().getOut();
         long s = seed.value();
-        out.printf(Locale.ROOT, "demo: seed %d; migrating a %s guest with %d vCPUs (%s, %s) between two processes%n",
-                s, ByteSize.format(guest.guestBytes), vcpus.vcpus, vcpus.workload, faultOptions.mode());
-        out.flush();
+        boolean bar = progressWhen == MigrationProgress.When.ALWAYS
+                || (progressWhen == MigrationProgress.When.AUTO && Terminal.stderrIsTerminal());
+        DemoRelay relay = new DemoRelay(out, spec.commandLine().getErr(), bar);
+        relay.say(String.format(Locale.ROOT, "demo: seed %d; migrating a %s guest with %s (%s, %s) between two processes",
+                s, ByteSize.format(guest.guestBytes), Plural.of(vcpus.vcpus, "vCPU"), vcpus.workload, faultOptions.mode()));
         Path summaryFile = Files.createTempFile("postcopy-sim-demo-", ".json");
         Path tokenFile = null;
         ChildJvm source = null;
@@ -105,19 +124,20 @@ public final class DemoCommand implements Callable<Integer> {
             sourceArgs.addAll(tls.asArgs());
             sourceArgs.addAll(chaos.asArgs()); // faults are injected where the pages are sent
             sourceArgs.addAll(recovery.sourceArgs());
-            source = ChildJvm.start("source", out, jvmArgs, sourceArgs);
+            relay.say("demo: starting the source...");
+            source = ChildJvm.start("source", jvmArgs, sourceArgs, relay.sourceOut(), relay.childErr());
             // The source prints its generated token before it listens; the destination reads it from
             // an owner-only file, so that it never shows in the process list.
             String tokenLine = source.awaitLine(MigrationToken.LINE_PREFIX, SOURCE_START_TIMEOUT_MS);
             if (tokenLine == null) {
-                out.println("demo: the source printed no migration token");
+                relay.say("demo: the source printed no migration token");
                 return 1;
             }
             tokenFile = ownerOnlyTempFile();
             Files.writeString(tokenFile, tokenLine.substring(MigrationToken.LINE_PREFIX.length()).trim() + "\n");
             String listening = source.awaitLine("listening on ", SOURCE_START_TIMEOUT_MS);
             if (listening == null) {
-                out.println("demo: the source did not start listening");
+                relay.say("demo: the source did not start listening");
                 return 1;
             }
             String address = listening.substring("listening on ".length()).trim();
@@ -132,13 +152,16 @@ public final class DemoCommand implements Callable<Integer> {
             destArgs.addAll(recovery.asArgs());
             if (vcpus.noHugeRecovery) destArgs.add("--no-huge-recovery");
             destArgs.addAll(faults.asArgs(faultOptions));
-            // The destination's stderr is ours: let it draw progress when we are on a terminal.
-            destArgs.add("--progress=" + (Terminal.stderrIsTerminal() ? "always" : "never"));
-            dest = ChildJvm.start("dest", out, jvmArgs, destArgs);
+            // The destination reports progress as lines; the bar is ours, so every line steps around it.
+            destArgs.add("--progress=" + (bar ? "lines" : "never"));
+            relay.say("demo: starting the destination...");
+            dest = ChildJvm.start("dest", jvmArgs, destArgs, relay.destOut(), relay.childErr());
             int destCode = dest.awaitForever();
             int sourceCode = source.await(SOURCE_FINISH_TIMEOUT_MS);
+            relay.close();
             return summarize(out, summaryFile, destCode, sourceCode);
         } finally {
+            relay.close();
             if (dest != null && dest.isAlive()) dest.destroy();
             if (source != null && source.isAlive()) source.destroy();
             Files.deleteIfExists(summaryFile);

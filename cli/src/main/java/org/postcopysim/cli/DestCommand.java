@@ -35,8 +35,9 @@ public final class DestCommand implements Callable<Integer> {
     long timeoutSeconds;
 
     @Option(names = "--progress", paramLabel = "WHEN", defaultValue = "auto",
-            description = "Progress bar of pages present on stderr: auto (only on a terminal), always or never. "
-                    + "Default: ${DEFAULT-VALUE}.")
+            description = "Progress of pages present: a bar on stderr when auto (only on a terminal) or always; "
+                    + "never; or lines (a 'progress: PRESENT/TOTAL pages' line on stdout when it changes, for a "
+                    + "parent process). Default: ${DEFAULT-VALUE}.")
     MigrationProgress.When progressWhen;
 
     @Mixin
@@ -75,6 +76,7 @@ public final class DestCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         vcpus.validate(spec.commandLine());
+        json.checkWritable(spec.commandLine());
         recovery.validate(spec.commandLine());
         metrics.validate(spec.commandLine());
         org.postcopysim.dest.fault.FaultOptions faultOptions = faults.resolveForMigration(spec.commandLine());
@@ -89,6 +91,7 @@ public final class DestCommand implements Callable<Integer> {
             presented = read[0];
         }
         PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         long s = seed.value();
         DestConfig base = DestConfig.defaults(connect.host(), connect.port());
         base = new DestConfig(base.host(), base.port(), base.vcpus(), base.workload(), s, base.hugePageRecovery(),
@@ -96,25 +99,23 @@ public final class DestCommand implements Callable<Integer> {
                 Duration.ofSeconds(timeoutSeconds));
         DestConfig config = vcpus.apply(base, s).withFaults(faultOptions);
         if (tlsFiles != null) config = config.withReliability(config.reliability().withTls(tlsFiles));
-        out.printf("seed: %d%n", s);
         config = config.withReliability(ChaosOption.apply(config.reliability(), chaosSpec, s));
         config = config.withReliability(recovery.apply(config.reliability()));
-        ChaosOption.print(out, config.reliability());
-        out.flush();
+        // Bound before anything else: an address in use fails at once, in one line.
+        io.micrometer.core.instrument.MeterRegistry registry = metrics.open();
         try {
-            io.micrometer.core.instrument.MeterRegistry registry = metrics.open();
             metrics.publishQuantiles(DestMetrics.FAULT_LATENCY, DestMetrics.FAULT_LATENCY_QUANTILES,
                     "fault latency percentiles from a memory-fault exit to the page being present");
-            if (metrics.url() != null) {
-                out.printf("metrics: %s%n", metrics.url());
-                out.flush();
-            }
+            out.printf("seed: %d%n", s);
+            ChaosOption.print(out, config.reliability());
+            metrics.print(out);
+            out.flush();
             MigrationSummary summary;
-            MigrationProgress progress = MigrationProgress.start(progressWhen, registry);
+            MigrationProgress progress = MigrationProgress.start(progressWhen, registry, out, err);
             try {
                 summary = DestVm.run(config, registry);
             } finally {
-                if (progress != null) progress.close();
+                if (progress != null) progress.close(); // erased before the summary: nothing draws over it
             }
             SummaryPrinter.print(out, summary);
             if (json.file != null) SummaryPrinter.writeJson(json.file, summary);

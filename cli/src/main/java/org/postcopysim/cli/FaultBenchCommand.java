@@ -8,7 +8,16 @@ import org.postcopysim.dest.bench.FaultBench;
 import org.postcopysim.dest.bench.FaultBenchConfig;
 import org.postcopysim.dest.bench.FaultBenchResult;
 import org.postcopysim.dest.fault.FaultOptions;
+import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.protocol.VcpuCount;
+import org.postcopysim.text.Plural;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.IDefaultValueProvider;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -16,10 +25,16 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code postcopy-sim fault-bench}: the kernel's demand_paging_test, on the simulated KVM. */
 @Command(name = "fault-bench", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        defaultValueProvider = FaultBenchCommand.Defaults.class,
         description = "Measure the fault path alone, like the kernel's demand_paging_test: no network; every page "
                 + "starts missing and comes from local memory after --fetch-delay-us; each vCPU touches every page of "
                 + "its range once. Prints per-vCPU and overall pages/s and the fault latency.")
 public final class FaultBenchCommand implements Callable<Integer> {
+    /** Longest --fetch-delay-us (an hour): more is surely a typo, and its nanoseconds must fit a long. */
+    static final long MAX_FETCH_DELAY_US = 3_600_000_000L;
+
+    private static final Logger log = LoggerFactory.getLogger(FaultBenchCommand.class);
+
     @Spec
     CommandSpec spec;
 
@@ -53,42 +68,77 @@ public final class FaultBenchCommand implements Callable<Integer> {
     @Mixin
     JsonOption json;
 
+    /**
+     * Where the benchmark's defaults differ from the shared options' (demand_paging_test gives each
+     * vCPU its own range): picocli applies these and the help shows them, so help and run agree.
+     */
+    static final class Defaults implements IDefaultValueProvider {
+        static final String ACCESS = "partitioned";
+
+        @Override
+        public String defaultValue(ArgSpec argSpec) {
+            return argSpec instanceof OptionSpec o && o.longestName().equals("--access") ? ACCESS : null;
+        }
+    }
+
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        FaultOptions f = faults.defaultAccess("partitioned").resolve(spec.commandLine());
         long s = seed.value();
-        FaultBenchConfig[] config = new FaultBenchConfig[1];
-        OptionCheck.check(spec.commandLine(), "--mem-per-vcpu", () -> config[0] = new FaultBenchConfig(f, vcpus,
-                memPerVcpu, Math.multiplyExact(fetchDelayUs, 1000L), writeFraction, s));
-        OptionCheck.check(spec.commandLine(), "--warmup-mem", () -> {
-            if (warmupMem < 0) throw new IllegalArgumentException("must not be negative, got " + warmupMem);
-        });
-        long warmupPerVcpu = Math.max(4096, warmupMem / vcpus / 4096 * 4096);
+        FaultBenchConfig config = validatedConfig(faults.resolve(spec.commandLine()), s);
         out.printf(Locale.ROOT, "seed: %d%n", s);
         out.flush();
         if (warmupMem > 0) {
-            FaultBenchResult w = FaultBench.run(new FaultBenchConfig(f, vcpus, warmupPerVcpu, config[0].fetchDelayNs(),
-                    writeFraction, s ^ 0x3A3A));
+            long warmupPerVcpu = Math.max(4096, warmupMem / vcpus / 4096 * 4096);
+            FaultBenchResult w = FaultBench.run(new FaultBenchConfig(config.faults(), vcpus, warmupPerVcpu,
+                    config.fetchDelayNs(), writeFraction, s ^ 0x3A3A));
+            logRate("warm-up (discarded)", w);
             if (!w.verified()) {
                 out.printf("warm-up run FAILED: %s%n", w.error());
                 return 1;
             }
         }
-        FaultBenchResult r = FaultBench.run(config[0]);
+        FaultBenchResult r = FaultBench.run(config);
+        logRate("measured", r);
         print(out, r);
         if (json.file != null) SummaryPrinter.writeJson(json.file, r);
         return r.exitCode();
     }
 
+    /** The run's configuration; each value is checked under its own option, so that an error names the one at fault. */
+    private FaultBenchConfig validatedConfig(FaultOptions f, long s) {
+        CommandLine cl = spec.commandLine();
+        json.checkWritable(cl);
+        OptionCheck.check(cl, "--vcpus", () -> VcpuCount.check(vcpus));
+        OptionCheck.check(cl, "--fetch-delay-us", () -> {
+            if (fetchDelayUs < 0 || fetchDelayUs > MAX_FETCH_DELAY_US) {
+                throw new IllegalArgumentException("must be within 0.." + MAX_FETCH_DELAY_US + " microseconds, got " + fetchDelayUs);
+            }
+        });
+        OptionCheck.check(cl, "--write-fraction", () -> Workload.parse("uniform", writeFraction));
+        OptionCheck.check(cl, "--warmup-mem", () -> {
+            if (warmupMem < 0) throw new IllegalArgumentException("must not be negative, got " + warmupMem);
+        });
+        FaultBenchConfig[] config = new FaultBenchConfig[1];
+        OptionCheck.check(cl, "--mem-per-vcpu", () -> config[0] = new FaultBenchConfig(f, vcpus, memPerVcpu,
+                fetchDelayUs * 1000L, writeFraction, s));
+        return config[0];
+    }
+
+    /** One INFO line per run, saying which run it was: the warm-up's rate is not the result. */
+    private static void logRate(String which, FaultBenchResult r) {
+        log.info("fault-bench {} run: {}, {}, {} pages/s overall", which, r.mode(), Plural.of(r.vcpus(), "vCPU"),
+                Math.round(r.pagesPerSecOverall()));
+    }
+
     static void print(PrintWriter out, FaultBenchResult r) {
-        out.printf(Locale.ROOT, "fault-bench %s: %d vCPUs, %s per vCPU, %s access%s%s, fetch delay %d us%n", r.mode(),
-                r.vcpus(), ByteSize.format(r.memPerVcpuBytes()), r.access(),
-                r.readers() > 0 ? ", " + r.readers() + " reader(s) per uffd, " + r.uffdScope() + " uffd" : "",
+        out.printf(Locale.ROOT, "fault-bench %s: %s, %s per vCPU, %s access%s%s, fetch delay %d us%n", r.mode(),
+                Plural.of(r.vcpus(), "vCPU"), ByteSize.format(r.memPerVcpuBytes()), r.access(),
+                r.readers() > 0 ? ", " + Plural.of(r.readers(), "reader") + " per uffd, " + r.uffdScope() + " uffd" : "",
                 r.internalAccessFraction() > 0 ? ", internal accesses " + r.internalAccessFraction() : "",
                 r.fetchDelayUs());
         if (!r.verified()) out.printf("  FAILED: %s%n", r.error());
-        out.printf(Locale.ROOT, "  overall   %,.0f pages/s (%d pages in %s)%n", r.pagesPerSecOverall(), r.pagesTouched(),
+        out.printf(Locale.ROOT, "  overall   %,.0f pages/s (%s in %s)%n", r.pagesPerSecOverall(), Plural.of(r.pagesTouched(), "page"),
                 SummaryPrinter.duration(r.elapsedNs()));
         StringBuilder per = new StringBuilder();
         for (int v = 0; v < r.pagesPerSecPerVcpu().length; v++) {
@@ -96,18 +146,20 @@ public final class FaultBenchCommand implements Callable<Integer> {
         }
         out.printf("  per vCPU  %s pages/s%n", per);
         var l = r.faultLatencyNs();
-        out.printf(Locale.ROOT, "  latency   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  over %d faults%n",
+        out.printf(Locale.ROOT, "  latency   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  over %s%n",
                 SummaryPrinter.duration(l.p50()), SummaryPrinter.duration(l.p90()), SummaryPrinter.duration(l.p99()),
-                SummaryPrinter.duration(l.p999()), SummaryPrinter.duration(l.max()), l.count());
-        out.printf(Locale.ROOT, "  faults    %d exits, %d uffd sleeps, %d redundant, %d populated (no copy), %d EEXIST%n",
-                r.exits(), r.hostFaults(), r.redundantFaults(), r.populates(), r.uffd().eexist());
+                SummaryPrinter.duration(l.p999()), SummaryPrinter.duration(l.max()), Plural.of(l.count(), "fault"));
+        out.printf(Locale.ROOT, "  faults    %s, %s, %d redundant, %d populated (no copy), %d EEXIST%n",
+                Plural.of(r.exits(), "exit"), Plural.of(r.hostFaults(), "uffd sleep"), r.redundantFaults(), r.populates(),
+                r.uffd().eexist());
         if (r.readers() > 0) {
-            out.printf(Locale.ROOT, "  uffd      %d wakes visiting %.2f waiters on average (max %d), %d reads, %d poller wake-ups%n",
-                    r.uffd().wakes(), r.uffd().waitersVisitedPerWake().mean(), r.uffd().waitersVisitedPerWake().max(),
-                    r.uffd().reads(), r.uffd().pollerWakeups());
+            out.printf(Locale.ROOT, "  uffd      %s visiting %.2f waiters on average (max %d), %s, %s%n",
+                    Plural.of(r.uffd().wakes(), "wake"), r.uffd().waitersVisitedPerWake().mean(),
+                    r.uffd().waitersVisitedPerWake().max(), Plural.of(r.uffd().reads(), "read"),
+                    Plural.of(r.uffd().pollerWakeups(), "poller wake-up"));
         }
-        out.printf(Locale.ROOT, "  blocktime %s with all vCPUs blocked at once%n",
-                SummaryPrinter.duration(r.blocktime().allVcpusNs()));
+        out.printf(Locale.ROOT, "  blocktime %s with %s blocked at once%n",
+                SummaryPrinter.duration(r.blocktime().allVcpusNs()), SummaryPrinter.allVcpus(r.vcpus()));
         out.flush();
     }
 }

@@ -26,7 +26,10 @@ public final class FaultModeOptions {
                     + "partitioned). Default: ${DEFAULT-VALUE}.")
     String uffdScope;
 
-    @Option(names = "--access", paramLabel = "HOW", defaultValue = "overlapped",
+    /** The default of --access, but for fault-bench's (see {@link FaultBenchCommand.Defaults}). */
+    static final String DEFAULT_ACCESS = "overlapped";
+
+    @Option(names = "--access", paramLabel = "HOW", defaultValue = DEFAULT_ACCESS,
             description = "partitioned (each vCPU its own range) or overlapped (every vCPU over all memory). "
                     + "Default: ${DEFAULT-VALUE}.")
     String access;
@@ -36,14 +39,6 @@ public final class FaultModeOptions {
                     + "(uffd+kvm-userfault only). Default: ${DEFAULT-VALUE}.")
     double internalFraction;
 
-    private String accessDefault;
-
-    /** Overrides the default of --access when the user gave none (the benchmark defaults to partitioned). */
-    FaultModeOptions defaultAccess(String a) {
-        accessDefault = a;
-        return this;
-    }
-
     /** The options as the core modules take them; bad values become usage errors naming the option. */
     FaultOptions resolve(CommandLine cl) {
         FaultMode[] m = new FaultMode[1];
@@ -51,7 +46,7 @@ public final class FaultModeOptions {
         UffdSet.Scope[] scope = new UffdSet.Scope[1];
         OptionCheck.check(cl, "--uffd-scope", () -> scope[0] = parseScope(uffdScope));
         boolean[] partitioned = new boolean[1];
-        OptionCheck.check(cl, "--access", () -> partitioned[0] = parseAccess(effectiveAccess(cl)));
+        OptionCheck.check(cl, "--access", () -> partitioned[0] = parseAccess(access));
         FaultOptions[] f = new FaultOptions[1];
         String culprit = internalFraction != 0 ? "--internal-access-fraction"
                 : scope[0] == UffdSet.Scope.PER_VCPU ? "--uffd-scope" : "--uffd-readers";
@@ -69,11 +64,6 @@ public final class FaultModeOptions {
                     + "exit-on-missing, uffd or uffd+kvm-userfault (none is for fault-bench and simulate)");
         }
         return f;
-    }
-
-    private String effectiveAccess(CommandLine cl) {
-        boolean given = cl.getParseResult() != null && cl.getParseResult().hasMatchedOption("--access");
-        return !given && accessDefault != null ? accessDefault : access;
     }
 
     static UffdSet.Scope parseScope(String s) {

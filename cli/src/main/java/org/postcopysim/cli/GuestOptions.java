@@ -16,9 +16,13 @@ public final class GuestOptions {
 
     /** Checks both values as the source will, so that a bad one is a usage error (exit 2) and {@code demo} starts nothing. */
     void validate(CommandLine cl) {
-        SourceConfig d = SourceConfig.defaults();
-        OptionCheck.check(cl, "--guest-mem", () -> d.withGuestBytes(guestBytes));
-        OptionCheck.check(cl, "--memslots", () -> d.withMemslots(memslots));
+        OptionCheck.check(cl, "--guest-mem", this::validateGuestBytes);
+        OptionCheck.check(cl, "--memslots", () -> SourceConfig.defaults().withMemslots(memslots));
+    }
+
+    /** Throws IllegalArgumentException when the source would refuse the guest size. */
+    void validateGuestBytes() {
+        SourceConfig.defaults().withGuestBytes(guestBytes);
     }
 
     @Option(names = "--memslot-gap", paramLabel = "SIZE", converter = GapSize.class, defaultValue = "0",

@@ -14,6 +14,13 @@ public final class Main {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new PostcopySimCommand());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setParameterExceptionHandler(new UsageErrorHandler());
+        cl.setExecutionExceptionHandler((e, command, parseResult) -> {
+            if (!(e instanceof CommandFailure)) throw e;
+            command.getErr().printf("%s: %s%n", command.getCommandSpec().qualifiedName(), e.getMessage());
+            command.getErr().flush();
+            return CommandFailure.EXIT_CODE;
+        });
         return cl;
     }
 }

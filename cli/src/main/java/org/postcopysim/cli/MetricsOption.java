@@ -8,9 +8,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import org.postcopysim.protocol.SocketErrors;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -46,15 +46,22 @@ public final class MetricsOption {
         }
     }
 
-    /** A registry: Prometheus-backed when an endpoint is requested (and then served), else in-memory. */
+    /**
+     * A registry: Prometheus-backed when an endpoint is requested (and then served), else
+     * in-memory. Call it before any expensive setup: an address that cannot be bound is a
+     * {@link CommandFailure} naming it.
+     */
     public MeterRegistry open() {
         if (listen == null) return new SimpleMeterRegistry();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         prometheus = registry;
+        InetSocketAddress address = new InetSocketAddress(listen.host(), listen.port());
+        if (address.isUnresolved()) throw new CommandFailure("cannot serve metrics on " + listen + ": unknown host", null);
         try {
-            server = HttpServer.create(new InetSocketAddress(listen.host(), listen.port()), 0);
+            server = HttpServer.create(address, 0);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot serve metrics on " + listen + ": " + e.getMessage(), e);
+            throw new CommandFailure("cannot serve metrics on " + listen + ": "
+                    + SocketErrors.describe(String.valueOf(e.getMessage())), e);
         }
         server.createContext("/metrics", exchange -> {
             byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
@@ -78,16 +85,17 @@ public final class MetricsOption {
         }
     }
 
-    /** Where metrics are served, or null. */
-    public InetSocketAddress address() {
-        return server == null ? null : server.getAddress();
+    /**
+     * Where metrics are served, "http://HOST:PORT/metrics" with the host as given (a wildcard stays
+     * 0.0.0.0 or [::]) and the port bound (the real one for port 0); null when not served.
+     */
+    public String url() {
+        return server == null ? null : "http://" + new HostPort(listen.host(), server.getAddress().getPort()) + "/metrics";
     }
 
-    /** The scrape URL, "http://127.0.0.1:9100/metrics" ("http://[::1]:9100/metrics"), or null. */
-    public String url() {
-        if (server == null) return null;
-        InetSocketAddress a = server.getAddress();
-        return "http://" + new HostPort(a.getAddress().getHostAddress(), a.getPort()) + "/metrics";
+    /** Prints {@code metrics: URL} when metrics are served. */
+    public void print(PrintWriter out) {
+        if (server != null) out.printf("metrics: %s%n", url());
     }
 
     /**

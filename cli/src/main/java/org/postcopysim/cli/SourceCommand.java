@@ -2,6 +2,7 @@ package org.postcopysim.cli;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -10,6 +11,7 @@ import org.postcopysim.protocol.Reliability;
 import org.postcopysim.source.SourceConfig;
 import org.postcopysim.source.SourceResult;
 import org.postcopysim.source.SourceVm;
+import org.postcopysim.text.Plural;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -82,6 +84,7 @@ public final class SourceCommand implements Callable<Integer> {
         if (tlsFiles != null) config = config.withReliability(config.reliability().withTls(tlsFiles));
         config = config.withReliability(ChaosOption.apply(config.reliability(), chaosSpec, s));
         config = config.withReliability(link.apply(config.reliability()));
+        // Both sockets are bound before the guest is generated: an address in use fails at once.
         MeterRegistry registry = metrics.open();
         try {
             int code = migrate(out, config, registry, s, generated, token);
@@ -94,20 +97,17 @@ public final class SourceCommand implements Callable<Integer> {
 
     private int migrate(PrintWriter out, SourceConfig config, MeterRegistry registry, long s, boolean generated,
                         String token) {
-        try (SourceVm vm = SourceVm.start(config, registry)) {
-            out.printf(Locale.ROOT, "seed: %d%n", s);
-            ChaosOption.print(out, config.reliability());
-            out.printf(Locale.ROOT, "guest: %s in %d memslots%n", ByteSize.format(config.guestBytes()), config.memslots());
-            if (metrics.url() != null) out.printf("metrics: %s%n", metrics.url());
+        try (SourceVm.Bound bound = bind(config); SourceVm vm = start(out, bound, config, s, registry)) {
             if (generated) out.printf("%s%s%n", MigrationToken.LINE_PREFIX, token);
-            out.printf("listening on %s%n", new HostPort(vm.boundAddress().getHostString(), vm.boundAddress().getPort()));
+            // As given (a wildcard stays 0.0.0.0 or [::]), with the port bound.
+            out.printf("listening on %s%n", new HostPort(listen.host(), vm.boundAddress().getPort()));
             out.flush();
             SourceResult r = vm.completion().join();
             if (r.verified()) {
                 out.printf(Locale.ROOT, "source: migration verified, %d/%d pages match; sent %d demand + %d background pages "
-                                + "(%d twice), %s, %d page requests%n", r.pagesVerified(), r.pagesTotal(),
+                                + "(%d twice), %s, %s%n", r.pagesVerified(), r.pagesTotal(),
                         r.demandPagesSent(), r.backgroundPagesSent(), r.duplicatePagesSent(),
-                        ByteSize.format(r.bytesSent()), r.pageRequests());
+                        ByteSize.format(r.bytesSent()), Plural.of(r.pageRequests(), "page request"));
                 if (r.recoveries() > 0) {
                     out.printf(Locale.ROOT, "source: resumed after %d dropped link%s, %d ms paused in all%n", r.recoveries(),
                             r.recoveries() == 1 ? "" : "s", r.pausedMs());
@@ -119,5 +119,24 @@ public final class SourceCommand implements Callable<Integer> {
             out.flush();
             return r.verified() ? 0 : 1;
         }
+    }
+
+    private SourceVm.Bound bind(SourceConfig config) {
+        try {
+            return SourceVm.bind(config);
+        } catch (UncheckedIOException e) {
+            throw new CommandFailure(e.getMessage(), e);
+        }
+    }
+
+    /** Says what it is about to do, then generates the guest (seconds for a large one) and starts serving. */
+    private SourceVm start(PrintWriter out, SourceVm.Bound bound, SourceConfig config, long seed, MeterRegistry registry) {
+        out.printf(Locale.ROOT, "seed: %d%n", seed);
+        ChaosOption.print(out, config.reliability());
+        out.printf(Locale.ROOT, "guest: %s in %s%n", ByteSize.format(config.guestBytes()), Plural.of(config.memslots(), "memslot"));
+        metrics.print(out);
+        out.printf(Locale.ROOT, "generating %s of guest memory...%n", ByteSize.format(config.guestBytes()));
+        out.flush();
+        return bound.start(registry);
     }
 }

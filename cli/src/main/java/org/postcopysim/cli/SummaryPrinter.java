@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import org.postcopysim.dest.MigrationSummary;
 import org.postcopysim.dest.metrics.Log2Buckets;
+import org.postcopysim.text.Plural;
 
 /** Renders a {@link MigrationSummary} for people (stdout) and machines (JSON file). */
 final class SummaryPrinter {
@@ -17,56 +18,61 @@ final class SummaryPrinter {
     private SummaryPrinter() {}
 
     static void print(PrintWriter out, MigrationSummary s) {
+        if (!s.verified() && s.pagesTotal() == 0) {
+            // The source never described the guest (no connection, refused, no handshake): every
+            // count would be zero, so the error is the whole story. --json still has every field.
+            out.printf(Locale.ROOT, "migration FAILED: %s%n", s.error());
+            out.flush();
+            return;
+        }
         if (s.verified()) {
-            out.printf(Locale.ROOT, "migration verified: %d/%d pages match the source, %d mismatches%n",
-                    s.pagesVerified(), s.pagesTotal(), s.pageMismatches());
+            out.printf(Locale.ROOT, "migration verified: %d/%d pages match the source, %s%n",
+                    s.pagesVerified(), s.pagesTotal(), Plural.of(s.pageMismatches(), "mismatch", "mismatches"));
         } else {
             out.printf(Locale.ROOT, "migration FAILED: %s%n", s.error());
-            if (s.pagesTotal() > 0) {
-                out.printf(Locale.ROOT, "  verified %d/%d pages, %d mismatches%n", s.pagesVerified(), s.pagesTotal(),
-                        s.pageMismatches());
-            }
+            out.printf(Locale.ROOT, "  verified %d/%d pages, %s%n", s.pagesVerified(), s.pagesTotal(),
+                    Plural.of(s.pageMismatches(), "mismatch", "mismatches"));
         }
-        out.printf(Locale.ROOT, "  guest     %s in %d memslots, %d vCPUs, workload %s, mode %s, seed %d, transport %s%n",
-                ByteSize.format(s.guestBytes()), s.memslots(), s.vcpus(), s.workload(), s.mode(), s.seed(), s.transport());
-        if (s.pagesTotal() == 0) {
-            out.printf(Locale.ROOT, "  time      the vCPUs never resumed (setup %d ms)%n", s.setupMs());
-        } else {
-            out.printf(Locale.ROOT, "  time      %d ms from resume until %s (setup %d ms); %s of pages received%n",
-                    s.migrationTimeMs(), s.pagesMissing() == 0 ? "every page was present"
-                            : "the migration stopped with " + s.pagesMissing() + " pages missing",
-                    s.setupMs(), ByteSize.format(s.bytesTransferred()));
-        }
-        out.printf(Locale.ROOT, "  pages     %d background, %d demand, %d duplicate copies dropped (EEXIST), %d CRC32C failures%n",
-                s.backgroundPages(), s.demandPages(), s.duplicatePages(), s.crcFailures());
-        out.printf(Locale.ROOT, "  faults    %d exits: %d demand requests, %d redundant (joined a request in flight)%n",
-                s.exits(), s.demandFaults(), s.redundantFaults());
+        out.printf(Locale.ROOT, "  guest     %s in %s, %s, workload %s, mode %s, seed %d, transport %s%n",
+                ByteSize.format(s.guestBytes()), Plural.of(s.memslots(), "memslot"), Plural.of(s.vcpus(), "vCPU"),
+                s.workload(), s.mode(), s.seed(), s.transport());
+        out.printf(Locale.ROOT, "  time      %d ms from resume until %s (setup %d ms); %s of pages received%n",
+                s.migrationTimeMs(), s.pagesMissing() == 0 ? "every page was present"
+                        : "the migration stopped with " + Plural.of(s.pagesMissing(), "page") + " missing",
+                s.setupMs(), ByteSize.format(s.bytesTransferred()));
+        out.printf(Locale.ROOT, "  pages     %d background, %d demand, %s dropped (EEXIST), %s%n",
+                s.backgroundPages(), s.demandPages(), Plural.of(s.duplicatePages(), "duplicate copy", "duplicate copies"),
+                Plural.of(s.crcFailures(), "CRC32C failure"));
+        out.printf(Locale.ROOT, "  faults    %s: %s, %d redundant (joined a request in flight)%n",
+                Plural.of(s.exits(), "exit"), Plural.of(s.demandFaults(), "demand request"), s.redundantFaults());
         if (s.populates() > 0 || s.mode().equals("exit-on-missing")) {
-            out.printf(Locale.ROOT, "  populate  %d exits found their page installed by another party (no copy)%n", s.populates());
+            out.printf(Locale.ROOT, "  populate  %s found %s page installed by another party (no copy)%n",
+                    Plural.of(s.populates(), "exit"), s.populates() == 1 ? "its" : "their");
         }
         MigrationSummary.UffdStats u = s.uffd();
         if (u != null && (u.faultsSlept() > 0 || u.wakes() > 0)) {
-            out.printf(Locale.ROOT, "  uffd      %d faults slept on the wait queue; %d wakes visiting %.2f waiters on average "
-                            + "(max %d); %d reads; %d EEXIST%n", u.faultsSlept(), u.wakes(), u.waitersVisitedPerWake().mean(),
-                    u.waitersVisitedPerWake().max(), u.reads(), u.eexist());
+            out.printf(Locale.ROOT, "  uffd      %s slept on the wait queue; %s visiting %.2f waiters on average "
+                            + "(max %d); %s; %d EEXIST%n", Plural.of(u.faultsSlept(), "fault"), Plural.of(u.wakes(), "wake"),
+                    u.waitersVisitedPerWake().mean(), u.waitersVisitedPerWake().max(), Plural.of(u.reads(), "read"), u.eexist());
         }
         MigrationSummary.Latency l = s.faultLatencyNs();
-        out.printf(Locale.ROOT, "  latency   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  over %d faults%n",
-                duration(l.p50()), duration(l.p90()), duration(l.p99()), duration(l.p999()), duration(l.max()), l.count());
+        out.printf(Locale.ROOT, "  latency   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  over %s%n",
+                duration(l.p50()), duration(l.p90()), duration(l.p99()), duration(l.p999()), duration(l.max()),
+                Plural.of(l.count(), "fault"));
         if (!s.faultLatencyLog2Us().isEmpty()) out.printf(Locale.ROOT, "  buckets   %s%n", buckets(s));
         MigrationSummary.Blocktime b = s.blocktime();
         int worst = 0;
         for (int v = 1; v < b.perVcpuNs().length; v++) if (b.perVcpuNs()[v] > b.perVcpuNs()[worst]) worst = v;
-        out.printf(Locale.ROOT, "  blocktime %s with all %d vCPUs blocked at once; per vCPU up to %s (vcpu-%d)%n",
-                duration(b.allVcpusNs()), b.perVcpuNs().length,
+        out.printf(Locale.ROOT, "  blocktime %s with %s blocked at once; per vCPU up to %s (vcpu-%d)%n",
+                duration(b.allVcpusNs()), allVcpus(b.perVcpuNs().length),
                 duration(b.perVcpuNs().length == 0 ? 0 : b.perVcpuNs()[worst]), worst);
         MigrationSummary.BytesPerPhase p = s.bytesPerPhase();
         out.printf(Locale.ROOT, "  bytes     precopy %s, downtime %s, postcopy %s%n",
                 ByteSize.format(p.precopyBytes()), ByteSize.format(p.downtimeBytes()), ByteSize.format(p.postcopyBytes()));
-        out.printf(Locale.ROOT, "  guest     %d reads checked, %d writes, %d stale reads%n",
-                s.guestReads(), s.guestWrites(), s.staleReads());
-        out.printf(Locale.ROOT, "  stage-2   %d huge mappings rebuilt when KVM_MEM_USERFAULT was cleared%n",
-                s.hugeMappingsRecovered());
+        out.printf(Locale.ROOT, "  guest     %s checked, %s, %s%n", Plural.of(s.guestReads(), "read"),
+                Plural.of(s.guestWrites(), "write"), Plural.of(s.staleReads(), "stale read"));
+        out.printf(Locale.ROOT, "  stage-2   %s rebuilt when KVM_MEM_USERFAULT was cleared%n",
+                Plural.of(s.hugeMappingsRecovered(), "huge mapping"));
         if (s.recoveries() > 0 || s.pausedMs() > 0 || s.stalls() > 0) {
             out.printf(Locale.ROOT, "  recovery  %d link %s, %s, %d vCPU %s reported by the watchdog%n",
                     s.recoveries(), s.recoveries() == 1 ? "recovery" : "recoveries",
@@ -74,13 +80,18 @@ final class SummaryPrinter {
                     s.stalls(), s.stalls() == 1 ? "stall" : "stalls");
         }
         if (s.pagesMissing() > 0 && !s.missingGfnRanges().isEmpty()) {
-            out.printf(Locale.ROOT, "  missing   %d pages in %s%d gfn ranges: %s%n", s.pagesMissing(),
-                    s.missingGfnRangesCut() ? "more than " : "", s.missingGfnRanges().size(),
+            out.printf(Locale.ROOT, "  missing   %s in %s%s: %s%n", Plural.of(s.pagesMissing(), "page"),
+                    s.missingGfnRangesCut() ? "more than " : "", Plural.of(s.missingGfnRanges().size(), "gfn range"),
                     MigrationSummary.GfnRange.format(s.missingGfnRanges(), 16)
                             + (s.missingGfnRanges().size() > 16 ? " (every range in --json)" : ""));
         }
         if (s.chaos() != null) out.printf(Locale.ROOT, "  chaos     %s%n", s.chaos());
         out.flush();
+    }
+
+    /** "the only vCPU" for one, "all 4 vCPUs" for more: who was blocked when blocktime counts. */
+    static String allVcpus(int vcpus) {
+        return vcpus == 1 ? "the only vCPU" : "all " + Plural.of(vcpus, "vCPU");
     }
 
     /** The non-empty log2 latency buckets: "[8,16) us: 120  [16,32) us: 40  [16777216,inf) us: 1". */
@@ -103,9 +114,14 @@ final class SummaryPrinter {
         return String.format(Locale.ROOT, "%.2f s", ns / 1e9);
     }
 
-    static void writeJson(Path file, Object value) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
-        JSON.writeValue(file.toFile(), value);
+    /** Writes {@code value} to {@code file}; a failure (the disk filled up since the check) is a one-line {@link CommandFailure}. */
+    static void writeJson(Path file, Object value) {
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+            JSON.writeValue(file.toFile(), value);
+        } catch (IOException e) {
+            throw new CommandFailure("cannot write " + file + ": " + IoReasons.of(e), e);
+        }
     }
 }

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,5 +39,30 @@ class DemoTwoProcessTest {
         assertEquals(s.path("pagesTotal").asLong(), s.path("pagesVerified").asLong(), context);
         SourceDestInJvmTest.assertSaneVerifiedSummary(s, 2, context);
         org.postcopysim.cli.docs.JsonDoc.assertDocumented(org.postcopysim.cli.docs.JsonDoc.demo(), s);
+    }
+
+    @Test
+    void demoSaysWhatItIsDoingAndItsBarNeverCoversOrGluesOntoALine() throws Exception {
+        StringWriter screen = new StringWriter(); // stdout and stderr in one stream, as on a terminal
+        int code = assertTimeoutPreemptively(Duration.ofMinutes(3), () -> CliRun.execute(screen, screen, "demo",
+                "--guest-mem", "16M", "--vcpus", "2", "--seed", "6", "--max-bandwidth", "8M", "--progress", "always"));
+        Thread.sleep(MigrationProgressTest.SETTLE_MS);
+        String raw = screen.toString();
+        List<String> lines = VirtualScreen.render(raw);
+        String context = raw.replace("\r", "<CR>") + "\n--- screen ---\n" + String.join("\n", lines);
+        assertEquals(0, code, context);
+        assertTrue(SourceDestInJvmTest.BAR.matcher(raw).find(), () -> "the bar was drawn\n" + context);
+        assertTrue(lines.stream().noneMatch(l -> SourceDestInJvmTest.BAR.matcher(l).find()), () -> "a bar left or glued\n" + context);
+        List<String> steps = List.of("demo: starting the source...", "source| generating 16 MiB of guest memory...",
+                "source| listening on 127.0.0.1:", "demo: starting the destination...", "source| source: migration verified",
+                "dest  | migration verified: 4096/4096", "demo: VERIFIED.");
+        int at = -1;
+        for (String step : steps) {
+            int from = at + 1;
+            int found = -1;
+            for (int i = from; i < lines.size() && found < 0; i++) if (lines.get(i).startsWith(step)) found = i;
+            assertTrue(found >= 0, () -> "no line starting with '" + step + "' after line " + from + "\n" + context);
+            at = found;
+        }
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,6 +33,36 @@ class FaultBenchCommandTest {
             assertTrue(r.path("faultLatencyNs").path(p).asLong() > 0, p);
         }
         assertTrue(r.path("verified").asBoolean());
+    }
+
+    @Test
+    void theWarmUpAndTheMeasuredRunLogTheirRatesEachLabelled() {
+        CapturedStderr.Result<CliRun> r = CapturedStderr.during(() -> CliRun.of("fault-bench", "--vcpus", "1",
+                "--mem-per-vcpu", "256K", "--warmup-mem", "256K", "--seed", "4"));
+        assertEquals(0, r.value().exitCode(), r.value()::toString);
+        List<String> rates = r.stderr().lines().filter(l -> l.contains("pages/s")).toList();
+        assertEquals(2, rates.size(), r.stderr());
+        assertTrue(rates.get(0).contains("fault-bench warm-up (discarded) run: kvm-userfault, 1 vCPU, "), r.stderr());
+        assertTrue(rates.get(1).contains("fault-bench measured run: kvm-userfault, 1 vCPU, "), r.stderr());
+    }
+
+    @Test
+    void oneVcpuAndOneReaderAreSingular() {
+        CliRun run = CliRun.of("fault-bench", "--fault-mode", "uffd", "--vcpus", "1", "--uffd-readers", "1",
+                "--mem-per-vcpu", "256K", "--warmup-mem", "0", "--seed", "4");
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.out().contains("fault-bench uffd: 1 vCPU, 256 KiB per vCPU, partitioned access, 1 reader per uffd"), run::toString);
+        assertTrue(run.out().contains("with the only vCPU blocked at once"), run::toString);
+    }
+
+    @Test
+    void withoutAWarmUpOnlyTheMeasuredRunIsLogged() {
+        CapturedStderr.Result<CliRun> r = CapturedStderr.during(() -> CliRun.of("fault-bench", "--mem-per-vcpu", "256K",
+                "--warmup-mem", "0", "--seed", "4"));
+        assertEquals(0, r.value().exitCode(), r.value()::toString);
+        List<String> rates = r.stderr().lines().filter(l -> l.contains("pages/s")).toList();
+        assertEquals(1, rates.size(), r.stderr());
+        assertTrue(rates.get(0).contains("fault-bench measured run: "), r.stderr());
     }
 
     @Test

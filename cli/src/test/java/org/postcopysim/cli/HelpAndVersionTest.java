@@ -43,6 +43,17 @@ class HelpAndVersionTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"demo", "dest", "compare"})
+    void everyWorkloadKindIsListedWhereAWorkloadIsTaken(String sub) {
+        String help = CliRun.of(sub, "--help").out().replaceAll("\\s+", " ");
+        String workload = help.substring(help.lastIndexOf("--workload=KIND")); // the option list, after the synopsis
+        for (org.postcopysim.dest.workload.Workload.Kind k : org.postcopysim.dest.workload.Workload.Kind.values()) {
+            String name = k.name().toLowerCase(java.util.Locale.ROOT);
+            assertTrue(workload.substring(0, Math.min(workload.length(), 200)).contains(name), () -> sub + " --help omits " + name + ": " + workload);
+        }
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"demo", "source", "dest"})
     void helpSubcommandPrintsTheSubcommandsUsage(String sub) {
         CliRun run = CliRun.of("help", sub);

@@ -25,7 +25,7 @@ class MetricsEndpointTest {
         try {
             Counter.builder("postcopy.dest.page.requests").register(registry).increment(42);
             HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + option.address().getPort() + "/metrics"))
+                            URI.create(option.url()))
                     .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode());
             assertTrue(r.body().contains("postcopy_dest_page_requests_total 42.0"), r.body());

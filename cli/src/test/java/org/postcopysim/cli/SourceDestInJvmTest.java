@@ -6,11 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.postcopysim.dest.DestVm;
@@ -26,6 +33,12 @@ class SourceDestInJvmTest {
     static final long LISTEN_TIMEOUT_S = 60;
     /** Bound on a whole 16 MiB migration (s). */
     static final long MIGRATION_TIMEOUT_S = 120;
+
+    /** "metrics: http://HOST:PORT/metrics". */
+    static final Pattern METRICS_LINE = Pattern.compile("metrics: http://([^/:]+|\\[[^]]+\\]):(\\d+)/metrics");
+
+    /** A frame of the progress bar ("pages present  54% [=====  ]"), not a log line that says "pages present". */
+    static final Pattern BAR = Pattern.compile("pages present +\\d+% \\[");
 
     @TempDir
     Path tmp;
@@ -79,6 +92,60 @@ class SourceDestInJvmTest {
         JsonNode s = new ObjectMapper().readTree(json.toFile());
         assertSaneVerifiedSummary(s, 2, transcript + "--- json ---\n" + s.toPrettyString());
         assertEquals(42, s.path("seed").asLong());
+    }
+
+    @Test
+    void bothSidesPrintTheirMetricsUrlWithTheHostAsGivenAndThePortBound() throws Exception {
+        LineWatcher sourceOut = new LineWatcher("listening on ");
+        CompletableFuture<Integer> sourceExit = runAsync("test-source", sourceOut, new StringWriter(),
+                "source", "--listen", "0.0.0.0:0", "--metrics-listen", "0.0.0.0:0", "--guest-mem", "4M", "--seed", "45");
+        String listening = sourceOut.line().get(LISTEN_TIMEOUT_S, TimeUnit.SECONDS);
+        Matcher l = Pattern.compile("listening on 0\\.0\\.0\\.0:(\\d+)").matcher(listening);
+        assertTrue(l.matches() && !l.group(1).equals("0"), sourceOut::toString);
+        String metrics = sourceOut.toString().lines().filter(x -> x.startsWith("metrics: ")).findFirst().orElse("");
+        Matcher m = METRICS_LINE.matcher(metrics);
+        assertTrue(m.matches() && m.group(1).equals("0.0.0.0") && !m.group(2).equals("0"), sourceOut::toString);
+        HttpResponse<String> scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + m.group(2) + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, scrape.statusCode(), scrape::body);
+
+        Path tokenFile = tmp.resolve("token");
+        Files.writeString(tokenFile, printedToken(sourceOut.toString()) + "\n");
+        CliRun dest = CliRun.of("dest", "--connect", "127.0.0.1:" + l.group(1), "--token-file", tokenFile.toString(),
+                "--vcpus", "1", "--seed", "45", "--metrics-listen", "localhost:0");
+        assertEquals(0, dest.exitCode(), dest::toString);
+        assertEquals(0, sourceExit.get(MIGRATION_TIMEOUT_S, TimeUnit.SECONDS), sourceOut::toString);
+        Matcher d = METRICS_LINE.matcher(dest.out().lines().filter(x -> x.startsWith("metrics: ")).findFirst().orElse(""));
+        assertTrue(d.matches() && d.group(1).equals("localhost") && !d.group(2).equals("0"), dest::toString);
+    }
+
+    @Test
+    void destsProgressBarIsGoneBeforeItsSummaryAndDrawsOverNoLine() throws Exception {
+        LineWatcher sourceOut = new LineWatcher("listening on ");
+        CompletableFuture<Integer> sourceExit = runAsync("test-source", sourceOut, new StringWriter(),
+                "source", "--listen", "127.0.0.1:0", "--guest-mem", "16M", "--seed", "44", "--max-bandwidth", "16M");
+        String address = sourceOut.line().get(LISTEN_TIMEOUT_S, TimeUnit.SECONDS).substring("listening on ".length()).trim();
+        Path tokenFile = tmp.resolve("token");
+        Files.writeString(tokenFile, printedToken(sourceOut.toString()) + "\n");
+        // stdout and stderr into one stream, as on a terminal
+        StringWriter screen = new StringWriter();
+        int destCode = CliRun.execute(screen, screen, "dest", "--connect", address, "--token-file", tokenFile.toString(),
+                "--vcpus", "2", "--seed", "44", "--progress", "always");
+        assertEquals(0, sourceExit.get(MIGRATION_TIMEOUT_S, TimeUnit.SECONDS), sourceOut::toString);
+        Thread.sleep(MigrationProgressTest.SETTLE_MS); // a late draw of the bar would land by now
+        String raw = screen.toString();
+        List<String> lines = VirtualScreen.render(raw);
+        String context = raw.replace("\r", "<CR>") + "\n--- screen ---\n" + String.join("\n", lines);
+        assertEquals(0, destCode, context);
+        assertTrue(BAR.matcher(raw).find(), () -> "the bar was drawn\n" + context);
+        assertTrue(lines.stream().noneMatch(l -> BAR.matcher(l).find()), () -> "the bar was left on the screen\n" + context);
+        int verified = lines.indexOf(lines.stream().filter(l -> l.startsWith("migration verified: 4096/4096")).findFirst()
+                .orElseThrow(() -> new AssertionError(context)));
+        List<String> summary = lines.subList(verified, lines.size());
+        assertTrue(summary.stream().anyMatch(l -> l.matches("  time      \\d+ ms from resume until every page was present.*")), context);
+        assertTrue(summary.get(summary.size() - 1).matches("  stage-2   \\d+ huge mappings rebuilt when KVM_MEM_USERFAULT was cleared"),
+                context);
     }
 
     /** The token a source printed ({@code token: VALUE}, before it listens): at least 128 bits, URL-safe. */

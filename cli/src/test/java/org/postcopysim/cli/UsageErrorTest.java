@@ -6,22 +6,34 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.postcopysim.protocol.VcpuCount;
 import picocli.CommandLine.ExitCode;
 
 /**
- * Usage errors: exit code 2, a one-line reason first on stderr, then the usage; nothing on stdout,
- * no stack trace, and nothing started (no guest memory generated, no socket opened).
+ * Usage errors: exit code 2, a one-line reason first on stderr, then (after picocli's suggestions
+ * for a mistyped name, if any) one line pointing to the command's --help, not the whole usage;
+ * nothing on stdout, no stack trace, and nothing started (no guest memory generated, no socket opened).
  */
 class UsageErrorTest {
 
     private static CliRun assertUsageError(String expectedInFirstLine, String... args) {
         CliRun run = CliRun.of(args);
         assertEquals(ExitCode.USAGE, run.exitCode(), run::toString);
-        String firstLine = run.err().lines().findFirst().orElse("");
+        List<String> lines = run.err().lines().toList();
+        String firstLine = lines.isEmpty() ? "" : lines.get(0);
         assertTrue(firstLine.contains(expectedInFirstLine), () -> "first stderr line lacks '" + expectedInFirstLine + "'\n" + run);
-        assertTrue(run.err().contains("Usage: postcopy-sim"), run::toString);
+        picocli.CommandLine cl = Main.commandLine();
+        for (String arg : args) {
+            if (!cl.getSubcommands().containsKey(arg)) break;
+            cl = cl.getSubcommands().get(arg);
+        }
+        String command = cl.getCommandSpec().qualifiedName();
+        assertEquals("Try '" + command + " --help' for more information.", lines.get(lines.size() - 1), run::toString);
+        assertTrue(lines.size() <= 3, () -> "a usage error is the reason and the hint, not the usage\n" + run);
+        assertFalse(run.err().contains("Usage:"), () -> "the whole usage after a usage error\n" + run);
         assertFalse(run.err().contains("Exception"), () -> "stack trace instead of a message\n" + run);
         assertFalse(run.err().contains("\tat "), () -> "stack trace instead of a message\n" + run);
         assertEquals("", run.out(), run::toString);
@@ -33,6 +45,50 @@ class UsageErrorTest {
         assertUsageError("--fault-mode none resolves faults in the host kernel", "dest", "--connect", "127.0.0.1:1",
                 "--fault-mode", "none");
         assertUsageError("--fault-mode none resolves faults in the host kernel", "demo", "--fault-mode", "none");
+    }
+
+    @Test
+    void aMistypedOptionGetsPicocliSuggestionsBeforeTheHint() {
+        CliRun run = assertUsageError("Unknown options: '--vcpu', '2'", "dest", "--connect", "127.0.0.1:1", "--vcpu", "2");
+        assertTrue(run.err().contains("Possible solutions: --vcpus"), run::toString);
+    }
+
+    @Test
+    void everyVcpuOptionSharesOneLimitAndIsNamedWhenItIsWrong() {
+        for (String[] args : List.of(new String[] {"fault-bench", "--vcpus", "0"}, new String[] {"fault-bench", "--vcpus", "4097"},
+                new String[] {"demo", "--vcpus", "0"}, new String[] {"dest", "--connect", "127.0.0.1:1", "--vcpus", "4097"})) {
+            assertUsageError("Invalid value for option '--vcpus': the vCPU count must be within 1.." + VcpuCount.MAX, args);
+        }
+        assertUsageError("Invalid value for option '--vcpus': the vCPU count must be within 1.." + VcpuCount.MAX,
+                "compare", "--modes", "uffd", "--vcpus", "1,4097", "--out", "unused");
+    }
+
+    @Test
+    void faultBenchNamesTheOptionAtFault() {
+        assertUsageError("Invalid value for option '--write-fraction'", "fault-bench", "--write-fraction", "2");
+        assertUsageError("Invalid value for option '--fetch-delay-us'", "fault-bench", "--fetch-delay-us", "-1");
+        assertUsageError("Invalid value for option '--fetch-delay-us'", "fault-bench", "--fetch-delay-us", "9223372036854775807");
+        assertUsageError("Invalid value for option '--mem-per-vcpu'", "fault-bench", "--mem-per-vcpu", "1000");
+    }
+
+    @Test
+    void aJsonFileThatCannotBeWrittenIsAUsageErrorBeforeAnythingRuns() {
+        String bad = "/proc/no-such-dir/summary.json"; // no one may create a directory in /proc, not even root
+        assertUsageError("Invalid value for option '--json': cannot write " + bad, "dest", "--connect", "127.0.0.1:1", "--json", bad);
+        assertUsageError("Invalid value for option '--json': cannot write " + bad, "demo", "--json", bad);
+        assertUsageError("Invalid value for option '--json': cannot write " + bad, "fault-bench", "--json", bad);
+        assertUsageError("Invalid value for option '--json': cannot write " + bad, "bench", "latency", "--json", bad);
+    }
+
+    @Test
+    void progressLinesAreForDestOnly() {
+        assertUsageError("Invalid value for option '--progress': lines is for dest", "demo", "--progress", "lines");
+        assertUsageError("Invalid value for option '--progress'", "dest", "--connect", "127.0.0.1:1", "--progress", "sometimes");
+    }
+
+    @Test
+    void demoChecksTheGuestThatMemPerVcpuMakes() {
+        assertUsageError("Invalid value for option '--mem-per-vcpu'", "demo", "--mem-per-vcpu", "8000T", "--vcpus", "4096");
     }
 
     @Test
@@ -128,7 +184,7 @@ class UsageErrorTest {
 
     @Test
     void zeroVcpusIsAUsageError() {
-        assertUsageError("Invalid value for option '--vcpus': vcpus must be within 1..4096", "dest", "--connect", "127.0.0.1:1", "--vcpus", "0");
+        assertUsageError("Invalid value for option '--vcpus': the vCPU count must be within 1..4096, got 0", "dest", "--connect", "127.0.0.1:1", "--vcpus", "0");
     }
 
     @Test

@@ -5,6 +5,7 @@ import org.postcopysim.dest.fault.FaultOptions;
 import org.postcopysim.dest.workload.Workload;
 import org.postcopysim.protocol.FrameDescriptor;
 import org.postcopysim.protocol.Reliability;
+import org.postcopysim.protocol.VcpuCount;
 
 /**
  * Everything the destination needs to run one migration.
@@ -34,7 +35,7 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
     public static final double DEFAULT_WRITE_FRACTION = 0.2;
 
     public DestConfig {
-        if (vcpus < 1 || vcpus > 4096) throw new IllegalArgumentException("vcpus must be within 1..4096, got " + vcpus);
+        VcpuCount.check(vcpus);
         if (accessesPerSecPerVcpu < 0) throw new IllegalArgumentException("access rate must not be negative");
         if (vcpuSpinNs < 0) throw new IllegalArgumentException("spin time must not be negative");
         FrameDescriptor.checkMaxFrameBytes(maxFrameBytes);

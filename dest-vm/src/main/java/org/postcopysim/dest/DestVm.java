@@ -43,6 +43,7 @@ import org.postcopysim.protocol.Transport;
 import org.postcopysim.protocol.VcpuState;
 import org.postcopysim.protocol.chaos.ChaosState;
 import org.postcopysim.time.NanoClock;
+import org.postcopysim.text.Plural;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -243,7 +244,7 @@ public final class DestVm {
                     : cause instanceof java.net.NoRouteToHostException ? "no route to host"
                     : cause.getClass().getSimpleName();
             if (m == null) return kind;
-            return m.startsWith("null") ? kind + m.substring(4) : m;
+            return m.startsWith("null") ? kind + m.substring(4) : org.postcopysim.protocol.SocketErrors.describe(m);
         }
 
         private void setUp(Handshake hs, Switchover so) throws MigrationException {
@@ -257,8 +258,8 @@ public final class DestVm {
                 throw new MigrationException("the source's guest layout is invalid: " + e.getMessage());
             }
             if (so.getVcpusCount() != config.vcpus()) {
-                throw new MigrationException("source sent state for " + so.getVcpusCount() + " vCPUs, destination runs "
-                        + config.vcpus());
+                throw new MigrationException("source sent state for " + Plural.of(so.getVcpusCount(), "vCPU")
+                        + ", destination runs " + config.vcpus());
             }
             seedContent = hs.getContentSeed();
             if (chaos != null) chaos.pagesTotal(layout.totalPages());
@@ -309,8 +310,8 @@ public final class DestVm {
             if (model.uffd() != null) metrics.bindUffd(model.uffd());
             metrics.bindPages(installer, fetcher);
             metrics.bindBlocktime(model.blocktime());
-            log.info("guest {} MiB in {} memslots, {} vCPUs, workload {}, seed {}", layout.totalBytes() >> 20,
-                    layout.slotCount(), config.vcpus(), config.workload(), config.seed());
+            log.info("guest {} MiB in {}, {}, workload {}, seed {}", layout.totalBytes() >> 20,
+                    Plural.of(layout.slotCount(), "memslot"), Plural.of(config.vcpus(), "vCPU"), config.workload(), config.seed());
         }
 
 

@@ -10,7 +10,7 @@ import org.postcopysim.dest.metrics.Log2Buckets;
  * {@code setupMs} from the first connection to the resume (handshake, memory allocation).
  * {@code bytesTransferred} counts page contents received, duplicates included.
  *
- * <p>QEMU's postcopy metrics (mechanisms.md section 7): {@code pageRequests},
+ * <p>QEMU's postcopy metrics (kernel-background.md §7): {@code pageRequests},
  * {@code redundantFaults}, {@code duplicatePages} (EEXIST), {@code exitsPerVcpu};
  * {@code faultLatencyLog2Us}, the fault latencies in log2 microsecond buckets (non-empty ones,
  * ascending; see {@link Log2Buckets}); {@code blocktime}; {@code bytesPerPhase}.

@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * The {@code watchdog} thread: a vCPU blocked on one missing page longer than the stall timeout
  * is reported (WARN, counted once per wait), and reported again each time the wait has doubled
  * (2, 4, 8... times the timeout), so a dead or silent source never hangs the guest unnoticed,
- * however long it lasts (Firecracker's complaint, mechanisms.md section 8). It only reads the wait start
+ * however long it lasts (Firecracker's complaint, kernel-background.md §8). It only reads the wait start
  * each vCPU records in {@link PageWaiters}; the vCPUs and the KVM model know nothing of it.
  */
 final class StallWatchdog implements Runnable {

@@ -189,7 +189,7 @@ final class Migration {
             if (isEnded() || state == State.RUNNING || outage != forOutage) return;
             error = "link dropped and the destination did not resume migration " + id + " within "
                     + recoveryDeadline.toMillis() / 1000.0 + " s (" + pauseReason + "); "
-                    + sent.unsent() + " pages never sent";
+                    + org.postcopysim.text.Plural.of(sent.unsent(), "page") + " never sent";
         }
         fail(error);
     }
@@ -281,7 +281,7 @@ final class Migration {
                     log.info("migration {}: BACKGROUND connection closed after every page was sent", id);
                     return;
                 }
-                failure = what + "BACKGROUND connection closed with " + unsent + " pages not yet sent" + why;
+                failure = what + "BACKGROUND connection closed with " + org.postcopysim.text.Plural.of(unsent, "page") + " not yet sent" + why;
             } else {
                 return;
             }

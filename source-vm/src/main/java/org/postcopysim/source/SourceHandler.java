@@ -30,6 +30,7 @@ import org.postcopysim.protocol.PagesHeldChunks;
 import org.postcopysim.protocol.ResumeAck;
 import org.postcopysim.protocol.ProtocolVersion;
 import org.postcopysim.protocol.Reliability;
+import org.postcopysim.text.Plural;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -170,8 +171,9 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
                 SwitchoverFrames.handshake(SourceVm.PROTOCOL_VERSION, m.id(), guest.layout(), guest.seed())));
         ctx.writeAndFlush(Frames.encode(ctx.alloc(), FrameType.FRAME_TYPE_SWITCHOVER,
                 SwitchoverFrames.switchover(guest.seed(), hello.getVcpus(), System.nanoTime() - stopNs)));
-        log.info("migration {} started: DEMAND connection from {}, {} vCPUs, {} pages in {} memslots",
-                m.id(), remote(ctx), hello.getVcpus(), guest.totalPages(), guest.layout().slotCount());
+        log.info("migration {} started: DEMAND connection from {}, {}, {} pages in {}",
+                m.id(), remote(ctx), Plural.of(hello.getVcpus(), "vCPU"), guest.totalPages(),
+                Plural.of(guest.layout().slotCount(), "memslot"));
     }
 
     /** Hello(DEMAND, id, resume): only the right migration id may take over a paused (or presumed dead) migration. */

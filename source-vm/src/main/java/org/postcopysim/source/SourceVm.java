@@ -11,6 +11,7 @@ import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.protocol.ProtocolVersion;
 import org.postcopysim.protocol.Tls;
 import org.postcopysim.protocol.chaos.ChaosState;
+import org.postcopysim.text.Plural;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,9 +51,21 @@ public final class SourceVm implements AutoCloseable {
         this.chaos = chaos;
     }
 
-    /** Generates guest memory (logging how long it took) and binds the listening socket. */
+    /** Binds the listening socket, then generates guest memory and serves: {@code bind(config).start(registry)}. */
     public static SourceVm start(SourceConfig config, MeterRegistry registry) {
-        Objects.requireNonNull(registry, "registry");
+        try (Bound bound = bind(config)) {
+            return bound.start(registry);
+        }
+    }
+
+    /**
+     * Checks the configuration, builds the TLS context and the fault injection, and binds the
+     * listening socket, accepting nothing yet: everything that can fail at once fails here,
+     * before {@link Bound#start} spends seconds generating guest memory.
+     *
+     * @throws java.io.UncheckedIOException "cannot listen on HOST:PORT: why" when the address cannot be bound
+     */
+    public static Bound bind(SourceConfig config) {
         config.validate();
         // Built once per process, before the guest is generated, so that bad TLS files fail at once.
         SslContext tls = config.reliability().tls() == null ? null : Tls.serverContext(config.reliability().tls());
@@ -60,28 +73,62 @@ public final class SourceVm implements AutoCloseable {
                 config.reliability().tls().trustedCa());
         // Parsed before the guest is generated too, so that a bad spec fails at once.
         ChaosState chaos = ChaosState.of(config.reliability().chaos(), config.reliability().chaosSeed());
-        GuestLayout layout = config.layout();
-        if (chaos != null) {
-            chaos.pagesTotal(layout.totalPages());
-            log.info("chaos: {} (seed {}) on the page frames this source sends", chaos.spec(), chaos.seed());
+        return new Bound(config, tls, chaos, SourceServer.bind(config.host(), config.port()));
+    }
+
+    /** A source whose socket is bound but which accepts nothing until {@link #start}; closing it unbinds. */
+    public static final class Bound implements AutoCloseable {
+        private final SourceConfig config;
+        private final SslContext tls;
+        private final ChaosState chaos;
+        private final SourceServer server;
+        private boolean started;
+
+        private Bound(SourceConfig config, SslContext tls, ChaosState chaos, SourceServer server) {
+            this.config = config;
+            this.tls = tls;
+            this.chaos = chaos;
+            this.server = server;
         }
-        long t0 = System.nanoTime();
-        SourceGuest guest = SourceGuest.generate(layout, config.seed(), FILL_THREADS);
-        log.info("generated {} MiB of guest memory ({} pages, {} memslots, seed {}) in {} ms, memory digest {}",
-                layout.totalBytes() >> 20, layout.totalPages(), layout.slotCount(), config.seed(),
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), Integer.toHexString(guest.memoryDigest()));
-        try {
-            CompletableFuture<SourceResult> completion = new CompletableFuture<>();
-            SourceMetrics metrics = new SourceMetrics(registry);
-            Migrations migrations = new Migrations(guest, metrics, completion,
-                    config.reliability().recoveryDeadline());
-            SourceMetrics.remainingPagesGauge(registry, migrations, Migrations::remainingPages);
-            SourceServer server = SourceServer.bind(config.host(), config.port(),
-                    new SourceChannelInitializer(new SourceContext(config, guest, migrations, metrics), tls, chaos));
-            return new SourceVm(guest, server, migrations, completion, chaos);
-        } catch (RuntimeException e) {
-            guest.close();
-            throw e;
+
+        /** The bound address (the actual port when configured with 0). */
+        public InetSocketAddress address() {
+            return server.localAddress();
+        }
+
+        /** Generates guest memory (logging how long it took), then accepts destinations. Once only. */
+        public SourceVm start(MeterRegistry registry) {
+            Objects.requireNonNull(registry, "registry");
+            if (started) throw new IllegalStateException("already started");
+            GuestLayout layout = config.layout();
+            if (chaos != null) {
+                chaos.pagesTotal(layout.totalPages());
+                log.info("chaos: {} (seed {}) on the page frames this source sends", chaos.spec(), chaos.seed());
+            }
+            long t0 = System.nanoTime();
+            SourceGuest guest = SourceGuest.generate(layout, config.seed(), FILL_THREADS);
+            log.info("generated {} MiB of guest memory ({} pages, {}, seed {}) in {} ms, memory digest {}",
+                    layout.totalBytes() >> 20, layout.totalPages(), Plural.of(layout.slotCount(), "memslot"), config.seed(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), Integer.toHexString(guest.memoryDigest()));
+            try {
+                CompletableFuture<SourceResult> completion = new CompletableFuture<>();
+                SourceMetrics metrics = new SourceMetrics(registry);
+                Migrations migrations = new Migrations(guest, metrics, completion,
+                        config.reliability().recoveryDeadline());
+                SourceMetrics.remainingPagesGauge(registry, migrations, Migrations::remainingPages);
+                server.serve(new SourceChannelInitializer(new SourceContext(config, guest, migrations, metrics), tls, chaos));
+                started = true;
+                return new SourceVm(guest, server, migrations, completion, chaos);
+            } catch (RuntimeException e) {
+                guest.close();
+                throw e;
+            }
+        }
+
+        /** Unbinds, unless {@link #start} handed the socket to the running source. */
+        @Override
+        public void close() {
+            if (!started) server.shutdown();
         }
     }
 

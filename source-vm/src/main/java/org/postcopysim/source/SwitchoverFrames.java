@@ -5,6 +5,7 @@ import org.postcopysim.memory.PageContents;
 import org.postcopysim.protocol.Handshake;
 import org.postcopysim.protocol.Memslot;
 import org.postcopysim.protocol.Switchover;
+import org.postcopysim.protocol.VcpuCount;
 import org.postcopysim.protocol.VcpuState;
 
 /**
@@ -14,7 +15,7 @@ import org.postcopysim.protocol.VcpuState;
  */
 final class SwitchoverFrames {
     /** Most vCPUs a destination may ask for (count); bounds the Switchover frame. */
-    static final int MAX_VCPUS = 4096;
+    static final int MAX_VCPUS = VcpuCount.MAX;
     /** RFLAGS bit 1 (always set) and IF (interrupts enabled). */
     private static final long RFLAGS_FIXED = 0x202L;
     /** Arithmetic status flags a stopped guest may have set: CF, PF, AF, ZF, SF, OF. */

@@ -116,6 +116,7 @@ public final class LatencyBenchCommand implements Callable<Integer> {
     }
 
     private void validate() {
+        org.postcopysim.cli.JsonOption.checkWritable(spec.commandLine(), "--json", jsonFile);
         if (iterations < 1) throw usage("--iterations must be at least 1, got " + iterations);
         if (warmup < 0) throw usage("--warmup must not be negative, got " + warmup);
         if (maxRatio != null && !(maxRatio > 0)) throw usage("--max-ratio must be positive, got " + maxRatio);
@@ -130,9 +131,13 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         return new ParameterException(spec.commandLine(), message);
     }
 
-    private void writeJson(ObjectNode node) throws IOException {
-        Path parent = jsonFile.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
-        JSON.writeValue(jsonFile.toFile(), node);
+    private void writeJson(ObjectNode node) {
+        try {
+            Path parent = jsonFile.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+            JSON.writeValue(jsonFile.toFile(), node);
+        } catch (IOException e) {
+            throw new org.postcopysim.cli.CommandFailure("cannot write " + jsonFile + ": " + org.postcopysim.cli.IoReasons.of(e), e);
+        }
     }
 }

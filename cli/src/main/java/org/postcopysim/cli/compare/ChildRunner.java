@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.postcopysim.cli.ChildJvm;
 
 /**
@@ -23,8 +24,11 @@ final class ChildRunner implements RunExecutor {
     private final Path runsDir;
     private final List<String> jvmArgs;
     private final long timeoutMs;
+    private final Consumer<String> stderr;
 
-    ChildRunner(Bench bench, List<String> passthrough, Path runsDir, boolean verbose, long timeoutMs) {
+    /** @param stderr where the children's stderr lines go, or null for straight to ours */
+    ChildRunner(Bench bench, List<String> passthrough, Path runsDir, boolean verbose, long timeoutMs, Consumer<String> stderr) {
+        this.stderr = stderr;
         this.bench = bench;
         this.passthrough = List.copyOf(passthrough);
         this.runsDir = runsDir;
@@ -50,7 +54,7 @@ final class ChildRunner implements RunExecutor {
         try (PrintWriter echo = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8))) {
             echo.println("$ postcopy-sim " + String.join(" ", args));
             Files.deleteIfExists(json);
-            ChildJvm child = ChildJvm.start(bench.subcommand, echo, jvmArgs, args);
+            ChildJvm child = ChildJvm.start(bench.subcommand, jvmArgs, args, ChildJvm.echo(bench.subcommand, echo), stderr);
             try {
                 code = child.await(timeoutMs);
             } finally {

@@ -11,9 +11,12 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import org.postcopysim.cli.CommandFailure;
+import org.postcopysim.cli.IoReasons;
 import org.postcopysim.cli.SeedOption;
+import org.postcopysim.cli.Terminal;
 import org.postcopysim.cli.VersionProvider;
-import org.postcopysim.dest.DestConfig;
+import org.postcopysim.protocol.VcpuCount;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -95,18 +98,22 @@ public final class CompareCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         RunPlan plan = RunPlan.of(bench, modes, vcpuCounts, repeats, seed.value());
         Path runsDir = outDir.resolve("runs");
-        Files.createDirectories(runsDir);
+        try {
+            Files.createDirectories(runsDir);
+        } catch (IOException e) {
+            throw new CommandFailure("cannot create " + runsDir + ": " + IoReasons.of(e), e);
+        }
         printPlan(out, plan);
 
-        RunExecutor exec = executor != null ? executor
-                : new ChildRunner(bench, passthrough.args(), runsDir, verbose, runTimeoutSec * 1000);
         List<RunOutcome> outcomes = new ArrayList<>(plan.runs().size());
-        try (CompareProgress progress = CompareProgress.start(plan.runs().size())) {
+        try (CompareProgress progress = CompareProgress.start(Terminal.stderrIsTerminal(), plan.runs().size(), err)) {
+            RunExecutor exec = executor != null ? executor
+                    : new ChildRunner(bench, passthrough.args(), runsDir, verbose, runTimeoutSec * 1000, progress.childStderr());
             for (RunPlan.Run run : plan.runs()) {
                 progress.starting(run.label());
                 RunOutcome outcome = exec.execute(run);
                 outcomes.add(outcome);
-                progress.step();
+                progress.step(outcomes.size());
                 if (!progress.shown()) printOutcome(out, plan, outcome);
             }
         }
@@ -179,10 +186,17 @@ public final class CompareCommand implements Callable<Integer> {
             ok = false;
         }
         try {
-            Plots.pagesPerSec(rate, plan.bench(), records);
-            wrote.add(rate.toString());
-            Plots.faultLatencyCdf(cdf, records);
-            wrote.add(cdf.toString());
+            if (records.isEmpty()) {
+                // A plot of no finished run would only show an empty frame; an old one would mislead.
+                Files.deleteIfExists(rate);
+                Files.deleteIfExists(cdf);
+                out.println("compare: no run finished, so no plots were drawn");
+            } else {
+                Plots.pagesPerSec(rate, plan.bench(), records);
+                wrote.add(rate.toString());
+                Plots.faultLatencyCdf(cdf, records);
+                wrote.add(cdf.toString());
+            }
         } catch (IOException | RuntimeException | LinkageError e) {
             // AWT without fonts (a bare container) fails here; the numbers are written already.
             err.printf("compare: could not draw the plots: %s%n", e);
@@ -204,10 +218,9 @@ public final class CompareCommand implements Callable<Integer> {
             if (!seen.add(m)) Usage.invalid(cl, "--modes", "'" + m + "' is listed twice");
         }
         Set<Integer> seenVcpus = new HashSet<>();
-        DestConfig d = DestConfig.defaults("127.0.0.1", 0);
         for (int v : vcpuCounts) {
             try {
-                d.withVcpus(v);
+                VcpuCount.check(v);
             } catch (IllegalArgumentException e) {
                 Usage.invalid(cl, "--vcpus", e.getMessage());
             }
@@ -218,6 +231,6 @@ public final class CompareCommand implements Callable<Integer> {
         if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
             Usage.invalid(cl, "--out", outDir + " exists and is not a directory");
         }
-        passthrough.validate(cl);
+        passthrough.validate(cl, bench);
     }
 }

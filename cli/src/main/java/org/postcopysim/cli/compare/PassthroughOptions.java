@@ -3,10 +3,12 @@ package org.postcopysim.cli.compare;
 import java.util.ArrayList;
 import java.util.List;
 import org.postcopysim.cli.ByteSize;
+import org.postcopysim.cli.Main;
 import org.postcopysim.dest.DestConfig;
 import org.postcopysim.dest.workload.Workload;
 import org.postcopysim.source.SourceConfig;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /**
@@ -44,14 +46,29 @@ public final class PassthroughOptions {
     Long maxBandwidthBytesPerSec;
 
     @Option(names = "--workload", paramLabel = "KIND",
-            description = "Passed to the child: access pattern (uniform, sequential or zipf[:theta]).")
+            description = "Passed to the child: access pattern (uniform, sequential, zipf[:theta] or "
+                    + "hotset[:fraction[:probability]]).")
     String workload;
 
     static final List<String> UFFD_SCOPES = List.of("shared", "per-vcpu");
     static final List<String> ACCESS_PATTERNS = List.of("partitioned", "overlapped");
 
-    /** Throws a picocli usage error naming the first option whose value no child would accept. */
-    void validate(CommandLine cl) {
+    /**
+     * Throws a picocli usage error naming the first option the children of {@code bench} do not
+     * take (as their subcommand's own options say), or whose value no child would accept.
+     */
+    void validate(CommandLine cl, Bench bench) {
+        List<String> given = args();
+        for (int i = 0; i < given.size(); i += 2) {
+            String option = given.get(i);
+            if (childSpec(bench).findOption(option) != null) continue;
+            StringBuilder why = new StringBuilder("Option '" + option + "' cannot be used with --bench " + bench.label
+                    + ": its runs are `" + bench.subcommand + "`, which has no " + option);
+            for (Bench other : Bench.values()) {
+                if (other != bench && childSpec(other).findOption(option) != null) why.append(" (it applies to --bench ").append(other.label).append(')');
+            }
+            Usage.refuse(cl, option, why.toString());
+        }
         if (memPerVcpuBytes != null && memPerVcpuBytes <= 0) Usage.invalid(cl, "--mem-per-vcpu", "must be positive");
         if (fetchDelayUs != null && fetchDelayUs < 0) Usage.invalid(cl, "--fetch-delay-us", "must not be negative");
         if (uffdReaders != null && uffdReaders < 1) Usage.invalid(cl, "--uffd-readers", "must be at least 1");
@@ -76,6 +93,10 @@ public final class PassthroughOptions {
                 Usage.invalid(cl, "--workload", e.getMessage());
             }
         }
+    }
+
+    private static CommandSpec childSpec(Bench bench) {
+        return Main.commandLine().getSubcommands().get(bench.subcommand).getCommandSpec();
     }
 
     /** The options that were given, as child arguments, in a fixed order. */

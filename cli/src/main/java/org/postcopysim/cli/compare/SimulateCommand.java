@@ -19,6 +19,7 @@ import org.postcopysim.dest.uffd.UffdSet;
 import org.postcopysim.sim.bench.SimFaultBench;
 import org.postcopysim.sim.bench.SimFaultBenchConfig;
 import org.postcopysim.sim.bench.SimFaultBenchResult;
+import org.postcopysim.sim.bench.TableA;
 import org.postcopysim.sim.cost.Cost;
 import org.postcopysim.sim.cost.CostModel;
 import org.postcopysim.sim.cost.HostCostProbe;
@@ -88,8 +89,8 @@ public final class SimulateCommand implements Callable<Integer> {
 
     @Option(names = "--modes", split = ",", paramLabel = "MODE", defaultValue = "none,kvm-userfault,exit-on-missing,uffd,uffd+kvm-userfault",
             description = "Fault modes, comma-separated: none (no userfault: the host resolves first-touch faults), "
-                    + "kvm-userfault, exit-on-missing, uffd, uffd+kvm-userfault. The first is the table's baseline. "
-                    + "Default: ${DEFAULT-VALUE}.")
+                    + "kvm-userfault, exit-on-missing, uffd, uffd+kvm-userfault. The first is the table's baseline; "
+                    + "--bench migration leaves none out of the default. Default: ${DEFAULT-VALUE}.")
     List<String> modes;
 
     @Option(names = "--vcpus", split = ",", paramLabel = "N", defaultValue = "1,2,4,8,16,32,64",
@@ -134,6 +135,12 @@ public final class SimulateCommand implements Callable<Integer> {
             + "print them as cost-file lines, and exit.")
     boolean measureCosts;
 
+    @Option(names = "--table-a", description = "Simulate every cell of the published KVM Userfault table A (2, 8 and 64 "
+            + "vCPUs; none, uffd with 1 reader, uffd with readers = vCPUs, uffd + KVM Userfault, KVM Userfault; one uffd, "
+            + "--mem-per-vcpu each) and print it beside the published figures with the ratios; exits 0 when every cell "
+            + "is within 2x and the authors' conclusions hold.")
+    boolean tableA;
+
     @Option(names = "--out", paramLabel = "DIR", description = "Directory for results.csv, results.json and the plots.")
     Path outDir;
 
@@ -157,7 +164,27 @@ public final class SimulateCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
+        if (tableA) {
+            long s = seed.value();
+            out.printf(Locale.ROOT, "simulate: table A in virtual time, seed %d, %s per vCPU, %d host CPUs%n", s,
+                    ByteSize.format(memPerVcpu), costs.get(Cost.HOST_CPUS));
+            out.flush();
+            List<TableA.Cell> cells = TableA.simulate(costs, memPerVcpu, s);
+            out.print(TableA.format(cells));
+            double worst = TableA.worstRatio(cells);
+            List<String> broken = TableA.brokenConclusions(cells);
+            out.printf(Locale.ROOT, "simulate: worst cell off by %.2fx (limit 2x); conclusions: %s%n", worst,
+                    broken.isEmpty() ? "all hold (exits beat uffd uncontended; the shared uffd collapses as vCPUs grow; "
+                            + "at 64 vCPUs more readers make it worse)" : String.join("; ", broken));
+            out.flush();
+            return worst <= 2.0 && broken.isEmpty() ? 0 : 1;
+        }
         if (outDir == null) throw new CommandLine.ParameterException(cl, "--out DIR is required (except with --print-costs or --measure-costs)");
+        boolean modesGiven = cl.getParseResult() != null && cl.getParseResult().hasMatchedOption("--modes");
+        if (bench == Bench.MIGRATION && !modesGiven) {
+            modes = new ArrayList<>(modes);
+            modes.remove("none"); // the default list, for a bench that cannot run it
+        }
         if (channels != 1 && channels != 2) {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '--channels': 1 or 2, got " + channels);
         }
@@ -180,7 +207,9 @@ public final class SimulateCommand implements Callable<Integer> {
         out.flush();
         List<RunRecord> records = new ArrayList<>();
         List<String> failures = new ArrayList<>();
-        try (CompareProgress progress = CompareProgress.start(plan.runs().size())) {
+        try (CompareProgress progress = CompareProgress.start(org.postcopysim.cli.Terminal.stderrIsTerminal(),
+                plan.runs().size(), cl.getErr())) {
+            int done = 0;
             for (RunPlan.Run run : plan.runs()) {
                 Cell cell = cellOf(cells, run.mode());
                 int r = cell.readersFor(run.vcpus());
@@ -197,7 +226,7 @@ public final class SimulateCommand implements Callable<Integer> {
                     j = json(res, run, costs);
                 }
                 RunRecord rec = new RunRecord(bench, run, j);
-                progress.step();
+                progress.step(++done);
                 if (j.path("verified").asBoolean()) {
                     records.add(rec);
                 } else {
@@ -350,6 +379,17 @@ public final class SimulateCommand implements Callable<Integer> {
         throw new IllegalStateException("no cell " + label);
     }
 
+    private static void putLatency(ObjectNode j, SimFaultBenchResult.Latency l) {
+        ObjectNode lat = j.putObject("faultLatencyNs");
+        lat.put("count", l.count());
+        lat.put("p50", l.p50());
+        lat.put("p90", l.p90());
+        lat.put("p99", l.p99());
+        lat.put("p999", l.p999());
+        lat.put("max", l.max());
+        lat.put("mean", l.mean());
+    }
+
     /** The record of one simulated migration, with compare's field names, marked simulated. */
     static ObjectNode json(SimMigrationResult r, RunPlan.Run run, CostModel costs) {
         ObjectNode j = JsonNodeFactory.instance.objectNode();
@@ -378,15 +418,7 @@ public final class SimulateCommand implements Callable<Integer> {
         j.put("demandPages", r.demandPagesInstalled());
         j.put("backgroundPages", r.backgroundPagesInstalled());
         j.put("duplicatePages", r.duplicatePages());
-        ObjectNode lat = j.putObject("faultLatencyNs");
-        SimFaultBenchResult.Latency l = r.faultLatencyNs();
-        lat.put("count", l.count());
-        lat.put("p50", l.p50());
-        lat.put("p90", l.p90());
-        lat.put("p99", l.p99());
-        lat.put("p999", l.p999());
-        lat.put("max", l.max());
-        lat.put("mean", l.mean());
+        putLatency(j, r.faultLatencyNs());
         j.put("blocktimeAllMs", r.allBlockedNs() / 1e6);
         j.put("events", r.events());
         j.put("traceHash", r.traceHashHex());
@@ -413,15 +445,7 @@ public final class SimulateCommand implements Callable<Integer> {
         j.put("pagesPerSecOverall", r.pagesPerSecOverall());
         ArrayNode per = j.putArray("pagesPerSecPerVcpu");
         for (double d : r.pagesPerSecPerVcpu()) per.add(d);
-        ObjectNode lat = j.putObject("faultLatencyNs");
-        SimFaultBenchResult.Latency l = r.faultLatencyNs();
-        lat.put("count", l.count());
-        lat.put("p50", l.p50());
-        lat.put("p90", l.p90());
-        lat.put("p99", l.p99());
-        lat.put("p999", l.p999());
-        lat.put("max", l.max());
-        lat.put("mean", l.mean());
+        putLatency(j, r.faultLatencyNs());
         j.put("exits", r.exits());
         j.put("hostFaults", r.hostFaults());
         j.put("demandFaults", r.demandFaults());

@@ -8,7 +8,11 @@ final class Usage {
     private Usage() {}
 
     static void invalid(CommandLine cl, String option, String reason) {
-        throw new ParameterException(cl, "Invalid value for option '" + option + "': " + reason, null,
-                cl.getCommandSpec().findOption(option), null);
+        refuse(cl, option, "Invalid value for option '" + option + "': " + reason);
+    }
+
+    /** A usage error about {@code option} in the words of {@code message}. */
+    static void refuse(CommandLine cl, String option, String message) {
+        throw new ParameterException(cl, message, null, cl.getCommandSpec().findOption(option), null);
     }
 }

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * The soak's oracle, checked after every run; the first violation stops the soak. Like
- * uffd-stress's final counter check (mechanisms.md section 8), but over a whole migration: every
+ * uffd-stress's final counter check (kernel-background.md §8), but over a whole migration: every
  * page verified on both sides, no stale read, no stuck vCPU, a recovery exactly where a link was
  * dropped on purpose, no leaked buffer, memory back to its baseline.
  */
@@ -45,7 +45,7 @@ final class Invariants {
             v.add("pages: the source verified " + o.sourcePagesVerified() + ", the destination says " + o.pagesVerified());
         }
         if (o.staleReads() != 0) v.add("stale reads: " + o.staleReads() + " guest reads saw a page before its contents");
-        if (o.stalls() > 0) v.add("stuck vCPU: the stall watchdog reported " + o.stalls() + " stalls");
+        if (o.stalls() > 0) v.add("stuck vCPU: the stall watchdog reported " + org.postcopysim.text.Plural.of(o.stalls(), "stall"));
         if (o.elapsedMs() > o.boundMs()) v.add("slow: the run took " + o.elapsedMs() + " ms, bound " + o.boundMs() + " ms");
         if (!o.leaks().isEmpty()) {
             v.add("leak: Netty reported " + o.leaks().size() + " leaked buffer(s):\n" + String.join("\n", o.leaks()));

@@ -1,7 +1,9 @@
 package org.postcopysim.cli.soak;
 
 import java.io.IOException;
+import org.postcopysim.cli.StatusLine;
 import org.postcopysim.cli.Terminal;
+import org.postcopysim.cli.TerminalBar;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,9 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.postcopysim.cli.SeedOption;
 import org.postcopysim.cli.VersionProvider;
 import picocli.CommandLine.Command;
@@ -130,7 +129,8 @@ public final class SoakCommand implements Callable<Integer> {
         // The reports are rewritten whole after every run: a soak killed by a CI timeout leaves
         // valid reports of the runs it finished.
         boolean reportsWritten = writeReports(err, soakSeed, started, 0, results);
-        try (ProgressBar bar = progressBar()) {
+        try (TerminalBar bar = progressBar(err); StatusLine.SystemErrRoute logs = bar == null ? null : bar.routeSystemErr(err)) {
+            PrintWriter runOut = bar == null ? out : bar.linesTo(out); // run lines above the bar, never under it
             for (int i = 0; ; i++) {
                 if (replay != null && i == 1) break;
                 if (replay == null && i > 0 && (System.nanoTime() >= deadline || (maxRuns != null && i >= maxRuns))) break;
@@ -144,7 +144,7 @@ public final class SoakCommand implements Callable<Integer> {
                 RunResult result = new RunResult(i, config, o.withFindings(leaks, memory),
                                 Invariants.violations(o.withFindings(leaks, memory), config), runStarted);
                 results.add(result);
-                printRun(out, result);
+                printRun(runOut, result);
                 if (reportsWritten) {
                     reportsWritten = writeReports(err, soakSeed, started, (System.nanoTime() - t0) / 1e9, results);
                 }
@@ -219,10 +219,9 @@ public final class SoakCommand implements Callable<Integer> {
         }
     }
 
-    private ProgressBar progressBar() {
+    private TerminalBar progressBar(PrintWriter err) {
         if (!Terminal.stderrIsTerminal() || replay != null) return null;
-        return new ProgressBarBuilder().setTaskName("soak").setInitialMax(duration.toSeconds())
-                .setStyle(ProgressBarStyle.ASCII).setUnit(" s", 1).build();
+        return TerminalBar.open(err, "soak", duration.toSeconds(), "s");
     }
 
     private void validate() {

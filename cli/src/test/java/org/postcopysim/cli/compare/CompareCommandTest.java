@@ -1,6 +1,7 @@
 package org.postcopysim.cli.compare;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -84,8 +85,24 @@ class CompareCommandTest {
     }
 
     @Test
+    void whenEveryRunFailedNoPlotIsDrawnAndAnOldOneIsNotLeftBehind() throws Exception {
+        Path out = tmp.resolve("out");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("pages-per-sec.png"), "from an earlier comparison");
+        Files.writeString(out.resolve("fault-latency-cdf.png"), "from an earlier comparison");
+        int code = compare(run -> RunOutcome.failed(run, 2, "exit code 2", null),
+                "--modes", "kvm-userfault,uffd", "--vcpus", "1,2", "--seed", "5", "--out", out.toString());
+
+        assertEquals(1, code, this::context);
+        assertTrue(stdout.toString().contains("compare: no run finished, so no plots were drawn"), this::context);
+        assertFalse(Files.exists(out.resolve("pages-per-sec.png")), this::context);
+        assertFalse(Files.exists(out.resolve("fault-latency-cdf.png")), this::context);
+        assertFalse(stdout.toString().contains(".png"), this::context);
+    }
+
+    @Test
     void passthroughOptionsAreGivenToTheChildOnlyWhenSet() {
-        ChildRunner none = new ChildRunner(Bench.MIGRATION, List.of(), tmp, false, 1000);
+        ChildRunner none = new ChildRunner(Bench.MIGRATION, List.of(), tmp, false, 1000, null);
         RunPlan.Run run = RunPlan.of(Bench.MIGRATION, List.of("uffd"), List.of(4), 1, 9).runs().get(0);
         assertEquals(List.of("demo", "--fault-mode", "uffd", "--vcpus", "4", "--seed", Long.toString(run.seed()), "--json",
                 tmp.resolve("x.json").toString()), none.childArgs(run, tmp.resolve("x.json")));
@@ -93,7 +110,7 @@ class CompareCommandTest {
         PassthroughOptions p = new PassthroughOptions();
         new CommandLine(p).parseArgs("--guest-mem", "8M", "--uffd-scope", "per-vcpu", "--fetch-delay-us", "20");
         assertEquals(List.of("--fetch-delay-us", "20", "--uffd-scope", "per-vcpu", "--guest-mem", Long.toString(8L << 20)), p.args());
-        ChildRunner some = new ChildRunner(Bench.FAULT, p.args(), tmp, false, 1000);
+        ChildRunner some = new ChildRunner(Bench.FAULT, p.args(), tmp, false, 1000, null);
         List<String> args = some.childArgs(run, tmp.resolve("x.json"));
         assertEquals("fault-bench", args.get(0));
         assertEquals(p.args(), args.subList(args.size() - 6, args.size()));

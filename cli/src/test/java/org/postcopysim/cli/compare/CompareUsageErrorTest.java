@@ -35,7 +35,8 @@ class CompareUsageErrorTest {
         assertEquals(2, code, context);
         String first = stderr.toString().lines().findFirst().orElse("");
         assertTrue(first.contains(expectedInFirstLine), () -> "first stderr line lacks '" + expectedInFirstLine + "'\n" + context);
-        assertTrue(stderr.toString().contains("Usage: postcopy-sim compare"), context);
+        assertTrue(stderr.toString().endsWith("Try 'postcopy-sim compare --help' for more information." + System.lineSeparator()), context);
+        assertFalse(stderr.toString().contains("Usage:"), context);
         assertFalse(stderr.toString().contains("\tat "), context);
         assertEquals("", stdout.toString(), context);
         assertFalse(Files.exists(out), "nothing written on a usage error");
@@ -64,7 +65,7 @@ class CompareUsageErrorTest {
 
     @Test
     void zeroVcpusIsAUsageError() {
-        assertUsageError("Invalid value for option '--vcpus': vcpus must be within 1..4096", "--modes", "uffd", "--vcpus", "0,1");
+        assertUsageError("Invalid value for option '--vcpus': the vCPU count must be within 1..4096, got 0", "--modes", "uffd", "--vcpus", "0,1");
     }
 
     @Test
@@ -88,11 +89,26 @@ class CompareUsageErrorTest {
     }
 
     @Test
+    void anOptionTheBenchCannotUseIsRefusedNamingItAndTheBench() {
+        assertUsageError("Option '--workload' cannot be used with --bench fault: its runs are `fault-bench`, which has no "
+                + "--workload (it applies to --bench migration)", "--modes", "uffd", "--vcpus", "1", "--workload", "zipf");
+        assertUsageError("Option '--guest-mem' cannot be used with --bench fault", "--modes", "uffd", "--vcpus", "1",
+                "--guest-mem", "16M");
+        assertUsageError("Option '--max-bandwidth' cannot be used with --bench fault", "--modes", "uffd", "--vcpus", "1",
+                "--max-bandwidth", "1M");
+        assertUsageError("Option '--fetch-delay-us' cannot be used with --bench migration: its runs are `demo`, which has no "
+                + "--fetch-delay-us (it applies to --bench fault)", "--modes", "uffd", "--vcpus", "1", "--bench", "migration",
+                "--fetch-delay-us", "5");
+    }
+
+    @Test
     void badPassthroughValuesAreUsageErrors() {
         assertUsageError("Invalid value for option '--uffd-scope'", "--modes", "uffd", "--vcpus", "1", "--uffd-scope", "global");
         assertUsageError("Invalid value for option '--access'", "--modes", "uffd", "--vcpus", "1", "--access", "random");
-        assertUsageError("Invalid value for option '--guest-mem'", "--modes", "uffd", "--vcpus", "1", "--guest-mem", "1000");
-        assertUsageError("Invalid value for option '--workload'", "--modes", "uffd", "--vcpus", "1", "--workload", "nope");
+        assertUsageError("Invalid value for option '--guest-mem'", "--modes", "uffd", "--vcpus", "1", "--bench", "migration",
+                "--guest-mem", "1000");
+        assertUsageError("Invalid value for option '--workload'", "--modes", "uffd", "--vcpus", "1", "--bench", "migration",
+                "--workload", "nope");
         assertUsageError("Invalid value for option '--uffd-readers'", "--modes", "uffd", "--vcpus", "1", "--uffd-readers", "0");
     }
 }

@@ -24,8 +24,6 @@ import org.postcopysim.time.NanoClock;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.memory.PageContents;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The fault benchmark, the counterpart of the kernel's demand_paging_test: no network; every
@@ -35,7 +33,6 @@ import org.slf4j.LoggerFactory;
  * end every page is compared with the source.
  */
 public final class FaultBench {
-    private static final Logger log = LoggerFactory.getLogger(FaultBench.class);
     /** Bound on one run (milliseconds): a stuck run fails rather than hangs. */
     static final long RUN_TIMEOUT_MS = 600_000;
 
@@ -165,7 +162,6 @@ public final class FaultBench {
                         uffds.maxWaitersVisitedPerWake()), uffds.reads(), uffds.eexistCount(), rig.uffd.pollerWakeups()),
                 new MigrationSummary.Blocktime(blocktime.allBlockedNs(), blocktime.perVcpuBlockedNs()), sum.staleReads,
                 elapsedNs);
-        log.info("fault-bench {}: {} vCPUs, {} pages/s overall", res.mode(), res.vcpus(), Math.round(res.pagesPerSecOverall()));
         return res;
     }
 }

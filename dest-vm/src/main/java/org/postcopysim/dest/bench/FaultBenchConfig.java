@@ -2,6 +2,7 @@ package org.postcopysim.dest.bench;
 
 import org.postcopysim.dest.fault.FaultOptions;
 import org.postcopysim.memory.GuestLayout;
+import org.postcopysim.protocol.VcpuCount;
 
 /**
  * One run of the fault benchmark (the counterpart of the kernel's demand_paging_test).
@@ -20,7 +21,7 @@ public record FaultBenchConfig(FaultOptions faults, int vcpus, long memPerVcpuBy
     public static final long DEFAULT_MEM_PER_VCPU_BYTES = 64L << 20;
 
     public FaultBenchConfig {
-        if (vcpus < 1 || vcpus > 1024) throw new IllegalArgumentException("vcpus must be within 1..1024, got " + vcpus);
+        VcpuCount.check(vcpus);
         if (memPerVcpuBytes <= 0 || memPerVcpuBytes % GuestLayout.PAGE_SIZE_BYTES != 0) {
             throw new IllegalArgumentException("memory per vCPU must be a positive multiple of 4 KiB, got " + memPerVcpuBytes);
         }

@@ -9,6 +9,7 @@ import org.postcopysim.dest.kvm.MemslotFlags;
 import org.postcopysim.dest.kvm.Vm;
 import org.postcopysim.dest.uffd.UffdSet;
 import org.postcopysim.memory.GuestLayout;
+import org.postcopysim.text.Plural;
 
 /**
  * The destination's KVM and host state for one fault mode, with every page missing: the host
@@ -48,7 +49,7 @@ public final class FaultModeRig {
         long pages = layout.totalPages();
         FaultMode mode = options.mode();
         if (options.partitioned() && pages < vcpus) {
-            throw new IllegalArgumentException(vcpus + " vCPUs cannot partition " + pages + " pages");
+            throw new IllegalArgumentException(Plural.of(vcpus, "vCPU") + " cannot partition " + Plural.of(pages, "page"));
         }
         HostPageTable host = mode.usesHostMapping() ? new HostPageTable(pages) : HostPageTable.fullyMapped(pages);
         Vm vm = new Vm(layout, hugePageRecovery, host);

@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /**
  * How the destination learns that a guest access needs a page that has not arrived
- * (mechanisms.md sections 2 to 5).
+ * (kernel-background.md §2 to §5).
  */
 public enum FaultMode {
     /** KVM_MEM_USERFAULT: a bit per gfn; a vCPU access to a set bit exits with KVM_EXIT_MEMORY_FAULT. */

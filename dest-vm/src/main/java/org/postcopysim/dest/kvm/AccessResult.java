@@ -20,7 +20,7 @@ public final class AccessResult {
     public static final int RETRY = 4;
     /**
      * The host page behind the gfn is not mapped and nothing let KVM exit: get_user_pages
-     * faulted it in and reached {@code handle_userfault()} (mechanisms.md section 2). The
+     * faulted it in and reached {@code handle_userfault()} (kernel-background.md §2). The
      * caller's {@link MemoryFaultExit} holds gpa, size and READ/WRITE (no USERFAULT) so the
      * runner knows the address; it sleeps the thread on the userfaultfd wait queue and retries
      * the access when woken. Nothing was mapped.

@@ -6,8 +6,8 @@ import org.postcopysim.memory.AtomicBitmap;
 /**
  * The host (VMM process) page tables over the guest's backing memory: whether each page of the
  * anonymous mapping behind the memslots is present in the host, indexed by dense page index
- * ({@link org.postcopysim.memory.GuestLayout}). This is what userfaultfd (mechanisms.md section 2)
- * and exit-on-missing (section 4) look at: a host-unmapped page is "missing".
+ * ({@link org.postcopysim.memory.GuestLayout}). This is what userfaultfd (kernel-background.md §2)
+ * and exit-on-missing (§4) look at: a host-unmapped page is "missing".
  *
  * <p>Representation: one bit per page in an {@link AtomicBitmap} holding the complement,
  * "not mapped" (all set in a new table). Two reasons: {@link #map} is then an atomic clear with

@@ -4,9 +4,10 @@ import java.lang.invoke.VarHandle;
 import org.postcopysim.memory.GuestLayout;
 
 /**
- * x86's {@code kvm_mmu_recover_huge_pages} as run when KVM_MEM_USERFAULT goes 1 -> 0 (seed
- * 000, mechanisms.md section 5): collapse the 4 KiB mappings of each fully present 2 MiB region
- * into one huge mapping. A region qualifies when it lies entirely inside the memslot, has at
+ * x86's {@code kvm_mmu_recover_huge_pages} as run when KVM_MEM_USERFAULT goes 1 -> 0
+ * (kernel-background.md §5; the thread "[PATCH v2 05/13] KVM: x86/mmu: Add support for
+ * KVM_MEM_USERFAULT"): collapse the 4 KiB mappings of each fully present 2 MiB region into one
+ * huge mapping. A region qualifies when it lies entirely inside the memslot, has at
  * least one 4 KiB mapping (recovery only acts on existing SPTEs), all its userfault bits are
  * clear and every host page behind it is mapped (KVM maps huge only over a huge host mapping).
  * arm64 has no such step.

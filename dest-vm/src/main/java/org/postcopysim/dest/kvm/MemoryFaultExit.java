@@ -4,7 +4,7 @@ import org.postcopysim.memory.GuestLayout;
 
 /**
  * The {@code kvm_run.memory_fault} record of a KVM_EXIT_MEMORY_FAULT exit
- * (KVM_CAP_MEMORY_FAULT_INFO, mechanisms.md section 3). Mutable and reused: each vCPU owns one
+ * (KVM_CAP_MEMORY_FAULT_INFO, kernel-background.md §3). Mutable and reused: each vCPU owns one
  * and the fault path overwrites it, so an exit allocates nothing.
  */
 public final class MemoryFaultExit {

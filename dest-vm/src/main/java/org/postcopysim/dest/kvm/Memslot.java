@@ -4,12 +4,13 @@ import org.postcopysim.memory.GuestLayout;
 
 /**
  * One KVM memslot ({@code struct kvm_memory_slot}): a run of gfns with its flags, its KVM
- * Userfault bitmap (mechanisms.md section 5) and its stage-2 table (section 6).
+ * Userfault bitmap (kernel-background.md §5) and its stage-2 table (§6).
  *
- * <p>Flags change only through {@link Vm#setMemslotFlags}, which runs the transition work of
- * seed 000. Each change also bumps {@link #flagsGeneration()}, the model's analogue of
- * KVM's memslot generation / mmu_invalidate_seq: a fault that built a mapping under flags that
- * changed meanwhile drops it and retries.
+ * <p>Flags change only through {@link Vm#setMemslotFlags}, which runs the transition work that
+ * the thread "[PATCH v2 05/13] KVM: x86/mmu: Add support for KVM_MEM_USERFAULT" settles
+ * (kernel-background.md §5). Each change also bumps {@link #flagsGeneration()}, the model's
+ * analogue of KVM's memslot generation / mmu_invalidate_seq: a fault that built a mapping under
+ * flags that changed meanwhile drops it and retries.
  */
 public final class Memslot {
     private final int id;

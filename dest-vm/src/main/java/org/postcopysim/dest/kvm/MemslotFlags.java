@@ -2,9 +2,9 @@ package org.postcopysim.dest.kvm;
 
 /**
  * Memslot flags of {@code struct kvm_userspace_memory_region2.flags}. {@link #USERFAULT} is
- * KVM_MEM_USERFAULT from the KVM Userfault proposal (mechanisms.md section 5, seed 000);
+ * KVM_MEM_USERFAULT from the KVM Userfault proposal (kernel-background.md §5);
  * {@link #EXIT_ON_MISSING} is KVM_MEM_EXIT_ON_MISSING from the exit-on-missing proposal
- * (section 4).
+ * (§4).
  */
 public final class MemslotFlags {
     /** KVM_MEM_LOG_DIRTY_PAGES: dirty logging; KVM maps only 4 KiB pages while it is on. */

@@ -4,7 +4,7 @@ import java.lang.invoke.VarHandle;
 import org.postcopysim.memory.GuestLayout;
 
 /**
- * KVM's stage-2 fault path for one memslot (mechanisms.md sections 2 to 5): decide from the
+ * KVM's stage-2 fault path for one memslot (kernel-background.md §2 to §5): decide from the
  * memslot flags, the userfault bitmap and the host page tables whether the fault exits to
  * userspace or ends on the userfaultfd wait queue, otherwise create a mapping of the largest size
  * the flags and the host mapping allow. No allocation, no exceptions for expected outcomes.
@@ -12,11 +12,11 @@ import org.postcopysim.memory.GuestLayout;
  * <p>The checks on a stage-2 miss, in this order (each is one case of {@link #handle}):
  * <ol>
  *   <li>USERFAULT set and the gfn's userfault bit set: {@link AccessResult#EXIT_MEMORY_FAULT}
- *       with {@link MemoryFaultExit#FLAG_USERFAULT} (section 5).</li>
+ *       with {@link MemoryFaultExit#FLAG_USERFAULT} (§5).</li>
  *   <li>host page not mapped and EXIT_ON_MISSING set: the fast host lookup failed and KVM exits,
- *       {@link AccessResult#EXIT_MEMORY_FAULT} without FLAG_USERFAULT (section 4).</li>
+ *       {@link AccessResult#EXIT_MEMORY_FAULT} without FLAG_USERFAULT (§4).</li>
  *   <li>host page not mapped otherwise: get_user_pages faults it in and reaches
- *       {@code handle_userfault()}: {@link AccessResult#HOST_FAULT} (section 2).</li>
+ *       {@code handle_userfault()}: {@link AccessResult#HOST_FAULT} (§2).</li>
  *   <li>else map: 4 KiB while USERFAULT or dirty logging is on, else 2 MiB when the region lies
  *       inside the memslot and every host page of it is mapped, else 4 KiB.</li>
  * </ol>
@@ -77,8 +77,8 @@ final class Stage2FaultHandler {
     }
 
     /**
-     * A KVM-internal access that cannot exit (nested state, pfn caches: mechanisms.md sections
-     * 4 and 5): ignores the userfault bitmap and EXIT_ON_MISSING and goes through the host
+     * A KVM-internal access that cannot exit (nested state, pfn caches: kernel-background.md
+     * §4 and §5): ignores the userfault bitmap and EXIT_ON_MISSING and goes through the host
      * address, so it creates no stage-2 mapping. {@link AccessResult#HIT} when the host page is
      * mapped, else {@link AccessResult#HOST_FAULT} with {@code exit} filled.
      */
@@ -95,9 +95,9 @@ final class Stage2FaultHandler {
 
     /**
      * Whether the flags allow a 2 MiB mapping: not with USERFAULT (a huge mapping could cover
-     * gfns whose bits are still set, seed 000) nor with dirty logging (KVM tracks 4 KiB pages).
-     * The host backing must also be mapped over the whole region; callers check that separately
-     * (see {@link #handle} and {@link HugePageRecovery}).
+     * gfns whose bits are still set, kernel-background.md §5) nor with dirty logging (KVM tracks
+     * 4 KiB pages). The host backing must also be mapped over the whole region; callers check
+     * that separately (see {@link #handle} and {@link HugePageRecovery}).
      */
     static boolean allowsHuge(int flags) {
         return (flags & (MemslotFlags.USERFAULT | MemslotFlags.LOG_DIRTY_PAGES)) == 0;

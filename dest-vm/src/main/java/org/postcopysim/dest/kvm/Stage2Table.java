@@ -6,7 +6,7 @@ import org.postcopysim.memory.GuestLayout;
 
 /**
  * The stage-2 (EPT/NPT) table of one memslot: the secondary MMU mapping gfns to host pages
- * (mechanisms.md section 6). Only presence is modelled, at two sizes: 4 KiB mappings (one bit
+ * (kernel-background.md §6). Only presence is modelled, at two sizes: 4 KiB mappings (one bit
  * per gfn) and 2 MiB mappings (one bit per 512-page region aligned on absolute gfn multiples of
  * 512; only regions lying entirely inside the memslot can be mapped huge).
  *

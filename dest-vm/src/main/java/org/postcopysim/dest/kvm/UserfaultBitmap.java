@@ -4,7 +4,7 @@ import java.util.Objects;
 import org.postcopysim.memory.AtomicBitmap;
 
 /**
- * The userspace-owned bitmap of KVM Userfault (mechanisms.md section 5): one bit per gfn from
+ * The userspace-owned bitmap of KVM Userfault (kernel-background.md §5): one bit per gfn from
  * the memslot's base, in 64-bit words. A set bit means "page not here yet": with
  * {@link MemslotFlags#USERFAULT} on, a vCPU fault on it exits to userspace.
  *

@@ -7,9 +7,9 @@ import org.postcopysim.memory.GuestLayout;
 
 /**
  * The simulated KVM VM: its memslots, the flags-only memslot update with the KVM Userfault
- * transitions of seed 000, the host page tables behind guest memory ({@link HostPageTable}),
- * the vCPU access path through stage-2 (mechanisms.md sections 2 to 5), KVM's internal accesses
- * that cannot exit, and mmu_notifier invalidation (section 6).
+ * transitions (kernel-background.md §5), the host page tables behind guest memory
+ * ({@link HostPageTable}), the vCPU access path through stage-2 (§2 to §5), KVM's internal
+ * accesses that cannot exit, and mmu_notifier invalidation (§6).
  *
  * <p>{@link #access}, {@link #accessInternal}, {@link #invalidateGfn} and {@link #unmapHostPage}
  * may run on any number of threads at once and allocate nothing. Memslot updates must be serialized by the caller (KVM's slots_lock); a
@@ -150,7 +150,7 @@ public final class Vm {
 
     /**
      * An access by KVM itself that cannot exit to userspace (nested virtualization state, pfn
-     * caches: mechanisms.md sections 4 and 5). It goes through the host address: the userfault
+     * caches: kernel-background.md §4 and §5). It goes through the host address: the userfault
      * bitmap and EXIT_ON_MISSING are ignored and no stage-2 mapping is created. Returns
      * {@link AccessResult#HIT} when the host page is mapped, {@link AccessResult#HOST_FAULT}
      * (with {@code exit} filled: the thread sleeps on the userfaultfd wait queue) when it is not,

@@ -1,7 +1,7 @@
 /**
  * The simulated KVM of the destination: memslots with their flags, the KVM Userfault bitmap,
  * the host page tables behind guest memory, the stage-2 (secondary MMU) table and the vCPU
- * access / stage-2 fault path (mechanisms.md sections 2 to 6; seed 000_2dd5ad37d1e82af3.txt).
+ * access / stage-2 fault path (kernel-background.md §2 to §6).
  *
  * <p>Everything here is plain data and methods: no clock, no sleeping, no threads, no blocking
  * locks. Per-page state is kept in {@code long[]} bitmaps updated through VarHandles, so vCPU

@@ -6,7 +6,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * QEMU's postcopy blocktime: how long <em>all</em> vCPUs were blocked on missing pages at once,
- * and how long each vCPU was blocked (mechanisms.md section 7). A vCPU calls
+ * and how long each vCPU was blocked (kernel-background.md §7). A vCPU calls
  * {@link #onBlock} before it waits for a page and {@link #onUnblock} once the page is present.
  * Both are lock-free (one CAS loop on one word), allocation-free and never throw for a
  * well-formed call sequence; time is passed in ({@code nowNs}, from any monotonic clock), so a

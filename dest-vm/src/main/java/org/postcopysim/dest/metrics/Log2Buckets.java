@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * QEMU's distribution of remote fault latency in log2 microsecond buckets [2<sup>N</sup>,
- * 2<sup>N+1</sup>) (mechanisms.md section 7), read from a Micrometer timer instead of kept by
+ * 2<sup>N+1</sup>) (kernel-background.md §7), read from a Micrometer timer instead of kept by
  * hand: the timer gets {@link #serviceLevelObjectives()} (1, 2, 4, ... 2<sup>{@value #MAX_EXPONENT}</sup>
  * microseconds), Prometheus then scrapes them as {@code _bucket{le=...}}, and {@link #from} turns
  * the snapshot's cumulative counts into one count per bucket.

@@ -5,7 +5,7 @@ import org.postcopysim.memory.GuestLayout;
 
 /**
  * The userfaultfds of one destination and the routing of a page to its uffd, for the two scopes
- * of the kernel's {@code demand_paging_test} (mechanisms.md sections 2 and 8):
+ * of the kernel's {@code demand_paging_test} (kernel-background.md §2 and §8):
  * {@link Scope#SHARED}, one uffd over all guest memory, and {@link Scope#PER_VCPU}, one uffd per
  * vCPU over that vCPU's contiguous range of dense page indexes.
  *

@@ -7,7 +7,7 @@ import org.postcopysim.memory.GuestLayout;
 
 /**
  * One userfaultfd registered in MISSING mode over the dense page indexes
- * {@code [firstPage, firstPage + pages)} (mechanisms.md section 2): its two wait queues and the
+ * {@code [firstPage, firstPage + pages)} (kernel-background.md §2): its two wait queues and the
  * read / UFFDIO_COPY / UFFDIO_WAKE operations on them, with everything a virtual-time simulator
  * charges for counted (queue lengths, waiters visited per wake).
  *

@@ -1,5 +1,5 @@
 /**
- * The userfaultfd model of the destination (mechanisms.md section 2): a
+ * The userfaultfd model of the destination (kernel-background.md §2): a
  * {@link org.postcopysim.dest.uffd.Userfaultfd} registered in MISSING mode over a range of dense
  * page indexes, with the kernel's two wait queues ({@code fault_pending_wqh}, {@code fault_wqh}),
  * read(), UFFDIO_COPY (EEXIST, DONTWAKE) and UFFDIO_WAKE, whose walk visits every sleeper; and

@@ -11,7 +11,7 @@ import org.postcopysim.memory.GuestLayout;
 
 /**
  * The host mapping behind guest memory in the stage-2 fault path: KVM_MEM_EXIT_ON_MISSING
- * (mechanisms.md section 4), the userfaultfd HOST_FAULT (section 2), KVM-internal accesses that
+ * (kernel-background.md §4), the userfaultfd HOST_FAULT (§2), KVM-internal accesses that
  * cannot exit, and huge mappings only over fully host-mapped regions.
  */
 class VmHostMappingTest {

@@ -9,7 +9,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.postcopysim.memory.GuestLayout;
 
-/** Flags-only memslot updates and the KVM Userfault transitions of seed 000. */
+/**
+ * Flags-only memslot updates and the KVM Userfault transitions (kernel-background.md §5, as the
+ * thread "[PATCH v2 05/13] KVM: x86/mmu: Add support for KVM_MEM_USERFAULT" settles them).
+ */
 class VmMemslotFlagsTest {
     private static final int USERFAULT = MemslotFlags.USERFAULT;
     private final MemoryFaultExit exit = new MemoryFaultExit();

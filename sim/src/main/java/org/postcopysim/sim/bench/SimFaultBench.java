@@ -88,14 +88,7 @@ public final class SimFaultBench {
                 sv.fetchDelayNs(c.fetchDelayNs());
                 vcpus.add(sv);
             }
-            List<SimReader> readers = new ArrayList<>();
-            if (model.uffd() != null) {
-                for (int u = 0; u < model.uffd().uffds().count(); u++) {
-                    for (int r = 0; r < model.uffd().readersPerUffd(); r++) {
-                        readers.add(new SimReader(d, u, readers.size(), provider, ctx, c.fetchDelayNs(), c.seed(), listener));
-                    }
-                }
-            }
+            List<SimReader> readers = SimReader.forEachUffd(d, provider, ctx, c.fetchDelayNs(), c.seed(), listener);
             for (SimReader r : readers) r.start();
             for (SimVcpu v : vcpus) v.start(0);
             long until = 0;
@@ -175,9 +168,7 @@ public final class SimFaultBench {
         long elapsed = Math.max(1, last - first);
         UffdSet uffds = model.uffd() == null ? null : model.uffd().uffds();
         long contended = d.lockContended();
-        SimFaultBenchResult.Latency lat = new SimFaultBenchResult.Latency(latency.getTotalCount(),
-                latency.getValueAtPercentile(50), latency.getValueAtPercentile(90), latency.getValueAtPercentile(99),
-                latency.getValueAtPercentile(99.9), latency.getMaxValue(), (long) latency.getMean());
+        SimFaultBenchResult.Latency lat = SimFaultBenchResult.Latency.of(latency);
         return new SimFaultBenchResult(c.mode().cliName(), c.vcpus(), c.reportedReaders(),
                 c.mode().usesUffd() ? c.uffdScope().name().toLowerCase(Locale.ROOT).replace('_', '-') : "",
                 c.memPerVcpuBytes(), c.seed(), error == null, error, t.accesses, t.accesses * 1e9 / elapsed,

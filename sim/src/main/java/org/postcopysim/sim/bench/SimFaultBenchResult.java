@@ -23,7 +23,13 @@ public record SimFaultBenchResult(String mode, int vcpus, int readers, String uf
                                   long wakeWalksCharged, long wakeWalkVisitsCharged, long wakeWalkChargedNs,
                                   long virtualNs, long events, long traceHash, long wallMs) {
     /** Fault latency percentiles (ns, virtual). */
-    public record Latency(long count, long p50, long p90, long p99, long p999, long max, long mean) {}
+    public record Latency(long count, long p50, long p90, long p99, long p999, long max, long mean) {
+        /** The percentiles of {@code h} (ns). */
+        public static Latency of(org.HdrHistogram.Histogram h) {
+            return new Latency(h.getTotalCount(), h.getValueAtPercentile(50), h.getValueAtPercentile(90),
+                    h.getValueAtPercentile(99), h.getValueAtPercentile(99.9), h.getMaxValue(), (long) h.getMean());
+        }
+    }
 
     /** The mean over vCPUs of {@link #pagesPerSecPerVcpu()}. */
     public double meanPagesPerSecPerVcpu() {

@@ -30,9 +30,9 @@ public enum Cost {
     MM_LOCK_HOLD_NS("mm-lock-hold", "ns", 320, Origin.CALIBRATED,
             "the serialized part of a page allocation and mapping (the host mm's page-table, LRU and memcg locks): "
                     + "it caps first-touch faults at about 3 M/s for the whole host, as the 'none' column shows at 64 vCPUs"),
-    COPY_4K_NS("copy-4k", "ns", 250, Origin.MEASURED,
+    COPY_4K_NS("copy-4k", "ns", 480, Origin.MEASURED,
             "copying one 4 KiB page between two off-heap buffers (the page's contents into guest memory)"),
-    CRC32C_4K_NS("crc32c-4k", "ns", 250, Origin.MEASURED,
+    CRC32C_4K_NS("crc32c-4k", "ns", 700, Origin.MEASURED,
             "CRC32C of one 4 KiB page (the installer verifies every page it installs)"),
     // ---- userfaultfd
     UFFD_IOCTL_NS("uffd-ioctl", "ns", 400, Origin.CALIBRATED,
@@ -80,8 +80,6 @@ public enum Cost {
                     + "about 30 us per 4 KiB page fetched)"),
     NET_BANDWIDTH_BYTES_PER_SEC("net-bandwidth", "bytes/s", 1_250_000_000L, Origin.PUBLISHED,
             "bandwidth of each channel (10 Gbit/s, the link of QEMU's postcopy-preempt measurements)"),
-    SOURCE_PAGE_NS("source-page", "ns", 500, Origin.CALIBRATED,
-            "the source's work per page it sends (read, CRC32C, encode) on its event loop"),
     DEST_INSTALL_NS("dest-install", "ns", 300, Origin.CALIBRATED,
             "the destination's per-page work on its event loop besides the copy and CRC (decode, claim, make present)");
 

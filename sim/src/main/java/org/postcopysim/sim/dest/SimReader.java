@@ -75,6 +75,20 @@ public final class SimReader implements Actor {
         this.actor = d.sim.register(this);
     }
 
+    /** The model's readers: {@code readersPerUffd} on each of its uffds (none when the mode has no uffd). */
+    public static java.util.List<SimReader> forEachUffd(SimDest d, PageProvider provider, PageInstaller.Context ctx,
+                                                        long fetchDelayNs, long seed, SimVcpu.Listener listener) {
+        java.util.List<SimReader> readers = new java.util.ArrayList<>();
+        var paths = d.model().uffd();
+        if (paths == null) return readers;
+        for (int u = 0; u < paths.uffds().count(); u++) {
+            for (int r = 0; r < paths.readersPerUffd(); r++) {
+                readers.add(new SimReader(d, u, readers.size(), provider, ctx, fetchDelayNs, seed, listener));
+            }
+        }
+        return readers;
+    }
+
     public void start() {
         d.sim.schedule(0, actor, START);
     }

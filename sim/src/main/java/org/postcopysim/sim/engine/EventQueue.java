@@ -1,8 +1,9 @@
 package org.postcopysim.sim.engine;
 
 /**
- * The simulator's pending events, ordered by (virtual time, sequence number): a binary min-heap
- * over parallel primitive arrays, so scheduling and popping allocate nothing. The sequence number
+ * The simulator's pending events, ordered by (virtual time, sequence number): a 4-ary min-heap
+ * over parallel primitive arrays (shallower than a binary one: most events are due soon and sift
+ * far up), so scheduling and popping allocate nothing. The sequence number
  * makes the order total and deterministic: two events at the same time run in the order they
  * were scheduled. Bounded: scheduling past {@link #capacity()} is a simulator bug (an actor that
  * schedules without bound) and fails loudly.
@@ -40,7 +41,7 @@ final class EventQueue {
         }
         int i = size++;
         while (i > 0) {
-            int parent = (i - 1) >>> 1;
+            int parent = (i - 1) >>> 2;
             if (!before(atNs, sequence, timeNs[parent], seq[parent])) break;
             move(parent, i);
             i = parent;
@@ -75,10 +76,13 @@ final class EventQueue {
         int k = kind[last];
         int i = 0;
         while (true) {
-            int left = 2 * i + 1;
-            if (left >= last) break;
-            int right = left + 1;
-            int child = right < last && before(timeNs[right], seq[right], timeNs[left], seq[left]) ? right : left;
+            int first = 4 * i + 1;
+            if (first >= last) break;
+            int child = first;
+            int end = Math.min(first + 4, last);
+            for (int c = first + 1; c < end; c++) {
+                if (before(timeNs[c], seq[c], timeNs[child], seq[child])) child = c;
+            }
             if (!before(timeNs[child], seq[child], t, s)) break;
             move(child, i);
             i = child;

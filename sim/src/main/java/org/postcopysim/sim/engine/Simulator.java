@@ -17,9 +17,18 @@ import org.postcopysim.time.NanoClock;
  */
 public final class Simulator implements NanoClock {
     /** Default bound of pending events. */
-    public static final int DEFAULT_MAX_PENDING_EVENTS = 1 << 20;
+    public static final int DEFAULT_MAX_PENDING_EVENTS = 1 << 18;
 
     private final EventQueue queue;
+    /**
+     * Events scheduled for "now" (delay 0), FIFO: they would all sift to the heap's top; kept apart
+     * they cost a ring slot. Merged with the heap by (time, sequence), so the order is unchanged.
+     */
+    private final long[] nowSeq;
+    private final int[] nowActor;
+    private final int[] nowKind;
+    private int nowHead;
+    private int nowSize;
     private final List<Actor> actors = new ArrayList<>();
     private Actor[] actorArray = new Actor[0];
     private long nowNs;
@@ -34,6 +43,9 @@ public final class Simulator implements NanoClock {
 
     public Simulator(int maxPendingEvents) {
         this.queue = new EventQueue(maxPendingEvents);
+        this.nowSeq = new long[maxPendingEvents];
+        this.nowActor = new int[maxPendingEvents];
+        this.nowKind = new int[maxPendingEvents];
     }
 
     /** Registers {@code actor}; returns its id. */
@@ -56,12 +68,28 @@ public final class Simulator implements NanoClock {
     /** Schedules event {@code kind} for actor {@code actorId} {@code delayNs} from now (0 = after the events due now). */
     public void schedule(long delayNs, int actorId, int kind) {
         if (delayNs < 0) throw new IllegalArgumentException("negative delay " + delayNs + " ns");
+        if (delayNs == 0) {
+            if (nowSize == nowSeq.length) {
+                throw new IllegalStateException("event queue full (" + nowSize + " events due now): an actor schedules without bound");
+            }
+            int i = nowHead + nowSize;
+            if (i >= nowSeq.length) i -= nowSeq.length;
+            nowSeq[i] = nextSeq++;
+            nowActor[i] = actorId;
+            nowKind[i] = kind;
+            nowSize++;
+            return;
+        }
         queue.add(nowNs + delayNs, nextSeq++, actorId, kind);
     }
 
     /** Schedules event {@code kind} for actor {@code actorId} at virtual time {@code atNs} (not before now). */
     public void scheduleAt(long atNs, int actorId, int kind) {
         if (atNs < nowNs) throw new IllegalArgumentException("event at " + atNs + " ns is in the past (now " + nowNs + " ns)");
+        if (atNs == nowNs) {
+            schedule(0, actorId, kind);
+            return;
+        }
         queue.add(atNs, nextSeq++, actorId, kind);
     }
 
@@ -77,12 +105,25 @@ public final class Simulator implements NanoClock {
     public long run(long untilNs) {
         long ran = 0;
         stopped = false;
-        while (!stopped && !queue.isEmpty()) {
-            long t = queue.peekTimeNs();
-            if (t > untilNs) break;
-            int actor = queue.peekActor();
-            int kind = queue.peekKind();
-            queue.removeFirst();
+        while (!stopped && (nowSize > 0 || !queue.isEmpty())) {
+            long t;
+            int actor;
+            int kind;
+            // The earliest by (time, sequence): ring events are all due now, after any heap event due now
+            // that was scheduled before them.
+            if (nowSize > 0 && (queue.isEmpty() || queue.peekTimeNs() > nowNs || queue.peekSeq() > nowSeq[nowHead])) {
+                t = nowNs;
+                actor = nowActor[nowHead];
+                kind = nowKind[nowHead];
+                nowHead = nowHead + 1 == nowSeq.length ? 0 : nowHead + 1;
+                nowSize--;
+            } else {
+                t = queue.peekTimeNs();
+                if (t > untilNs) break;
+                actor = queue.peekActor();
+                kind = queue.peekKind();
+                queue.removeFirst();
+            }
             nowNs = t;
             traceHash = mix(traceHash, t, actor, kind);
             events++;
@@ -99,7 +140,7 @@ public final class Simulator implements NanoClock {
 
     /** Events pending. */
     public int pending() {
-        return queue.size();
+        return queue.size() + nowSize;
     }
 
     /** A hash of every event run so far (time, actor, kind, in order). */

@@ -57,6 +57,7 @@ final class SimDestLoop implements Actor, SimChannel.Receiver {
 
     private void add(int page, boolean onDemand) {
         if (size == pages.length) {
+            if (size >= SimChannel.MAX_PAGES) throw new IllegalStateException("dest loop: " + size + " pages waiting to be installed");
             int[] p = new int[size * 2];
             boolean[] q = new boolean[size * 2];
             for (int i = 0; i < size; i++) {

@@ -97,13 +97,7 @@ public final class SimMigration {
             sv.accessIntervalNs(intervalNs);
             vcpus.add(sv);
         }
-        if (model.uffd() != null) {
-            for (int u = 0; u < model.uffd().uffds().count(); u++) {
-                for (int r = 0; r < model.uffd().readersPerUffd(); r++) {
-                    readers.add(new SimReader(d, u, readers.size(), provider, null, 0, c.seed(), listener));
-                }
-            }
-        }
+        readers.addAll(SimReader.forEachUffd(d, provider, null, 0, c.seed(), listener));
         for (SimReader r : readers) r.start();
         for (SimVcpu v : vcpus) v.start(0);
         source.start();
@@ -118,9 +112,7 @@ public final class SimMigration {
         }
         VcpuCounters t = model.totals();
         if (error == null && t.staleReads > 0) error = t.staleReads + " stale reads";
-        SimFaultBenchResult.Latency lat = new SimFaultBenchResult.Latency(latencies.getTotalCount(),
-                latencies.getValueAtPercentile(50), latencies.getValueAtPercentile(90), latencies.getValueAtPercentile(99),
-                latencies.getValueAtPercentile(99.9), latencies.getMaxValue(), (long) latencies.getMean());
+        SimFaultBenchResult.Latency lat = SimFaultBenchResult.Latency.of(latencies);
         return new SimMigrationResult(c.mode().cliName(), c.vcpus(), c.mode().usesUffd() ? c.readers() : 0, c.channels(),
                 latency, c.seed(), error == null, error, layout.totalPages(), Math.max(0, allPresentNs[0]), t.accesses,
                 fetcher.requestsSent(), t.demandFaults, t.redundantFaults, t.exits, t.hostFaults, counts.demandInstalled,

@@ -26,6 +26,9 @@ public final class SimChannel implements Actor {
         void onDrained(SimChannel channel);
     }
 
+    /** Most messages, and pages, a channel holds queued or in flight: past it a sender is unbounded (a bug). */
+    public static final int MAX_MESSAGES = 1 << 20;
+    public static final int MAX_PAGES = 1 << 24;
     private static final int SENT = 0;
     private static final int ARRIVED = 1;
 
@@ -164,6 +167,7 @@ public final class SimChannel implements Actor {
 
     private void grow() {
         int n = kind.length;
+        if (n >= MAX_MESSAGES) throw new IllegalStateException(name + ": " + n + " messages queued: a sender is unbounded");
         int[] k = new int[n * 2];
         int[] c = new int[n * 2];
         int[] f = new int[n * 2];
@@ -186,6 +190,7 @@ public final class SimChannel implements Actor {
     }
 
     private void growPages() {
+        if (pages.length >= MAX_PAGES) throw new IllegalStateException(name + ": " + pages.length + " pages queued: a sender is unbounded");
         int[] b = new int[pages.length * 2];
         for (int i = 0; i < pageSize; i++) b[i] = pages[pageSlot(i)];
         // message first-page slots move with the pages: rebase them

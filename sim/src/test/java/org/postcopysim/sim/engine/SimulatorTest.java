@@ -62,9 +62,30 @@ class SimulatorTest {
     void theQueueIsBoundedAndTheBoundFailsLoudly() {
         Simulator sim = new Simulator(4);
         int a = sim.register(kind -> { });
-        for (int i = 0; i < 4; i++) sim.schedule(i, a, 0);
+        for (int i = 0; i < 4; i++) sim.schedule(i + 1, a, 0);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> sim.schedule(5, a, 0));
         assertTrue(e.getMessage().contains("without bound"), e.getMessage());
+        for (int i = 0; i < 4; i++) sim.schedule(0, a, 0); // events due now have their own bound
+        IllegalStateException now = assertThrows(IllegalStateException.class, () -> sim.schedule(0, a, 0));
+        assertTrue(now.getMessage().contains("without bound"), now.getMessage());
+    }
+
+    @Test
+    void eventsDueNowRunAfterEarlierScheduledEventsOfTheSameTime() {
+        Simulator sim = new Simulator(64);
+        List<String> seen = new ArrayList<>();
+        int[] id = new int[1];
+        id[0] = sim.register(kind -> {
+            seen.add(sim.nowNs() + ":" + kind);
+            if (kind == 1) {
+                sim.schedule(0, id[0], 3); // due now, after 2 (scheduled earlier for this time)
+                sim.schedule(5, id[0], 4);
+            }
+        });
+        sim.schedule(10, id[0], 1);
+        sim.schedule(10, id[0], 2);
+        sim.run(Long.MAX_VALUE);
+        assertEquals(List.of("10:1", "10:2", "10:3", "15:4"), seen);
     }
 
     @Test
