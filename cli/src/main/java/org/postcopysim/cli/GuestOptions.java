@@ -28,7 +28,7 @@ public final class GuestOptions {
     @Option(names = "--memslot-gap", paramLabel = "SIZE", converter = GapSize.class, defaultValue = "0",
             description = "Unbacked guest-physical space before each memslot (a multiple of 4 KiB, e.g. 1M), so that a "
                     + "page's gfn, its offset in its memslot and its index in guest memory all differ: a layout that "
-                    + "catches a mix-up of the three. Default: ${DEFAULT-VALUE} (memslots back to back from gfn 0).")
+                    + "catches a mix-up of the three; 0 puts the memslots back to back from gfn 0. Default: ${DEFAULT-VALUE}.")
     long memslotGapBytes;
 
     /** {@code --memslot-gap}: a size in whole 4 KiB pages, at most 1 TiB (a usage error otherwise). */
