@@ -119,6 +119,7 @@ public final class DemoCommand implements Callable<Integer> {
             List<String> jvmArgs = verbose ? List.of() : List.of("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
             List<String> sourceArgs = new ArrayList<>(List.of("source", "--listen", "127.0.0.1:0",
                     "--guest-mem", Long.toString(guest.guestBytes), "--memslots", Integer.toString(guest.memslots),
+                    "--memslot-gap", Long.toString(guest.memslotGapBytes),
                     "--max-bandwidth", Long.toString(maxBandwidth), "--seed", Long.toString(s)));
             sourceArgs.addAll(tls.asArgs());
             sourceArgs.addAll(chaos.asArgs()); // faults are injected where the pages are sent

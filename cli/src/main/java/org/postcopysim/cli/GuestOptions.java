@@ -24,4 +24,24 @@ public final class GuestOptions {
     void validateGuestBytes() {
         SourceConfig.defaults().withGuestBytes(guestBytes);
     }
+
+    @Option(names = "--memslot-gap", paramLabel = "SIZE", converter = GapSize.class, defaultValue = "0",
+            description = "Unbacked guest-physical space before each memslot (a multiple of 4 KiB, e.g. 1M), so that a "
+                    + "page's gfn, its offset in its memslot and its index in guest memory all differ: a layout that "
+                    + "catches a mix-up of the three; 0 puts the memslots back to back from gfn 0. Default: ${DEFAULT-VALUE}.")
+    long memslotGapBytes;
+
+    /** {@code --memslot-gap}: a size in whole 4 KiB pages, at most 1 TiB (a usage error otherwise). */
+    static final class GapSize implements picocli.CommandLine.ITypeConverter<Long> {
+        static final long MAX_BYTES = 1L << 40;
+
+        @Override
+        public Long convert(String value) {
+            long bytes = ByteSize.parse(value);
+            if (bytes % 4096 != 0 || bytes > MAX_BYTES) {
+                throw new picocli.CommandLine.TypeConversionException("a multiple of 4 KiB up to 1T, got '" + value + "'");
+            }
+            return bytes;
+        }
+    }
 }

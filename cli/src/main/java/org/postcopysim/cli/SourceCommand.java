@@ -79,7 +79,8 @@ public final class SourceCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         long s = seed.value();
         SourceConfig config = new SourceConfig(listen.host(), listen.port(), guest.guestBytes, guest.memslots, s,
-                stream.maxBandwidth, FrameDescriptor.DEFAULT_MAX_FRAME_BYTES, stream.pagesPerBatch, token).validate();
+                stream.maxBandwidth, FrameDescriptor.DEFAULT_MAX_FRAME_BYTES, stream.pagesPerBatch, token).validate()
+                .withMemslotGapBytes(guest.memslotGapBytes);
         if (tlsFiles != null) config = config.withReliability(config.reliability().withTls(tlsFiles));
         config = config.withReliability(ChaosOption.apply(config.reliability(), chaosSpec, s));
         config = config.withReliability(link.apply(config.reliability()));

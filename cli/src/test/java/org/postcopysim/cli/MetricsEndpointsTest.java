@@ -131,6 +131,44 @@ class MetricsEndpointsTest {
         }
     }
 
+    /**
+     * Every metric the repository's docs and scripts name (README, docs/, .ci/: queries, alerts,
+     * the two-host test's gauges) is one an endpoint serves, so a renamed metric cannot leave a
+     * script waiting on a gauge that no longer exists.
+     */
+    @Test
+    void everyMetricTheDocsAndScriptsNameIsServed() throws IOException {
+        Path root = DocFiles.path("metrics.md").getParent().getParent();
+        List<Path> files = new java.util.ArrayList<>(List.of(root.resolve("README.md")));
+        for (String dir : List.of("docs", ".ci")) {
+            try (var listing = Files.list(root.resolve(dir))) {
+                listing.filter(Files::isRegularFile).forEach(files::add);
+            }
+        }
+        java.util.regex.Pattern name = java.util.regex.Pattern.compile("\\bpostcopy_[a-z0-9_]*[a-z0-9]\\b");
+        TreeSet<String> unserved = new TreeSet<>();
+        int seen = 0;
+        for (Path f : files) {
+            if (f.toString().endsWith(".png")) continue;
+            var m = name.matcher(Files.readString(f));
+            while (m.find()) {
+                seen++;
+                if (!servesSample(dest, m.group()) && !servesSample(source, m.group())) {
+                    unserved.add(m.group() + " (" + root.relativize(f) + ")");
+                }
+            }
+        }
+        assertTrue(seen > 10, "found only " + seen + " metric names in " + files);
+        assertEquals(new TreeSet<>(), unserved, "named in the docs or scripts but served by neither endpoint");
+    }
+
+    /** Whether {@code sampleName} is a family served, or a sample of one (_bucket, _count, _sum). */
+    static boolean servesSample(PrometheusText served, String sampleName) {
+        if (served.families().containsKey(sampleName)) return true;
+        String base = sampleName.replaceAll("_(bucket|count|sum)$", "");
+        return !base.equals(sampleName) && served.families().containsKey(base);
+    }
+
     @Test
     void promtoolFindsNothingToLintOnEitherEndpoint() throws Exception {
         Path promtool = onPath("promtool");

@@ -62,12 +62,23 @@ public final class DestVm {
 
     /** Runs one migration to its end and returns what happened; never throws for a failed migration. */
     public static MigrationSummary run(DestConfig config, MeterRegistry registry) {
-        return new Run(config, registry).execute();
+        return run(config, registry, NanoClock.SYSTEM);
+    }
+
+    /**
+     * {@link #run(DestConfig, MeterRegistry)} with {@code clock} for the run's own times and the
+     * vCPUs' (pacing, fault latency, the recovery deadline, time paused, the stall watchdog), so
+     * that a test can move time past a deadline instead of waiting for it. The registry's live
+     * blocktime meters and the timeouts of network waits keep real time.
+     */
+    static MigrationSummary run(DestConfig config, MeterRegistry registry, NanoClock clock) {
+        return new Run(config, registry, clock).execute();
     }
 
     /** One migration's resources, released at the end of {@link #execute()}. */
     private static final class Run {
         private final DestConfig config;
+        private final NanoClock clock;
         private final DestMetrics metrics;
         /** Fault injection on the page frames received ({@code --chaos}), shared by every connection; null = none. */
         private final ChaosState chaos;
@@ -102,8 +113,9 @@ public final class DestVm {
         /** The pages not held at the end (read before guest memory is unmapped); null before setup. */
         private PresentPages.Missing missing;
 
-        Run(DestConfig config, MeterRegistry registry) {
+        Run(DestConfig config, MeterRegistry registry, NanoClock clock) {
             this.config = config;
+            this.clock = clock;
             this.chaos = ChaosState.of(config.reliability().chaos(), config.reliability().chaosSeed());
             this.metrics = new DestMetrics(registry);
             this.migration.reconnect = config.reliability().reconnect();
@@ -114,18 +126,18 @@ public final class DestVm {
         private void endPause() {
             long since = pausedSinceNs;
             if (since == 0) return;
-            pausedNsTotal += System.nanoTime() - since;
+            pausedNsTotal += clock.nanoTime() - since;
             pausedSinceNs = 0;
         }
 
         /** Time paused so far, a pause in progress included (nanoseconds). */
         long pausedNs() {
             long since = pausedSinceNs;
-            return pausedNsTotal + (since == 0 ? 0 : System.nanoTime() - since);
+            return pausedNsTotal + (since == 0 ? 0 : clock.nanoTime() - since);
         }
 
         MigrationSummary execute() {
-            startedNs = System.nanoTime();
+            startedNs = clock.nanoTime();
             String error = null;
             CompletionResult result = null;
             try {
@@ -147,7 +159,7 @@ public final class DestVm {
                 startWatchdog();
                 awaitAllPresent();
                 if (!migration.control.failed()) {
-                    allPresentNs = System.nanoTime();
+                    allPresentNs = clock.nanoTime();
                     log.info("all {} pages present {} ms after the vCPUs resumed", layout.totalPages(),
                             (allPresentNs - resumedNs) / 1_000_000);
                     hugeRecovered = model.rig().clearFaultFlags();
@@ -290,7 +302,7 @@ public final class DestVm {
                 model.addVcpu(v, memory, config.workload(), config.seed(), seedContent,
                         state.getRip() >>> GuestLayout.PAGE_SHIFT, provider, latency);
             }
-            threaded.createVcpus(model, () -> new PageInstaller.Context(memory), migration.control, NanoClock.SYSTEM,
+            threaded.createVcpus(model, () -> new PageInstaller.Context(memory), migration.control, clock,
                     v -> config.vcpuSpinNs(), config.accessesPerSecPerVcpu(), v -> 0);
             threaded.startReaders(provider, () -> new PageInstaller.Context(memory));
             this.presentPages = new PresentPages(model.vm(), model.presence());
@@ -305,7 +317,7 @@ public final class DestVm {
 
         private void startVcpus(Switchover so) {
             metrics.downtimeBytes(downtimeBytesReceived());
-            resumedNs = System.nanoTime();
+            resumedNs = clock.nanoTime();
             threaded.startVcpus();
         }
 
@@ -327,8 +339,8 @@ public final class DestVm {
             watchdog = new StallWatchdog(threaded.waiters(), config.reliability().stallTimeout().toNanos(), metrics.stalls,
                     layout::gfnOfPageIndex, () -> {
                         long since = pausedSinceNs;
-                        return since == 0 ? "up" : "paused for " + (System.nanoTime() - since) / 1_000_000 + " ms";
-                    }, NanoClock.SYSTEM);
+                        return since == 0 ? "up" : "paused for " + (clock.nanoTime() - since) / 1_000_000 + " ms";
+                    }, clock);
             watchdog.start();
         }
 
@@ -351,7 +363,7 @@ public final class DestVm {
          * @throws MigrationException when the source cannot be reached in time (naming the missing pages)
          */
         private void recover(String reason) throws MigrationException {
-            long pausedAt = System.nanoTime();
+            long pausedAt = clock.nanoTime();
             pausedSinceNs = pausedAt;
             metrics.pauses.increment();
             long deadlineNs = pausedAt + config.reliability().recoveryDeadline().toNanos();
@@ -364,7 +376,7 @@ public final class DestVm {
             String lastError = reason;
             while (true) {
                 if (migration.control.failed()) throw new MigrationException(migration.control.failureText());
-                long remainingNs = deadlineNs - System.nanoTime();
+                long remainingNs = deadlineNs - clock.nanoTime();
                 if (remainingNs <= 0) {
                     throw new MigrationException("source unreachable: the link dropped (" + reason + ") and migration "
                             + migrationId + " could not be resumed within "
@@ -379,7 +391,7 @@ public final class DestVm {
                         backoffNs / 1_000_000);
                 closeLink();
                 // Back off, but wake at once if the run fails meanwhile (a vCPU, or a stop).
-                long waitNs = Math.min(backoffNs, Math.max(1, deadlineNs - System.nanoTime()));
+                long waitNs = Math.min(backoffNs, Math.max(1, deadlineNs - clock.nanoTime()));
                 try {
                     migration.control.failureFuture().get(waitNs, TimeUnit.NANOSECONDS);
                 } catch (TimeoutException | ExecutionException e) {
@@ -390,7 +402,7 @@ public final class DestVm {
                 }
                 backoffNs = Math.min(RECONNECT_BACKOFF_MAX_NS, backoffNs * 2);
             }
-            long pausedFor = System.nanoTime() - pausedAt;
+            long pausedFor = clock.nanoTime() - pausedAt;
             pausedNsTotal += pausedFor;
             pausedSinceNs = 0;
             recoveries++;
@@ -549,7 +561,7 @@ public final class DestVm {
                         : result.getPageMismatches() + " of " + pagesTotal + " pages differ from the source, first gfns "
                         + result.getMismatchedGfnsList();
             }
-            long endNs = allPresentNs != 0 ? allPresentNs : System.nanoTime();
+            long endNs = allPresentNs != 0 ? allPresentNs : clock.nanoTime();
             long resumed = resumedNs != 0 ? resumedNs : endNs;
             if (resumedNs == 0) metrics.downtimeBytes(downtimeBytesReceived()); // stopped before the resume
             MigrationSummary.Blocktime blocked = model == null

@@ -110,6 +110,27 @@ public final class GuestLayout {
         return of(slots);
     }
 
+    /**
+     * The memslots of {@link #contiguous}, each moved up so that {@code gapPages} unbacked gfns
+     * lie before it: the first starts at gfn {@code gapPages}, each next one {@code gapPages}
+     * after the end of the one before. No memslot starts at gfn 0, so gfn, memslot bit and dense
+     * page index differ (from the second memslot on, all three), as in a guest whose RAM sits
+     * around holes (the PCI hole below 4 GiB). {@code gapPages} 0 is {@link #contiguous}.
+     */
+    public static GuestLayout gapped(long guestBytes, int slotCount, long gapPages) {
+        if (gapPages < 0) throw new IllegalArgumentException("the gap between memslots must be >= 0 pages, got " + gapPages);
+        GuestLayout dense = contiguous(guestBytes, slotCount);
+        if (gapPages == 0) return dense;
+        List<Slot> slots = new ArrayList<>();
+        long base = 0;
+        for (Slot s : dense.slots()) {
+            base = Math.addExact(base, gapPages);
+            slots.add(new Slot(s.id(), base, s.pageCount(), 0));
+            base = Math.addExact(base, s.pageCount());
+        }
+        return of(slots);
+    }
+
     public List<Slot> slots() {
         return slots;
     }

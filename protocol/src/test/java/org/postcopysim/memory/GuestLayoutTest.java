@@ -70,6 +70,32 @@ class GuestLayoutTest {
         assertThrows(IllegalArgumentException.class, () -> GuestLayout.contiguous(GIB, 0));
     }
 
+    @Test
+    void gappedLeavesTheGapBeforeEveryMemslotAndKeepsTheContiguousSizes() {
+        long bytes = 5 * 2 * MIB + 37 * GuestLayout.PAGE_SIZE_BYTES; // 5 huge pages and 37 small ones
+        long gap = 0x10D; // 269 pages: a multiple of neither 64 nor 512
+        GuestLayout dense = GuestLayout.contiguous(bytes, 3);
+        GuestLayout layout = GuestLayout.gapped(bytes, 3, gap);
+        assertEquals(dense.totalPages(), layout.totalPages());
+        assertEquals(3, layout.slotCount());
+        long end = 0;
+        for (int i = 0; i < 3; i++) {
+            Slot s = layout.slot(i);
+            assertEquals(i, s.id());
+            assertEquals(dense.slot(i).pageCount(), s.pageCount(), "slot " + i + " keeps its size");
+            assertEquals(dense.slot(i).firstPageIndex(), s.firstPageIndex(), "and its dense indexes");
+            assertEquals(end + gap, s.baseGfn(), "slot " + i + " starts " + gap + " pages after the one before");
+            for (long g = end; g < s.baseGfn(); g++) assertEquals(-1, layout.pageIndexOfGfn(g), "gfn " + g + " is in a gap");
+            assertEquals(s.firstPageIndex(), layout.pageIndexOfGfn(s.baseGfn()));
+            assertEquals(s.baseGfn(), layout.gfnOfPageIndex(s.firstPageIndex()));
+            end = s.endGfnExclusive();
+        }
+        assertEquals(3 * gap + layout.totalPages(), end, "three gaps and the pages, nothing else");
+        assertEquals(3 * 512 + 37, layout.slot(2).pageCount(), "the last slot's size is no multiple of 64");
+        assertEquals(dense.slots(), GuestLayout.gapped(bytes, 3, 0).slots(), "no gap is contiguous");
+        assertThrows(IllegalArgumentException.class, () -> GuestLayout.gapped(bytes, 3, -1));
+    }
+
     /** Three slots with gaps, given out of order: [0,512) [1024,1536) [10000,10100). */
     private static GuestLayout gapped() {
         return GuestLayout.of(List.of(

@@ -20,7 +20,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link LinkLiveness} on an {@link EmbeddedChannel} whose clock the test moves: keepalives on a
- * quiet connection, a timeout on a silent one, and no timeout while this side has paused reading.
+ * quiet connection, a timeout on a silent one, no timeout while this side has paused reading,
+ * keepalives from a loop too busy to run its check, and silence counted only while this side
+ * runs on time. The checks run when the test lets them: {@link #advance} runs each one that is
+ * due once, so advancing by more than an interval in one step makes the check run late.
  */
 @ExtendWith(NettyLeakCheck.class)
 class LinkLivenessTest {
@@ -109,7 +112,7 @@ class LinkLivenessTest {
     @Test
     void aConnectionSilentForTheWholeTimeoutFailsAsADroppedLinkAndCloses() {
         receive(10);
-        advance(TIMEOUT_MS - TIMEOUT_MS / 4);
+        for (int i = 0; i < 3; i++) advance(TIMEOUT_MS / 4); // every check on time
         assertTrue(ch.isActive(), "not before the timeout");
         assertTrue(tail.errors.isEmpty());
         advance(TIMEOUT_MS / 4);
@@ -151,10 +154,57 @@ class LinkLivenessTest {
         advance(TIMEOUT_MS * 5);
         assertTrue(ch.isActive(), "the silence is ours");
         ch.config().setAutoRead(true);
-        advance(TIMEOUT_MS - TIMEOUT_MS / 4);
+        for (int i = 0; i < 3; i++) advance(TIMEOUT_MS / 4);
         assertTrue(ch.isActive(), "the timeout counts from when reading resumed");
-        advance(TIMEOUT_MS / 2);
+        advance(TIMEOUT_MS / 4);
         assertFalse(ch.isActive());
+        keepalivesWritten();
+    }
+
+    /** A read as a loop busy with this connection delivers it: no scheduled task runs (writeInbound would run the due ones). */
+    private void receiveWithoutRunningTheCheck() {
+        ch.pipeline().fireChannelRead(Unpooled.buffer(1).writeZero(1));
+        for (Object o : tail.read) ((ByteBuf) o).release();
+        tail.read.clear();
+    }
+
+    @Test
+    void aLoopTooBusyToRunItsCheckStillSendsKeepalivesWhileItReads() {
+        // The event loop is busy with this connection's inbound bytes (installing pages): its
+        // scheduled check does not run, but it keeps reading. The peer must still hear from it.
+        receive(1);
+        ch.advanceTimeBy(TIMEOUT_MS / 4 - 1, TimeUnit.MILLISECONDS);
+        receiveWithoutRunningTheCheck();
+        assertEquals(0, keepalivesWritten(), "not due yet");
+        ch.advanceTimeBy(1, TimeUnit.MILLISECONDS);
+        receiveWithoutRunningTheCheck();
+        assertEquals(1, keepalivesWritten(), "due: sent from the read, without the check");
+        receiveWithoutRunningTheCheck();
+        assertEquals(0, keepalivesWritten(), "one per interval, not one per read");
+        for (int i = 0; i < 4; i++) {
+            ch.advanceTimeBy(TIMEOUT_MS / 4, TimeUnit.MILLISECONDS);
+            receiveWithoutRunningTheCheck();
+        }
+        assertEquals(4, keepalivesWritten(), "one each interval while the check never runs");
+        assertEquals(5, liveness.keepalivesSent());
+        assertTrue(ch.isActive());
+    }
+
+    @Test
+    void silenceCountsOnlyWhileThisSideRunsOnTime() {
+        // Every check runs almost two intervals late (this side is starved): no single check is
+        // late enough to skip its judgement, but together they cover more than the timeout.
+        long lateStep = TIMEOUT_MS / 2 - 10; // 490 ms between checks due every 250 ms
+        receive(1);
+        for (int i = 0; i < 3; i++) advance(lateStep); // 1470 ms of wall time, 750 ms of on-time checks
+        assertTrue(ch.isActive(), "the time this side did not run is not the peer's silence");
+        assertTrue(tail.errors.isEmpty());
+        receive(1); // the starved peer's keepalive, once it ran
+        for (int i = 0; i < 3; i++) advance(lateStep);
+        assertTrue(ch.isActive());
+        advance(lateStep); // the fourth check: a whole timeout of this side's checks without a byte
+        assertFalse(ch.isActive(), "a silent peer is still found when this side runs late");
+        assertInstanceOf(LinkLiveness.LinkTimeoutException.class, tail.errors.get(0));
         keepalivesWritten();
     }
 

@@ -16,8 +16,9 @@ import org.postcopysim.source.policy.BackgroundPolicy;
  * to {@link #MAX_BATCHES_PER_TURN} batches and flushes once, then yields the loop by
  * re-queueing itself. It stops while the channel is unwritable (resumed by
  * {@link #onWritabilityChanged}) and, under a bandwidth cap, schedules its continuation for
- * when the token bucket refills: it never sleeps or blocks. Single-threaded; allocates one
- * pooled frame buffer per batch and nothing per page.
+ * when the token bucket refills: it never sleeps or blocks. Time is the event loop's ticker, so
+ * that a test on an {@code EmbeddedChannel} drives the cap by moving the channel's clock.
+ * Single-threaded; allocates one pooled frame buffer per batch and nothing per page.
  */
 final class BackgroundStreamer implements Runnable {
     /** Batches written per turn before flushing and yielding the event loop to other work. */
@@ -39,7 +40,7 @@ final class BackgroundStreamer implements Runnable {
         this.view = guest.newView();
         this.batch = new int[pagesPerBatch];
         this.policy = migration.policy().background(pagesPerBatch, maxBytesPerSec, maxFrameBytes(pagesPerBatch),
-                System.nanoTime());
+                channel.eventLoop().ticker().nanoTime());
     }
 
     /** Upper bound of one background frame (bytes): the bucket's burst. */
@@ -73,7 +74,7 @@ final class BackgroundStreamer implements Runnable {
         }
         int written = 0;
         while (written < MAX_BATCHES_PER_TURN && channel.isWritable()) {
-            long waitNs = policy.nanosUntilNext(System.nanoTime());
+            long waitNs = policy.nanosUntilNext(channel.eventLoop().ticker().nanoTime());
             if (waitNs > 0) {
                 if (written > 0) channel.flush();
                 queued = true;

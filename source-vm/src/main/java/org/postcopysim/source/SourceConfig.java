@@ -20,10 +20,13 @@ import org.postcopysim.protocol.PageBatchCodec;
  * @param pagesPerBatch            pages per background PAGE_BATCH frame (count)
  * @param token                    migration token a destination must present; null or empty = none
  * @param reliability              recovery deadline, fault injection and TLS
+ * @param memslotGapBytes          guest-physical space left unbacked before each memslot (bytes, a
+ *                                 multiple of 4 KiB); 0 = memslots back to back from gfn 0. See
+ *                                 {@link GuestLayout#gapped}.
  */
 public record SourceConfig(String host, int port, long guestBytes, int memslots, long seed,
                            long maxBackgroundBytesPerSec, int maxFrameBytes, int pagesPerBatch, String token,
-                           Reliability reliability) {
+                           Reliability reliability, long memslotGapBytes) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final long DEFAULT_GUEST_BYTES = 256L << 20;
     public static final int DEFAULT_MEMSLOTS = 2;
@@ -45,6 +48,25 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
         }
         FrameDescriptor.checkMaxFrameBytes(maxFrameBytes);
         if (pagesPerBatch < 1) throw new IllegalArgumentException("pages per batch must be >= 1, got " + pagesPerBatch);
+        if (memslotGapBytes < 0 || memslotGapBytes % GuestLayout.PAGE_SIZE_BYTES != 0) {
+            throw new IllegalArgumentException("the gap between memslots must be a multiple of 4 KiB >= 0, got " + memslotGapBytes);
+        }
+        // The gfns must stay addressable: the last memslot ends below 2^52 pages (the 64-bit gpa limit).
+        if (memslotGapBytes / GuestLayout.PAGE_SIZE_BYTES > (1L << 52) / (memslots + 1L)) {
+            throw new IllegalArgumentException("the gap between memslots is too large: " + memslotGapBytes + " bytes");
+        }
+    }
+
+    /** A configuration with the default reliability settings and no gaps between memslots. */
+    public SourceConfig(String host, int port, long guestBytes, int memslots, long seed, long maxBackgroundBytesPerSec,
+                        int maxFrameBytes, int pagesPerBatch, String token, Reliability reliability) {
+        this(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token,
+                reliability, 0);
+    }
+
+    /** The guest's memslots: {@link #memslots} of them over {@link #guestBytes}, {@link #memslotGapBytes} apart. */
+    public GuestLayout layout() {
+        return GuestLayout.gapped(guestBytes, memslots, memslotGapBytes / GuestLayout.PAGE_SIZE_BYTES);
     }
 
     /** 127.0.0.1, any free port, 256 MiB in 2 memslots, seed 1, uncapped, default frame and batch sizes, no token. */
@@ -86,43 +108,47 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
     }
 
     public SourceConfig withReliability(Reliability r) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, r);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, r, memslotGapBytes);
     }
 
     public SourceConfig withHost(String host) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
     }
 
     public SourceConfig withPort(int port) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
     }
 
     public SourceConfig withGuestBytes(long guestBytes) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
     }
 
     public SourceConfig withMemslots(int memslots) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
     }
 
     public SourceConfig withSeed(long seed) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
     }
 
     public SourceConfig withMaxBackgroundBytesPerSec(long maxBackgroundBytesPerSec) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
     }
 
     public SourceConfig withMaxFrameBytes(int maxFrameBytes) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
     }
 
     public SourceConfig withPagesPerBatch(int pagesPerBatch) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
     }
 
     public SourceConfig withToken(String token) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability);
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
+    }
+
+    public SourceConfig withMemslotGapBytes(long memslotGapBytes) {
+        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
     }
 
     /** Like the record's, but never prints the token. */
@@ -131,6 +157,6 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
         return "SourceConfig[host=" + host + ", port=" + port + ", guestBytes=" + guestBytes + ", memslots=" + memslots
                 + ", seed=" + seed + ", maxBackgroundBytesPerSec=" + maxBackgroundBytesPerSec
                 + ", maxFrameBytes=" + maxFrameBytes + ", pagesPerBatch=" + pagesPerBatch
-                + ", token=" + (requiresToken() ? "<set>" : "<none>") + "]";
+                + ", token=" + (requiresToken() ? "<set>" : "<none>") + ", memslotGapBytes=" + memslotGapBytes + "]";
     }
 }

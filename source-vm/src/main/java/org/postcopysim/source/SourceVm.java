@@ -100,7 +100,7 @@ public final class SourceVm implements AutoCloseable {
         public SourceVm start(MeterRegistry registry) {
             Objects.requireNonNull(registry, "registry");
             if (started) throw new IllegalStateException("already started");
-            GuestLayout layout = GuestLayout.contiguous(config.guestBytes(), config.memslots());
+            GuestLayout layout = config.layout();
             if (chaos != null) {
                 chaos.pagesTotal(layout.totalPages());
                 log.info("chaos: {} (seed {}) on the page frames this source sends", chaos.spec(), chaos.seed());

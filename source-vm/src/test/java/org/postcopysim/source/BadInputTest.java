@@ -185,8 +185,8 @@ class BadInputTest {
     @Test
     void aPeerThatSendsOnlyKeepalivesAndNoHelloIsClosedAfterTheLinkTimeoutAndTheSourceStaysUp() throws Exception {
         SourceConfig config = CONFIG.withReliability(CONFIG.reliability().withLinkTimeout(SHORT_LINK_TIMEOUT));
+        // When, to the millisecond, on a clock the test moves: SourceTimersTest. Here: over a real socket.
         try (SourceVm vm = SourceVm.start(config, new SimpleMeterRegistry())) {
-            long t0 = System.nanoTime();
             try (TestDestination d = TestDestination.connect(vm.boundAddress())) {
                 // Keepalives keep the link alive, but do not admit the peer.
                 for (int i = 0; i < 20 && d.isActive(); i++) {
@@ -198,8 +198,6 @@ class BadInputTest {
                 assertTrue(e.getText().contains("no Hello within 500 ms"), e.getText());
                 d.awaitClosed();
             }
-            long tookMs = (System.nanoTime() - t0) / 1_000_000;
-            assertTrue(tookMs >= SHORT_LINK_TIMEOUT.toMillis(), "closed after " + tookMs + " ms");
             assertTrue(!vm.completion().isDone(), "no migration started");
             migrateLegitimately(vm, new BitSet());
         }

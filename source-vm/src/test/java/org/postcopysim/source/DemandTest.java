@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.postcopysim.protocol.Error;
 import org.postcopysim.protocol.FrameType;
@@ -38,7 +37,7 @@ class DemandTest {
             long[] gfns = new long[1000];
             gfns[0] = 10;
             for (int i = 1; i < gfns.length; i++) gfns[i] = 2000 + i - 1;
-            long t0 = System.nanoTime();
+            // That the answer does not wait for the cap, on a clock the test moves: SourceTimersTest.
             demand.sendRequest(7, gfns);
             List<Long> answered = new ArrayList<>();
             int frames = 0;
@@ -51,11 +50,8 @@ class DemandTest {
                     answered.add(p.getGfn());
                 }
             }
-            long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
             for (int i = 0; i < gfns.length; i++) assertEquals(gfns[i], answered.get(i), "pages in request order");
             assertTrue(frames >= 4, "1000 pages need several frames of at most 1 MiB, got " + frames);
-            // At the 128 KiB/s background cap these 4 MiB would take over 30 s.
-            assertTrue(elapsedMs < 10_000, "demand answer took " + elapsedMs + " ms: it waited behind the capped stream");
 
             assertEquals(1, registry.get(SourceMetrics.PAGE_REQUESTS).counter().count());
             assertEquals(1000, registry.get(SourceMetrics.PAGES_SENT).tag("channel", "demand").counter().count());

@@ -10,6 +10,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.SocketChannelConfig;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import io.netty.util.concurrent.Ticker;
 
 /**
  * An {@link EmbeddedChannel} that is a {@link SocketChannel}, so that the source's real
@@ -28,6 +29,11 @@ final class EmbeddedSocketChannel extends EmbeddedChannel implements SocketChann
 
     EmbeddedSocketChannel(ChannelHandler... handlers) {
         super(false, false, handlers); // not registered, no disconnect support: close() closes
+    }
+
+    /** Like the other, with the event loop's time from {@code ticker} (one clock for several channels). */
+    EmbeddedSocketChannel(Ticker ticker, ChannelHandler... handlers) {
+        super(EmbeddedChannel.builder().register(false).hasDisconnect(false).handlers(handlers).ticker(ticker));
     }
 
     @Override

@@ -23,7 +23,8 @@ final class ExpectedPages {
     private final CRC32C crc = new CRC32C();
 
     ExpectedPages(SourceConfig config) {
-        this.layout = GuestLayout.contiguous(config.guestBytes(), config.memslots());
+        this.layout = GuestLayout.gapped(config.guestBytes(), config.memslots(),
+                config.memslotGapBytes() / GuestLayout.PAGE_SIZE_BYTES);
         this.seed = config.seed();
     }
 

@@ -42,6 +42,23 @@ class SourceConfigTest {
         assertThrows(IllegalArgumentException.class, () -> c.withMaxBackgroundBytesPerSec(-1));
         assertThrows(IllegalArgumentException.class, () -> c.withMaxFrameBytes(100));
         assertThrows(IllegalArgumentException.class, () -> c.withPagesPerBatch(0));
+        assertThrows(IllegalArgumentException.class, () -> c.withMemslotGapBytes(-4096));
+        assertThrows(IllegalArgumentException.class, () -> c.withMemslotGapBytes(4095), "not whole pages");
+        assertThrows(IllegalArgumentException.class, () -> c.withMemslotGapBytes(Long.MAX_VALUE & ~4095L), "past the largest gfn");
+    }
+
+    @Test
+    void theLayoutIsContiguousByDefaultAndGappedOnRequestWhateverTheOrderOfTheWithers() {
+        SourceConfig c = SourceConfig.defaults().withGuestBytes(8L << 20).withMemslots(3);
+        assertEquals(0, c.memslotGapBytes());
+        assertEquals(org.postcopysim.memory.GuestLayout.contiguous(8L << 20, 3).slots(), c.layout().slots());
+        SourceConfig gapped = SourceConfig.defaults().withMemslotGapBytes(1L << 20).withGuestBytes(8L << 20)
+                .withMemslots(3).withSeed(9).withToken("t").withMaxFrameBytes(1 << 20).withPagesPerBatch(3)
+                .withPort(1).withHost("::1").withMaxBackgroundBytesPerSec(5)
+                .withReliability(org.postcopysim.protocol.Reliability.DEFAULT);
+        assertEquals(1L << 20, gapped.memslotGapBytes(), "every with-er keeps the gap");
+        assertEquals(org.postcopysim.memory.GuestLayout.gapped(8L << 20, 3, 256).slots(), gapped.layout().slots());
+        assertEquals(256, gapped.layout().slot(0).baseGfn());
     }
 
     @Test

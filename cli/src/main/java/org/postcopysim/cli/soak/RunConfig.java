@@ -29,10 +29,21 @@ import org.postcopysim.source.SourceConfig;
  * @param chaos                    fault-injection spec applied by the source, or null for none
  * @param linkTimeoutMs            link timeout of both sides (ms): the default, or a short one that
  *                                 makes the keepalives carry every quiet connection
+ * @param memslotGapBytes          unbacked space before each memslot (bytes): 0, or a gap that makes
+ *                                 gfn, memslot offset and page index differ ({@code --memslot-gap})
  */
 record RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdScope, boolean partitioned,
                  double internalAccessFraction, int vcpus, long guestBytes, int memslots, String workload,
-                 double writeFraction, long maxBackgroundBytesPerSec, String chaos, long linkTimeoutMs) {
+                 double writeFraction, long maxBackgroundBytesPerSec, String chaos, long linkTimeoutMs,
+                 long memslotGapBytes) {
+
+    /** A run with its memslots back to back from gfn 0. */
+    RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdScope, boolean partitioned,
+              double internalAccessFraction, int vcpus, long guestBytes, int memslots, String workload,
+              double writeFraction, long maxBackgroundBytesPerSec, String chaos, long linkTimeoutMs) {
+        this(runSeed, mode, uffdReaders, uffdScope, partitioned, internalAccessFraction, vcpus, guestBytes, memslots,
+                workload, writeFraction, maxBackgroundBytesPerSec, chaos, linkTimeoutMs, 0);
+    }
 
     /** One line: "uffd (2 readers, per-vcpu, partitioned), 3 vCPUs, 16 MiB in 2 memslots, zipf, 20% writes, 32 MiB/s, chaos corrupt:0.01". */
     String describe() {
@@ -46,6 +57,7 @@ record RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdS
         b.append(", ").append(vcpus).append(vcpus == 1 ? " vCPU" : " vCPUs");
         if (partitioned) b.append(" partitioned");
         b.append(", ").append(guestBytes >> 20).append(" MiB in ").append(memslots).append(memslots == 1 ? " memslot" : " memslots");
+        if (memslotGapBytes > 0) b.append(" after gaps of ").append(memslotGapBytes >> 10).append(" KiB");
         b.append(", ").append(workload).append(String.format(Locale.ROOT, ", %.0f%% writes", writeFraction * 100));
         b.append(", ").append(maxBackgroundBytesPerSec == 0 ? "uncapped" : (maxBackgroundBytesPerSec >> 20) + " MiB/s");
         b.append(", chaos ").append(chaos == null ? "none" : chaos);
@@ -66,7 +78,7 @@ record RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdS
         Reliability r = reliability(recoveryDeadline);
         if (chaos != null) r = r.withChaos(chaos, runSeed ^ 0x5DEECE66DL);
         return SourceConfig.defaults().withPort(0).withGuestBytes(guestBytes).withMemslots(memslots).withSeed(runSeed)
-                .withMaxBackgroundBytesPerSec(maxBackgroundBytesPerSec).withReliability(r);
+                .withMaxBackgroundBytesPerSec(maxBackgroundBytesPerSec).withReliability(r).withMemslotGapBytes(memslotGapBytes);
     }
 
     DestConfig destConfig(int port, Duration recoveryDeadline) {

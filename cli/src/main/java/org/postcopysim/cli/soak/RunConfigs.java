@@ -24,6 +24,11 @@ final class RunConfigs {
     static final int MAX_CAP_MIB_PER_SEC = 64;
     /** The short link timeout a quarter of the runs get (ms): every quiet connection then lives on keepalives. */
     static final long SHORT_LINK_TIMEOUT_MS = 500;
+    /**
+     * The gaps before each memslot a third of the runs get (pages): none of them a multiple of 64
+     * or 512, so gfn, memslot offset and dense page index never line up.
+     */
+    static final long[] MEMSLOT_GAP_PAGES = {0x10D, 0x3FF1, 0x40001};
 
     private RunConfigs() {}
 
@@ -52,7 +57,9 @@ final class RunConfigs {
         List<String> menu = features.chaosMenu();
         String chaos = menu.isEmpty() || r.nextInt(3) == 0 ? null : menu.get(r.nextInt(menu.size()));
         long linkTimeoutMs = r.nextInt(4) == 0 ? SHORT_LINK_TIMEOUT_MS : org.postcopysim.protocol.Reliability.DEFAULT_LINK_TIMEOUT.toMillis();
+        // Drawn last, so that every earlier choice of a seed is what it was before gaps existed.
+        long gapBytes = r.nextInt(3) == 0 ? MEMSLOT_GAP_PAGES[r.nextInt(MEMSLOT_GAP_PAGES.length)] * 4096 : 0;
         return new RunConfig(runSeed, mode, readers, scope, partitioned, internal, vcpus, (long) guestMib << 20,
-                memslots, workload, writes, cap, chaos, linkTimeoutMs);
+                memslots, workload, writes, cap, chaos, linkTimeoutMs, gapBytes);
     }
 }

@@ -115,6 +115,7 @@ final class SoakReports {
             if (c.chaos() == null) cfg.putNull("chaos");
             else cfg.put("chaos", c.chaos());
             cfg.put("linkTimeoutMs", c.linkTimeoutMs());
+            cfg.put("memslotGapBytes", c.memslotGapBytes());
             cfg.put("description", c.describe());
             Outcome out = r.outcome();
             ObjectNode res = o.putObject("outcome");

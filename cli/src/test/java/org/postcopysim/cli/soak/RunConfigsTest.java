@@ -37,6 +37,7 @@ class RunConfigsTest {
         Set<Boolean> capped = new HashSet<>();
         Set<Long> guests = new HashSet<>();
         Set<Long> linkTimeouts = new HashSet<>();
+        Set<Long> gaps = new HashSet<>();
         for (int i = 0; i < SEEDS; i++) {
             RunConfig c = RunConfigs.forSeed(RunConfigs.runSeed(42, i), ALL_CHAOS);
             modes.add(c.mode());
@@ -48,6 +49,13 @@ class RunConfigsTest {
             capped.add(c.maxBackgroundBytesPerSec() > 0);
             guests.add(c.guestBytes());
             linkTimeouts.add(c.linkTimeoutMs());
+            gaps.add(c.memslotGapBytes());
+            assertEquals(c.memslotGapBytes(), c.sourceConfig(Duration.ofSeconds(30)).memslotGapBytes());
+            if (c.memslotGapBytes() > 0) {
+                assertEquals(c.memslotGapBytes() / 4096, c.sourceConfig(Duration.ofSeconds(30)).layout().slot(0).baseGfn(),
+                        "the source lays the guest out with the gap: " + c.describe());
+                assertTrue(c.describe().contains("after gaps of " + (c.memslotGapBytes() >> 10) + " KiB"), c.describe());
+            }
             assertEquals(c.linkTimeoutMs(), c.destConfig(1, Duration.ofSeconds(30)).reliability().linkTimeout().toMillis());
             assertEquals(c.linkTimeoutMs(), c.sourceConfig(Duration.ofSeconds(30)).reliability().linkTimeout().toMillis());
             assertTrue(c.guestBytes() >= 4L << 20 && c.guestBytes() <= 32L << 20, c.describe());
@@ -61,6 +69,9 @@ class RunConfigsTest {
         }
         assertEquals(Set.copyOf(RunConfigs.MODES), modes);
         assertEquals(Set.of(RunConfigs.SHORT_LINK_TIMEOUT_MS, 10_000L), linkTimeouts, "short and default link timeouts");
+        Set<Long> expectedGaps = new HashSet<>(Set.of(0L));
+        for (long pages : RunConfigs.MEMSLOT_GAP_PAGES) expectedGaps.add(pages * 4096);
+        assertEquals(expectedGaps, gaps, "contiguous, and every gap");
         for (String m : List.of("uffd", "uffd+kvm-userfault")) {
             for (int readers = 1; readers <= 2; readers++) {
                 for (UffdSet.Scope scope : UffdSet.Scope.values()) {

@@ -78,7 +78,14 @@ public final class VcpuRunner implements Runnable {
                     long now = clock.nanoTime();
                     long dueNs = started + batchDone * 1_000_000_000L / accessesPerSec;
                     if (dueNs > now) {
-                        LockSupport.parkNanos(this, dueNs - now);
+                        // Until the clock says the next batch is due: a wake-up before then (a
+                        // spurious one, or an installer's unpark meant for a fault wait that is
+                        // over) must not run it early.
+                        do {
+                            LockSupport.parkNanos(this, dueNs - now);
+                            if (control.stopRequested()) return;
+                            now = clock.nanoTime();
+                        } while (dueNs > now);
                     } else {
                         // Behind (it was blocked on a fault): do not run flat out to catch up, which
                         // would starve the fetcher's threads; pace from now on.

@@ -11,9 +11,24 @@ import org.postcopysim.dest.kvm.Vm;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.PageContents;
 
-/** Test helpers: source page contents as ByteBufs, and a VM with every page missing. */
+/** Test helpers: source page contents as ByteBufs, a gapped guest layout, and a VM with every page missing. */
 public final class TestPages {
     private TestPages() {}
+
+    /**
+     * Three memslots at gapped bases (gfns 0x100, 0x10000, 0x200000) whose sizes are no multiple
+     * of 64 (1000, 700, 333 pages): a page's gfn, its bit in its memslot's bitmaps and its dense
+     * page index are three different numbers (in the first memslot bit and index coincide, in the
+     * others they differ too), and bitmap words do not line up between the three numberings. A
+     * mix-up between them writes, clears or requests the wrong page here; with one memslot at gfn 0
+     * it goes unseen.
+     */
+    public static GuestLayout gappedLayout() {
+        return GuestLayout.of(java.util.List.of(
+                new GuestLayout.Slot(0, 0x100, 1000, 0),
+                new GuestLayout.Slot(1, 0x10000, 700, 0),
+                new GuestLayout.Slot(2, 0x200000, 333, 0)));
+    }
 
     /** The source's copy of {@code gfn} in a new direct buffer (release it). */
     public static ByteBuf sourcePage(long seed, long gfn) {
