@@ -24,10 +24,13 @@ import org.postcopysim.protocol.VcpuCount;
  * @param connectTimeout        bound on connecting and on each handshake step
  * @param faults                the fault mode, uffd readers and scope, internal accesses, access partitioning
  * @param reliability           link-loss recovery, stall watchdog, fault injection and TLS
+ * @param mmu                   private memory, the notify-on-upgrade variant and the host events
+ *                              run during postcopy ({@link MmuSetup#NONE}: none)
  */
 public record DestConfig(String host, int port, int vcpus, Workload workload, long seed, boolean hugePageRecovery,
                          long accessesPerSecPerVcpu, long vcpuSpinNs, int maxPageRetries, int maxFrameBytes,
-                         String token, Duration connectTimeout, FaultOptions faults, Reliability reliability) {
+                         String token, Duration connectTimeout, FaultOptions faults, Reliability reliability,
+                         MmuSetup mmu) {
     public static final int DEFAULT_VCPUS = 4;
     public static final long DEFAULT_ACCESSES_PER_SEC_PER_VCPU = 1_000_000;
     public static final long DEFAULT_VCPU_SPIN_NS = 0;
@@ -41,6 +44,15 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
         FrameDescriptor.checkMaxFrameBytes(maxFrameBytes);
         if (faults == null) throw new IllegalArgumentException("fault options are required");
         if (reliability == null) throw new IllegalArgumentException("reliability settings are required");
+        if (mmu == null) throw new IllegalArgumentException("MMU setup is required");
+    }
+
+    /** A configuration without private memory or host events. */
+    public DestConfig(String host, int port, int vcpus, Workload workload, long seed, boolean hugePageRecovery,
+                      long accessesPerSecPerVcpu, long vcpuSpinNs, int maxPageRetries, int maxFrameBytes,
+                      String token, Duration connectTimeout, FaultOptions faults, Reliability reliability) {
+        this(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs, maxPageRetries,
+                maxFrameBytes, token, connectTimeout, faults, reliability, MmuSetup.NONE);
     }
 
     /** A configuration with the default fault options (KVM Userfault, overlapped access). */
@@ -53,12 +65,12 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
 
     public DestConfig withReliability(Reliability r) {
         return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, r);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, r, mmu);
     }
 
     public DestConfig withFaults(FaultOptions f) {
         return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, f, reliability);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, f, reliability, mmu);
     }
 
     /** Defaults: 4 vCPUs, uniform workload with 20% writes, seed 1, huge page recovery on. */
@@ -70,41 +82,46 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
 
     public DestConfig withVcpus(int n) {
         return new DestConfig(host, port, n, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, mmu);
     }
 
     public DestConfig withWorkload(Workload w) {
         return new DestConfig(host, port, vcpus, w, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, mmu);
     }
 
     public DestConfig withSeed(long s) {
         return new DestConfig(host, port, vcpus, workload, s, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, mmu);
     }
 
     public DestConfig withHugePageRecovery(boolean on) {
         return new DestConfig(host, port, vcpus, workload, seed, on, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, mmu);
     }
 
     public DestConfig withAccessesPerSecPerVcpu(long rate) {
         return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, rate, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, mmu);
     }
 
     public DestConfig withVcpuSpinNs(long ns) {
         return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, ns,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability);
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, mmu);
     }
 
     public DestConfig withToken(String t) {
         return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, t, connectTimeout, faults, reliability);
+                maxPageRetries, maxFrameBytes, t, connectTimeout, faults, reliability, mmu);
     }
 
     public DestConfig withMaxPageRetries(int n) {
         return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                n, maxFrameBytes, token, connectTimeout, faults, reliability);
+                n, maxFrameBytes, token, connectTimeout, faults, reliability, mmu);
+    }
+
+    public DestConfig withMmu(MmuSetup m) {
+        return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
+                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, m);
     }
 }

@@ -16,6 +16,7 @@ import org.postcopysim.dest.fetch.DemandFetcher;
 import org.postcopysim.dest.fetch.PageInstaller;
 import org.postcopysim.dest.metrics.BlocktimeTracker;
 import org.postcopysim.dest.metrics.Log2Buckets;
+import org.postcopysim.dest.model.DestModel;
 import org.postcopysim.dest.uffd.UffdSet;
 import org.postcopysim.dest.vcpu.VcpuCounters;
 import org.postcopysim.dest.metrics.LatencyRecorder;
@@ -79,6 +80,16 @@ public final class DestMetrics {
     public static final String PAUSED_TIME = "postcopy.dest.paused.seconds";
     /** vCPUs reported by the watchdog as blocked on one page longer than the stall timeout (counter, once per wait). */
     public static final String STALLS = "postcopy.dest.vcpu.stalls";
+    /** Host events and what they did to KVM's MMU (docs/kvm-model.md), by the summary's names. */
+    public static final String HOST_EVENTS = "postcopy.dest.host.events";
+    public static final String INVALIDATIONS = "postcopy.dest.invalidations";
+    public static final String STAGE2_ZAPPED = "postcopy.dest.stage2.zapped";
+    public static final String LOCAL_REFAULTS = "postcopy.dest.local.refaults";
+    public static final String PFN_CACHE_INVALIDATIONS = "postcopy.dest.pfn.cache.invalidations";
+    public static final String PFN_CACHE_REFRESHES = "postcopy.dest.pfn.cache.refreshes";
+    public static final String RETRIED_FAULTS = "postcopy.dest.retried.faults";
+    public static final String LAZY_UPGRADES = "postcopy.dest.lazy.upgrades";
+    public static final String REFETCHED_ARRIVED_PAGES = "postcopy.dest.refetched.arrived.pages";
     /**
      * The percentiles of {@link #FAULT_LATENCY} (the summary's and {@link #FAULT_LATENCY_QUANTILES}'):
      * the 0th is the lowest latency recorded.
@@ -165,6 +176,33 @@ public final class DestMetrics {
                 .description("pages of the guest").register(registry);
         FunctionCounter.builder(PAGE_REQUESTS, fetcher, held(fetcher, DemandFetcher::requestsSent))
                 .description("page requests sent to the source").register(registry);
+    }
+
+    /** Registers the host-event and MMU counters of {@code model} (zeros without host events). */
+    void bindMmu(DestModel model) {
+        mmuCounter(HOST_EVENTS, model, DestModel::hostEvents,
+                "host events (reclaim, page migration, protection changes, conversions) run against the guest");
+        mmuCounter(INVALIDATIONS, model, DestModel::invalidations,
+                "mmu_notifier invalidate_range_start calls");
+        mmuCounter(STAGE2_ZAPPED, model, DestModel::stage2Zapped,
+                "stage-2 entries zapped by invalidations");
+        mmuCounter(LOCAL_REFAULTS, model, DestModel::localRefaults,
+                "faults that mapped an arrived page again after an invalidation, without an exit or a request");
+        mmuCounter(PFN_CACHE_INVALIDATIONS, model, DestModel::pfnCacheInvalidations,
+                "valid gfn-to-pfn cache entries invalidated in invalidate_range_start");
+        mmuCounter(PFN_CACHE_REFRESHES, model, DestModel::pfnCacheRefreshes,
+                "gfn-to-pfn cache refreshes");
+        mmuCounter(RETRIED_FAULTS, model, DestModel::retriedFaults,
+                "stage-2 faults retried because an invalidation began or was in progress");
+        mmuCounter(LAZY_UPGRADES, model, DestModel::lazyUpgrades,
+                "read-only stage-2 entries made writable on a write fault, without a notification");
+        mmuCounter(REFETCHED_ARRIVED_PAGES, model, DestModel::refetchedArrivedPages,
+                "page requests for pages that had arrived (must stay 0)");
+    }
+
+    private void mmuCounter(String name, DestModel model,
+                            ToLongFunction<DestModel> f, String description) {
+        FunctionCounter.builder(name, model, held(model, m -> f.applyAsLong(m))).description(description).register(registry);
     }
 
     /** Registers the time all vCPUs were blocked at once, each vCPU's, and how many are blocked now. */

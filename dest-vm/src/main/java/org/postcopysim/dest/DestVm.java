@@ -21,7 +21,10 @@ import org.postcopysim.dest.metrics.LatencyRecorder;
 import org.postcopysim.dest.model.DestModel;
 import org.postcopysim.dest.net.DestChannelInitializer;
 import org.postcopysim.dest.net.DestConnectionHandler;
+import org.postcopysim.dest.threads.HostEventRunner;
 import org.postcopysim.dest.threads.ThreadedDest;
+import org.postcopysim.dest.workload.HostEventSpec;
+import org.postcopysim.dest.workload.SplitMix64;
 import org.postcopysim.dest.vcpu.VcpuCounters;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
@@ -55,6 +58,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class DestVm {
     private static final Logger log = LoggerFactory.getLogger(DestVm.class);
+    /** Stream of the run seed the host events are drawn from (the vCPUs' streams are 0..vcpus-1). */
+    static final long HOST_EVENT_STREAM = 0x4057_E7E7L;
     /** Pages per CompletionDigest frame: 64 Ki CRCs = 256 KiB, under the 1 MiB frame limit. */
     static final int DIGEST_PAGES_PER_FRAME = 1 << 16;
 
@@ -98,6 +103,10 @@ public final class DestVm {
         private long allPresentNs;
         private long hugeRecovered;
         private long seedContent;
+        /** The host events of {@code --host-events}; null without. */
+        private HostEventRunner hostEvents;
+        /** What {@link #checkMmu} found at the end. */
+        private List<String> mmuViolations = List.of();
         /** Reconnect backoff: first and longest wait between two resume attempts (nanoseconds). */
         static final long RECONNECT_BACKOFF_MIN_NS = 50_000_000;
         static final long RECONNECT_BACKOFF_MAX_NS = 2_000_000_000;
@@ -162,11 +171,17 @@ public final class DestVm {
                     allPresentNs = clock.nanoTime();
                     log.info("all {} pages present {} ms after the vCPUs resumed", layout.totalPages(),
                             (allPresentNs - resumedNs) / 1_000_000);
+                    stopHostEvents(); // host events run during postcopy, and never beside a memslot update
                     hugeRecovered = model.rig().clearFaultFlags();
                 }
                 stopVcpus();
+                List<String> violations = checkMmu();
                 if (migration.control.failed()) {
                     error = migration.control.failureText();
+                } else if (!violations.isEmpty()) {
+                    error = "MMU invariant violated: " + violations.get(0)
+                            + (violations.size() > 1 ? " (and " + (violations.size() - 1) + " more, in --json)" : "");
+                    migration.fail(error);
                 } else {
                     result = verifyWithSource();
                 }
@@ -278,7 +293,7 @@ public final class DestVm {
             ThreadedDest threadsLocal = new ThreadedDest(config.vcpus(), () -> migration.allPresent.complete(null));
             try {
                 model = DestModel.build(layout, config.faults(), config.vcpus(), config.hugePageRecovery(), startedNs,
-                        threadsLocal);
+                        threadsLocal, config.mmu().options());
             } catch (IllegalArgumentException e) {
                 throw new MigrationException(e.getMessage());
             }
@@ -310,6 +325,7 @@ public final class DestVm {
             if (model.uffd() != null) metrics.bindUffd(model.uffd());
             metrics.bindPages(installer, fetcher);
             metrics.bindBlocktime(model.blocktime());
+            metrics.bindMmu(model);
             log.info("guest {} MiB in {}, {}, workload {}, seed {}", layout.totalBytes() >> 20,
                     Plural.of(layout.slotCount(), "memslot"), Plural.of(config.vcpus(), "vCPU"), config.workload(), config.seed());
         }
@@ -319,9 +335,33 @@ public final class DestVm {
             metrics.downtimeBytes(downtimeBytesReceived());
             resumedNs = clock.nanoTime();
             threaded.startVcpus();
+            HostEventSpec spec = config.mmu().hostEvents();
+            if (spec != null) {
+                long seed = SplitMix64.fork(config.seed(), HOST_EVENT_STREAM);
+                hostEvents = new HostEventRunner(model.hostEventDriver(), spec, layout, seed,
+                        new PageInstaller.Context(memory), clock);
+                log.info("host events {} during postcopy (seed {})", spec, seed);
+                hostEvents.start();
+            }
+        }
+
+        /** Ends host events: the last one in progress ends first, so no invalidation stays open. */
+        private void stopHostEvents() {
+            if (hostEvents != null) hostEvents.stop();
+        }
+
+        /**
+         * The MMU invariants (docs/kvm-model.md) over the model with the vCPUs and the host
+         * stopped: the violations, or an empty list.
+         */
+        private List<String> checkMmu() {
+            if (model == null) return List.of();
+            mmuViolations = List.copyOf(model.mmuViolations());
+            return mmuViolations;
         }
 
         private void stopVcpus() {
+            stopHostEvents();
             migration.control.requestStop();
             if (threaded != null) threaded.stop();
         }
@@ -495,7 +535,7 @@ public final class DestVm {
         }
 
         private void sendDigest() {
-            MemoryVerifier verifier = new MemoryVerifier(memory, model.writeLog());
+            MemoryVerifier verifier = new MemoryVerifier(memory, model.writeLog(), model.vm(), seedContent);
             long total = layout.totalPages();
             for (long first = 0; first < total; first += DIGEST_PAGES_PER_FRAME) {
                 int n = (int) Math.min(DIGEST_PAGES_PER_FRAME, total - first);
@@ -585,7 +625,21 @@ public final class DestVm {
                     metrics.functionCount(DestMetrics.HOST_FAULTS), uffdStats(), recoveries, pausedNs() / 1_000_000,
                     DestMetrics.count(metrics.stalls), chaos == null ? null : chaos.describe(),
                     missing == null ? pagesTotal : missing.count(), missing == null ? List.of() : missing.ranges(),
-                    missing != null && missing.rangesCut());
+                    missing != null && missing.rangesCut(), mmuSummary());
+        }
+
+        private MigrationSummary.Mmu mmuSummary() {
+            MmuSetup setup = config.mmu();
+            String spec = setup.hostEvents() == null ? null : setup.hostEvents().toString();
+            if (model == null) {
+                return new MigrationSummary.Mmu(spec, setup.options().privateFraction(), setup.options().notifyUpgrades(),
+                        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, mmuViolations);
+            }
+            var vm = model.vm();
+            return new MigrationSummary.Mmu(spec, setup.options().privateFraction(), setup.options().notifyUpgrades(),
+                    vm.privatePages(), model.hostEvents(), model.invalidations(), model.stage2Zapped(), model.localRefaults(),
+                    model.pfnCacheInvalidations(), model.pfnCacheRefreshes(), model.retriedFaults(), model.lazyUpgrades(),
+                    model.refetchedArrivedPages(), model.totals().reclaimedPopulates, vm.convertedPages(), mmuViolations);
         }
 
         private MigrationSummary.UffdStats uffdStats() {

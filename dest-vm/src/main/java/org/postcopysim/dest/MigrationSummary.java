@@ -80,7 +80,23 @@ public record MigrationSummary(
         String chaos,
         long pagesMissing,
         List<GfnRange> missingGfnRanges,
-        boolean missingGfnRangesCut) {
+        boolean missingGfnRangesCut,
+        Mmu mmu) {
+
+    /**
+     * The host side (docs/kvm-model.md): the host events run during postcopy and what they did
+     * to KVM's MMU. {@code hostEventSpec} is the canonical spec ({@code --host-events}), null
+     * without; {@code privatePages} the gfns private at the end; {@code refetchedArrivedPages}
+     * must be 0 (a page that had arrived was never requested again); {@code reclaimedPopulates}
+     * exit-on-missing exits on an arrived page the host had reclaimed, populated locally;
+     * {@code pagesGivenUp} pages whose contents the guest gave up in a conversion (verified as
+     * zero plus the guest's writes since); {@code violations} the MMU invariants that did not hold
+     * at the end (empty when all held).
+     */
+    public record Mmu(String hostEventSpec, double privateFraction, boolean notifyUpgrades, long privatePages,
+                      long hostEvents, long invalidations, long stage2Zapped, long localRefaults,
+                      long pfnCacheInvalidations, long pfnCacheRefreshes, long retriedFaults, long lazyUpgrades,
+                      long refetchedArrivedPages, long reclaimedPopulates, long pagesGivenUp, List<String> violations) {}
 
     /** Guest frames {@code first} to {@code last}, both included. */
     public record GfnRange(long first, long last) {

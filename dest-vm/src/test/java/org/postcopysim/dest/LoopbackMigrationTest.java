@@ -30,7 +30,8 @@ class LoopbackMigrationTest {
             DestConfig dest = new DestConfig("127.0.0.1", source.boundAddress().getPort(), destTemplate.vcpus(),
                     destTemplate.workload(), destTemplate.seed(), destTemplate.hugePageRecovery(),
                     destTemplate.accessesPerSecPerVcpu(), destTemplate.vcpuSpinNs(), destTemplate.maxPageRetries(),
-                    destTemplate.maxFrameBytes(), destTemplate.token(), destTemplate.connectTimeout(), destTemplate.faults(), destTemplate.reliability());
+                    destTemplate.maxFrameBytes(), destTemplate.token(), destTemplate.connectTimeout(), destTemplate.faults(), destTemplate.reliability(),
+                    destTemplate.mmu());
             MigrationSummary summary = DestVm.run(dest, new SimpleMeterRegistry());
             SourceResult sr;
             try {

@@ -158,18 +158,19 @@ public final class PageInstaller {
 
     /**
      * The change step of a conversion ({@link HostEvent#CONVERT}, begun with
-     * {@link Vm#hostEventBegin}): the guest gives up the page's contents, so, under the page's
-     * install claim, zero them ({@code ctx} null: contents elided), let the KVM model flip the
-     * attribute and discard or replace the host page ({@link Vm#hostEventChange}), and make the
-     * page present if it was not: a page that never arrived need not be fetched any more, and a
-     * copy that arrives later is dropped (EEXIST). What a real VMM does: the new shared page, or
-     * the new guest_memfd page, starts zeroed; the contents are never fetched again. The verifier
-     * must not compare such a page with the source ({@link Vm#isConverted}).
+     * {@link Vm#hostEventBegin}): the guest gives up the page's contents. Under the page's install
+     * claim, let the KVM model flip the attribute and discard or replace the host page
+     * ({@link Vm#hostEventChange}) and, if the page is present, zero it ({@code ctx} null:
+     * contents elided): the new shared page, or the new guest_memfd page, starts zeroed. A page
+     * that has not arrived stays missing: its contents were given up before they were here, so
+     * the source's copy is as good as zeros, and it arrives as any other (the source sends every
+     * page, and the completion digest covers every page). The verifier accounts for a zeroed page
+     * ({@code MemoryVerifier}, {@link Vm#isConverted}).
      *
-     * <p>Returns {@link #INSTALLED} (it was missing: now present, counted, the listener told),
-     * {@link #ALREADY_PRESENT} (zeroed in place), {@link #BUSY} (a copy of the page is being
-     * installed right now: nothing done, call again) or {@link #OUT_OF_RANGE}. The invalidation
-     * the conversion began keeps vCPUs and KVM's caches off the page meanwhile.
+     * <p>Returns {@link #ALREADY_PRESENT} (zeroed in place), {@link #INSTALLED} (converted while
+     * missing: nothing to zero, the page still to come), {@link #BUSY} (a copy of the page is
+     * being installed right now: nothing done, call again) or {@link #OUT_OF_RANGE}. The
+     * invalidation the conversion began keeps vCPUs and KVM's caches off the page meanwhile.
      */
     public int giveUp(Context ctx, HostEvent e) {
         long gfn = e.gfn();
@@ -178,22 +179,17 @@ public final class PageInstaller {
         long bit = slot.indexOf(gfn);
         long pageIndex = slot.firstPageIndex() + bit;
         if (claims.testAndSet(pageIndex)) return BUSY;
-        boolean madePresent;
         try {
-            if (ctx != null) {
+            boolean present = presence.isPresent(slot, bit, pageIndex);
+            if (present && ctx != null) {
                 ByteBuffer page = ctx.view.page(pageIndex);
                 int start = page.position();
                 for (int i = 0; i < GuestLayout.PAGE_SIZE_BYTES; i += Long.BYTES) page.putLong(start + i, 0L);
             }
             vm.hostEventChange(e);
-            madePresent = !presence.isPresent(slot, bit, pageIndex) && presence.makePresent(slot, bit, pageIndex);
-            arrived.set(pageIndex);
+            return present ? ALREADY_PRESENT : INSTALLED;
         } finally {
             claims.clear(pageIndex);
         }
-        if (!madePresent) return ALREADY_PRESENT;
-        long present = presentPages.incrementAndGet();
-        listener.onInstalled(pageIndex, gfn, present == totalPages);
-        return INSTALLED;
     }
 }
