@@ -61,6 +61,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Mixin
     RecoveryOptions recovery;
 
+    @Mixin
+    HostOptions host;
+
     @Option(names = "--mem-per-vcpu", paramLabel = "SIZE", converter = ByteSize.class,
             description = "Guest memory per vCPU, instead of --guest-mem: the guest gets this times --vcpus.")
     Long memPerVcpu;
@@ -98,6 +101,7 @@ public final class DemoCommand implements Callable<Integer> {
         guest.validate(spec.commandLine());
         recovery.validate(spec.commandLine());
         org.postcopysim.dest.fault.FaultOptions faultOptions = faults.resolveForMigration(spec.commandLine());
+        host.resolve(spec.commandLine(), faultOptions, seed.value());
         tls.resolve(spec.commandLine());
         chaos.resolve(spec.commandLine());
         if (progressWhen == MigrationProgress.When.LINES) {
@@ -152,6 +156,7 @@ public final class DemoCommand implements Callable<Integer> {
             destArgs.addAll(recovery.asArgs());
             if (vcpus.noHugeRecovery) destArgs.add("--no-huge-recovery");
             destArgs.addAll(faults.asArgs(faultOptions));
+            destArgs.addAll(host.asArgs());
             // The destination reports progress as lines; the bar is ours, so every line steps around it.
             destArgs.add("--progress=" + (bar ? "lines" : "never"));
             relay.say("demo: starting the destination...");

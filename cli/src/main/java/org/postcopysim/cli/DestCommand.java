@@ -64,6 +64,9 @@ public final class DestCommand implements Callable<Integer> {
     @Mixin
     RecoveryOptions recovery;
 
+    @Mixin
+    HostOptions host;
+
     @Option(names = "--token", paramLabel = "VALUE",
             description = "The migration token the source printed. Visible to other local users in the process "
                     + "list: prefer --token-file.")
@@ -80,6 +83,7 @@ public final class DestCommand implements Callable<Integer> {
         recovery.validate(spec.commandLine());
         metrics.validate(spec.commandLine());
         org.postcopysim.dest.fault.FaultOptions faultOptions = faults.resolveForMigration(spec.commandLine());
+        org.postcopysim.dest.MmuSetup mmu = host.resolve(spec.commandLine(), faultOptions, seed.value());
         Reliability.TlsFiles tlsFiles = tls.resolve(spec.commandLine());
         org.postcopysim.protocol.chaos.ChaosSpec chaosSpec = chaos.resolve(spec.commandLine());
         String presented = token;
@@ -97,7 +101,7 @@ public final class DestCommand implements Callable<Integer> {
         base = new DestConfig(base.host(), base.port(), base.vcpus(), base.workload(), s, base.hugePageRecovery(),
                 base.accessesPerSecPerVcpu(), base.vcpuSpinNs(), base.maxPageRetries(), base.maxFrameBytes(), presented,
                 Duration.ofSeconds(timeoutSeconds));
-        DestConfig config = vcpus.apply(base, s).withFaults(faultOptions);
+        DestConfig config = host.apply(vcpus.apply(base, s).withFaults(faultOptions), mmu);
         if (tlsFiles != null) config = config.withReliability(config.reliability().withTls(tlsFiles));
         config = config.withReliability(ChaosOption.apply(config.reliability(), chaosSpec, s));
         config = config.withReliability(recovery.apply(config.reliability()));

@@ -86,6 +86,23 @@ final class SummaryPrinter {
                             + (s.missingGfnRanges().size() > 16 ? " (every range in --json)" : ""));
         }
         if (s.chaos() != null) out.printf(Locale.ROOT, "  chaos     %s%n", s.chaos());
+        MigrationSummary.Mmu m = s.mmu();
+        if (m != null && (m.hostEventSpec() != null || m.privatePages() > 0)) {
+            out.printf(Locale.ROOT, "  host      %s%s%s%n", m.hostEventSpec() == null ? "no host events" : "host events " + m.hostEventSpec(),
+                    m.privatePages() > 0 ? ", " + Plural.of(m.privatePages(), "private page") + " in guest_memfd" : "",
+                    m.notifyUpgrades() ? ", upgrades notify" : "");
+            out.printf(Locale.ROOT, "  mmu       %s: %s, %s zapped; %s, %s, %s; pfn cache %s, %s%n",
+                    Plural.of(m.hostEvents(), "host event"), Plural.of(m.invalidations(), "invalidation"),
+                    Plural.of(m.stage2Zapped(), "stage-2 entry", "stage-2 entries"),
+                    Plural.of(m.localRefaults(), "local refault"), Plural.of(m.retriedFaults(), "retried fault"),
+                    Plural.of(m.lazyUpgrades(), "lazy upgrade"), Plural.of(m.pfnCacheInvalidations(), "invalidation"),
+                    Plural.of(m.pfnCacheRefreshes(), "refresh", "refreshes"));
+            out.printf(Locale.ROOT, "  arrived   %s requested again, %s, %s given up in conversions, %s%n",
+                    Plural.of(m.refetchedArrivedPages(), "page"),
+                    Plural.of(m.reclaimedPopulates(), "reclaimed page") + " populated locally",
+                    Plural.of(m.pagesGivenUp(), "page"),
+                    m.violations().isEmpty() ? "every MMU invariant held" : Plural.of(m.violations().size(), "MMU invariant violation"));
+        }
         out.flush();
     }
 

@@ -7,7 +7,8 @@ import java.util.List;
  * The soak's oracle, checked after every run; the first violation stops the soak. Like
  * uffd-stress's final counter check (kernel-background.md §8), but over a whole migration: every
  * page verified on both sides, no stale read, no stuck vCPU, a recovery exactly where a link was
- * dropped on purpose, no leaked buffer, memory back to its baseline.
+ * dropped on purpose, no arrived page requested again and every MMU invariant held through the
+ * host events (docs/kvm-model.md), no leaked buffer, memory back to its baseline.
  */
 final class Invariants {
     private Invariants() {}
@@ -45,6 +46,11 @@ final class Invariants {
             v.add("pages: the source verified " + o.sourcePagesVerified() + ", the destination says " + o.pagesVerified());
         }
         if (o.staleReads() != 0) v.add("stale reads: " + o.staleReads() + " guest reads saw a page before its contents");
+        if (o.refetchedArrivedPages() != 0) {
+            v.add("refetch: " + o.refetchedArrivedPages() + " pages that had arrived were requested again (a second copy "
+                    + "would overwrite the guest's writes)");
+        }
+        if (!o.mmuViolations().isEmpty()) v.add("mmu: " + String.join("; ", o.mmuViolations()));
         if (o.stalls() > 0) v.add("stuck vCPU: the stall watchdog reported " + org.postcopysim.text.Plural.of(o.stalls(), "stall"));
         if (o.elapsedMs() > o.boundMs()) v.add("slow: the run took " + o.elapsedMs() + " ms, bound " + o.boundMs() + " ms");
         if (!o.leaks().isEmpty()) {

@@ -27,17 +27,27 @@ import org.postcopysim.source.SourceResult;
  */
 record Outcome(boolean finished, boolean destVerified, String destError, long pagesTotal, long pagesVerified,
                long staleReads, boolean sourceVerified, long sourcePagesVerified, String sourceError,
-               long recoveries, long stalls, long elapsedMs, long boundMs, List<String> leaks, String memory) {
+               long recoveries, long stalls, long elapsedMs, long boundMs, List<String> leaks, String memory,
+               long refetchedArrivedPages, List<String> mmuViolations) {
 
     Outcome {
         leaks = List.copyOf(leaks);
+        mmuViolations = List.copyOf(mmuViolations);
+    }
+
+    /** An outcome whose MMU side is clean (no arrived page requested again, every MMU invariant held). */
+    Outcome(boolean finished, boolean destVerified, String destError, long pagesTotal, long pagesVerified,
+            long staleReads, boolean sourceVerified, long sourcePagesVerified, String sourceError,
+            long recoveries, long stalls, long elapsedMs, long boundMs, List<String> leaks, String memory) {
+        this(finished, destVerified, destError, pagesTotal, pagesVerified, staleReads, sourceVerified, sourcePagesVerified,
+                sourceError, recoveries, stalls, elapsedMs, boundMs, leaks, memory, 0, List.of());
     }
 
     /** From the two sides' reports; the leak and memory findings are added later. */
     static Outcome of(MigrationSummary s, SourceResult r, long elapsedMs, long boundMs) {
         return new Outcome(true, s.verified(), s.error(), s.pagesTotal(), s.pagesVerified(), s.staleReads(),
                 r.verified(), r.pagesVerified(), r.error(), optional(s, "recoveries"), optional(s, "stalls"),
-                elapsedMs, boundMs, List.of(), null);
+                elapsedMs, boundMs, List.of(), null, s.mmu().refetchedArrivedPages(), s.mmu().violations());
     }
 
     /** A run that did not end within its bound. */
@@ -48,7 +58,8 @@ record Outcome(boolean finished, boolean destVerified, String destError, long pa
 
     Outcome withFindings(List<String> leakReports, String memoryFinding) {
         return new Outcome(finished, destVerified, destError, pagesTotal, pagesVerified, staleReads, sourceVerified,
-                sourcePagesVerified, sourceError, recoveries, stalls, elapsedMs, boundMs, leakReports, memoryFinding);
+                sourcePagesVerified, sourceError, recoveries, stalls, elapsedMs, boundMs, leakReports, memoryFinding,
+                refetchedArrivedPages, mmuViolations);
     }
 
     // A component another build may not have (postcopy recovery, the stall watchdog): -1 then.

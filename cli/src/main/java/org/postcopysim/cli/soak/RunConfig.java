@@ -3,6 +3,9 @@ package org.postcopysim.cli.soak;
 import java.time.Duration;
 import java.util.Locale;
 import org.postcopysim.dest.DestConfig;
+import org.postcopysim.dest.MmuSetup;
+import org.postcopysim.dest.kvm.MmuOptions;
+import org.postcopysim.dest.workload.HostEventSpec;
 import org.postcopysim.dest.fault.FaultOptions;
 import org.postcopysim.dest.fetch.FaultMode;
 import org.postcopysim.dest.uffd.UffdSet;
@@ -31,11 +34,23 @@ import org.postcopysim.source.SourceConfig;
  *                                 makes the keepalives carry every quiet connection
  * @param memslotGapBytes          unbacked space before each memslot (bytes): 0, or a gap that makes
  *                                 gfn, memslot offset and page index differ ({@code --memslot-gap})
+ * @param hostEvents               host events during postcopy ({@code --host-events}), or null for none
+ * @param privateFraction          fraction of private gfns in guest_memfd memslots ({@code --private-fraction}),
+ *                                 or null for memory without guest_memfd
  */
 record RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdScope, boolean partitioned,
                  double internalAccessFraction, int vcpus, long guestBytes, int memslots, String workload,
                  double writeFraction, long maxBackgroundBytesPerSec, String chaos, long linkTimeoutMs,
-                 long memslotGapBytes) {
+                 long memslotGapBytes, String hostEvents, Double privateFraction) {
+
+    /** A run without host events or private memory. */
+    RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdScope, boolean partitioned,
+              double internalAccessFraction, int vcpus, long guestBytes, int memslots, String workload,
+              double writeFraction, long maxBackgroundBytesPerSec, String chaos, long linkTimeoutMs,
+              long memslotGapBytes) {
+        this(runSeed, mode, uffdReaders, uffdScope, partitioned, internalAccessFraction, vcpus, guestBytes, memslots,
+                workload, writeFraction, maxBackgroundBytesPerSec, chaos, linkTimeoutMs, memslotGapBytes, null, null);
+    }
 
     /** A run with its memslots back to back from gfn 0. */
     RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdScope, boolean partitioned,
@@ -62,6 +77,8 @@ record RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdS
         b.append(", ").append(maxBackgroundBytesPerSec == 0 ? "uncapped" : (maxBackgroundBytesPerSec >> 20) + " MiB/s");
         b.append(", chaos ").append(chaos == null ? "none" : chaos);
         if (linkTimeoutMs != Reliability.DEFAULT_LINK_TIMEOUT.toMillis()) b.append(", link timeout ").append(linkTimeoutMs).append(" ms");
+        if (privateFraction != null) b.append(String.format(Locale.ROOT, ", guest_memfd %.0f%% private", privateFraction * 100));
+        if (hostEvents != null) b.append(", host events ").append(hostEvents);
         return b.toString();
     }
 
@@ -84,7 +101,13 @@ record RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdS
     DestConfig destConfig(int port, Duration recoveryDeadline) {
         return DestConfig.defaults("127.0.0.1", port).withVcpus(vcpus).withSeed(runSeed)
                 .withWorkload(Workload.parse(workload, writeFraction)).withFaults(faultOptions())
-                .withReliability(reliability(recoveryDeadline));
+                .withReliability(reliability(recoveryDeadline)).withMmu(mmu());
+    }
+
+    /** Private memory and host events as {@code dest --private-fraction --host-events} would set them up. */
+    MmuSetup mmu() {
+        MmuOptions options = privateFraction == null ? MmuOptions.DEFAULT : MmuOptions.DEFAULT.withPrivateMemory(privateFraction, runSeed);
+        return new MmuSetup(options, hostEvents == null ? null : HostEventSpec.parse(hostEvents));
     }
 
     private Reliability reliability(Duration recoveryDeadline) {

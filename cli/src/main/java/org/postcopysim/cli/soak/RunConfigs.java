@@ -2,6 +2,7 @@ package org.postcopysim.cli.soak;
 
 import java.util.List;
 import java.util.SplittableRandom;
+import org.postcopysim.dest.fetch.FaultMode;
 import org.postcopysim.dest.uffd.UffdSet;
 import org.postcopysim.memory.PageContents;
 
@@ -29,6 +30,17 @@ final class RunConfigs {
      * or 512, so gfn, memslot offset and dense page index never line up.
      */
     static final long[] MEMSLOT_GAP_PAGES = {0x10D, 0x3FF1, 0x40001};
+
+    /** The host events a run may get (events per second), every kind but conversions. */
+    static final List<String> HOST_EVENT_MENU = List.of(
+            "reclaim:2000,migrate:1000,mprotect-ro:1000,mprotect-rw:1000",
+            "reclaim:500",
+            "migrate:1000",
+            "mprotect-ro:2000,mprotect-rw:2000");
+    /** Conversions, added in runs with private memory. */
+    static final String CONVERSIONS = "convert:1000";
+    /** The fraction of private gfns a run with private memory gets. */
+    static final double PRIVATE_FRACTION = 0.5;
 
     private RunConfigs() {}
 
@@ -59,7 +71,15 @@ final class RunConfigs {
         long linkTimeoutMs = r.nextInt(4) == 0 ? SHORT_LINK_TIMEOUT_MS : org.postcopysim.protocol.Reliability.DEFAULT_LINK_TIMEOUT.toMillis();
         // Drawn last, so that every earlier choice of a seed is what it was before gaps existed.
         long gapBytes = r.nextInt(3) == 0 ? MEMSLOT_GAP_PAGES[r.nextInt(MEMSLOT_GAP_PAGES.length)] * 4096 : 0;
+        // Then host events in half of the runs, and in half of those that can serve private memory
+        // (the KVM Userfault modes) private memory with conversions.
+        String hostEvents = r.nextBoolean() ? HOST_EVENT_MENU.get(r.nextInt(HOST_EVENT_MENU.size())) : null;
+        Double privateFraction = null;
+        if (hostEvents != null && FaultMode.parse(mode).usesUserfaultBitmap() && r.nextBoolean()) {
+            privateFraction = PRIVATE_FRACTION;
+            hostEvents = hostEvents + "," + CONVERSIONS;
+        }
         return new RunConfig(runSeed, mode, readers, scope, partitioned, internal, vcpus, (long) guestMib << 20,
-                memslots, workload, writes, cap, chaos, linkTimeoutMs, gapBytes);
+                memslots, workload, writes, cap, chaos, linkTimeoutMs, gapBytes, hostEvents, privateFraction);
     }
 }

@@ -116,6 +116,10 @@ final class SoakReports {
             else cfg.put("chaos", c.chaos());
             cfg.put("linkTimeoutMs", c.linkTimeoutMs());
             cfg.put("memslotGapBytes", c.memslotGapBytes());
+            if (c.hostEvents() == null) cfg.putNull("hostEvents");
+            else cfg.put("hostEvents", c.hostEvents());
+            if (c.privateFraction() == null) cfg.putNull("privateFraction");
+            else cfg.put("privateFraction", c.privateFraction());
             cfg.put("description", c.describe());
             Outcome out = r.outcome();
             ObjectNode res = o.putObject("outcome");

@@ -69,7 +69,7 @@ public final class JsonDoc {
             boolean nullable = type.endsWith(" or null");
             if (nullable) type = type.substring(0, type.length() - " or null".length());
             assertTrue(List.of("integer", "number", "string", "boolean", "object", "array of integers", "array of numbers",
-                    "array of objects").contains(type), path + ": unknown type '" + type + "' in docs/json.md");
+                    "array of strings", "array of objects").contains(type), path + ": unknown type '" + type + "' in docs/json.md");
             assertTrue(row.size() >= 4 && !row.get(3).isBlank(), path + " has no meaning in docs/json.md");
             fields.add(new Field(path, type, nullable, optional));
         }
@@ -141,6 +141,7 @@ public final class JsonDoc {
             case "object" -> v.isObject();
             case "array of integers" -> v.isArray() && all(v, JsonNode::isIntegralNumber);
             case "array of numbers" -> v.isArray() && all(v, JsonNode::isNumber);
+            case "array of strings" -> v.isArray() && all(v, JsonNode::isTextual);
             case "array of objects" -> v.isArray() && all(v, JsonNode::isObject);
             default -> false;
         };

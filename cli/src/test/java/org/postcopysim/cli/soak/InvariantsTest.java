@@ -33,6 +33,10 @@ class InvariantsTest {
         assertFirst("leak: Netty reported 1", p.withFindings(List.of("ByteBuf leaked"), null));
         assertFirst("memory: heap above", p.withFindings(List.of(), "heap above the baseline"));
         assertFirst("slow", new Outcome(true, true, null, 2048, 2048, 0, true, 2048, null, 0, 0, 130_000, 120_000, List.of(), null));
+        assertFirst("refetch: 1 pages that had arrived", new Outcome(true, true, null, 2048, 2048, 0, true, 2048, null, 0, 0,
+                900, 120_000, List.of(), null, 1, List.of()));
+        assertFirst("mmu: writable stage-2 entry", new Outcome(true, true, null, 2048, 2048, 0, true, 2048, null, 0, 0,
+                900, 120_000, List.of(), null, 0, List.of("writable stage-2 entry over a read-only host page")));
     }
 
     @Test
