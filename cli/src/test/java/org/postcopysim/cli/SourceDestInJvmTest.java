@@ -94,6 +94,44 @@ class SourceDestInJvmTest {
         assertEquals(42, s.path("seed").asLong());
     }
 
+    /** dest --host-events with private memory and conversions: verified, and the summary and JSON say what the host did. */
+    @Test
+    void hostEventsAndPrivateMemoryThroughTheCommandsAreReportedInTheSummaryAndTheJson() throws Exception {
+        LineWatcher sourceOut = new LineWatcher("listening on ");
+        StringWriter sourceErr = new StringWriter();
+        CompletableFuture<Integer> sourceExit = runAsync("test-source", sourceOut, sourceErr,
+                "source", "--listen", "127.0.0.1:0", "--guest-mem", "16M", "--seed", "43", "--max-bandwidth", "8M");
+        String listening = sourceOut.line().get(LISTEN_TIMEOUT_S, TimeUnit.SECONDS);
+        String address = listening.substring("listening on ".length()).trim();
+        Path tokenFile = tmp.resolve("token-host");
+        Files.writeString(tokenFile, printedToken(sourceOut.toString()) + "\n");
+        Path json = tmp.resolve("out/host.json");
+        LineWatcher destOut = new LineWatcher("migration verified");
+        StringWriter destErr = new StringWriter();
+        String spec = "reclaim:2000,migrate:500,mprotect-ro:1000,mprotect-rw:1000,convert:500";
+        CompletableFuture<Integer> destExit = runAsync("test-dest", destOut, destErr,
+                "dest", "--connect", address, "--token-file", tokenFile.toString(), "--vcpus", "2", "--seed", "43",
+                "--access-rate", "200000", "--host-events", spec, "--private-fraction", "0.25", "--json", json.toString());
+        int destCode = destExit.get(MIGRATION_TIMEOUT_S, TimeUnit.SECONDS);
+        int sourceCode = sourceExit.get(MIGRATION_TIMEOUT_S, TimeUnit.SECONDS);
+        String transcript = "--- source ---\n" + sourceOut + sourceErr + "--- dest ---\n" + destOut + destErr;
+        assertEquals(0, destCode, transcript);
+        assertEquals(0, sourceCode, transcript);
+        String out = destOut.toString();
+        assertTrue(out.contains("  host      host events " + spec + ", "), transcript);
+        assertTrue(out.contains(" private pages in guest_memfd"), transcript);
+        assertTrue(out.matches("(?s).*  mmu       \\d+ host events: \\d+ invalidations, .*"), transcript);
+        assertTrue(out.contains("  arrived   0 pages requested again, "), transcript);
+        assertTrue(out.contains("every MMU invariant held"), transcript);
+        JsonNode mmu = new ObjectMapper().readTree(json.toFile()).path("mmu");
+        assertEquals(spec, mmu.path("hostEventSpec").asText(), mmu.toString());
+        assertEquals(0.25, mmu.path("privateFraction").asDouble(), mmu.toString());
+        assertTrue(mmu.path("hostEvents").asLong() > 0 && mmu.path("invalidations").asLong() > 0
+                && mmu.path("privatePages").asLong() > 0 && mmu.path("pagesGivenUp").asLong() > 0, mmu.toString());
+        assertEquals(0, mmu.path("refetchedArrivedPages").asLong(), mmu.toString());
+        assertEquals(0, mmu.path("violations").size(), mmu.toString());
+    }
+
     @Test
     void bothSidesPrintTheirMetricsUrlWithTheHostAsGivenAndThePortBound() throws Exception {
         LineWatcher sourceOut = new LineWatcher("listening on ");

@@ -48,6 +48,31 @@ class UsageErrorTest {
     }
 
     @Test
+    void hostEventsAndPrivateMemoryAreCheckedBeforeAnythingStarts() {
+        for (String command : List.of("dest", "demo")) {
+            String[] head = command.equals("dest") ? new String[] {"dest", "--connect", "127.0.0.1:1"} : new String[] {"demo"};
+            assertUsageError("Invalid value for option '--host-events': unknown host event kind 'swap'",
+                    concat(head, "--host-events", "swap:10"));
+            assertUsageError("Invalid value for option '--host-events': host event 'reclaim' has no rate",
+                    concat(head, "--host-events", "reclaim"));
+            assertUsageError("--host-events: convert flips pages between private and shared, which needs guest_memfd",
+                    concat(head, "--host-events", "convert:10"));
+            assertUsageError("Invalid value for option '--private-fraction': private fraction must be within 0..1",
+                    concat(head, "--private-fraction", "1.5"));
+            assertUsageError("--private-fraction: fault mode uffd cannot see faults on private memory",
+                    concat(head, "--private-fraction", "0.5", "--fault-mode", "uffd"));
+            assertUsageError("--private-fraction: fault mode exit-on-missing cannot see faults on private memory",
+                    concat(head, "--private-fraction", "0.5", "--fault-mode", "exit-on-missing"));
+        }
+    }
+
+    private static String[] concat(String[] head, String... tail) {
+        String[] all = java.util.Arrays.copyOf(head, head.length + tail.length);
+        System.arraycopy(tail, 0, all, head.length, tail.length);
+        return all;
+    }
+
+    @Test
     void aMistypedOptionGetsPicocliSuggestionsBeforeTheHint() {
         CliRun run = assertUsageError("Unknown options: '--vcpu', '2'", "dest", "--connect", "127.0.0.1:1", "--vcpu", "2");
         assertTrue(run.err().contains("Possible solutions: --vcpus"), run::toString);
