@@ -31,7 +31,8 @@ final class Invariants {
     static List<String> violations(Outcome o) {
         List<String> v = new ArrayList<>();
         if (!o.finished()) {
-            v.add("stuck: the run did not finish within " + o.boundMs() + " ms (a vCPU or the transfer hung)");
+            String detail = o.destError() == null || o.destError().equals(Outcome.DID_NOT_FINISH) ? "" : ": " + o.destError();
+            v.add("stuck: the run did not finish within " + o.boundMs() + " ms (a vCPU or the transfer hung)" + detail);
             return v;
         }
         if (!o.destVerified()) v.add("not verified: the destination reports " + (o.destError() == null ? "a failure" : o.destError()));

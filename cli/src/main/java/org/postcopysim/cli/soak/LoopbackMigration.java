@@ -41,7 +41,17 @@ final class LoopbackMigration implements MigrationRunner {
             t.start();
             MigrationSummary summary = dest.get(boundMs, TimeUnit.MILLISECONDS);
             long left = Math.max(1, Math.min(SOURCE_REPORT_TIMEOUT_MS, boundMs - elapsedMs(t0)));
-            SourceResult result = source.completion().get(left, TimeUnit.MILLISECONDS);
+            SourceResult result;
+            try {
+                result = source.completion().get(left, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                // The destination is done: say what it reported, or the cause is lost with the run.
+                String why = "the source gave no verdict within " + left + " ms of the destination's result ("
+                        + (summary.verified() ? "verified" : summary.error()) + ")";
+                return new Outcome(false, summary.verified(), why, summary.pagesTotal(), summary.pagesVerified(),
+                        summary.staleReads(), false, 0, why, summary.recoveries(), summary.stalls(), elapsedMs(t0), boundMs,
+                        java.util.List.of(), null);
+            }
             return Outcome.of(summary, result, elapsedMs(t0), boundMs);
         } catch (TimeoutException e) {
             return Outcome.unfinished(elapsedMs(t0), boundMs);

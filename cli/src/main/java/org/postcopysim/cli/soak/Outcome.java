@@ -30,6 +30,9 @@ record Outcome(boolean finished, boolean destVerified, String destError, long pa
                long recoveries, long stalls, long elapsedMs, long boundMs, List<String> leaks, String memory,
                long refetchedArrivedPages, List<String> mmuViolations) {
 
+    /** The destination's error of a run that did not end within its bound. */
+    static final String DID_NOT_FINISH = "did not finish";
+
     Outcome {
         leaks = List.copyOf(leaks);
         mmuViolations = List.copyOf(mmuViolations);
@@ -52,7 +55,7 @@ record Outcome(boolean finished, boolean destVerified, String destError, long pa
 
     /** A run that did not end within its bound. */
     static Outcome unfinished(long elapsedMs, long boundMs) {
-        return new Outcome(false, false, "did not finish", 0, 0, 0, false, 0, null, -1, -1, elapsedMs, boundMs,
+        return new Outcome(false, false, DID_NOT_FINISH, 0, 0, 0, false, 0, null, -1, -1, elapsedMs, boundMs,
                 List.of(), null);
     }
 
