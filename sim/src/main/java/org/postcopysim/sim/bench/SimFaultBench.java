@@ -131,7 +131,7 @@ public final class SimFaultBench {
                         : "simulation did not finish within " + VIRTUAL_TIMEOUT_NS / 1_000_000_000 + " s of virtual time";
             }
             if (error == null) error = verify(model, memory, crcs);
-            SimMmuCounters mmu = SimMmuCounters.of(model);
+            SimMmuCounters mmu = SimMmuCounters.of(d);
             if (error == null) error = mmu.failure();
             return result(c, model, vcpus, d, latency, sim, error, (System.nanoTime() - wallStart) / 1_000_000, mmu);
         } finally {

@@ -30,6 +30,8 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
     /** KVM's mmu_lock (x86 TDP MMU: an rwlock); taken only when {@link #steppedFaults} is on. */
     final SimRwLock mmuLock;
     private boolean steppedFaults;
+    /** Stepped faults whose commit, under the MMU lock, had to retry (an invalidation since their lookup). */
+    long commitRetries;
     private final double jitter;
     private SimLock[] queueLocks = new SimLock[0];
     private SimLock[] pollLocks = new SimLock[0];
@@ -74,6 +76,11 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
 
     public boolean steppedFaults() {
         return steppedFaults;
+    }
+
+    /** Stepped faults whose commit under the MMU lock's read side returned RETRY: their lookup straddled an invalidation. */
+    public long commitRetries() {
+        return commitRetries;
     }
 
     /** KVM's mmu_lock. */

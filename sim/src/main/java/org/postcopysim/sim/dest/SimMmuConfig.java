@@ -12,6 +12,7 @@ import org.postcopysim.dest.workload.HostEventSpec;
  *                   step and no MMU lock is taken, as in the calibrated runs)
  * @param options    the model's MMU options
  * @param control    {@link SimHostEvents.Control#NONE}, except in the negative controls of the tests
+ *                   (without host events it has nothing to act on)
  */
 public record SimMmuConfig(HostEventSpec hostEvents, MmuOptions options, SimHostEvents.Control control) {
     /** No host events, the default VM. */
@@ -20,9 +21,6 @@ public record SimMmuConfig(HostEventSpec hostEvents, MmuOptions options, SimHost
     public SimMmuConfig {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(control, "control");
-        if (control != SimHostEvents.Control.NONE && hostEvents == null) {
-            throw new IllegalArgumentException("a host-event control needs host events");
-        }
     }
 
     /** Host events at {@code spec}'s rates over the default VM. */

@@ -7,20 +7,25 @@ import org.postcopysim.dest.model.DestModel;
  * The model's MMU counters at the end of a simulated run (read from {@link DestModel}), and the
  * verdict of its MMU invariants.
  *
- * @param violations {@link DestModel#mmuViolations()}, empty when every invariant holds
+ * @param commitRetries    the simulator's count of stepped faults whose commit (under the MMU lock's read
+ *                         side) retried because an invalidation began or ended since their lookup
+ * @param mmuLockContended acquisitions of the simulated MMU lock, either side, that had to wait
+ * @param violations       {@link DestModel#mmuViolations()}, empty when every invariant holds
  */
 public record SimMmuCounters(long hostEvents, long invalidations, long stage2Zapped, long localRefaults,
                              long pfnCacheInvalidations, long pfnCacheRefreshes, long retriedFaults, long lazyUpgrades,
-                             long refetchedArrivedPages, List<String> violations) {
+                             long refetchedArrivedPages, long commitRetries, long mmuLockContended,
+                             List<String> violations) {
     public SimMmuCounters {
         violations = List.copyOf(violations);
     }
 
-    /** The counters and invariants of {@code m}; call it with the vCPUs and the host events quiescent. */
-    public static SimMmuCounters of(DestModel m) {
+    /** The counters and invariants of {@code d}'s model; call it with the vCPUs and the host events quiescent. */
+    public static SimMmuCounters of(SimDest d) {
+        DestModel m = d.model();
         return new SimMmuCounters(m.hostEvents(), m.invalidations(), m.stage2Zapped(), m.localRefaults(),
                 m.pfnCacheInvalidations(), m.pfnCacheRefreshes(), m.retriedFaults(), m.lazyUpgrades(),
-                m.refetchedArrivedPages(), m.mmuViolations());
+                m.refetchedArrivedPages(), d.commitRetries(), d.mmuLock().contended(), m.mmuViolations());
     }
 
     /**

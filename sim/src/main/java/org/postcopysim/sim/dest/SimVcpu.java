@@ -254,6 +254,7 @@ public final class SimVcpu implements Actor {
             case COMMIT_RETRY:
                 // RET_PF_RETRY: back into the guest, which faults again at once.
                 d.mmuLock.releaseRead();
+                d.commitRetries++;
                 d.sim.schedule(0, actor, RETRY);
                 break;
             default:

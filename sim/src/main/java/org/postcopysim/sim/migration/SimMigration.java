@@ -122,7 +122,7 @@ public final class SimMigration {
         }
         VcpuCounters t = model.totals();
         if (error == null && t.staleReads > 0) error = t.staleReads + " stale reads";
-        SimMmuCounters mmu = SimMmuCounters.of(model);
+        SimMmuCounters mmu = SimMmuCounters.of(d);
         if (error == null) error = mmu.failure();
         SimFaultBenchResult.Latency lat = SimFaultBenchResult.Latency.of(latencies);
         return new SimMigrationResult(c.mode().cliName(), c.vcpus(), c.mode().usesUffd() ? c.readers() : 0, c.channels(),
