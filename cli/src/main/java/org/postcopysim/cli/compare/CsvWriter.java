@@ -18,7 +18,11 @@ import java.util.List;
 final class CsvWriter {
     static final List<String> HEADER = List.of("bench", "mode", "vcpus", "readers", "uffdScope", "repeat",
             "pagesPerSecOverall", "p50Ns", "p90Ns", "p99Ns", "p999Ns", "maxNs",
-            "seed", "faults", "pagesPerSecPerVcpuMin", "pagesPerSecPerVcpuMax", "childWallMs");
+            "seed", "faults", "pagesPerSecPerVcpuMin", "pagesPerSecPerVcpuMax", "childWallMs",
+            "hostEvents", "invalidations", "stage2Zapped", "localRefaults", "pfnCacheInvalidations", "pfnCacheRefreshes",
+            "retriedFaults", "lazyUpgrades", "refetchedArrivedPages");
+    /** The MMU counters' columns, at the end (empty where a record has none). */
+    static final List<String> MMU_COLUMNS = HEADER.subList(HEADER.indexOf("hostEvents"), HEADER.size());
 
     private CsvWriter() {}
 
@@ -56,6 +60,7 @@ final class CsvWriter {
         cells.add(min <= max ? plain(min) : "");
         cells.add(min <= max ? plain(max) : "");
         cells.add(number(j.path("childWallMs")));
+        for (String key : MMU_COLUMNS) cells.add(number(j.path(key)));
         return cells;
     }
 
