@@ -18,20 +18,27 @@ import java.util.List;
 final class CsvWriter {
     static final List<String> HEADER = List.of("bench", "mode", "vcpus", "readers", "uffdScope", "repeat",
             "pagesPerSecOverall", "p50Ns", "p90Ns", "p99Ns", "p999Ns", "maxNs",
-            "seed", "faults", "pagesPerSecPerVcpuMin", "pagesPerSecPerVcpuMax", "childWallMs",
-            "hostEvents", "invalidations", "stage2Zapped", "localRefaults", "pfnCacheInvalidations", "pfnCacheRefreshes",
-            "retriedFaults", "lazyUpgrades", "refetchedArrivedPages");
-    /** The MMU counters' columns, at the end (empty where a record has none). */
-    static final List<String> MMU_COLUMNS = HEADER.subList(HEADER.indexOf("hostEvents"), HEADER.size());
+            "seed", "faults", "pagesPerSecPerVcpuMin", "pagesPerSecPerVcpuMax", "childWallMs");
+    /**
+     * The MMU counters' columns, after {@link #HEADER}, when some record carries them (every
+     * {@code simulate} record does; empty cells in a record without them).
+     */
+    static final List<String> MMU_COLUMNS = List.of("hostEvents", "invalidations", "stage2Zapped", "localRefaults",
+            "pfnCacheInvalidations", "pfnCacheRefreshes", "retriedFaults", "lazyUpgrades", "refetchedArrivedPages");
 
     private CsvWriter() {}
 
     static void write(Path file, List<RunRecord> records) throws IOException {
+        boolean mmu = false;
+        for (RunRecord r : records) mmu |= r.json().has(MMU_COLUMNS.get(0));
         try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             w.write(String.join(",", HEADER));
+            if (mmu) w.write("," + String.join(",", MMU_COLUMNS));
             w.write('\n');
             for (RunRecord r : records) {
-                w.write(String.join(",", row(r)));
+                List<String> cells = row(r);
+                if (mmu) for (String key : MMU_COLUMNS) cells.add(number(r.json().path(key)));
+                w.write(String.join(",", cells));
                 w.write('\n');
             }
         }
@@ -60,7 +67,6 @@ final class CsvWriter {
         cells.add(min <= max ? plain(min) : "");
         cells.add(min <= max ? plain(max) : "");
         cells.add(number(j.path("childWallMs")));
-        for (String key : MMU_COLUMNS) cells.add(number(j.path(key)));
         return cells;
     }
 
