@@ -35,7 +35,10 @@ public final class SimFaultBench {
     static final long VIRTUAL_TIMEOUT_NS = 3_600_000_000_000L;
     /** Virtual time between two progress reports (ns). */
     static final long PROGRESS_SLICE_NS = 5_000_000;
-    /** With host events: virtual time without any vCPU access after which the run is stalled (ns). */
+    /**
+     * With host events (which never run out, so the queue never empties): virtual time without
+     * any vCPU access after which the run is stalled (ns), plus twice the fetch delay.
+     */
     static final long STALL_NS = 1_000_000_000L;
 
     private SimFaultBench() {}
@@ -114,6 +117,7 @@ public final class SimFaultBench {
                     : new SimHostEvents(d, c.mmu().hostEvents(), c.seed(), ctx, c.mmu().control());
             if (hostEvents != null) hostEvents.start();
             long until = 0;
+            long stallNs = STALL_NS + 2 * c.fetchDelayNs();
             long lastTouched = -1;
             long stuckSince = 0;
             boolean stuck = false;
@@ -125,7 +129,7 @@ public final class SimFaultBench {
                 if (t != lastTouched) {
                     lastTouched = t;
                     stuckSince = sim.nowNs();
-                } else if (hostEvents != null && sim.nowNs() - stuckSince >= STALL_NS) {
+                } else if (hostEvents != null && sim.nowNs() - stuckSince >= stallNs) {
                     stuck = true; // host events never run out: notice a stall by the vCPUs' progress
                     break;
                 }
@@ -138,7 +142,7 @@ public final class SimFaultBench {
             }
             String error = failure[0];
             if (error == null && done[0] < c.vcpus()) {
-                error = stuck ? "simulation stalled: no vCPU access for " + STALL_NS / 1_000_000 + " ms of virtual time, "
+                error = stuck ? "simulation stalled: no vCPU access for " + stallNs / 1_000_000 + " ms of virtual time, "
                         + (c.vcpus() - done[0]) + " vCPUs not done"
                         : sim.pending() == 0
                         ? "simulation stalled: " + (c.vcpus() - done[0]) + " vCPUs waiting and nothing left to happen"
