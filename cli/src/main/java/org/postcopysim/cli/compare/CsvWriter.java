@@ -19,15 +19,26 @@ final class CsvWriter {
     static final List<String> HEADER = List.of("bench", "mode", "vcpus", "readers", "uffdScope", "repeat",
             "pagesPerSecOverall", "p50Ns", "p90Ns", "p99Ns", "p999Ns", "maxNs",
             "seed", "faults", "pagesPerSecPerVcpuMin", "pagesPerSecPerVcpuMax", "childWallMs");
+    /**
+     * The MMU counters' columns, after {@link #HEADER}, when some record carries them (every
+     * {@code simulate} record does; empty cells in a record without them).
+     */
+    static final List<String> MMU_COLUMNS = List.of("hostEvents", "invalidations", "stage2Zapped", "localRefaults",
+            "pfnCacheInvalidations", "pfnCacheRefreshes", "retriedFaults", "lazyUpgrades", "refetchedArrivedPages");
 
     private CsvWriter() {}
 
     static void write(Path file, List<RunRecord> records) throws IOException {
+        boolean mmu = false;
+        for (RunRecord r : records) mmu |= r.json().has(MMU_COLUMNS.get(0));
         try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             w.write(String.join(",", HEADER));
+            if (mmu) w.write("," + String.join(",", MMU_COLUMNS));
             w.write('\n');
             for (RunRecord r : records) {
-                w.write(String.join(",", row(r)));
+                List<String> cells = row(r);
+                if (mmu) for (String key : MMU_COLUMNS) cells.add(number(r.json().path(key)));
+                w.write(String.join(",", cells));
                 w.write('\n');
             }
         }

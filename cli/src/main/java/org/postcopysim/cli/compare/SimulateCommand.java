@@ -26,7 +26,13 @@ import org.postcopysim.sim.cost.HostCostProbe;
 import org.postcopysim.sim.migration.SimMigration;
 import org.postcopysim.sim.migration.SimMigrationConfig;
 import org.postcopysim.sim.migration.SimMigrationResult;
+import org.postcopysim.dest.kvm.HostEvent;
+import org.postcopysim.dest.kvm.MmuOptions;
+import org.postcopysim.dest.workload.HostEventSpec;
 import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.sim.dest.SimHostEvents;
+import org.postcopysim.sim.dest.SimMmuConfig;
+import org.postcopysim.sim.dest.SimMmuCounters;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -123,6 +129,24 @@ public final class SimulateCommand implements Callable<Integer> {
             description = "Runs of each cell, each with its own seed. Default: ${DEFAULT-VALUE}.")
     int repeats;
 
+    @Option(names = "--host-events", paramLabel = "SPEC",
+            description = "Host events injected into each run, in events per second of virtual time, drawn from the "
+                    + "run's seed: reclaim:RATE,migrate:RATE,mprotect-ro:RATE,mprotect-rw:RATE,convert:RATE (any subset; "
+                    + "convert needs --private-fraction). The vCPUs' stage-2 faults then run in two steps, the commit under "
+                    + "KVM's MMU lock, whose write side each event takes; the costs are the assumed host-event-*, "
+                    + "stage2-zap and stage2-commit-hold (--print-costs). None unless given.")
+    String hostEventSpec;
+
+    @Option(names = "--private-fraction", paramLabel = "F", defaultValue = "0",
+            description = "Fraction of the guest's gfns that start private (guest_memfd memslots, chosen from the run's "
+                    + "seed); above 0 every memslot is guest_memfd-backed. Default: ${DEFAULT-VALUE}.")
+    double privateFraction;
+
+    @Option(names = "--notify-upgrades",
+            description = "Read-only to read-write upgrades send an mmu_notifier invalidation (the variant of \"[PATCH] "
+                    + "mmu_notifiers: Notify on pte permission upgrades\"); off: KVM upgrades lazily, as Linux does.")
+    boolean notifyUpgrades;
+
     @Option(names = "--cost-file", paramLabel = "FILE",
             description = "Cost overrides, 'name = value' lines (see --print-costs for the names, units and defaults).")
     Path costFile;
@@ -197,7 +221,17 @@ public final class SimulateCommand implements Callable<Integer> {
         if (uffdScope == UffdSet.Scope.PER_VCPU && !modes.contains("uffd") && !modes.contains("uffd+kvm-userfault")) {
             throw new CommandLine.ParameterException(cl, "--uffd-scope per-vcpu needs a uffd mode in --modes");
         }
+        HostEventSpec hostEvents = hostEvents(cl);
         long s = seed.value();
+        for (Cell c : cells) {
+            try {
+                SimFaultBench.checkMmuOptions(new org.postcopysim.dest.fault.FaultOptions(c.mode, 1, uffdScope, 0, true),
+                        mmuConfig(hostEvents, s).options());
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(cl, "Invalid value for option '--private-fraction': " + c.label
+                        + ": " + e.getMessage());
+            }
+        }
         List<String> labels = new ArrayList<>();
         for (Cell c : cells) if (!labels.contains(c.label)) labels.add(c.label);
         RunPlan plan = RunPlan.of(bench, labels, vcpuCounts, repeats, s);
@@ -215,28 +249,52 @@ public final class SimulateCommand implements Callable<Integer> {
                 int r = cell.readersFor(run.vcpus());
                 progress.starting(run.label());
                 ObjectNode j;
-                if (bench == Bench.FAULT) {
-                    SimFaultBenchResult res = SimFaultBench.run(new SimFaultBenchConfig(cell.mode, run.vcpus(), memPerVcpu, r,
-                            uffdScope, fetchDelayUs * 1000, run.seed(), costs, false));
-                    j = json(res, run, costs);
-                } else {
-                    SimMigrationResult res = SimMigration.run(new SimMigrationConfig(cell.mode, run.vcpus(), memPerVcpu, r,
-                            uffdScope, workloadOf(cl), accessRate, channels, 64, maxBandwidth,
-                            SimMigrationConfig.DEFAULT_SEND_BUFFER_BYTES, run.seed(), costs));
-                    j = json(res, run, costs);
+                SimMmuConfig mmu = mmuConfig(hostEvents, run.seed());
+                SimMmuCounters counters;
+                try {
+                    if (bench == Bench.FAULT) {
+                        SimFaultBenchResult res = SimFaultBench.run(new SimFaultBenchConfig(cell.mode, run.vcpus(), memPerVcpu,
+                                r, uffdScope, fetchDelayUs * 1000, run.seed(), costs, false, mmu));
+                        j = json(res, run, costs);
+                        counters = res.mmu();
+                    } else {
+                        SimMigrationResult res = SimMigration.run(new SimMigrationConfig(cell.mode, run.vcpus(), memPerVcpu,
+                                r, uffdScope, workloadOf(cl), accessRate, channels, 64, maxBandwidth,
+                                SimMigrationConfig.DEFAULT_SEND_BUFFER_BYTES, run.seed(), costs, mmu));
+                        j = json(res, run, costs);
+                        counters = res.mmu();
+                    }
+                } catch (IllegalArgumentException e) {
+                    // The model refuses the layout and MMU options (e.g. private memory in a mode that cannot reach it).
+                    throw new CommandLine.ParameterException(cl, run.label() + ": " + e.getMessage());
                 }
+                putMmu(j, counters, hostEvents, privateFraction, notifyUpgrades);
                 RunRecord rec = new RunRecord(bench, run, j);
                 progress.step(++done);
                 if (j.path("verified").asBoolean()) {
                     records.add(rec);
                 } else {
                     failures.add(run.label() + " (seed " + run.seed() + "): " + j.path("error").asText());
+                    if (counters.failure() != null) {
+                        cl.getErr().printf("simulate: %s (seed %d): %s%n", run.label(), run.seed(), counters.failure());
+                        cl.getErr().flush();
+                    }
                 }
                 if (!progress.shown()) {
                     out.printf(Locale.ROOT, "simulate: [%d/%d] %s: %s pages/s, fault p50 %s, p99 %s, %d events, trace %s, %d ms%n",
                             run.index() + 1, plan.runs().size(), run.label(), ResultTable.rate(rec.pagesPerSecOverall()),
                             ResultTable.duration(rec.latencyNs("p50")), ResultTable.duration(rec.latencyNs("p99")),
                             j.path("events").asLong(), j.path("traceHash").asText(), j.path("wallMs").asLong());
+                    if (hostEvents != null) {
+                        out.printf(Locale.ROOT, "simulate:   host events %d: %d invalidations, %d stage-2 entries zapped, "
+                                + "%d local refaults, %d retried faults (%d commits), %d lazy upgrades, %d pfn-cache "
+                                + "invalidations, %d refreshes, %d arrived pages refetched, MMU invariants %s%n",
+                                counters.hostEvents(), counters.invalidations(), counters.stage2Zapped(),
+                                counters.localRefaults(), counters.retriedFaults(), counters.commitRetries(),
+                                counters.lazyUpgrades(), counters.pfnCacheInvalidations(), counters.pfnCacheRefreshes(),
+                                counters.refetchedArrivedPages(),
+                                counters.violations().isEmpty() ? "hold" : "VIOLATED (" + counters.violations().size() + ")");
+                    }
                     out.flush();
                 }
             }
@@ -264,6 +322,52 @@ public final class SimulateCommand implements Callable<Integer> {
         for (String f : failures) out.printf("simulate: FAILED: %s%n", f);
         out.flush();
         return failures.isEmpty() ? 0 : 1;
+    }
+
+    /** The --host-events spec, or null; a bad one is a usage error with the parser's message. */
+    private HostEventSpec hostEvents(CommandLine cl) {
+        if (!(privateFraction >= 0 && privateFraction <= 1)) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--private-fraction': must be within "
+                    + "0..1, got " + privateFraction);
+        }
+        if (hostEventSpec == null) return null;
+        HostEventSpec spec;
+        try {
+            spec = HostEventSpec.parse(hostEventSpec);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--host-events': " + e.getMessage());
+        }
+        if (spec.ratePerSec(HostEvent.CONVERT) > 0 && privateFraction == 0) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--host-events': convert needs "
+                    + "guest_memfd memory: give --private-fraction above 0");
+        }
+        return spec;
+    }
+
+    private SimMmuConfig mmuConfig(HostEventSpec spec, long runSeed) {
+        MmuOptions o = MmuOptions.DEFAULT.withNotifyUpgrades(notifyUpgrades);
+        if (privateFraction > 0) o = o.withPrivateMemory(privateFraction, runSeed);
+        return new SimMmuConfig(spec, o, SimHostEvents.Control.NONE);
+    }
+
+    /** The MMU fields of a simulated record (0 without host events). */
+    static void putMmu(ObjectNode j, SimMmuCounters m, HostEventSpec spec, double privateFraction, boolean notifyUpgrades) {
+        j.put("hostEventSpec", spec == null ? "" : spec.toString());
+        j.put("privateFraction", privateFraction);
+        j.put("notifyUpgrades", notifyUpgrades);
+        j.put("hostEvents", m.hostEvents());
+        j.put("invalidations", m.invalidations());
+        j.put("stage2Zapped", m.stage2Zapped());
+        j.put("localRefaults", m.localRefaults());
+        j.put("pfnCacheInvalidations", m.pfnCacheInvalidations());
+        j.put("pfnCacheRefreshes", m.pfnCacheRefreshes());
+        j.put("retriedFaults", m.retriedFaults());
+        j.put("commitRetries", m.commitRetries());
+        j.put("lazyUpgrades", m.lazyUpgrades());
+        j.put("refetchedArrivedPages", m.refetchedArrivedPages());
+        j.put("mmuLockContended", m.mmuLockContended());
+        ArrayNode v = j.putArray("mmuViolations");
+        for (String s : m.violations()) v.add(s);
     }
 
     private Workload workloadOf(CommandLine cl) {

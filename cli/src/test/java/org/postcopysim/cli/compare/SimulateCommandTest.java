@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.postcopysim.cli.Main;
@@ -117,5 +118,73 @@ class SimulateCommandTest {
             assertEquals(rec.path("pagesTotal").asLong(), rec.path("demandPages").asLong() + rec.path("backgroundPages").asLong(),
                     "every page installed once: " + rec);
         }
+    }
+
+    static final String[] MMU_FIELDS = {"hostEvents", "invalidations", "stage2Zapped", "localRefaults",
+        "pfnCacheInvalidations", "pfnCacheRefreshes", "retriedFaults", "lazyUpgrades", "refetchedArrivedPages"};
+
+    @Test
+    void hostEventsAreInjectedCountedInEveryOutputAndReplayFromTheSeed(@TempDir Path dir) throws Exception {
+        String[] args = {"simulate", "--bench", "migration", "--modes", "kvm-userfault,uffd", "--vcpus", "4",
+            "--mem-per-vcpu", "4M", "--host-events", "reclaim:20000,migrate:5000,mprotect-ro:5000,mprotect-rw:5000",
+            "--seed", "3", "--out", dir.resolve("a").toString()};
+        Run r = run(args);
+        assertEquals(0, r.exit, r.out + r.err);
+        assertTrue(r.out.contains("MMU invariants hold"), r.out);
+        JsonNode json = new ObjectMapper().readTree(dir.resolve("a/results.json").toFile());
+        assertEquals(2, json.size());
+        for (JsonNode rec : json) {
+            assertTrue(rec.path("verified").asBoolean(), rec.toString());
+            for (String f : MMU_FIELDS) assertTrue(rec.has(f), f + " missing in " + rec);
+            assertEquals("reclaim:20000,migrate:5000,mprotect-ro:5000,mprotect-rw:5000", rec.path("hostEventSpec").asText());
+            assertTrue(rec.path("hostEvents").asLong() > 0, rec.toString());
+            assertTrue(rec.path("invalidations").asLong() > 0, rec.toString());
+            assertTrue(rec.path("stage2Zapped").asLong() > 0, rec.toString());
+            assertTrue(rec.path("localRefaults").asLong() > 0, "reclaimed arrived pages refaulted inside KVM: " + rec);
+            assertEquals(0, rec.path("refetchedArrivedPages").asLong(), rec.toString());
+            assertEquals(0, rec.path("mmuViolations").size(), rec.toString());
+        }
+        List<String> csv = Files.readAllLines(dir.resolve("a/results.csv"));
+        List<String> header = List.of(csv.get(0).split(","));
+        for (String f : MMU_FIELDS) assertTrue(header.contains(f), f + " not a column: " + header);
+        List<String> row = List.of(csv.get(1).split(",", -1));
+        assertEquals(json.get(0).path("hostEvents").asText(), row.get(header.indexOf("hostEvents")));
+
+        args[args.length - 1] = dir.resolve("b").toString();
+        assertEquals(0, run(args).exit);
+        JsonNode again = new ObjectMapper().readTree(dir.resolve("b/results.json").toFile());
+        for (int i = 0; i < json.size(); i++) {
+            assertEquals(json.get(i).path("traceHash").asText(), again.get(i).path("traceHash").asText(), "record " + i);
+            for (String f : MMU_FIELDS) assertEquals(json.get(i).path(f), again.get(i).path(f), f);
+        }
+    }
+
+    @Test
+    void theFaultBenchTakesHostEventsAndPrivateMemory(@TempDir Path dir) throws Exception {
+        Run r = run("simulate", "--modes", "kvm-userfault", "--vcpus", "4", "--mem-per-vcpu", "2M", "--host-events",
+                "reclaim:200000,convert:50000", "--private-fraction", "0.25", "--notify-upgrades", "--seed", "2",
+                "--out", dir.toString());
+        assertEquals(0, r.exit, r.out + r.err);
+        JsonNode rec = new ObjectMapper().readTree(dir.resolve("results.json").toFile()).get(0);
+        assertEquals("fault", rec.path("bench").asText());
+        assertTrue(rec.path("hostEvents").asLong() > 0 && rec.path("invalidations").asLong() > 0, rec.toString());
+        assertEquals(0.25, rec.path("privateFraction").asDouble());
+        assertTrue(rec.path("notifyUpgrades").asBoolean());
+        assertEquals(0, rec.path("mmuViolations").size(), rec.toString());
+    }
+
+    @Test
+    void badHostEventSpecsAndMmuOptionsAreUsageErrors(@TempDir Path dir) {
+        String out = dir.toString();
+        assertUsage("Invalid value for option '--host-events': unknown host event kind 'bogus'", "simulate",
+                "--host-events", "bogus:1", "--out", out);
+        assertUsage("Invalid value for option '--host-events': host event 'reclaim': rate 'x' is not a number",
+                "simulate", "--host-events", "reclaim:x", "--out", out);
+        assertUsage("has no rate above 0", "simulate", "--host-events", "reclaim:0", "--out", out);
+        assertUsage("convert needs guest_memfd memory", "simulate", "--host-events", "convert:10", "--out", out);
+        assertUsage("Invalid value for option '--private-fraction': must be within 0..1", "simulate",
+                "--private-fraction", "2", "--out", out);
+        assertUsage("fault mode uffd cannot serve it", "simulate", "--modes", "kvm-userfault,uffd", "--private-fraction",
+                "0.5", "--out", out);
     }
 }

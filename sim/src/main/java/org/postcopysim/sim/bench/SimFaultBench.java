@@ -18,7 +18,9 @@ import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.memory.PageContents;
 import org.postcopysim.sim.dest.SimDest;
+import org.postcopysim.sim.dest.SimHostEvents;
 import org.postcopysim.sim.dest.SimLocalPages;
+import org.postcopysim.sim.dest.SimMmuCounters;
 import org.postcopysim.sim.dest.SimReader;
 import org.postcopysim.sim.dest.SimVcpu;
 import org.postcopysim.sim.engine.Simulator;
@@ -33,8 +35,27 @@ public final class SimFaultBench {
     static final long VIRTUAL_TIMEOUT_NS = 3_600_000_000_000L;
     /** Virtual time between two progress reports (ns). */
     static final long PROGRESS_SLICE_NS = 5_000_000;
+    /**
+     * With host events (which never run out, so the queue never empties): virtual time without
+     * any vCPU access after which the run is stalled (ns), plus twice the fetch delay.
+     */
+    static final long STALL_NS = 1_000_000_000L;
 
     private SimFaultBench() {}
+
+    /**
+     * Checks, on a one-vCPU model of one 2 MiB memslot, that {@code mode} accepts the MMU options
+     * (a mode that cannot reach private memory refuses it), so that a command can refuse before
+     * its first run.
+     *
+     * @throws IllegalArgumentException with the model's reason
+     */
+    public static void checkMmuOptions(org.postcopysim.dest.fault.FaultOptions faults, org.postcopysim.dest.kvm.MmuOptions mmu) {
+        Simulator sim = new Simulator(16);
+        SimDest d = new SimDest(sim, org.postcopysim.sim.cost.CostModel.defaults(), 8);
+        DestModel.build(GuestLayout.contiguous(GuestLayout.PAGES_PER_HUGE_PAGE * GuestLayout.PAGE_SIZE_BYTES, 1), faults, 1,
+                true, 0, d, mmu);
+    }
 
     public static SimFaultBenchResult run(SimFaultBenchConfig c) {
         return run(c, done -> { });
@@ -57,10 +78,11 @@ public final class SimFaultBench {
                 crcs = fill(source, layout, c.seed());
             }
             Simulator sim = new Simulator();
-            int threads = c.vcpus() * (1 + Math.max(1, c.readers())) + 8;
+            int threads = c.vcpus() * (1 + Math.max(1, c.readers())) + 9;
             SimDest d = new SimDest(sim, c.costs(), threads);
-            DestModel model = DestModel.build(layout, c.faultOptions(), c.vcpus(), true, 0, d);
+            DestModel model = DestModel.build(layout, c.faultOptions(), c.vcpus(), true, 0, d, c.mmu().options());
             d.bind(model, threads);
+            d.steppedFaults(c.mmu().hostEvents() != null);
             LocalPages localPages = model.useLocalPages(crcs);
             SimLocalPages provider = new SimLocalPages(localPages, source == null ? null : source.newView());
             Histogram latency = new Histogram(1, VIRTUAL_TIMEOUT_NS, 3);
@@ -91,12 +113,28 @@ public final class SimFaultBench {
             List<SimReader> readers = SimReader.forEachUffd(d, provider, ctx, c.fetchDelayNs(), c.seed(), listener);
             for (SimReader r : readers) r.start();
             for (SimVcpu v : vcpus) v.start(0);
+            SimHostEvents hostEvents = c.mmu().hostEvents() == null ? null
+                    : new SimHostEvents(d, c.mmu().hostEvents(), c.seed(), ctx, c.mmu().control());
+            if (hostEvents != null) hostEvents.start();
             long until = 0;
+            long stallNs = STALL_NS + 2 * c.fetchDelayNs();
+            long lastTouched = -1;
+            long stuckSince = 0;
+            boolean stuck = false;
             while (done[0] < c.vcpus() && failure[0] == null && sim.pending() > 0 && sim.nowNs() < VIRTUAL_TIMEOUT_NS) {
                 until += PROGRESS_SLICE_NS;
                 sim.run(until);
-                progress.accept(touched(model));
+                long t = touched(model);
+                progress.accept(t);
+                if (t != lastTouched) {
+                    lastTouched = t;
+                    stuckSince = sim.nowNs();
+                } else if (hostEvents != null && sim.nowNs() - stuckSince >= stallNs) {
+                    stuck = true; // host events never run out: notice a stall by the vCPUs' progress
+                    break;
+                }
             }
+            if (hostEvents != null) hostEvents.drain();
             for (SimReader r : readers) r.stop();
             if (model.uffd() != null) {
                 // Closing each uffd wakes whoever still sleeps on it, as the thread runner's stop does.
@@ -104,12 +142,16 @@ public final class SimFaultBench {
             }
             String error = failure[0];
             if (error == null && done[0] < c.vcpus()) {
-                error = sim.pending() == 0
+                error = stuck ? "simulation stalled: no vCPU access for " + stallNs / 1_000_000 + " ms of virtual time, "
+                        + (c.vcpus() - done[0]) + " vCPUs not done"
+                        : sim.pending() == 0
                         ? "simulation stalled: " + (c.vcpus() - done[0]) + " vCPUs waiting and nothing left to happen"
                         : "simulation did not finish within " + VIRTUAL_TIMEOUT_NS / 1_000_000_000 + " s of virtual time";
             }
             if (error == null) error = verify(model, memory, crcs);
-            return result(c, model, vcpus, d, latency, sim, error, (System.nanoTime() - wallStart) / 1_000_000);
+            SimMmuCounters mmu = SimMmuCounters.of(d);
+            if (error == null) error = mmu.failure();
+            return result(c, model, vcpus, d, latency, sim, error, (System.nanoTime() - wallStart) / 1_000_000, mmu);
         } finally {
             if (memory != null) memory.close();
             if (source != null) source.close();
@@ -154,7 +196,8 @@ public final class SimFaultBench {
     }
 
     private static SimFaultBenchResult result(SimFaultBenchConfig c, DestModel model, List<SimVcpu> vcpus, SimDest d,
-                                              Histogram latency, Simulator sim, String error, long wallMs) {
+                                              Histogram latency, Simulator sim, String error, long wallMs,
+                                              SimMmuCounters mmu) {
         long first = Long.MAX_VALUE;
         long last = 0;
         double[] perVcpu = new double[vcpus.size()];
@@ -177,6 +220,6 @@ public final class SimFaultBench {
                 uffds == null ? 0 : uffds.wakes(), uffds == null ? 0 : uffds.waitersVisited(),
                 uffds == null ? 0 : uffds.meanWaitersVisitedPerWake(), model.uffd() == null ? 0 : model.uffd().pollerWakeups(),
                 contended, d.wakeWalksCharged(), d.wakeWalkVisitsCharged(), d.wakeWalkChargedNs(), sim.nowNs(), sim.events(),
-                sim.traceHash(), wallMs);
+                sim.traceHash(), wallMs, mmu);
     }
 }

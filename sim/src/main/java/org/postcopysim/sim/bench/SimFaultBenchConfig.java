@@ -5,6 +5,7 @@ import org.postcopysim.dest.fetch.FaultMode;
 import org.postcopysim.dest.uffd.UffdSet;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.sim.cost.CostModel;
+import org.postcopysim.sim.dest.SimMmuConfig;
 
 /**
  * One simulated fault benchmark, the virtual-time counterpart of {@code fault-bench} (the kernel's
@@ -15,9 +16,10 @@ import org.postcopysim.sim.cost.CostModel;
  * @param fetchDelayNs   the handler's delay before each copy (ns), as demand_paging_test's -d
  * @param contents       simulate page contents too (small guests: every read is checked and every
  *                       page verified); false elides them (state only), for guests of any size
+ * @param mmu            the MMU options and the host events injected ({@link SimMmuConfig#NONE}: none)
  */
 public record SimFaultBenchConfig(FaultMode mode, int vcpus, long memPerVcpuBytes, int readers, UffdSet.Scope uffdScope,
-                                  long fetchDelayNs, long seed, CostModel costs, boolean contents) {
+                                  long fetchDelayNs, long seed, CostModel costs, boolean contents, SimMmuConfig mmu) {
     /** Most vCPUs a simulation takes. */
     public static final int MAX_VCPUS = 4096;
 
@@ -28,6 +30,13 @@ public record SimFaultBenchConfig(FaultMode mode, int vcpus, long memPerVcpuByte
         }
         if (fetchDelayNs < 0) throw new IllegalArgumentException("fetch delay must not be negative");
         new FaultOptions(mode, readers, uffdScope, 0, true); // validates readers and scope
+        java.util.Objects.requireNonNull(mmu, "mmu");
+    }
+
+    /** Without host events, over the default VM. */
+    public SimFaultBenchConfig(FaultMode mode, int vcpus, long memPerVcpuBytes, int readers, UffdSet.Scope uffdScope,
+                               long fetchDelayNs, long seed, CostModel costs, boolean contents) {
+        this(mode, vcpus, memPerVcpuBytes, readers, uffdScope, fetchDelayNs, seed, costs, contents, SimMmuConfig.NONE);
     }
 
     public FaultOptions faultOptions() {

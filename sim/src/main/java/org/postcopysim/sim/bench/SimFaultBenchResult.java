@@ -12,6 +12,7 @@ package org.postcopysim.sim.bench;
  * @param traceHash          hash of the whole event trace: the same seed and costs give the same hash
  * @param wakeWalkChargedNs  lock time the simulator charged for wake walks (ns): per walk its fixed cost
  *                           plus the per-waiter cost times the waiters the model counted it visiting
+ * @param mmu    the model's MMU counters and invariants at the end
  * @param wallMs             real time the simulation took (ms)
  */
 public record SimFaultBenchResult(String mode, int vcpus, int readers, String uffdScope, long memPerVcpuBytes,
@@ -21,7 +22,8 @@ public record SimFaultBenchResult(String mode, int vcpus, int readers, String uf
                                   long eexist, long uffdReads, long uffdWakes, long waitersVisited,
                                   double waitersVisitedPerWake, long pollerWakeups, long lockContended,
                                   long wakeWalksCharged, long wakeWalkVisitsCharged, long wakeWalkChargedNs,
-                                  long virtualNs, long events, long traceHash, long wallMs) {
+                                  long virtualNs, long events, long traceHash, long wallMs,
+                                  org.postcopysim.sim.dest.SimMmuCounters mmu) {
     /** Fault latency percentiles (ns, virtual). */
     public record Latency(long count, long p50, long p90, long p99, long p999, long max, long mean) {
         /** The percentiles of {@code h} (ns). */

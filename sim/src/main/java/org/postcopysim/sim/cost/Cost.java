@@ -8,7 +8,8 @@ package org.postcopysim.sim.cost;
  * benchmark lands within 2x of every cell of the KVM Userfault series' published table (see
  * docs/simulation.md) and are in the range such paths cost on current x86 servers. {@code MEASURED}
  * defaults were measured on this project's development machine by {@code postcopy-sim simulate
- * --measure-costs}. {@code PUBLISHED} ones are quoted from the source named.
+ * --measure-costs}. {@code PUBLISHED} ones are quoted from the source named. {@code ASSUMED} ones
+ * (the MMU lock and host-event costs) are plain guesses of the right order of magnitude.
  */
 public enum Cost {
     // ---- vCPU and KVM
@@ -81,7 +82,23 @@ public enum Cost {
     NET_BANDWIDTH_BYTES_PER_SEC("net-bandwidth", "bytes/s", 1_250_000_000L, Origin.PUBLISHED,
             "bandwidth of each channel (10 Gbit/s, the link of QEMU's postcopy-preempt measurements)"),
     DEST_INSTALL_NS("dest-install", "ns", 300, Origin.CALIBRATED,
-            "the destination's per-page work on its event loop besides the copy and CRC (decode, claim, make present)");
+            "the destination's per-page work on its event loop besides the copy and CRC (decode, claim, make present)"),
+    // ---- KVM MMU and host events (--host-events); charged only when host events are simulated
+    STAGE2_COMMIT_HOLD_NS("stage2-commit-hold", "ns", 150, Origin.ASSUMED,
+            "the part of stage2-fault under the MMU lock's read side (mmu_invalidate_retry, installing the entry); "
+                    + "the rest of stage2-fault, the host page lookup, runs before it without the lock"),
+    HOST_EVENT_INVALIDATE_NS("host-event-invalidate", "ns", 300, Origin.ASSUMED,
+            "invalidate_range_start under the MMU lock's write side, besides the zaps (the range marked in progress, "
+                    + "the pfn caches checked)"),
+    STAGE2_ZAP_NS("stage2-zap", "ns", 1_000, Origin.ASSUMED,
+            "zapping one stage-2 entry under the MMU lock's write side, its remote TLB flush included"),
+    HOST_EVENT_CHANGE_NS("host-event-change", "ns", 2_000, Origin.ASSUMED,
+            "the host's own change of the page between invalidate_range_start and _end (PTE update, the copy of a "
+                    + "migration, the swap-out's unmap; not the write-back), no KVM lock"),
+    HOST_EVENT_END_NS("host-event-end", "ns", 100, Origin.ASSUMED,
+            "invalidate_range_end under the MMU lock's write side (the in-progress count dropped, mmu_invalidate_seq bumped)"),
+    HOST_EVENT_RETRY_NS("host-event-retry", "ns", 1_000, Origin.ASSUMED,
+            "how long a conversion waits before it tries its change again while a copy of the page is being installed");
 
     /** Where a default comes from. */
     public enum Origin {
@@ -90,7 +107,12 @@ public enum Cost {
         /** Quoted from a publication (named in the description). */
         PUBLISHED,
         /** Fitted to the published table A (see docs/simulation.md). */
-        CALIBRATED
+        CALIBRATED,
+        /**
+         * An order-of-magnitude guess, neither measured nor fitted to anything: the host-event
+         * costs, which no published figure constrains (results that depend on them say so).
+         */
+        ASSUMED
     }
 
     private final String key;

@@ -11,6 +11,7 @@ import org.postcopysim.sim.cost.Cost;
 import org.postcopysim.sim.cost.CostModel;
 import org.postcopysim.sim.engine.CpuPool;
 import org.postcopysim.sim.engine.SimLock;
+import org.postcopysim.sim.engine.SimRwLock;
 import org.postcopysim.sim.engine.Simulator;
 
 /**
@@ -26,6 +27,11 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
     final CostModel costs;
     final CpuPool cpus;
     final SimLock mmLock;
+    /** KVM's mmu_lock (x86 TDP MMU: an rwlock); taken only when {@link #steppedFaults} is on. */
+    final SimRwLock mmuLock;
+    private boolean steppedFaults;
+    /** Stepped faults whose commit, under the MMU lock, had to retry (an invalidation since their lookup). */
+    long commitRetries;
     private final double jitter;
     private SimLock[] queueLocks = new SimLock[0];
     private SimLock[] pollLocks = new SimLock[0];
@@ -54,6 +60,32 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
         // off at a constant cost (per-CPU lists, split page-table locks): no per-spinner growth.
         this.mmLock = new SimLock(sim, "host-mm", costs.get(Cost.LOCK_ACQUIRE_NS), costs.get(Cost.LOCK_HANDOFF_NS), 0, 0,
                 maxThreads);
+        this.mmuLock = new SimRwLock(sim, "kvm-mmu", costs.get(Cost.LOCK_ACQUIRE_NS), costs.get(Cost.LOCK_HANDOFF_NS),
+                maxThreads);
+    }
+
+    /**
+     * vCPU stage-2 faults are stepped ({@code GuestAccess.begin}, then {@code commit} under the
+     * MMU lock's read side, as separate events), so that host events, which take its write side,
+     * interleave with them; off by default (the calibrated runs charge a fault in one step).
+     * Before the vCPUs start.
+     */
+    public void steppedFaults(boolean on) {
+        this.steppedFaults = on;
+    }
+
+    public boolean steppedFaults() {
+        return steppedFaults;
+    }
+
+    /** Stepped faults whose commit under the MMU lock's read side returned RETRY: their lookup straddled an invalidation. */
+    public long commitRetries() {
+        return commitRetries;
+    }
+
+    /** KVM's mmu_lock. */
+    public SimRwLock mmuLock() {
+        return mmuLock;
     }
 
     /** Binds the model built with this object as its hooks. */

@@ -42,6 +42,10 @@ public final class SimVcpu implements Actor {
     static final int POLL_RELEASE = 17;
     static final int WOKEN = 18;
     static final int WOKEN_RUN = 19;
+    static final int COMMIT_REQUEST = 20;
+    static final int COMMIT_GRANTED = 21;
+    static final int COMMIT_MAPPED = 22;
+    static final int COMMIT_RETRY = 23;
     /** Salt of the seeds of the vCPUs' cost jitter. */
     static final long COST_SEED_SALT = 0x5C0575EEDL;
 
@@ -233,6 +237,26 @@ public final class SimVcpu implements Actor {
             case WOKEN_RUN:
                 d.sim.schedule(resumeDelayNs, actor, RESUME);
                 break;
+            case COMMIT_REQUEST:
+                d.mmuLock.acquireRead(actor, COMMIT_GRANTED);
+                break;
+            case COMMIT_GRANTED: {
+                // mmu_invalidate_retry and the install, under the read side.
+                int r = access.commit();
+                d.sim.schedule(d.cost(Cost.STAGE2_COMMIT_HOLD_NS, rng), actor,
+                        r == AccessResult.MAPPED ? COMMIT_MAPPED : COMMIT_RETRY);
+                break;
+            }
+            case COMMIT_MAPPED:
+                d.mmuLock.releaseRead();
+                d.sim.schedule(0, actor, COMPLETE);
+                break;
+            case COMMIT_RETRY:
+                // RET_PF_RETRY: back into the guest, which faults again at once.
+                d.mmuLock.releaseRead();
+                d.commitRetries++;
+                d.sim.schedule(0, actor, RETRY);
+                break;
             default:
                 throw new IllegalStateException("vcpu-" + id + ": unknown event " + kind);
         }
@@ -290,7 +314,13 @@ public final class SimVcpu implements Actor {
     }
 
     private void attempt() {
-        switch (access.attempt()) {
+        int r = d.steppedFaults() ? access.begin() : access.attempt();
+        switch (r) {
+            case AccessResult.FAULT_IN:
+                // The lookup (get_user_pages), no lock; then the commit under the MMU lock's read side.
+                d.sim.schedule(Math.max(0, d.cost(Cost.STAGE2_FAULT_NS, rng) - d.cost(Cost.STAGE2_COMMIT_HOLD_NS)), actor,
+                        COMMIT_REQUEST);
+                break;
             case AccessResult.HIT:
                 d.sim.schedule(hitNs(), actor, COMPLETE);
                 break;

@@ -13,6 +13,8 @@ import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.sim.bench.SimFaultBenchResult;
 import org.postcopysim.sim.cost.Cost;
 import org.postcopysim.sim.dest.SimDest;
+import org.postcopysim.sim.dest.SimHostEvents;
+import org.postcopysim.sim.dest.SimMmuCounters;
 import org.postcopysim.sim.dest.SimReader;
 import org.postcopysim.sim.dest.SimVcpu;
 import org.postcopysim.sim.engine.Simulator;
@@ -43,10 +45,12 @@ public final class SimMigration {
         long wallStart = System.nanoTime();
         GuestLayout layout = GuestLayout.contiguous(c.memPerVcpuBytes() * c.vcpus(), 1);
         Simulator sim = new Simulator();
-        int threads = c.vcpus() * (1 + Math.max(1, c.readers())) + 16;
+        int threads = c.vcpus() * (1 + Math.max(1, c.readers())) + 17;
         SimDest d = new SimDest(sim, c.costs(), threads);
-        DestModel model = DestModel.build(layout, c.faultOptions(), c.vcpus(), true, 0, d);
+        DestModel model = DestModel.build(layout, c.faultOptions(), c.vcpus(), true, 0, d, c.mmu().options());
         d.bind(model, threads);
+        d.steppedFaults(c.mmu().hostEvents() != null);
+        SimHostEvents[] hostEvents = new SimHostEvents[1];
         long latency = c.costs().get(Cost.NET_LATENCY_NS);
         long bandwidth = c.costs().get(Cost.NET_BANDWIDTH_BYTES_PER_SEC);
         SimChannel requests = new SimChannel(sim, "requests", latency, bandwidth);
@@ -87,6 +91,7 @@ public final class SimMigration {
             allPresentNs[0] = sim.nowNs();
             for (SimVcpu v : vcpus) v.stop();
             for (SimReader r : readers) r.stop();
+            if (hostEvents[0] != null) hostEvents[0].stop();
             sim.stop();
         });
         long intervalNs = c.accessesPerSec() == 0 ? 0 : Math.max(1, 1_000_000_000L / c.accessesPerSec());
@@ -101,7 +106,12 @@ public final class SimMigration {
         for (SimReader r : readers) r.start();
         for (SimVcpu v : vcpus) v.start(0);
         source.start();
+        if (c.mmu().hostEvents() != null) {
+            hostEvents[0] = new SimHostEvents(d, c.mmu().hostEvents(), c.seed(), null, c.mmu().control());
+            hostEvents[0].start();
+        }
         sim.run(VIRTUAL_TIMEOUT_NS);
+        if (hostEvents[0] != null) hostEvents[0].drain();
         if (model.uffd() != null) {
             for (int u = 0; u < model.uffd().uffds().count(); u++) model.uffd().wakeAll(u, WakeSink.NONE);
         }
@@ -112,12 +122,14 @@ public final class SimMigration {
         }
         VcpuCounters t = model.totals();
         if (error == null && t.staleReads > 0) error = t.staleReads + " stale reads";
+        SimMmuCounters mmu = SimMmuCounters.of(d);
+        if (error == null) error = mmu.failure();
         SimFaultBenchResult.Latency lat = SimFaultBenchResult.Latency.of(latencies);
         return new SimMigrationResult(c.mode().cliName(), c.vcpus(), c.mode().usesUffd() ? c.readers() : 0, c.channels(),
                 latency, c.seed(), error == null, error, layout.totalPages(), Math.max(0, allPresentNs[0]), t.accesses,
                 fetcher.requestsSent(), t.demandFaults, t.redundantFaults, t.exits, t.hostFaults, counts.demandInstalled,
                 counts.backgroundInstalled, counts.duplicatesDropped, lat, model.blocktime().allBlockedNs(), sim.events(),
-                sim.traceHash(), (System.nanoTime() - wallStart) / 1_000_000);
+                sim.traceHash(), (System.nanoTime() - wallStart) / 1_000_000, mmu);
     }
 
     /** Whether {@code mode} installs through a uffd (so the event loops take its lock). */

@@ -5,6 +5,7 @@ import org.postcopysim.dest.fetch.FaultMode;
 import org.postcopysim.dest.uffd.UffdSet;
 import org.postcopysim.dest.workload.Workload;
 import org.postcopysim.sim.cost.CostModel;
+import org.postcopysim.sim.dest.SimMmuConfig;
 
 /**
  * One simulated postcopy migration: the destination's vCPUs run {@code workload} from the moment
@@ -16,10 +17,12 @@ import org.postcopysim.sim.cost.CostModel;
  * @param maxBackgroundBytesPerSec the background stream's cap, 0 for none
  * @param sendBufferBytes   most background bytes the source keeps queued on its channel
  * @param costs             the cost model (net-latency and net-bandwidth are the channels')
+ * @param mmu               the MMU options and the host events injected ({@link SimMmuConfig#NONE}: none)
  */
 public record SimMigrationConfig(FaultMode mode, int vcpus, long memPerVcpuBytes, int readers, UffdSet.Scope uffdScope,
                                  Workload workload, long accessesPerSec, int channels, int pagesPerBatch,
-                                 long maxBackgroundBytesPerSec, long sendBufferBytes, long seed, CostModel costs) {
+                                 long maxBackgroundBytesPerSec, long sendBufferBytes, long seed, CostModel costs,
+                                 SimMmuConfig mmu) {
     /** A socket send buffer's worth (Linux's tcp_wmem maximum, 4 MiB). */
     public static final long DEFAULT_SEND_BUFFER_BYTES = 4L << 20;
 
@@ -31,6 +34,15 @@ public record SimMigrationConfig(FaultMode mode, int vcpus, long memPerVcpuBytes
             throw new IllegalArgumentException("rates must not be negative and the send buffer must be positive");
         }
         faultOptions(mode, readers, uffdScope); // validates
+        java.util.Objects.requireNonNull(mmu, "mmu");
+    }
+
+    /** Without host events, over the default VM. */
+    public SimMigrationConfig(FaultMode mode, int vcpus, long memPerVcpuBytes, int readers, UffdSet.Scope uffdScope,
+                              Workload workload, long accessesPerSec, int channels, int pagesPerBatch,
+                              long maxBackgroundBytesPerSec, long sendBufferBytes, long seed, CostModel costs) {
+        this(mode, vcpus, memPerVcpuBytes, readers, uffdScope, workload, accessesPerSec, channels, pagesPerBatch,
+                maxBackgroundBytesPerSec, sendBufferBytes, seed, costs, SimMmuConfig.NONE);
     }
 
     static FaultOptions faultOptions(FaultMode mode, int readers, UffdSet.Scope scope) {

@@ -9,13 +9,15 @@ package org.postcopysim.sim.migration;
  * @param redundantFaults  faults that joined a request in flight
  * @param faultLatencyNs   fault latency percentiles (ns)
  * @param allBlockedNs     time every vCPU was blocked at once (QEMU's blocktime, ns)
+ * @param mmu              the model's MMU counters and the verdict of its invariants at the end
  */
 public record SimMigrationResult(String mode, int vcpus, int readers, int channels, long netLatencyNs, long seed,
                                  boolean verified, String error, long pages, long migrationNs, long guestAccesses,
                                  long pageRequests, long demandFaults, long redundantFaults, long exits, long hostFaults,
                                  long demandPagesInstalled, long backgroundPagesInstalled, long duplicatePages,
                                  org.postcopysim.sim.bench.SimFaultBenchResult.Latency faultLatencyNs,
-                                 long allBlockedNs, long events, long traceHash, long wallMs) {
+                                 long allBlockedNs, long events, long traceHash, long wallMs,
+                                  org.postcopysim.sim.dest.SimMmuCounters mmu) {
     public String traceHashHex() {
         return String.format("%016x", traceHash);
     }
