@@ -279,6 +279,26 @@ class DestModelHostEventsTest {
     }
 
     @ParameterizedTest
+    @EnumSource(value = Mode.class, names = "UFFD")
+    void aFaultThatFoundThePageMissingDoesNotSleepWhenItArrivedAndWasReclaimedMeanwhile(Mode m) {
+        // userfaultfd_must_wait: only a none PTE waits; a swap entry means the page is there
+        // (it arrived, the host reclaimed it), so handle_userfault returns and the access retries.
+        try (Harness h = new Harness(m.mode, 7)) {
+            long gfn = 0x10030;
+            long page = h.pageIndex(gfn);
+            assertEquals(AccessResult.HOST_FAULT, h.vm().access(gfn, false, h.exit));
+            assertEquals(PageInstaller.INSTALLED, h.arrive(gfn)); // the background stream, meanwhile
+            assertTrue(h.model.hostEventDriver().reclaim(gfn));
+            UffdPaths uffd = h.model.uffd();
+            assertFalse(uffd.fault(uffd.uffdOf(page), 0, page, false), "a swapped-out page must not wait on the uffd");
+            assertEquals(0, uffd.sleeps());
+            assertEquals(AccessResult.MAPPED, h.vm().access(gfn, false, h.exit), "the retry swaps it in");
+            assertEquals(1, h.vm().swapIns());
+            assertEquals(List.of(), h.model.mmuViolations());
+        }
+    }
+
+    @ParameterizedTest
     @EnumSource(value = Mode.class, names = "EXIT_ON_MISSING")
     void underExitOnMissingAReclaimedArrivedPageExitsAgainAndIsPopulatedLocally(Mode m) {
         try (Harness h = new Harness(m.mode, 3)) {
