@@ -26,9 +26,12 @@ import org.postcopysim.dest.kvm.HostEvent;
 import org.postcopysim.dest.kvm.HostPageTable;
 import org.postcopysim.dest.kvm.MemoryFaultExit;
 import org.postcopysim.dest.kvm.Memslot;
+import org.postcopysim.dest.kvm.MmuOptions;
+import org.postcopysim.dest.kvm.VmType;
 import org.postcopysim.dest.kvm.Vm;
 import org.postcopysim.dest.metrics.LatencyRecorder;
 import org.postcopysim.dest.uffd.UffdMsg;
+import org.postcopysim.dest.uffd.UffdSet;
 import org.postcopysim.dest.uffd.WakeSink;
 import org.postcopysim.dest.vcpu.GuestAccess;
 import org.postcopysim.dest.vcpu.VcpuCounters;
@@ -88,8 +91,13 @@ class DestModelHostEventsTest {
         long now;
 
         Harness(FaultMode mode, long seed) {
+            this(mode, seed, MmuOptions.DEFAULT, 0);
+        }
+
+        Harness(FaultMode mode, long seed, MmuOptions mmu, double internalFraction) {
             this.mode = mode;
-            this.model = DestModel.build(layout, FaultOptions.DEFAULT.withMode(mode), 1, true, 0, this);
+            FaultOptions faults = new FaultOptions(mode, 1, UffdSet.Scope.SHARED, internalFraction, false);
+            this.model = DestModel.build(layout, faults, 1, true, 0, this, mmu);
             this.provider = new NetworkPageProvider(model.useNetwork(3, (id, gfn, urgent) -> {
                 requests.add(gfn);
                 requestsPerGfn.merge(gfn, 1, Integer::sum);
@@ -141,9 +149,19 @@ class DestModelHostEventsTest {
          * waits for a page from the network (requested, or joined a request).
          */
         int touch(long gfn, boolean write) {
+            return resolve(() -> vm().access(gfn, write, exit), exit, gfn, write, true);
+        }
+
+        /** The vCPU's current access ({@link GuestAccess#attempt}: the vCPU's, or KVM's own through the pfn cache). */
+        int attempt(GuestAccess a) {
+            return resolve(a::attempt, a.exit(), a.gfn(), a.isWrite(), false);
+        }
+
+        private int resolve(java.util.function.IntSupplier access, MemoryFaultExit exit, long gfn, boolean write,
+                            boolean countExits) {
             FaultPath path = vcpu.path();
             for (int attempt = 0; attempt < 16; attempt++) {
-                int r = vm().access(gfn, write, exit);
+                int r = access.getAsInt();
                 switch (r) {
                     case AccessResult.HIT:
                     case AccessResult.MAPPED:
@@ -151,7 +169,7 @@ class DestModelHostEventsTest {
                     case AccessResult.RETRY:
                         continue;
                     case AccessResult.EXIT_MEMORY_FAULT: {
-                        counters().exits++;
+                        if (countExits) counters().exits++;
                         lastExitFlags = exit.flags();
                         int p = path.onExit(exit, ctx, now);
                         if (p == FaultPath.RESOLVED) {
@@ -354,14 +372,65 @@ class DestModelHostEventsTest {
                 assertEquals(0, h.counters().staleReads);
                 assertTrue(h.model.localRefaults() > 0, "host events made pages refault locally");
                 assertTrue(h.model.hostEvents() > 100);
-                for (long p = 0; p < h.layout.totalPages(); p++) {
-                    if (!h.model.installer().hasArrived(p)) continue;
-                    long gfn = h.layout.gfnOfPageIndex(p);
-                    assertEquals(PageContents.expectedWord(CONTENT_SEED, gfn, PageContents.COUNTER_WORD),
-                            h.memory.readWord(p, PageContents.COUNTER_WORD) - h.model.writeLog().writes(p),
-                            "page " + p + " lost guest writes");
-                }
+                assertEquals(-1, pageThatLostWrites(h), "a page lost guest writes");
             }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Mode.class, names = {"KVM_USERFAULT", "UFFD_KVM_USERFAULT"})
+    void aRandomRunWithPrivateMemoryConversionsAndKvmsOwnAccessesKeepsEveryInvariant(Mode m) {
+        for (long seed = 1; seed <= 4; seed++) {
+            MmuOptions mmu = new MmuOptions(seed % 2 == 0 ? VmType.GUEST_MEMFD_PRIVATE : VmType.DEFAULT, seed > 2, true, 0, 0)
+                    .withPrivateMemory(0.3, seed);
+            double internal = m.mode == FaultMode.UFFD_KVM_USERFAULT ? 0.3 : 0;
+            try (Harness h = new Harness(m.mode, seed, mmu, internal)) {
+                randomRun(h, seed, 4000, HostEvent.KINDS);
+                assertEquals(List.of(), h.model.mmuViolations(), m + " seed " + seed);
+                assertEquals(0, h.model.refetchedArrivedPages());
+                for (Map.Entry<Long, Integer> e : h.requestsPerGfn.entrySet()) {
+                    assertEquals(1, e.getValue(), "gfn 0x" + Long.toHexString(e.getKey()) + " was requested more than once");
+                }
+                assertEquals(0, h.counters().staleReads);
+                assertTrue(h.vm().conversions() > 0);
+                if (internal > 0) {
+                    assertTrue(h.counters().internalAccesses > 0);
+                    assertTrue(h.model.pfnCacheRefreshes() > 0);
+                }
+                assertEquals(-1, pageThatLostWrites(h), "a page lost guest writes");
+            }
+        }
+    }
+
+    /** The first arrived, unconverted page whose counter word is not the source's plus the guest's writes, or -1. */
+    private static long pageThatLostWrites(Harness h) {
+        for (long p = 0; p < h.layout.totalPages(); p++) {
+            if (!h.model.installer().hasArrived(p) || h.vm().isConverted(p)) continue;
+            long gfn = h.layout.gfnOfPageIndex(p);
+            if (h.memory.readWord(p, PageContents.COUNTER_WORD) - h.model.writeLog().writes(p)
+                    != PageContents.expectedWord(CONTENT_SEED, gfn, PageContents.COUNTER_WORD)) {
+                return p;
+            }
+        }
+        return -1;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void negativeControlTheWriteCheckCatchesASecondCopyOverAnArrivedPage(Mode m) {
+        try (Harness h = new Harness(m.mode, 11)) {
+            randomRun(h, 11, 2000);
+            assertEquals(-1, pageThatLostWrites(h));
+            long written = -1;
+            for (long p = 0; p < h.layout.totalPages() && written < 0; p++) {
+                if (h.model.writeLog().writes(p) > 0) written = p;
+            }
+            assertTrue(written >= 0, "the run wrote");
+            // What a refetch would do: the source's copy lands over the guest's writes.
+            long gfn = h.layout.gfnOfPageIndex(written);
+            h.memory.writeWord(written, PageContents.COUNTER_WORD,
+                    PageContents.expectedWord(CONTENT_SEED, gfn, PageContents.COUNTER_WORD));
+            assertEquals(written, pageThatLostWrites(h));
         }
     }
 
@@ -371,6 +440,11 @@ class DestModelHostEventsTest {
      * every request at once and a background stream pushes pages now and then.
      */
     private static void randomRun(Harness h, long seed, int steps) {
+        randomRun(h, seed, steps, 4);
+    }
+
+    /** @param kinds host-event kinds drawn: 4 without conversions, {@link HostEvent#KINDS} with them */
+    private static void randomRun(Harness h, long seed, int steps, int kinds) {
         SplitMix64 rng = new SplitMix64(seed * 31 + 7);
         GuestAccess a = h.vcpu.access();
         long pages = h.layout.totalPages();
@@ -378,7 +452,7 @@ class DestModelHostEventsTest {
             double u = rng.nextDouble();
             if (u < 0.15) {
                 long gfn = h.layout.gfnOfPageIndex(rng.nextLong(pages));
-                int kind = (int) rng.nextLong(4); // reclaim, migrate, mprotect-ro, mprotect-rw
+                int kind = (int) rng.nextLong(kinds); // reclaim, migrate, mprotect-ro, mprotect-rw[, convert]
                 if (rng.nextDouble() < 0.5) {
                     applyEvent(h, kind, gfn);
                 } else {
@@ -387,6 +461,9 @@ class DestModelHostEventsTest {
                     d.begin(h.event.set(kind, gfn, 0));
                     if (h.event.notifies()) {
                         assertNotEquals(AccessResult.MAPPED, h.vm().access(gfn, true, h.exit));
+                    }
+                    if (h.event.notifies()) {
+                        assertNotEquals(AccessResult.MAPPED, h.vm().access(gfn, false, h.exit));
                     }
                     assertEquals(HostEventDriver.DONE, d.change(h.event, h.ctx));
                     d.end(h.event);
@@ -400,7 +477,7 @@ class DestModelHostEventsTest {
             a.next();
             for (int tries = 0; ; tries++) {
                 assertTrue(tries < 4, "access kept waiting");
-                int r = h.touch(a.gfn(), a.isWrite());
+                int r = h.attempt(a);
                 if (r >= 0) break;
                 h.answerAll();
             }
