@@ -264,4 +264,49 @@ class PfnCacheTest {
         assertEquals(AccessResult.HIT, cache.refresh(GFN, true, exit));
         assertEquals(1, vm.pfnCacheRefreshes());
     }
+
+    /**
+     * One vCPU's cache refreshing and using entries over 64 gfns while the host-event source
+     * reclaims, migrates and changes protections concurrently: once both stop, no valid entry is
+     * stale. Returns the violations of the first round that had any (empty when none did).
+     */
+    private static List<String> raceRefreshesWithHostEvents(boolean injectBug, int rounds) throws InterruptedException {
+        int[] kinds = {HostEvent.MPROTECT_RO, HostEvent.MPROTECT_RW, HostEvent.RECLAIM, HostEvent.MIGRATE};
+        for (int round = 0; round < rounds; round++) {
+            Vm vm = vm();
+            if (injectBug) vm.injectBug(MmuBug.PFN_CACHE_INVALIDATED_ONLY_IN_INVALIDATE_RANGE);
+            PfnCache cache = vm.newPfnCache(64);
+            int seed = round;
+            Concurrently.run("kvm", 1, t -> {
+                MemoryFaultExit own = new MemoryFaultExit();
+                for (int pass = 0; pass < 20; pass++) {
+                    for (long gfn = 10_000; gfn < 10_064; gfn++) {
+                        int r = cache.access(gfn, ((gfn + pass) & 1) == 0, own);
+                        if (r != AccessResult.HIT && r != AccessResult.RETRY) {
+                            throw new AssertionError("gfn " + gfn + ": " + AccessResult.name(r));
+                        }
+                    }
+                }
+            }, () -> {
+                HostEvent e = new HostEvent();
+                for (long i = 0; i < 400; i++) {
+                    vm.apply(e.set(kinds[(int) ((i + seed) % kinds.length)], 10_000 + (i * 7 + seed) % 64, 0));
+                }
+            });
+            List<String> violations = MmuInvariants.check(vm);
+            if (!violations.isEmpty()) return violations;
+        }
+        return List.of();
+    }
+
+    @Test
+    void noCacheEntryIsLeftStaleWhileRefreshesRaceHostEvents() throws InterruptedException {
+        assertEquals(List.of(), raceRefreshesWithHostEvents(false, 100));
+    }
+
+    @Test
+    void negativeControlTheRaceFindsTheCacheThatMissesDowngrades() throws InterruptedException {
+        List<String> violations = raceRefreshesWithHostEvents(true, 100);
+        assertTrue(violations.stream().anyMatch(v -> v.contains("over a read-only host page")), violations.toString());
+    }
 }
