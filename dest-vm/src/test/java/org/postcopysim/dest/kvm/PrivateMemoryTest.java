@@ -231,6 +231,43 @@ class PrivateMemoryTest {
         assertEquals(List.of(), MmuInvariants.check(vm));
     }
 
+    /** A private fault begun, a private -> shared conversion begun before its commit: the commit's result. */
+    private int privateFaultRacingAConversion(Vm vm) {
+        Stage2Fault fault = new Stage2Fault();
+        vm.setPrivate(10_050, true);
+        assertEquals(AccessResult.FAULT_IN, vm.faultBegin(fault, 10_050, true, exit));
+        assertTrue(fault.isPrivate());
+        vm.hostEventBegin(event.set(HostEvent.CONVERT, 10_050, 0));
+        return vm.faultCommit(fault);
+    }
+
+    @Test
+    void aPrivateFaultRacingAConversionToSharedRetriesAndThenMapsShared() {
+        Vm vm = vm(GUEST_MEMFD);
+        assertEquals(AccessResult.RETRY, privateFaultRacingAConversion(vm));
+        assertEquals(List.of(), MmuInvariants.check(vm));
+        vm.hostEventChange(event);
+        vm.hostEventEnd(event);
+        assertEquals(AccessResult.MAPPED, vm.access(10_050, true, exit));
+        assertFalse(vm.memslot(1).stage2().isPrivateEntry(10_050));
+        assertEquals(List.of(), MmuInvariants.check(vm));
+    }
+
+    @Test
+    void negativeControlAPrivateFaultThatIgnoresTheConversionLeavesAPrivateEntryOnASharedGfn() {
+        Vm vm = vm(GUEST_MEMFD);
+        vm.injectBug(MmuBug.FAULT_IGNORES_INVALIDATION);
+        assertEquals(AccessResult.MAPPED, privateFaultRacingAConversion(vm));
+        List<String> during = MmuInvariants.check(vm);
+        assertTrue(during.stream().anyMatch(v -> v.contains("memslot 7: gfn 0x2742 has a private stage-2 entry inside an "
+                + "invalidation in progress")), during.toString());
+        vm.hostEventChange(event);
+        vm.hostEventEnd(event);
+        List<String> after = MmuInvariants.check(vm);
+        assertTrue(after.stream().anyMatch(v -> v.contains("memslot 7: gfn 0x2742 has a private stage-2 entry but is shared")),
+                after.toString());
+    }
+
     @Test
     void aConversionOutsideGuestMemfdIsANoOp() {
         Vm vm = vm(MmuOptions.DEFAULT);
