@@ -353,6 +353,49 @@ class PrivateMemoryTest {
         }
     }
 
+    /**
+     * Two vCPU threads fault over 256 gfns, a third of them private, while the host-event source
+     * converts, reclaims, migrates and write-protects them; after each round, with everything
+     * quiescent, the invariants are checked. Returns the first round's violations, or empty.
+     */
+    private static List<String> raceFaultsWithConversions(boolean injectBug, int rounds) throws InterruptedException {
+        int[] kinds = {HostEvent.CONVERT, HostEvent.RECLAIM, HostEvent.MIGRATE, HostEvent.MPROTECT_RO, HostEvent.CONVERT};
+        for (int round = 0; round < rounds; round++) {
+            Vm vm = vm(GUEST_MEMFD.withPrivateMemory(0.3, round));
+            if (injectBug) vm.injectBug(MmuBug.FAULT_IGNORES_INVALIDATION);
+            int seed = round;
+            Concurrently.run("vcpu", 2, t -> {
+                MemoryFaultExit own = new MemoryFaultExit();
+                for (int pass = 0; pass < 4; pass++) {
+                    for (long gfn = 10_000 + t; gfn < 10_256; gfn += 2) {
+                        int r = vm.access(gfn, ((gfn + pass) & 1) == 0, own);
+                        if (r == AccessResult.EXIT_MEMORY_FAULT || r == AccessResult.NO_MEMSLOT) {
+                            throw new AssertionError("gfn " + gfn + ": " + AccessResult.name(r));
+                        }
+                    }
+                }
+            }, () -> {
+                HostEvent e = new HostEvent();
+                for (long i = 0; i < 300; i++) {
+                    vm.apply(e.set(kinds[(int) ((i + seed) % kinds.length)], 10_000 + (i * 37 + seed * 11L) % 256, 0));
+                }
+            });
+            List<String> violations = MmuInvariants.check(vm);
+            if (!violations.isEmpty()) return violations;
+        }
+        return List.of();
+    }
+
+    @Test
+    void noInvariantBreaksWhileFaultsRaceConversionsAndHostEvents() throws InterruptedException {
+        assertEquals(List.of(), raceFaultsWithConversions(false, 100));
+    }
+
+    @Test
+    void negativeControlTheRaceFindsAFaultThatIgnoresInvalidations() throws InterruptedException {
+        assertFalse(raceFaultsWithConversions(true, 300).isEmpty(), "a fault without mmu_invalidate_retry must be caught");
+    }
+
     /** Hooks for a model without uffd. */
     static class NoHooks implements DestModel.Hooks {
         @Override
