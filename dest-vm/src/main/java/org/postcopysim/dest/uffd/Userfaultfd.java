@@ -153,14 +153,16 @@ public final class Userfaultfd {
 
     /**
      * {@code handle_userfault()} with its {@code userfaultfd_must_wait} check: queues the waiter
-     * as {@link #handleUserfault(int, long, boolean)} and returns true when {@code pageIndex} is
-     * still not mapped in {@code host}; returns false (nothing queued, counted) when it was mapped
-     * meanwhile: the thread retries its access at once instead of sleeping.
+     * as {@link #handleUserfault(int, long, boolean)} and returns true when the PTE of
+     * {@code pageIndex} is still none in {@code host}; returns false (nothing queued, counted)
+     * when it is not: mapped meanwhile, or mapped and then reclaimed (a swap entry is not none:
+     * the page arrived, and the retried access swaps it in without a userfault). The thread
+     * retries its access at once instead of sleeping.
      */
     public boolean handleUserfault(int waiter, long pageIndex, boolean write, HostPageTable host) {
         checkNotWalking();
         checkCovered(pageIndex);
-        if (host.isMapped(pageIndex)) {
+        if (host.hasContents(pageIndex)) {
             faultsNotQueued++;
             return false;
         }
