@@ -299,7 +299,7 @@ class PrivateMemoryTest {
     // ---- the contents given up, through the installer -------------------------------------------
 
     @Test
-    void aConversionGivesTheContentsUpZeroedAndMakesAMissingPagePresent() {
+    void aConversionGivesTheContentsUpZeroedButLeavesAMissingPageToArrive() {
         GuestLayout layout = layout();
         List<Long> installed = new ArrayList<>();
         try (GuestMemory memory = GuestMemory.allocate(layout.totalPages())) {
@@ -313,25 +313,27 @@ class PrivateMemoryTest {
             Vm vm = model.vm();
             long missing = 10_040;
             long missingPage = vm.memslot(1).pageIndexOf(missing);
-            memory.writeWord(missingPage, 5, 0xBADL); // garbage where the page would be
             assertTrue(model.hostEventDriver().convert(missing, ctx));
 
+            // Converted while missing: the attribute flips, but the page stays missing (nothing
+            // to zero, nothing present the source never sent); the source's copy is as good as
+            // zeros, and it arrives and installs as any other.
             assertTrue(vm.isPrivate(missing));
-            assertEquals(0, memory.readWord(missingPage, 5), "zeroed");
-            assertTrue(model.installer().hasArrived(missingPage));
-            assertEquals(1, model.installer().presentPages());
-            assertEquals(List.of(missing), installed);
-            assertFalse(vm.memslot(1).userfaultBitmap().isSet(vm.memslot(1).indexOf(missing)), "present: never fetched");
             assertTrue(vm.isConverted(missingPage));
-            // A copy that arrives later is dropped (EEXIST): the guest's zeroed page stays.
+            assertFalse(model.installer().hasArrived(missingPage));
+            assertEquals(0, model.installer().presentPages());
+            assertEquals(List.of(), installed);
+            assertTrue(vm.memslot(1).userfaultBitmap().isSet(vm.memslot(1).indexOf(missing)), "still missing");
             ByteBuf copy = TestPages.sourcePage(1, missing);
             try {
-                assertEquals(PageInstaller.ALREADY_PRESENT,
+                assertEquals(PageInstaller.INSTALLED,
                         model.installer().install(ctx, missing, TestPages.crc(copy), TestPages.bytes(copy)));
             } finally {
                 copy.release();
             }
-            assertEquals(0, memory.readWord(missingPage, 5));
+            assertEquals(PageContents.expectedWord(1, missing, 5), memory.readWord(missingPage, 5));
+            assertEquals(List.of(missing), installed);
+            installed.clear();
 
             // A present page converted: zeroed in place, not counted again.
             long present = 10_041;
