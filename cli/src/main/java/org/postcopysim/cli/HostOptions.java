@@ -38,25 +38,52 @@ public final class HostOptions {
      * option otherwise), for a run in {@code faults}' mode with {@code seed}.
      */
     MmuSetup resolve(CommandLine cl, FaultOptions faults, long seed) {
+        HostEventSpec spec = spec(cl);
+        checkMode(cl, faults.mode());
+        return new MmuSetup(options(cl, seed), spec);
+    }
+
+    /**
+     * The host events asked for, or null: a bad spec, or conversions without guest_memfd
+     * memory, is a usage error.
+     */
+    public HostEventSpec spec(CommandLine cl) {
+        if (hostEvents == null) return null;
         HostEventSpec[] spec = new HostEventSpec[1];
-        if (hostEvents != null) OptionCheck.check(cl, "--host-events", () -> spec[0] = HostEventSpec.parse(hostEvents));
-        MmuOptions options = MmuOptions.DEFAULT.withNotifyUpgrades(notifyUpgrades);
-        if (privateFraction != null) {
-            MmuOptions[] withPrivate = new MmuOptions[1];
-            OptionCheck.check(cl, "--private-fraction", () -> withPrivate[0] = options.withPrivateMemory(privateFraction, seed));
-            FaultMode mode = faults.mode();
-            if (!mode.usesUserfaultBitmap()) {
-                throw new ParameterException(cl, "--private-fraction: fault mode " + mode.cliName() + " cannot see faults on "
-                        + "private memory (it has no host address, so neither a userfaultfd nor KVM's host lookup sees it); "
-                        + "use kvm-userfault or uffd+kvm-userfault");
-            }
-            return new MmuSetup(withPrivate[0], spec[0]);
-        }
-        if (spec[0] != null && spec[0].ratePerSec(HostEvent.CONVERT) > 0) {
+        OptionCheck.check(cl, "--host-events", () -> spec[0] = HostEventSpec.parse(hostEvents));
+        if (privateFraction == null && spec[0].ratePerSec(HostEvent.CONVERT) > 0) {
             throw new ParameterException(cl, "--host-events: convert flips pages between private and shared, which needs "
                     + "guest_memfd memory: give --private-fraction too (0 for all shared)");
         }
-        return new MmuSetup(options, spec[0]);
+        return spec[0];
+    }
+
+    /** The VM's MMU options, private gfns chosen from {@code seed}; a fraction outside 0..1 is a usage error. */
+    public MmuOptions options(CommandLine cl, long seed) {
+        MmuOptions options = MmuOptions.DEFAULT.withNotifyUpgrades(notifyUpgrades);
+        if (privateFraction == null) return options;
+        MmuOptions[] withPrivate = new MmuOptions[1];
+        OptionCheck.check(cl, "--private-fraction", () -> withPrivate[0] = options.withPrivateMemory(privateFraction, seed));
+        return withPrivate[0];
+    }
+
+    /** A usage error when private memory is asked for in {@code mode}, which cannot see faults on it. */
+    public void checkMode(CommandLine cl, FaultMode mode) {
+        if (privateFraction != null && !mode.usesUserfaultBitmap()) {
+            throw new ParameterException(cl, "--private-fraction: fault mode " + mode.cliName() + " cannot see faults on "
+                    + "private memory (it has no host address, so neither a userfaultfd nor KVM's host lookup sees it); "
+                    + "use kvm-userfault or uffd+kvm-userfault");
+        }
+    }
+
+    /** The fraction of private gfns asked for; 0 without {@code --private-fraction}. */
+    public double privateFraction() {
+        return privateFraction == null ? 0 : privateFraction;
+    }
+
+    /** Whether {@code --notify-upgrades} was given. */
+    public boolean notifyUpgrades() {
+        return notifyUpgrades;
     }
 
     DestConfig apply(DestConfig base, MmuSetup setup) {

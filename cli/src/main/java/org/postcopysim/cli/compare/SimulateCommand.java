@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.postcopysim.cli.ByteSize;
+import org.postcopysim.cli.HostOptions;
 import org.postcopysim.cli.SeedOption;
 import org.postcopysim.cli.VersionProvider;
 import org.postcopysim.dest.fetch.FaultMode;
@@ -26,8 +27,6 @@ import org.postcopysim.sim.cost.HostCostProbe;
 import org.postcopysim.sim.migration.SimMigration;
 import org.postcopysim.sim.migration.SimMigrationConfig;
 import org.postcopysim.sim.migration.SimMigrationResult;
-import org.postcopysim.dest.kvm.HostEvent;
-import org.postcopysim.dest.kvm.MmuOptions;
 import org.postcopysim.dest.workload.HostEventSpec;
 import org.postcopysim.dest.workload.Workload;
 import org.postcopysim.sim.dest.SimHostEvents;
@@ -129,23 +128,8 @@ public final class SimulateCommand implements Callable<Integer> {
             description = "Runs of each cell, each with its own seed. Default: ${DEFAULT-VALUE}.")
     int repeats;
 
-    @Option(names = "--host-events", paramLabel = "SPEC",
-            description = "Host events injected into each run, in events per second of virtual time, drawn from the "
-                    + "run's seed: reclaim:RATE,migrate:RATE,mprotect-ro:RATE,mprotect-rw:RATE,convert:RATE (any subset; "
-                    + "convert needs --private-fraction). The vCPUs' stage-2 faults then run in two steps, the commit under "
-                    + "KVM's MMU lock, whose write side each event takes; the costs are the assumed host-event-*, "
-                    + "stage2-zap and stage2-commit-hold (--print-costs). None unless given.")
-    String hostEventSpec;
-
-    @Option(names = "--private-fraction", paramLabel = "F", defaultValue = "0",
-            description = "Fraction of the guest's gfns that start private (guest_memfd memslots, chosen from the run's "
-                    + "seed); above 0 every memslot is guest_memfd-backed. Default: ${DEFAULT-VALUE}.")
-    double privateFraction;
-
-    @Option(names = "--notify-upgrades",
-            description = "Read-only to read-write upgrades send an mmu_notifier invalidation (the variant of \"[PATCH] "
-                    + "mmu_notifiers: Notify on pte permission upgrades\"); off: KVM upgrades lazily, as Linux does.")
-    boolean notifyUpgrades;
+    @Mixin
+    HostOptions host;
 
     @Option(names = "--cost-file", paramLabel = "FILE",
             description = "Cost overrides, 'name = value' lines (see --print-costs for the names, units and defaults).")
@@ -221,17 +205,10 @@ public final class SimulateCommand implements Callable<Integer> {
         if (uffdScope == UffdSet.Scope.PER_VCPU && !modes.contains("uffd") && !modes.contains("uffd+kvm-userfault")) {
             throw new CommandLine.ParameterException(cl, "--uffd-scope per-vcpu needs a uffd mode in --modes");
         }
-        HostEventSpec hostEvents = hostEvents(cl);
+        HostEventSpec hostEvents = host.spec(cl);
         long s = seed.value();
-        for (Cell c : cells) {
-            try {
-                SimFaultBench.checkMmuOptions(new org.postcopysim.dest.fault.FaultOptions(c.mode, 1, uffdScope, 0, true),
-                        mmuConfig(hostEvents, s).options());
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(cl, "Invalid value for option '--private-fraction': " + c.label
-                        + ": " + e.getMessage());
-            }
-        }
+        host.options(cl, s); // a fraction outside 0..1 is a usage error before anything runs
+        for (Cell c : cells) host.checkMode(cl, c.mode);
         List<String> labels = new ArrayList<>();
         for (Cell c : cells) if (!labels.contains(c.label)) labels.add(c.label);
         RunPlan plan = RunPlan.of(bench, labels, vcpuCounts, repeats, s);
@@ -249,7 +226,7 @@ public final class SimulateCommand implements Callable<Integer> {
                 int r = cell.readersFor(run.vcpus());
                 progress.starting(run.label());
                 ObjectNode j;
-                SimMmuConfig mmu = mmuConfig(hostEvents, run.seed());
+                SimMmuConfig mmu = new SimMmuConfig(hostEvents, host.options(cl, run.seed()), SimHostEvents.Control.NONE);
                 SimMmuCounters counters;
                 try {
                     if (bench == Bench.FAULT) {
@@ -268,7 +245,7 @@ public final class SimulateCommand implements Callable<Integer> {
                     // The model refuses the layout and MMU options (e.g. private memory in a mode that cannot reach it).
                     throw new CommandLine.ParameterException(cl, run.label() + ": " + e.getMessage());
                 }
-                putMmu(j, counters, hostEvents, privateFraction, notifyUpgrades);
+                putMmu(j, counters, hostEvents, host.privateFraction(), host.notifyUpgrades());
                 RunRecord rec = new RunRecord(bench, run, j);
                 progress.step(++done);
                 if (j.path("verified").asBoolean()) {
@@ -322,32 +299,6 @@ public final class SimulateCommand implements Callable<Integer> {
         for (String f : failures) out.printf("simulate: FAILED: %s%n", f);
         out.flush();
         return failures.isEmpty() ? 0 : 1;
-    }
-
-    /** The --host-events spec, or null; a bad one is a usage error with the parser's message. */
-    private HostEventSpec hostEvents(CommandLine cl) {
-        if (!(privateFraction >= 0 && privateFraction <= 1)) {
-            throw new CommandLine.ParameterException(cl, "Invalid value for option '--private-fraction': must be within "
-                    + "0..1, got " + privateFraction);
-        }
-        if (hostEventSpec == null) return null;
-        HostEventSpec spec;
-        try {
-            spec = HostEventSpec.parse(hostEventSpec);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cl, "Invalid value for option '--host-events': " + e.getMessage());
-        }
-        if (spec.ratePerSec(HostEvent.CONVERT) > 0 && privateFraction == 0) {
-            throw new CommandLine.ParameterException(cl, "Invalid value for option '--host-events': convert needs "
-                    + "guest_memfd memory: give --private-fraction above 0");
-        }
-        return spec;
-    }
-
-    private SimMmuConfig mmuConfig(HostEventSpec spec, long runSeed) {
-        MmuOptions o = MmuOptions.DEFAULT.withNotifyUpgrades(notifyUpgrades);
-        if (privateFraction > 0) o = o.withPrivateMemory(privateFraction, runSeed);
-        return new SimMmuConfig(spec, o, SimHostEvents.Control.NONE);
     }
 
     /** The MMU fields of a simulated record (0 without host events). */

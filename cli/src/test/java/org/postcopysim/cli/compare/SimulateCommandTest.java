@@ -181,10 +181,10 @@ class SimulateCommandTest {
         assertUsage("Invalid value for option '--host-events': host event 'reclaim': rate 'x' is not a number",
                 "simulate", "--host-events", "reclaim:x", "--out", out);
         assertUsage("has no rate above 0", "simulate", "--host-events", "reclaim:0", "--out", out);
-        assertUsage("convert needs guest_memfd memory", "simulate", "--host-events", "convert:10", "--out", out);
-        assertUsage("Invalid value for option '--private-fraction': must be within 0..1", "simulate",
+        assertUsage("convert flips pages between private and shared, which needs guest_memfd memory", "simulate", "--host-events", "convert:10", "--out", out);
+        assertUsage("Invalid value for option '--private-fraction': private fraction must be within 0..1", "simulate",
                 "--private-fraction", "2", "--out", out);
-        assertUsage("fault mode uffd cannot serve it", "simulate", "--modes", "kvm-userfault,uffd", "--private-fraction",
+        assertUsage("--private-fraction: fault mode uffd cannot see faults on private memory", "simulate", "--modes", "kvm-userfault,uffd", "--private-fraction",
                 "0.5", "--out", out);
     }
 }

@@ -43,20 +43,6 @@ public final class SimFaultBench {
 
     private SimFaultBench() {}
 
-    /**
-     * Checks, on a one-vCPU model of one 2 MiB memslot, that {@code mode} accepts the MMU options
-     * (a mode that cannot reach private memory refuses it), so that a command can refuse before
-     * its first run.
-     *
-     * @throws IllegalArgumentException with the model's reason
-     */
-    public static void checkMmuOptions(org.postcopysim.dest.fault.FaultOptions faults, org.postcopysim.dest.kvm.MmuOptions mmu) {
-        Simulator sim = new Simulator(16);
-        SimDest d = new SimDest(sim, org.postcopysim.sim.cost.CostModel.defaults(), 8);
-        DestModel.build(GuestLayout.contiguous(GuestLayout.PAGES_PER_HUGE_PAGE * GuestLayout.PAGE_SIZE_BYTES, 1), faults, 1,
-                true, 0, d, mmu);
-    }
-
     public static SimFaultBenchResult run(SimFaultBenchConfig c) {
         return run(c, done -> { });
     }
