@@ -97,6 +97,10 @@ final class SummaryPrinter {
                     Plural.of(m.localRefaults(), "local refault"), Plural.of(m.retriedFaults(), "retried fault"),
                     Plural.of(m.lazyUpgrades(), "lazy upgrade"), Plural.of(m.pfnCacheInvalidations(), "invalidation"),
                     Plural.of(m.pfnCacheRefreshes(), "refresh", "refreshes"));
+            if (m.notifyUpgrades()) {
+                out.printf(Locale.ROOT, "  upgrades  notifying cost %s zapped and %s%n",
+                        Plural.of(m.upgradeZaps(), "entry", "entries"), Plural.of(m.upgradeRefaults(), "refault"));
+            }
             out.printf(Locale.ROOT, "  arrived   %s requested again, %s, %s given up in conversions, %s%n",
                     Plural.of(m.refetchedArrivedPages(), "page"),
                     Plural.of(m.reclaimedPopulates(), "reclaimed page") + " populated locally",

@@ -633,13 +633,14 @@ public final class DestVm {
             String spec = setup.hostEvents() == null ? null : setup.hostEvents().toString();
             if (model == null) {
                 return new MigrationSummary.Mmu(spec, setup.options().privateFraction(), setup.options().notifyUpgrades(),
-                        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, mmuViolations);
+                        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, mmuViolations);
             }
             var vm = model.vm();
             return new MigrationSummary.Mmu(spec, setup.options().privateFraction(), setup.options().notifyUpgrades(),
                     vm.privatePages(), model.hostEvents(), model.invalidations(), model.stage2Zapped(), model.localRefaults(),
                     model.pfnCacheInvalidations(), model.pfnCacheRefreshes(), model.retriedFaults(), model.lazyUpgrades(),
-                    model.refetchedArrivedPages(), model.totals().reclaimedPopulates, vm.convertedPages(), mmuViolations);
+                    model.refetchedArrivedPages(), model.totals().reclaimedPopulates, vm.convertedPages(), vm.upgradeZaps(),
+                    vm.upgradeRefaults(), vm.mmu().reclaimFlushes(), vm.mmu().reclaimFlushesSkipped(), mmuViolations);
         }
 
         private MigrationSummary.UffdStats uffdStats() {

@@ -90,13 +90,18 @@ public record MigrationSummary(
      * must be 0 (a page that had arrived was never requested again); {@code reclaimedPopulates}
      * exit-on-missing exits on an arrived page the host had reclaimed, populated locally;
      * {@code pagesGivenUp} pages whose contents the guest gave up in a conversion (verified as
-     * zero plus the guest's writes since); {@code violations} the MMU invariants that did not hold
+     * zero plus the guest's writes since); {@code upgradeZaps} and {@code upgradeRefaults} what the
+     * notify-on-upgrade variant cost KVM (entries zapped by upgrade notifications, and the faults
+     * that mapped them again); {@code reclaimFlushes} the "guest memory reclaimed" flushes
+     * host-address events triggered, {@code reclaimFlushesSkipped} those skipped because every
+     * private page lives in guest_memfd; {@code violations} the MMU invariants that did not hold
      * at the end (empty when all held).
      */
     public record Mmu(String hostEventSpec, double privateFraction, boolean notifyUpgrades, long privatePages,
                       long hostEvents, long invalidations, long stage2Zapped, long localRefaults,
                       long pfnCacheInvalidations, long pfnCacheRefreshes, long retriedFaults, long lazyUpgrades,
-                      long refetchedArrivedPages, long reclaimedPopulates, long pagesGivenUp, List<String> violations) {}
+                      long refetchedArrivedPages, long reclaimedPopulates, long pagesGivenUp, long upgradeZaps,
+                      long upgradeRefaults, long reclaimFlushes, long reclaimFlushesSkipped, List<String> violations) {}
 
     /** Guest frames {@code first} to {@code last}, both included. */
     public record GfnRange(long first, long last) {

@@ -57,12 +57,29 @@ class HostEventsMigrationTest {
         assertTrue(mmu.localRefaults() > 0, "zapped pages that had arrived were mapped again inside KVM: " + what);
         assertEquals(0, mmu.refetchedArrivedPages(), "no arrived page was requested again: " + what);
         assertEquals(List.of(), mmu.violations(), what);
+        assertTrue(mmu.reclaimFlushes() > 0 && mmu.reclaimFlushesSkipped() == 0,
+                "host-address events flushed (the default VM type keeps no private memory in guest_memfd): " + what);
+        assertEquals(0, mmu.upgradeZaps(), "upgrades notify nothing in Linux as it is: " + what);
         if (m == FaultMode.UFFD_KVM_USERFAULT) {
             assertTrue(mmu.pfnCacheRefreshes() > 0, "KVM's own accesses went through the pfn cache: " + what);
         }
         if (m == FaultMode.EXIT_ON_MISSING) {
             assertTrue(mmu.reclaimedPopulates() > 0, "arrived pages the host reclaimed exited and were populated: " + what);
         }
+    }
+
+    @Test
+    void theNotifyingVariantOfUpgradesZapsAndRefaultsWhereLinuxUpgradesLazily() {
+        HostEventSpec protections = HostEventSpec.parse("mprotect-ro:4000,mprotect-rw:4000");
+        MigrationSummary.Mmu linux = migrate(mode(FaultMode.KVM_USERFAULT), MmuSetup.NONE.withHostEvents(protections)).dest().mmu();
+        MigrationSummary.Mmu notifying = migrate(mode(FaultMode.KVM_USERFAULT),
+                new MmuSetup(MmuOptions.DEFAULT.withNotifyUpgrades(true), protections)).dest().mmu();
+        String both = "linux " + linux + "\nnotifying " + notifying;
+        assertEquals(0, linux.upgradeZaps(), both);
+        assertTrue(linux.lazyUpgrades() > 0, "write faults upgraded read-only entries in place: " + both);
+        assertTrue(notifying.notifyUpgrades() && notifying.upgradeZaps() > 0, "upgrades zapped: " + both);
+        assertTrue(notifying.invalidations() > linux.invalidations() / 2, both);
+        assertEquals(List.of(), notifying.violations(), both);
     }
 
     @Test
