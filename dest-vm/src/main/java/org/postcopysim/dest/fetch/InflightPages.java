@@ -47,12 +47,17 @@ public final class InflightPages {
      */
     public int begin(Memslot slot, long bit, long pageIndex) {
         if (inflight.testAndSet(pageIndex)) return JOINED;
+        // Arrived is read before presence: the installer makes a page present and then records it
+        // arrived, so a page seen arrived here is seen present below unless it truly left (a
+        // refetch). Read the other way round, an install between the two reads would count a
+        // page that was merely arriving.
+        boolean hadArrived = arrived != null && arrived.get(pageIndex);
         if (presence.isPresent(slot, bit, pageIndex)) {
             // Installed meanwhile: the installer may have ended the fetch before we began it.
             inflight.clear(pageIndex);
             return PRESENT;
         }
-        if (arrived != null && arrived.get(pageIndex)) refetchedArrivedPages.incrementAndGet();
+        if (hadArrived) refetchedArrivedPages.incrementAndGet();
         return FIRST;
     }
 
