@@ -190,6 +190,7 @@ public final class DestVm {
                 migration.fail(error);
                 stopVcpus();
             } finally {
+                stopHostEvents(); // before guest memory is unmapped, whatever ended the run
                 if (watchdog != null) watchdog.stop();
                 tellSourceIfFailed(error != null ? error : migration.control.failureText());
                 missing = presentPages == null ? null
