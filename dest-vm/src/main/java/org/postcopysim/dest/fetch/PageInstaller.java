@@ -186,7 +186,9 @@ public final class PageInstaller {
                 int start = page.position();
                 for (int i = 0; i < GuestLayout.PAGE_SIZE_BYTES; i += Long.BYTES) page.putLong(start + i, 0L);
             }
-            vm.hostEventChange(e);
+            // A missing page in a mode whose host mapping guards it (uffd+kvm-userfault) gets no
+            // fresh host page: its copy maps it, with its contents.
+            vm.hostEventChange(e.keepHostPageUnmapped(!present && presence != PagePresence.USERFAULT_BITMAP));
             return present ? ALREADY_PRESENT : INSTALLED;
         } finally {
             claims.clear(pageIndex);

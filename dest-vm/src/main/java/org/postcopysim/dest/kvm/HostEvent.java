@@ -50,6 +50,8 @@ public final class HostEvent {
     boolean notified;
     boolean toPrivate;
     boolean changed;
+    /** A conversion to shared of a page whose contents have not arrived: no fresh host page (see {@link #keepHostPageUnmapped}). */
+    boolean keepHostPageUnmapped;
 
     /** Sets the next event; only between events (not while one is in its steps). */
     public HostEvent set(int kind, long gfn, long delayNs) {
@@ -63,6 +65,7 @@ public final class HostEvent {
         this.notified = false;
         this.toPrivate = false;
         this.changed = false;
+        this.keepHostPageUnmapped = false;
         return this;
     }
 
@@ -77,6 +80,17 @@ public final class HostEvent {
     /** How long after the previous event this one happens (ns); the runner decides how time passes. */
     public long delayNs() {
         return delayNs;
+    }
+
+    /**
+     * For a conversion's change step: the page's contents have not arrived and the host mapping
+     * is what keeps accesses off it (a uffd mode), so a conversion to shared must not map a fresh
+     * host page there: KVM's own accesses through the host address would reach the page before
+     * its contents. The installer, which knows, sets it before the change step.
+     */
+    public HostEvent keepHostPageUnmapped(boolean keep) {
+        this.keepHostPageUnmapped = keep;
+        return this;
     }
 
     /** Whether the event is between its begin and its end. */

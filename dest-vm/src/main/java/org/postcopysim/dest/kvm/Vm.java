@@ -424,7 +424,7 @@ public final class Vm {
                     slot.setPrivate(gfn, true);
                     if (host.unmap(pageIndex)) mmu.invalidateRange(gfn, gfn + 1);
                 } else {
-                    host.mapFresh(pageIndex);
+                    if (!e.keepHostPageUnmapped) host.mapFresh(pageIndex); // else the page's copy maps it
                     slot.setPrivate(gfn, false);
                 }
                 converted.set(pageIndex);
