@@ -43,14 +43,14 @@ class ChaosOptionTest {
     void bothSidesPrintTheirSpecAndSeedAndTheMigrationVerifies() throws Exception {
         LineWatcher sourceOut = new LineWatcher("listening on ");
         StringWriter sourceErr = new StringWriter();
-        CompletableFuture<Integer> sourceExit = runAsync("test-source", sourceOut, sourceErr, "source", "--listen",
+        CompletableFuture<Integer> sourceExit = CliRun.async("test-source", sourceOut, sourceErr, "source", "--listen",
                 "127.0.0.1:0", "--guest-mem", "8M", "--max-bandwidth", "4M", "--seed", "42", "--chaos", "corrupt:0.05, delay:1");
         String listening = sourceOut.line().get(60, TimeUnit.SECONDS);
         Path tokenFile = tmp.resolve("token");
         Files.writeString(tokenFile, SourceDestInJvmTest.printedToken(sourceOut.toString()) + "\n");
         LineWatcher destOut = new LineWatcher("migration verified");
         StringWriter destErr = new StringWriter();
-        CompletableFuture<Integer> destExit = runAsync("test-dest", destOut, destErr, "dest", "--connect",
+        CompletableFuture<Integer> destExit = CliRun.async("test-dest", destOut, destErr, "dest", "--connect",
                 listening.substring("listening on ".length()).trim(), "--token-file", tokenFile.toString(),
                 "--vcpus", "2", "--seed", "42", "--chaos", "duplicate:0.1",
                 // duplicates of corrupted frames count as bad copies too: room for a few
@@ -67,17 +67,4 @@ class ChaosOptionTest {
         assertTrue(destOut.toString().contains("  chaos     duplicate:0.1 (seed " + chaosSeed + "): "), transcript);
     }
 
-    private static CompletableFuture<Integer> runAsync(String threadName, LineWatcher out, StringWriter err, String... args) {
-        CompletableFuture<Integer> exit = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try {
-                exit.complete(CliRun.execute(out, err, args));
-            } catch (Throwable e) {
-                exit.completeExceptionally(e);
-            }
-        }, threadName);
-        t.setDaemon(true);
-        t.start();
-        return exit;
-    }
 }

@@ -75,7 +75,7 @@ class JsonDocTest {
         List<String> s = new java.util.ArrayList<>(List.of("source", "--listen", "127.0.0.1:0", "--guest-mem", "16M",
                 "--max-bandwidth", "8M", "--seed", "7"));
         s.addAll(sourceArgs);
-        CompletableFuture<Integer> sourceExit = runAsync(sourceOut, sourceErr, s);
+        CompletableFuture<Integer> sourceExit = CliRun.async("test-source", sourceOut, sourceErr, s.toArray(String[]::new));
         String listening = sourceOut.line().get(60, TimeUnit.SECONDS);
         Path token = tmp.resolve(name + ".token");
         Files.writeString(token, SourceDestInJvmTest.printedToken(sourceOut.toString()) + "\n");
@@ -96,17 +96,4 @@ class JsonDocTest {
         return summary;
     }
 
-    private static CompletableFuture<Integer> runAsync(LineWatcher out, StringWriter err, List<String> args) {
-        CompletableFuture<Integer> exit = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try {
-                exit.complete(CliRun.execute(out, err, args.toArray(String[]::new)));
-            } catch (Throwable e) {
-                exit.completeExceptionally(e);
-            }
-        }, "test-source");
-        t.setDaemon(true);
-        t.start();
-        return exit;
-    }
 }

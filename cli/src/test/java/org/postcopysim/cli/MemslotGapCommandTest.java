@@ -46,7 +46,7 @@ class MemslotGapCommandTest {
     void aSourceWithGapsBetweenItsMemslotsMigratesToTheDestCommandAndVerifies() throws Exception {
         LineWatcher sourceOut = new LineWatcher("listening on ");
         StringWriter sourceErr = new StringWriter();
-        CompletableFuture<Integer> sourceExit = runAsync("test-source", sourceOut, sourceErr, "source", "--listen",
+        CompletableFuture<Integer> sourceExit = CliRun.async("test-source", sourceOut, sourceErr, "source", "--listen",
                 "127.0.0.1:0", "--guest-mem", "8M", "--memslots", "3", "--memslot-gap", "1076K", "--seed", "8",
                 "--max-bandwidth", "4M");
         String listening = sourceOut.line().get(60, TimeUnit.SECONDS);
@@ -56,7 +56,7 @@ class MemslotGapCommandTest {
         Path json = tmp.resolve("gapped.json");
         LineWatcher destOut = new LineWatcher("migration verified");
         StringWriter destErr = new StringWriter();
-        CompletableFuture<Integer> destExit = runAsync("test-dest", destOut, destErr, "dest", "--connect", address,
+        CompletableFuture<Integer> destExit = CliRun.async("test-dest", destOut, destErr, "dest", "--connect", address,
                 "--token-file", tokenFile.toString(), "--vcpus", "2", "--seed", "8", "--json", json.toString());
         int destCode = destExit.get(120, TimeUnit.SECONDS);
         int sourceCode = sourceExit.get(120, TimeUnit.SECONDS);
@@ -70,17 +70,4 @@ class MemslotGapCommandTest {
         assertEquals(0, s.path("staleReads").asLong(), transcript);
     }
 
-    private static CompletableFuture<Integer> runAsync(String threadName, LineWatcher out, StringWriter err, String... args) {
-        CompletableFuture<Integer> exit = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try {
-                exit.complete(CliRun.execute(out, err, args));
-            } catch (Throwable e) {
-                exit.completeExceptionally(e);
-            }
-        }, threadName);
-        t.setDaemon(true);
-        t.start();
-        return exit;
-    }
 }

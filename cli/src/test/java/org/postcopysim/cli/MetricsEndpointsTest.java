@@ -65,7 +65,7 @@ class MetricsEndpointsTest {
         tmp = Files.createTempDirectory("metrics-endpoints-");
         LineWatcher sourceOut = new LineWatcher(LINGER_LINE);
         StringWriter sourceErr = new StringWriter();
-        CompletableFuture<Integer> sourceExit = runAsync("test-source", sourceOut, sourceErr,
+        CompletableFuture<Integer> sourceExit = CliRun.async("test-source", sourceOut, sourceErr,
                 "source", "--listen", "127.0.0.1:0", "--guest-mem", "16M", "--max-bandwidth", "8M", "--seed", "5",
                 "--metrics-listen", "127.0.0.1:0", "--metrics-linger", Integer.toString(LINGER_S));
         String listening = sourceOut.awaitLine("listening on ", 60_000);
@@ -75,7 +75,7 @@ class MetricsEndpointsTest {
         Path json = tmp.resolve("summary.json");
         LineWatcher destOut = new LineWatcher(LINGER_LINE);
         StringWriter destErr = new StringWriter();
-        CompletableFuture<Integer> destExit = runAsync("test-dest", destOut, destErr,
+        CompletableFuture<Integer> destExit = CliRun.async("test-dest", destOut, destErr,
                 "dest", "--connect", listening.substring("listening on ".length()).trim(),
                 "--token-file", tokenFile.toString(), "--vcpus", "2", "--seed", "5", "--json", json.toString(),
                 "--metrics-listen", "127.0.0.1:0", "--metrics-linger", Integer.toString(LINGER_S));
@@ -253,20 +253,6 @@ class MetricsEndpointsTest {
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
         return r.body();
-    }
-
-    private static CompletableFuture<Integer> runAsync(String threadName, LineWatcher out, StringWriter err, String... args) {
-        CompletableFuture<Integer> exit = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try {
-                exit.complete(CliRun.execute(out, err, args));
-            } catch (Throwable e) {
-                exit.completeExceptionally(e);
-            }
-        }, threadName);
-        t.setDaemon(true);
-        t.start();
-        return exit;
     }
 
     /** The executable {@code name} on PATH, or null. */

@@ -44,25 +44,12 @@ class SourceDestInJvmTest {
     Path tmp;
 
     /** Runs a command on its own daemon thread (a stuck source must not keep the test JVM alive). */
-    private static CompletableFuture<Integer> runAsync(String threadName, LineWatcher out, StringWriter err, String... args) {
-        CompletableFuture<Integer> exit = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try {
-                exit.complete(CliRun.execute(out, err, args));
-            } catch (Throwable e) {
-                exit.completeExceptionally(e);
-            }
-        }, threadName);
-        t.setDaemon(true);
-        t.start();
-        return exit;
-    }
 
     @Test
     void sourceAndDestCommandsMigrateAndVerifyA16MiBGuestAndWriteTheJsonSummary() throws Exception {
         LineWatcher sourceOut = new LineWatcher("listening on ");
         StringWriter sourceErr = new StringWriter();
-        CompletableFuture<Integer> sourceExit = runAsync("test-source", sourceOut, sourceErr,
+        CompletableFuture<Integer> sourceExit = CliRun.async("test-source", sourceOut, sourceErr,
                 "source", "--listen", "127.0.0.1:0", "--guest-mem", "16M", "--seed", "42");
         String listening = sourceOut.line().get(LISTEN_TIMEOUT_S, TimeUnit.SECONDS);
         String address = listening.substring("listening on ".length()).trim();
@@ -73,7 +60,7 @@ class SourceDestInJvmTest {
         Path json = tmp.resolve("out/summary.json");
         LineWatcher destOut = new LineWatcher("migration verified");
         StringWriter destErr = new StringWriter();
-        CompletableFuture<Integer> destExit = runAsync("test-dest", destOut, destErr,
+        CompletableFuture<Integer> destExit = CliRun.async("test-dest", destOut, destErr,
                 "dest", "--connect", address, "--token-file", tokenFile.toString(), "--vcpus", "2", "--seed", "42",
                 "--json", json.toString());
 
@@ -99,7 +86,7 @@ class SourceDestInJvmTest {
     void hostEventsAndPrivateMemoryThroughTheCommandsAreReportedInTheSummaryAndTheJson() throws Exception {
         LineWatcher sourceOut = new LineWatcher("listening on ");
         StringWriter sourceErr = new StringWriter();
-        CompletableFuture<Integer> sourceExit = runAsync("test-source", sourceOut, sourceErr,
+        CompletableFuture<Integer> sourceExit = CliRun.async("test-source", sourceOut, sourceErr,
                 "source", "--listen", "127.0.0.1:0", "--guest-mem", "16M", "--seed", "43", "--max-bandwidth", "8M");
         String listening = sourceOut.line().get(LISTEN_TIMEOUT_S, TimeUnit.SECONDS);
         String address = listening.substring("listening on ".length()).trim();
@@ -109,7 +96,7 @@ class SourceDestInJvmTest {
         LineWatcher destOut = new LineWatcher("migration verified");
         StringWriter destErr = new StringWriter();
         String spec = "reclaim:2000,migrate:500,mprotect-ro:1000,mprotect-rw:1000,convert:500";
-        CompletableFuture<Integer> destExit = runAsync("test-dest", destOut, destErr,
+        CompletableFuture<Integer> destExit = CliRun.async("test-dest", destOut, destErr,
                 "dest", "--connect", address, "--token-file", tokenFile.toString(), "--vcpus", "2", "--seed", "43",
                 "--access-rate", "200000", "--host-events", spec, "--private-fraction", "0.25", "--json", json.toString());
         int destCode = destExit.get(MIGRATION_TIMEOUT_S, TimeUnit.SECONDS);
@@ -135,7 +122,7 @@ class SourceDestInJvmTest {
     @Test
     void bothSidesPrintTheirMetricsUrlWithTheHostAsGivenAndThePortBound() throws Exception {
         LineWatcher sourceOut = new LineWatcher("listening on ");
-        CompletableFuture<Integer> sourceExit = runAsync("test-source", sourceOut, new StringWriter(),
+        CompletableFuture<Integer> sourceExit = CliRun.async("test-source", sourceOut, new StringWriter(),
                 "source", "--listen", "0.0.0.0:0", "--metrics-listen", "0.0.0.0:0", "--guest-mem", "4M", "--seed", "45");
         String listening = sourceOut.line().get(LISTEN_TIMEOUT_S, TimeUnit.SECONDS);
         Matcher l = Pattern.compile("listening on 0\\.0\\.0\\.0:(\\d+)").matcher(listening);
@@ -161,7 +148,7 @@ class SourceDestInJvmTest {
     @Test
     void destsProgressBarIsGoneBeforeItsSummaryAndDrawsOverNoLine() throws Exception {
         LineWatcher sourceOut = new LineWatcher("listening on ");
-        CompletableFuture<Integer> sourceExit = runAsync("test-source", sourceOut, new StringWriter(),
+        CompletableFuture<Integer> sourceExit = CliRun.async("test-source", sourceOut, new StringWriter(),
                 "source", "--listen", "127.0.0.1:0", "--guest-mem", "16M", "--seed", "44", "--max-bandwidth", "16M");
         String address = sourceOut.line().get(LISTEN_TIMEOUT_S, TimeUnit.SECONDS).substring("listening on ".length()).trim();
         Path tokenFile = tmp.resolve("token");
@@ -191,7 +178,7 @@ class SourceDestInJvmTest {
     void aLinkDroppedMidMigrationIsResumedAndBothCommandsSaySo() throws Exception {
         LineWatcher sourceOut = new LineWatcher("listening on ");
         StringWriter sourceErr = new StringWriter();
-        CompletableFuture<Integer> sourceExit = runAsync("test-source", sourceOut, sourceErr,
+        CompletableFuture<Integer> sourceExit = CliRun.async("test-source", sourceOut, sourceErr,
                 "source", "--listen", "127.0.0.1:0", "--guest-mem", "16M", "--seed", "43", "--max-bandwidth", "8M",
                 "--chaos", "disconnect@40%", "--link-timeout", "2");
         String listening = sourceOut.line().get(LISTEN_TIMEOUT_S, TimeUnit.SECONDS);
@@ -201,7 +188,7 @@ class SourceDestInJvmTest {
         Path json = tmp.resolve("recovered.json");
         LineWatcher destOut = new LineWatcher("migration verified");
         StringWriter destErr = new StringWriter();
-        CompletableFuture<Integer> destExit = runAsync("test-dest", destOut, destErr,
+        CompletableFuture<Integer> destExit = CliRun.async("test-dest", destOut, destErr,
                 "dest", "--connect", address, "--token-file", tokenFile.toString(), "--vcpus", "2", "--seed", "43",
                 "--link-timeout", "2", "--json", json.toString());
         int destCode = destExit.get(MIGRATION_TIMEOUT_S, TimeUnit.SECONDS);

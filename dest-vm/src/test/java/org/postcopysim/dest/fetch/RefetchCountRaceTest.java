@@ -26,13 +26,15 @@ import org.postcopysim.memory.GuestLayout;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class RefetchCountRaceTest {
-    private static final int ROUNDS = 20;
+    /** Rounds at least, and at most (until the faults have raced some installs). */
+    private static final int MIN_ROUNDS = 20;
+    private static final int MAX_ROUNDS = 2000;
 
     @Test
     void aFaultRacingTheInstallOfItsPageIsNotCountedAsARefetch() throws Exception {
         GuestLayout layout = GuestLayout.contiguous(64L << 20, 1); // 16 Ki pages
         long races = 0;
-        for (int round = 0; round < ROUNDS; round++) {
+        for (int round = 0; round < MAX_ROUNDS && (round < MIN_ROUNDS || races == 0); round++) {
             DestModel model = DestModel.build(layout, FaultOptions.DEFAULT, 1, true, 0, new DestModel.Hooks() {
                 @Override
                 public UffdCopier uffdCopier(UffdPaths paths) {
@@ -49,14 +51,21 @@ class RefetchCountRaceTest {
             Memslot slot = model.vm().memslot(0);
             long pages = layout.totalPages();
             AtomicLong installing = new AtomicLong(-1);
+            java.util.concurrent.CountDownLatch faulting = new java.util.concurrent.CountDownLatch(1);
             Thread installs = new Thread(() -> {
                 PageInstaller.Context ctx = null; // contents elided
+                try {
+                    faulting.await(); // both sides running: the installs start under the faults
+                } catch (InterruptedException e) {
+                    return;
+                }
                 for (long p = 0; p < pages; p++) {
                     installing.lazySet(p);
                     installer.installElided(ctx, layout.gfnOfPageIndex(p));
                 }
             }, "installs");
             installs.start();
+            faulting.countDown();
             long next = 0;
             while (next < pages) {
                 long p = installing.get();
