@@ -189,9 +189,15 @@ public final class Stage2Table {
         if (huge.get(region)) return;
         long bit = smallBit(gfn);
         SHORTS.setRelease(frames, (int) bit, (short) frame);
-        if (privateEntry) private4k.set(bit); else private4k.clear(bit);
+        // Each locked read-modify-write costs the fault path as much as the rest of the install:
+        // the attribute bits are written only when they change (docs/performance.md).
+        if (private4k.get(bit) != privateEntry) {
+            if (privateEntry) private4k.set(bit); else private4k.clear(bit);
+        }
         small.set(bit);
-        if (writable) writable4k.set(bit); else writable4k.testAndClearVolatile(bit);
+        if (writable4k.get(bit) != writable) {
+            if (writable) writable4k.set(bit); else writable4k.testAndClearVolatile(bit);
+        }
         // A racing mapHuge may have cleared the region's words before our set: drop our bits.
         if (huge.get(region)) {
             writable4k.testAndClearVolatile(bit);
@@ -286,7 +292,10 @@ public final class Stage2Table {
     }
 
     private boolean take(AtomicBitmap marks, long gfn, boolean hugeRegion) {
-        if (!hugeRegion) return marks.testAndClear(smallBit(gfn));
+        if (!hugeRegion) {
+            long bit = smallBit(gfn);
+            return marks.get(bit) && marks.testAndClear(bit); // no locked write when unmarked, the common case
+        }
         int firstWord = (int) (((gfn & ~(PAGES_PER_HUGE - 1)) - alignedBaseGfn) >>> 6);
         int taken = 0;
         for (int i = 0; i < WORDS_PER_REGION; i++) taken += marks.clearWord(firstWord + i);
