@@ -151,7 +151,7 @@ public final class FaultBench {
         }
         long elapsedNs = Math.max(1, last - first);
         UffdSet uffds = rig.uffd == null ? null : rig.uffd.uffds();
-        FaultBenchResult res = new FaultBenchResult(rig.options.mode().cliName(), c.vcpus(),
+        FaultBenchResult res = new FaultBenchResult("model", rig.options.mode().cliName(), c.vcpus(),
                 rig.options.reportedReaders(), rig.options.reportedUffdScope(), rig.options.accessName(),
                 c.memPerVcpuBytes(), c.fetchDelayNs() / 1000,
                 rig.options.internalAccessFraction(), c.seed(), error == null, error, c.pagesPerVcpu(), touched,

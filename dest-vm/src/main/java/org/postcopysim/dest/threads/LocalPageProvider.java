@@ -1,6 +1,5 @@
 package org.postcopysim.dest.threads;
 
-import java.util.concurrent.locks.LockSupport;
 import org.postcopysim.dest.fault.LocalPages;
 import org.postcopysim.dest.fault.PageProvider;
 import org.postcopysim.dest.fetch.PageBytes;
@@ -15,9 +14,6 @@ import org.postcopysim.time.NanoClock;
  * like the handler of the kernel's demand_paging_test.
  */
 public final class LocalPageProvider implements PageProvider {
-    /** Delays up to this long are spun (a park would oversleep them by the timer slack). */
-    static final long SPIN_DELAY_LIMIT_NS = 50_000;
-
     private final LocalPages pages;
     private final long fetchDelayNs;
     private final NanoClock clock;
@@ -41,16 +37,9 @@ public final class LocalPageProvider implements PageProvider {
     public int fetch(Memslot slot, long bit, long gfn, long pageIndex, PageInstaller.Context ctx) {
         int begun = pages.begin(slot, bit, pageIndex);
         if (begun != REQUESTED) return begun;
-        delay();
+        FetchDelay.await(fetchDelayNs, clock, this);
         int r = pages.complete(ctx, views.get(), cursors.get(), gfn, pageIndex);
         if (r == FAILED) control.fail(String.format("local page gfn 0x%x could not be installed", gfn));
         return r;
-    }
-
-    private void delay() {
-        if (fetchDelayNs <= 0) return;
-        long until = clock.nanoTime() + fetchDelayNs;
-        if (fetchDelayNs > SPIN_DELAY_LIMIT_NS) LockSupport.parkNanos(this, fetchDelayNs);
-        while (clock.nanoTime() < until) Thread.onSpinWait();
     }
 }

@@ -1,0 +1,429 @@
+package org.postcopysim.kernel;
+
+import com.sun.jna.Pointer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.zip.CRC32C;
+import org.postcopysim.dest.DestMetrics;
+import org.postcopysim.dest.MigrationSummary;
+import org.postcopysim.dest.bench.FaultBenchConfig;
+import org.postcopysim.dest.bench.FaultBenchResult;
+import org.postcopysim.dest.fetch.FaultMode;
+import org.postcopysim.dest.metrics.BlocktimeTracker;
+import org.postcopysim.dest.metrics.LatencyRecorder;
+import org.postcopysim.dest.threads.FetchDelay;
+import org.postcopysim.dest.uffd.UffdSet;
+import org.postcopysim.memory.AtomicBitmap;
+import org.postcopysim.memory.GuestLayout;
+import org.postcopysim.memory.PageContents;
+import org.postcopysim.time.NanoClock;
+
+/**
+ * The fault benchmark on the real kernel (demand_paging_test's shape, host threads in place of
+ * vCPUs): guest memory is an mmap'd range registered with a real userfaultfd, the "vCPU" threads
+ * touch every page of their range once, each touch of a missing page sleeps in the kernel's
+ * {@code handle_userfault()} wait queue, and reader threads {@code poll} and {@code read} the
+ * uffd and resolve the fault with {@code UFFDIO_COPY} (MISSING) or {@code UFFDIO_CONTINUE}
+ * (MINOR), after {@code --fetch-delay-us}. In mode {@code none} nothing is registered: each
+ * thread copies its pages into fresh anonymous memory itself, the kernel zero-filling each on
+ * first touch.
+ *
+ * <p>Every touch reads a word of the page through native code and checks it against the
+ * source; at the end every page is compared with the source by CRC32C. A reader that dies, or a
+ * run with no fault resolved for {@link KernelBenchOptions#stallTimeoutMs}, fails the run: the
+ * range is unregistered, which wakes every sleeping thread, and the error says what happened.
+ */
+public final class KernelFaultBench {
+    private static final int PAGE = GuestLayout.PAGE_SIZE_BYTES;
+
+    private final FaultBenchConfig c;
+    private final KernelBenchOptions k;
+    private final long pages;
+    private final AtomicBitmap present;
+    private final AtomicReference<String> failure = new AtomicReference<>();
+    private final AtomicLong resolvedAtNs = new AtomicLong();
+    private final AtomicLong installed = new AtomicLong();
+    private final AtomicLong eexist = new AtomicLong();
+    private final AtomicLong wakes = new AtomicLong();
+    private final AtomicLong retries = new AtomicLong();
+    private GuestRegion guest;
+    private GuestRegion source;
+    private Uffd[] uffds = new Uffd[0];
+    private long[] rangeStarts = new long[0];
+    private long[] rangeBytes = new long[0];
+    private final Object unregisterLock = new Object();
+    private boolean unregistered;
+
+    private KernelFaultBench(FaultBenchConfig c, KernelBenchOptions k) {
+        this.c = c;
+        this.k = k;
+        this.pages = c.guestBytes() / PAGE;
+        this.present = new AtomicBitmap(pages);
+    }
+
+    /**
+     * Runs the benchmark on this machine's kernel.
+     *
+     * @throws KernelUnavailable when the kernel refuses the setup (the message says why and what to do)
+     * @throws IllegalArgumentException for a mode the kernel has not got (the KVM Userfault modes)
+     */
+    public static FaultBenchResult run(FaultBenchConfig c, KernelBenchOptions k) throws KernelUnavailable {
+        FaultMode mode = c.faults().mode();
+        if (mode != FaultMode.UFFD && mode != FaultMode.NONE) {
+            throw new IllegalArgumentException("the kernel backend runs --fault-mode none or uffd: "
+                    + mode.cliName() + " needs KVM Userfault, which the upstream kernel has not got (use --backend model)");
+        }
+        if (c.faults().internalAccessFraction() > 0 || c.writeFraction() > 0) {
+            throw new IllegalArgumentException("the kernel backend's threads only read: --write-fraction and "
+                    + "--internal-access-fraction must be 0");
+        }
+        return new KernelFaultBench(c, k).run();
+    }
+
+    private FaultBenchResult run() throws KernelUnavailable {
+        boolean useUffd = c.faults().mode() == FaultMode.UFFD;
+        Uffd.Registration reg = k.registration();
+        try {
+            guest = GuestRegion.map(pages, useUffd ? reg : Uffd.Registration.MISSING);
+            long sourceBase;
+            if (useUffd && reg == Uffd.Registration.MINOR) {
+                sourceBase = guest.aliasAddress(); // the contents wait in the page cache
+            } else {
+                source = GuestRegion.map(pages, Uffd.Registration.MISSING);
+                sourceBase = source.address();
+            }
+            int[] crcs = fill(sourceBase);
+            List<UffdReader> readers = new ArrayList<>();
+            if (useUffd) setUpUffds(reg, sourceBase, readers);
+            DestMetrics metrics = new DestMetrics(new SimpleMeterRegistry());
+            long origin = System.nanoTime();
+            BlocktimeTracker blocktime = new BlocktimeTracker(c.vcpus(), origin);
+            Toucher[] touchers = new Toucher[c.vcpus()];
+            Thread[] vcpuThreads = new Thread[c.vcpus()];
+            Thread[] readerThreads = new Thread[readers.size()];
+            for (int r = 0; r < readers.size(); r++) {
+                readerThreads[r] = new Thread(readers.get(r), readers.get(r).name());
+                readerThreads[r].setDaemon(true);
+                readerThreads[r].start();
+            }
+            resolvedAtNs.set(System.nanoTime());
+            for (int v = 0; v < c.vcpus(); v++) {
+                touchers[v] = new Toucher(v, useUffd, sourceBase, metrics.latencyRecorder(), blocktime);
+                vcpuThreads[v] = new Thread(touchers[v], "vcpu-" + v);
+                vcpuThreads[v].setDaemon(true);
+            }
+            for (Thread t : vcpuThreads) t.start();
+            watch(vcpuThreads, useUffd);
+            for (UffdReader r : readers) r.stop();
+            join(readerThreads);
+            unregisterAll(); // after this no page of the range can sleep a thread
+            String error = failure.get();
+            if (error == null) error = verify(crcs);
+            return result(touchers, readers, metrics, blocktime, error);
+        } finally {
+            for (Uffd u : uffds) u.close();
+            if (guest != null) guest.close();
+            if (source != null) source.close();
+        }
+    }
+
+    /** Writes the source's contents (through the alias for MINOR) and returns each page's CRC32C. */
+    private int[] fill(long base) {
+        int[] crcs = new int[Math.toIntExact(pages)];
+        ByteBuffer[] chunks = GuestRegion.chunks(base, pages * PAGE);
+        int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            long from = pages * t / threads;
+            long to = pages * (t + 1) / threads;
+            Thread w = new Thread(() -> {
+                CRC32C crc = new CRC32C();
+                for (long p = from; p < to; p++) {
+                    ByteBuffer page = page(chunks, p);
+                    PageContents.fill(page, c.seed(), p);
+                    crcs[(int) p] = PageContents.crc32c(crc, page);
+                }
+            }, "kernel-bench-fill-" + t);
+            w.start();
+            workers.add(w);
+        }
+        join(workers.toArray(new Thread[0]));
+        return crcs;
+    }
+
+    private static ByteBuffer page(ByteBuffer[] chunks, long p) {
+        long off = p * PAGE;
+        int at = GuestRegion.offsetInChunk(off);
+        return chunks[GuestRegion.chunkOf(off)].duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .position(at).limit(at + PAGE);
+    }
+
+    private void setUpUffds(Uffd.Registration reg, long sourceBase, List<UffdReader> readers) throws KernelUnavailable {
+        boolean perVcpu = c.faults().uffdScope() == UffdSet.Scope.PER_VCPU;
+        int n = perVcpu ? c.vcpus() : 1;
+        uffds = new Uffd[n];
+        rangeStarts = new long[n];
+        rangeBytes = new long[n];
+        long pagesPer = pages / n;
+        for (int u = 0; u < n; u++) {
+            uffds[u] = Uffd.open(reg);
+            rangeStarts[u] = guest.address() + u * pagesPer * PAGE;
+            rangeBytes[u] = (u == n - 1 ? pages - u * pagesPer : pagesPer) * PAGE;
+            uffds[u].register(rangeStarts[u], rangeBytes[u], reg);
+        }
+        UffdReader.Resolver resolver = reg == Uffd.Registration.MINOR ? this::resolveMinor
+                : (uffd, address, flags, s) -> resolveMissing(uffd, address, sourceBase, s);
+        int perUffd = c.faults().uffdReaders();
+        for (int u = 0; u < n; u++) {
+            for (int r = 0; r < perUffd; r++) {
+                String name = n == 1 ? "uffd-reader-" + r : "uffd-" + u + "-reader-" + r;
+                long dieAfter = u == 0 && r == 0 ? k.killFirstReaderAfterFaults() : -1;
+                readers.add(new UffdReader(name, uffds[u], resolver, this::readerDied, dieAfter));
+            }
+        }
+    }
+
+    private int resolveMissing(Uffd uffd, long faultAddress, long sourceBase, Scratch s) {
+        long pageAddress = faultAddress & -(long) PAGE;
+        long offset = pageAddress - guest.address();
+        FetchDelay.await(c.fetchDelayNs(), NanoClock.SYSTEM, this);
+        while (true) {
+            int r = uffd.copy(pageAddress, sourceBase + offset, PAGE, k.separateWake(), s);
+            if (r == 0) {
+                installed.incrementAndGet();
+                if (k.separateWake()) wake(uffd, pageAddress, s);
+                else wakes.incrementAndGet();
+                break;
+            }
+            if (r == -Libc.EEXIST) {
+                // Another resolver won the race; its copy woke the waiters then, and a late one refaults
+                // onto the mapped page. The wake costs one ioctl and closes any window in between.
+                eexist.incrementAndGet();
+                wake(uffd, pageAddress, s);
+                break;
+            }
+            if (r == -Libc.EAGAIN) {
+                retries.incrementAndGet(); // the mm changed under the copy: retry
+                continue;
+            }
+            return r;
+        }
+        markPresent(offset);
+        return 0;
+    }
+
+    private int resolveMinor(Uffd uffd, long faultAddress, long flags, Scratch s) {
+        long pageAddress = faultAddress & -(long) PAGE;
+        long offset = pageAddress - guest.address();
+        FetchDelay.await(c.fetchDelayNs(), NanoClock.SYSTEM, this);
+        while (true) {
+            int r = uffd.continueRange(pageAddress, PAGE, k.separateWake(), s);
+            if (r == 0) {
+                installed.incrementAndGet();
+                if (k.separateWake()) wake(uffd, pageAddress, s);
+                else wakes.incrementAndGet();
+                break;
+            }
+            if (r == -Libc.EEXIST) {
+                eexist.incrementAndGet();
+                wake(uffd, pageAddress, s);
+                break;
+            }
+            if (r == -Libc.EAGAIN) {
+                retries.incrementAndGet();
+                continue;
+            }
+            return r;
+        }
+        markPresent(offset);
+        return 0;
+    }
+
+    private void wake(Uffd uffd, long pageAddress, Scratch s) {
+        int r = uffd.wake(pageAddress, PAGE, s);
+        if (r != 0) throw new IllegalStateException("UFFDIO_WAKE failed: " + Libc.errnoName(-r));
+        wakes.incrementAndGet();
+    }
+
+    private void markPresent(long offset) {
+        present.set(offset / PAGE);
+        resolvedAtNs.lazySet(System.nanoTime());
+    }
+
+    private void readerDied(String reader, String why) {
+        fail("uffd reader " + reader + " died: " + why + "; its faults could not be resolved, so the run stopped "
+                + "and the memory was unregistered to wake the sleeping threads");
+    }
+
+    private void fail(String why) {
+        if (failure.compareAndSet(null, why)) unregisterAll();
+    }
+
+    /** UFFDIO_UNREGISTER of every range: sleeping threads wake and refault without the uffd. Idempotent. */
+    private void unregisterAll() {
+        synchronized (unregisterLock) {
+            if (unregistered) return;
+            unregistered = true;
+            Scratch s = new Scratch(0);
+            for (int u = 0; u < uffds.length; u++) uffds[u].unregister(rangeStarts[u], rangeBytes[u], s);
+        }
+    }
+
+    /** Waits for the vCPU threads, failing the run when readers stall; returns once every vCPU has ended. */
+    private void watch(Thread[] vcpus, boolean useUffd) {
+        long deadline = System.nanoTime() + k.runTimeoutMs() * 1_000_000L;
+        for (Thread t : vcpus) {
+            while (t.isAlive()) {
+                try {
+                    t.join(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    fail("interrupted");
+                    return;
+                }
+                long now = System.nanoTime();
+                if (useUffd && now - resolvedAtNs.get() > k.stallTimeoutMs() * 1_000_000L) {
+                    fail("no fault was resolved for " + k.stallTimeoutMs() + " ms while vCPU threads waited; the memory "
+                            + "was unregistered to wake them");
+                }
+                if (now > deadline) fail("the run took longer than " + k.runTimeoutMs() + " ms");
+            }
+        }
+    }
+
+    private static void join(Thread[] threads) {
+        for (Thread t : threads) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while joining " + t.getName(), e);
+            }
+        }
+    }
+
+    /** One "vCPU": a host thread touching its pages through native reads. */
+    private final class Toucher implements Runnable {
+        final int vcpu;
+        final boolean useUffd;
+        final long sourceBase;
+        final LatencyRecorder latency;
+        final BlocktimeTracker blocktime;
+        final long firstPage;
+        final long count;
+        long touched;
+        long waited;
+        long stale;
+        long startedNs;
+        long finishedNs;
+
+        Toucher(int vcpu, boolean useUffd, long sourceBase, LatencyRecorder latency, BlocktimeTracker blocktime) {
+            this.vcpu = vcpu;
+            this.useUffd = useUffd;
+            this.sourceBase = sourceBase;
+            this.latency = latency;
+            this.blocktime = blocktime;
+            this.firstPage = c.faults().partitioned() ? vcpu * c.pagesPerVcpu() : 0;
+            this.count = c.pagesPerVcpu();
+        }
+
+        @Override
+        public void run() {
+            Pointer mem = new Pointer(guest.address());
+            startedNs = System.nanoTime();
+            try {
+                for (long i = 0; i < count && failure.get() == null; i++) {
+                    long p = firstPage + i;
+                    int word = PageContents.FIRST_DATA_WORD + (int) (p % (PageContents.WORDS_PER_PAGE - 1));
+                    long offset = p * PAGE;
+                    boolean waits = !useUffd || !present.get(p);
+                    long t0 = System.nanoTime();
+                    if (waits) blocktime.onBlock(vcpu, t0);
+                    if (!useUffd) {
+                        Libc.memcpy(guest.address() + offset, sourceBase + offset, PAGE);
+                        present.set(p);
+                    }
+                    long value = mem.getLong(offset + (long) word * Long.BYTES);
+                    long t1 = System.nanoTime();
+                    if (waits) {
+                        blocktime.onUnblock(vcpu, t1);
+                        latency.record(t1 - t0);
+                        waited++;
+                    }
+                    touched++;
+                    if (value != PageContents.expectedWord(c.seed(), p, word)) stale++;
+                }
+            } catch (Throwable t) {
+                fail("vcpu-" + vcpu + " failed: " + t);
+            } finally {
+                finishedNs = System.nanoTime();
+            }
+        }
+    }
+
+    private String verify(int[] crcs) {
+        ByteBuffer[] chunks = GuestRegion.chunks(guest.address(), pages * PAGE);
+        CRC32C crc = new CRC32C();
+        long missing = 0;
+        long mismatched = 0;
+        long firstBad = -1;
+        for (long p = 0; p < pages; p++) {
+            if (!present.get(p)) {
+                missing++;
+            } else if (PageContents.crc32c(crc, page(chunks, p)) != crcs[(int) p]) {
+                mismatched++;
+            } else {
+                continue;
+            }
+            if (firstBad < 0) firstBad = p;
+        }
+        if (missing == 0 && mismatched == 0) return null;
+        return String.format("%d pages missing and %d differing from the source after the run (first page %d)",
+                missing, mismatched, firstBad);
+    }
+
+    private FaultBenchResult result(Toucher[] touchers, List<UffdReader> readers, DestMetrics metrics,
+                                    BlocktimeTracker blocktime, String error) {
+        int n = touchers.length;
+        double[] perVcpu = new double[n];
+        long first = Long.MAX_VALUE;
+        long last = Long.MIN_VALUE;
+        long touched = 0;
+        long stale = 0;
+        long[] blockedPerVcpu = new long[n];
+        for (int v = 0; v < n; v++) {
+            Toucher t = touchers[v];
+            long ns = Math.max(1, t.finishedNs - t.startedNs);
+            perVcpu[v] = t.touched * 1e9 / ns;
+            first = Math.min(first, t.startedNs);
+            last = Math.max(last, t.finishedNs);
+            touched += t.touched;
+            stale += t.stale;
+            blockedPerVcpu[v] = blocktime.vcpuBlockedNs(v);
+        }
+        if (error == null && stale > 0) error = stale + " reads saw contents other than the source's";
+        long faults = 0;
+        long pollWakeups = 0;
+        for (UffdReader r : readers) {
+            faults += r.faults;
+            pollWakeups += r.pollWakeups;
+        }
+        long elapsedNs = Math.max(1, last - first);
+        boolean useUffd = c.faults().mode() == FaultMode.UFFD;
+        // The kernel does not say how many sleepers a wake walked past: that field is null here.
+        MigrationSummary.UffdStats uffd = useUffd
+                ? new MigrationSummary.UffdStats(faults, wakes.get(), null, faults, eexist.get(), pollWakeups)
+                : MigrationSummary.UffdStats.NONE;
+        long redundant = useUffd ? eexist.get() : 0;
+        return new FaultBenchResult("kernel", c.faults().mode().cliName(), c.vcpus(), c.faults().reportedReaders(),
+                c.faults().reportedUffdScope(), c.faults().accessName(), c.memPerVcpuBytes(), c.fetchDelayNs() / 1000,
+                0, c.seed(), error == null, error, c.pagesPerVcpu(), touched, touched * 1e9 / elapsedNs, perVcpu,
+                metrics.latency(), metrics.latencyLog2Us(), 0, new long[n], useUffd ? faults : 0,
+                useUffd ? installed.get() : present.cardinality(), redundant, 0, uffd,
+                new MigrationSummary.Blocktime(blocktime.allBlockedNs(), blockedPerVcpu), stale, elapsedNs);
+    }
+}

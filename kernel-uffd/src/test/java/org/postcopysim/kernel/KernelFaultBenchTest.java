@@ -1,0 +1,120 @@
+package org.postcopysim.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.postcopysim.dest.bench.FaultBenchConfig;
+import org.postcopysim.dest.bench.FaultBenchResult;
+import org.postcopysim.dest.fault.FaultOptions;
+import org.postcopysim.dest.fetch.FaultMode;
+import org.postcopysim.dest.uffd.UffdSet;
+
+/**
+ * The kernel backend against this machine's userfaultfd: every fault is resolved and every page
+ * reads back as the source's, in each registration, wake style and uffd scope; racing resolvers'
+ * EEXIST is counted; a reader killed mid-run fails the run instead of hanging it. Skipped, with
+ * the kernel's one-line reason, where userfaultfd is not available.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class KernelFaultBenchTest {
+    @BeforeAll
+    static void kernelHasUserfaultfd() {
+        String why = KernelSupport.unavailableReason(Uffd.Registration.MISSING);
+        assumeTrue(why == null, () -> "kernel backend unavailable here: " + why);
+    }
+
+    static FaultBenchConfig config(FaultMode mode, int vcpus, int readers, UffdSet.Scope scope, boolean partitioned,
+                                   long memPerVcpu, long fetchDelayNs) {
+        return new FaultBenchConfig(new FaultOptions(mode, readers, scope, 0, partitioned), vcpus, memPerVcpu,
+                fetchDelayNs, 0, 11);
+    }
+
+    private static void assertResolvedEveryPage(FaultBenchResult r, long pages) {
+        assertTrue(r.verified(), r::error);
+        assertEquals("kernel", r.backend());
+        assertEquals(0, r.staleReads());
+        assertEquals(pages, r.pagesTouched());
+        assertEquals(pages, r.pagesInstalled(), "every page installed exactly once");
+    }
+
+    @Test
+    void missingRegistrationResolvesEveryFaultWithCopy() throws Exception {
+        FaultBenchResult r = KernelFaultBench.run(config(FaultMode.UFFD, 2, 1, UffdSet.Scope.SHARED, true, 4 << 20, 0),
+                KernelBenchOptions.DEFAULT);
+        assertResolvedEveryPage(r, 2048);
+        assertEquals(2048, r.hostFaults(), "partitioned: every first touch sleeps once");
+        assertEquals(2048, r.uffd().wakes());
+        assertEquals(2048, r.faultLatencyNs().count());
+        assertTrue(r.blocktime().perVcpuNs()[0] > 0);
+    }
+
+    @Test
+    void separateWakeAndPerVcpuUffdsWithSeveralReaders() throws Exception {
+        FaultBenchResult r = KernelFaultBench.run(config(FaultMode.UFFD, 3, 2, UffdSet.Scope.PER_VCPU, true, 2 << 20, 0),
+                KernelBenchOptions.DEFAULT.withSeparateWake(true));
+        assertResolvedEveryPage(r, 3 * 512);
+        assertEquals("per-vcpu", r.uffdScope());
+        assertEquals(2, r.readers());
+        assertEquals(3 * 512, r.uffd().wakes(), "one UFFDIO_WAKE per DONTWAKE copy");
+    }
+
+    @Test
+    void minorRegistrationOnShmemResolvesWithContinue() throws Exception {
+        String why = KernelSupport.unavailableReason(Uffd.Registration.MINOR);
+        assumeTrue(why == null, () -> "minor faults unavailable here: " + why);
+        FaultBenchResult r = KernelFaultBench.run(config(FaultMode.UFFD, 2, 1, UffdSet.Scope.SHARED, true, 2 << 20, 0),
+                KernelBenchOptions.DEFAULT.withRegistration(Uffd.Registration.MINOR));
+        assertResolvedEveryPage(r, 1024);
+        assertEquals(1024, r.hostFaults());
+    }
+
+    @Test
+    void noneModeCopiesInTheFaultingThreadWithoutAUffd() throws Exception {
+        FaultBenchResult r = KernelFaultBench.run(config(FaultMode.NONE, 2, 1, UffdSet.Scope.SHARED, true, 2 << 20, 0),
+                KernelBenchOptions.DEFAULT);
+        assertTrue(r.verified(), r::error);
+        assertEquals(0, r.hostFaults());
+        assertEquals(1024, r.pagesInstalled());
+        assertEquals(0, r.readers());
+    }
+
+    @Test
+    void overlappedTouchesRaceResolversIntoEexistAndStillVerify() throws Exception {
+        // Four threads fault the same pages at once with a delay: each page gets up to four messages,
+        // two readers resolve them, and every copy after the first finds the page mapped.
+        FaultBenchResult r = KernelFaultBench.run(config(FaultMode.UFFD, 4, 2, UffdSet.Scope.SHARED, false, 1 << 20, 20_000),
+                KernelBenchOptions.DEFAULT);
+        assertTrue(r.verified(), r::error);
+        assertEquals(256, r.pagesInstalled());
+        assertTrue(r.uffd().eexist() > 0, () -> "no EEXIST counted: " + r);
+        assertEquals(r.hostFaults(), r.pagesInstalled() + r.uffd().eexist(), "every message installs or finds EEXIST");
+    }
+
+    @Test
+    void aReaderKilledMidRunFailsTheRunWithAClearMessageInsteadOfHanging() throws Exception {
+        long t0 = System.nanoTime();
+        FaultBenchResult r = KernelFaultBench.run(config(FaultMode.UFFD, 2, 1, UffdSet.Scope.SHARED, true, 4 << 20, 0),
+                KernelBenchOptions.DEFAULT.withReaderKilledAfter(100, 5_000));
+        assertFalse(r.verified());
+        assertNotNull(r.error());
+        assertTrue(r.error().contains("uffd reader uffd-reader-0 died"), r.error());
+        assertTrue(r.error().contains("unregistered to wake"), r.error());
+        assertTrue(r.pagesTouched() < 2048);
+        assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0) < 30, "the run ended promptly");
+    }
+
+    @Test
+    void theKvmUserfaultModesAreRefusedWithTheReason() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KernelFaultBench.run(
+                config(FaultMode.KVM_USERFAULT, 1, 1, UffdSet.Scope.SHARED, true, 1 << 20, 0), KernelBenchOptions.DEFAULT));
+        assertTrue(e.getMessage().contains("upstream kernel"), e.getMessage());
+    }
+}
