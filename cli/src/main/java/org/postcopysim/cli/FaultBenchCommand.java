@@ -4,11 +4,14 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.postcopysim.dest.bench.FaultBench;
 import org.postcopysim.dest.bench.FaultBenchConfig;
 import org.postcopysim.dest.bench.FaultBenchResult;
 import org.postcopysim.dest.fault.FaultOptions;
 import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.kernel.KernelBenchOptions;
+import org.postcopysim.kernel.Uffd;
+import org.postcopysim.sim.cost.Cost;
+import org.postcopysim.sim.cost.CostModel;
 import org.postcopysim.protocol.VcpuCount;
 import org.postcopysim.text.Plural;
 import org.slf4j.Logger;
@@ -59,6 +62,31 @@ public final class FaultBenchCommand implements Callable<Integer> {
                     + "here. 0 = no warm-up. Default: ${DEFAULT-VALUE}.")
     long warmupMem;
 
+    @Option(names = "--backend", paramLabel = "WHAT", defaultValue = "model",
+            description = "What resolves the faults: model (the simulated KVM and userfaultfd, real threads), kernel "
+                    + "(this machine's Linux userfaultfd with host threads; --fault-mode none or uffd) or sim (the "
+                    + "model in virtual time, with --cost-file and --host-cpus). Default: ${DEFAULT-VALUE}.")
+    String backend;
+
+    @Option(names = "--uffd-register", paramLabel = "MODE", defaultValue = "missing",
+            description = "Kernel backend: missing (anonymous memory, resolved by UFFDIO_COPY) or minor (shmem whose "
+                    + "pages wait in the page cache, resolved by UFFDIO_CONTINUE). Default: ${DEFAULT-VALUE}.")
+    String uffdRegister;
+
+    @Option(names = "--uffd-wake", paramLabel = "HOW", defaultValue = "inline",
+            description = "Kernel backend: inline (the resolving ioctl wakes the waiters) or separate (it runs with "
+                    + "DONTWAKE and a UFFDIO_WAKE follows). Default: ${DEFAULT-VALUE}.")
+    String uffdWake;
+
+    @Option(names = "--cost-file", paramLabel = "FILE",
+            description = "Sim backend: the cost model's values (see simulate --print-costs; simulate "
+                    + "--calibrate-host writes one for this machine).")
+    java.nio.file.Path costFile;
+
+    @Option(names = "--host-cpus", paramLabel = "N",
+            description = "Sim backend: simulated host CPUs (default: the cost model's host-cpus).")
+    Integer hostCpus;
+
     @Mixin
     FaultModeOptions faults;
 
@@ -86,23 +114,91 @@ public final class FaultBenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         long s = seed.value();
         FaultBenchConfig config = validatedConfig(faults.resolve(spec.commandLine()), s);
+        CommandLine cl = spec.commandLine();
+        FaultBenchBackend b = parsed(cl, "--backend", () -> FaultBenchBackend.parse(backend));
+        KernelBenchOptions kernel = kernelOptions(cl, b);
+        CostModel costs = costs(cl, b);
         out.printf(Locale.ROOT, "seed: %d%n", s);
         out.flush();
-        if (warmupMem > 0) {
+        if (warmupMem > 0 && b.warmsUp()) {
             long warmupPerVcpu = Math.max(4096, warmupMem / vcpus / 4096 * 4096);
-            FaultBenchResult w = FaultBench.run(new FaultBenchConfig(config.faults(), vcpus, warmupPerVcpu,
-                    config.fetchDelayNs(), writeFraction, s ^ 0x3A3A));
+            FaultBenchResult w = run(cl, b, new FaultBenchConfig(config.faults(), vcpus, warmupPerVcpu,
+                    config.fetchDelayNs(), writeFraction, s ^ 0x3A3A), kernel, costs);
             logRate("warm-up (discarded)", w);
             if (!w.verified()) {
                 out.printf("warm-up run FAILED: %s%n", w.error());
                 return 1;
             }
         }
-        FaultBenchResult r = FaultBench.run(config);
+        FaultBenchResult r = run(cl, b, config, kernel, costs);
         logRate("measured", r);
         print(out, r);
         if (json.file != null) SummaryPrinter.writeJson(json.file, r);
         return r.exitCode();
+    }
+
+    /** A run on {@code b}; a configuration the backend cannot run is a usage error naming --backend. */
+    private static FaultBenchResult run(CommandLine cl, FaultBenchBackend b, FaultBenchConfig c, KernelBenchOptions kernel,
+                                        CostModel costs) {
+        try {
+            return b.run(c, kernel, costs);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--backend': " + b.cliName() + ": "
+                    + e.getMessage());
+        }
+    }
+
+    private static <T> T parsed(CommandLine cl, String option, java.util.function.Supplier<T> parse) {
+        Object[] v = new Object[1];
+        OptionCheck.check(cl, option, () -> v[0] = parse.get());
+        @SuppressWarnings("unchecked")
+        T t = (T) v[0];
+        return t;
+    }
+
+    /** The kernel backend's options; given with another backend they are a usage error (they would do nothing). */
+    private KernelBenchOptions kernelOptions(CommandLine cl, FaultBenchBackend b) {
+        Uffd.Registration reg = parsed(cl, "--uffd-register", () -> {
+            switch (uffdRegister.trim().toLowerCase(Locale.ROOT)) {
+                case "missing": return Uffd.Registration.MISSING;
+                case "minor": return Uffd.Registration.MINOR;
+                default: throw new IllegalArgumentException("expected missing or minor, got '" + uffdRegister + "'");
+            }
+        });
+        boolean separate = parsed(cl, "--uffd-wake", () -> {
+            switch (uffdWake.trim().toLowerCase(Locale.ROOT)) {
+                case "inline": return false;
+                case "separate": return true;
+                default: throw new IllegalArgumentException("expected inline or separate, got '" + uffdWake + "'");
+            }
+        });
+        if (b != FaultBenchBackend.KERNEL) {
+            for (String o : new String[] {"--uffd-register", "--uffd-wake"}) {
+                if (cl.getParseResult() != null && cl.getParseResult().hasMatchedOption(o)) {
+                    throw new CommandLine.ParameterException(cl, o + " applies to --backend kernel only");
+                }
+            }
+        }
+        return KernelBenchOptions.DEFAULT.withRegistration(reg).withSeparateWake(separate);
+    }
+
+    /** The simulator's costs (--cost-file, --host-cpus); given with another backend they are a usage error. */
+    private CostModel costs(CommandLine cl, FaultBenchBackend b) {
+        if (b != FaultBenchBackend.SIM) {
+            if (costFile != null) throw new CommandLine.ParameterException(cl, "--cost-file applies to --backend sim only");
+            if (hostCpus != null) throw new CommandLine.ParameterException(cl, "--host-cpus applies to --backend sim only");
+            return CostModel.defaults();
+        }
+        CostModel costs = CostModel.defaults();
+        if (costFile != null) {
+            CostModel base = costs;
+            costs = parsed(cl, "--cost-file", () -> base.withFile(costFile));
+        }
+        if (hostCpus != null) {
+            CostModel base = costs;
+            costs = parsed(cl, "--host-cpus", () -> base.with(Cost.HOST_CPUS, hostCpus, "--host-cpus"));
+        }
+        return costs;
     }
 
     /** The run's configuration; each value is checked under its own option, so that an error names the one at fault. */
@@ -127,12 +223,13 @@ public final class FaultBenchCommand implements Callable<Integer> {
 
     /** One INFO line per run, saying which run it was: the warm-up's rate is not the result. */
     private static void logRate(String which, FaultBenchResult r) {
-        log.info("fault-bench {} run: {}, {}, {} pages/s overall", which, r.mode(), Plural.of(r.vcpus(), "vCPU"),
+        log.info("fault-bench {} run: {} ({}), {}, {} pages/s overall", which, r.mode(), r.backend(), Plural.of(r.vcpus(), "vCPU"),
                 Math.round(r.pagesPerSecOverall()));
     }
 
     static void print(PrintWriter out, FaultBenchResult r) {
-        out.printf(Locale.ROOT, "fault-bench %s: %s, %s per vCPU, %s access%s%s, fetch delay %d us%n", r.mode(),
+        out.printf(Locale.ROOT, "fault-bench %s (%s backend): %s, %s per vCPU, %s access%s%s, fetch delay %d us%n", r.mode(),
+                r.backend(),
                 Plural.of(r.vcpus(), "vCPU"), ByteSize.format(r.memPerVcpuBytes()), r.access(),
                 r.readers() > 0 ? ", " + Plural.of(r.readers(), "reader") + " per uffd, " + r.uffdScope() + " uffd" : "",
                 r.internalAccessFraction() > 0 ? ", internal accesses " + r.internalAccessFraction() : "",
@@ -153,13 +250,15 @@ public final class FaultBenchCommand implements Callable<Integer> {
                 Plural.of(r.exits(), "exit"), Plural.of(r.hostFaults(), "uffd sleep"), r.redundantFaults(), r.populates(),
                 r.uffd().eexist());
         if (r.readers() > 0) {
-            out.printf(Locale.ROOT, "  uffd      %s visiting %.2f waiters on average (max %d), %s, %s%n",
-                    Plural.of(r.uffd().wakes(), "wake"), r.uffd().waitersVisitedPerWake().mean(),
-                    r.uffd().waitersVisitedPerWake().max(), Plural.of(r.uffd().reads(), "read"),
-                    Plural.of(r.uffd().pollerWakeups(), "poller wake-up"));
+            var perWake = r.uffd().waitersVisitedPerWake();
+            out.printf(Locale.ROOT, "  uffd      %s%s, %s, %s%n", Plural.of(r.uffd().wakes(), "wake"),
+                    perWake == null ? " (the kernel does not say how many waiters each visited)"
+                            : String.format(Locale.ROOT, " visiting %.2f waiters on average (max %d)", perWake.mean(), perWake.max()),
+                    Plural.of(r.uffd().reads(), "read"), Plural.of(r.uffd().pollerWakeups(), "poller wake-up"));
         }
-        out.printf(Locale.ROOT, "  blocktime %s with %s blocked at once%n",
-                SummaryPrinter.duration(r.blocktime().allVcpusNs()), SummaryPrinter.allVcpus(r.vcpus()));
+        out.printf(Locale.ROOT, "  blocktime %s with %s blocked at once%s%n",
+                SummaryPrinter.duration(r.blocktime().allVcpusNs()), SummaryPrinter.allVcpus(r.vcpus()),
+                r.backend().equals("sim") ? " (virtual time)" : "");
         out.flush();
     }
 }

@@ -65,4 +65,24 @@ public final class Log2Buckets {
         if (overflow > 0) buckets.add(new Bucket(lowUs, UNBOUNDED_US, overflow));
         return buckets;
     }
+
+    /**
+     * The same buckets from an HdrHistogram of nanoseconds (the simulator's): the count of each
+     * [2<sup>N</sup>, 2<sup>N+1</sup>) us range, at the histogram's precision, non-empty ones only.
+     */
+    public static List<Bucket> fromNanos(org.HdrHistogram.AbstractHistogram nanos) {
+        List<Bucket> buckets = new ArrayList<>();
+        long lowUs = 0;
+        long counted = 0;
+        for (int n = 0; n <= MAX_EXPONENT; n++) {
+            long highUs = 1L << n;
+            long count = nanos.getCountBetweenValues(lowUs * 1000, highUs * 1000 - 1);
+            if (count > 0) buckets.add(new Bucket(lowUs, highUs, count));
+            counted += count;
+            lowUs = highUs;
+        }
+        long overflow = nanos.getTotalCount() - counted;
+        if (overflow > 0) buckets.add(new Bucket(lowUs, UNBOUNDED_US, overflow));
+        return buckets;
+    }
 }

@@ -187,7 +187,9 @@ public final class SimFaultBench {
         long first = Long.MAX_VALUE;
         long last = 0;
         double[] perVcpu = new double[vcpus.size()];
+        long[] exitsPerVcpu = new long[vcpus.size()];
         for (SimVcpu v : vcpus) {
+            exitsPerVcpu[v.id()] = v.counters().exits;
             first = Math.min(first, v.startedNs());
             last = Math.max(last, v.finishedNs());
             long ns = Math.max(1, v.finishedNs() - v.startedNs());
@@ -206,6 +208,10 @@ public final class SimFaultBench {
                 uffds == null ? 0 : uffds.wakes(), uffds == null ? 0 : uffds.waitersVisited(),
                 uffds == null ? 0 : uffds.meanWaitersVisitedPerWake(), model.uffd() == null ? 0 : model.uffd().pollerWakeups(),
                 contended, d.wakeWalksCharged(), d.wakeWalkVisitsCharged(), d.wakeWalkChargedNs(), sim.nowNs(), sim.events(),
-                sim.traceHash(), wallMs, mmu);
+                sim.traceHash(), wallMs, mmu, model.installer().presentPages(),
+                new org.postcopysim.dest.MigrationSummary.Blocktime(model.blocktime().allBlockedNs(),
+                        model.blocktime().perVcpuBlockedNs()),
+                org.postcopysim.dest.metrics.Log2Buckets.fromNanos(latency), exitsPerVcpu,
+                uffds == null ? 0 : uffds.maxWaitersVisitedPerWake(), t.staleReads, elapsed);
     }
 }
