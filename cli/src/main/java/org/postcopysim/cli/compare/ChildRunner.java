@@ -10,16 +10,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.postcopysim.cli.ChildJvm;
 
 /**
  * Runs one run of a plan as {@code postcopy-sim fault-bench} or {@code demo} in a child JVM:
- * {@code --fault-mode MODE --vcpus N --seed S --json FILE} plus the passthrough options. The
+ * {@code --fault-mode MODE [--backend B] --vcpus N --seed S --json FILE} plus the passthrough options. The
  * child's summary goes to {@code RUNS_DIR/<stem>.json} and its stdout to
  * {@code RUNS_DIR/<stem>.log}; its stderr (warnings and errors only, unless verbose) to ours.
  */
 final class ChildRunner implements RunExecutor {
     private final Bench bench;
+    private final Function<String, List<String>> seriesArgs;
     private final List<String> passthrough;
     private final Path runsDir;
     private final List<String> jvmArgs;
@@ -27,9 +29,11 @@ final class ChildRunner implements RunExecutor {
     private final Consumer<String> stderr;
 
     /** @param stderr where the children's stderr lines go, or null for straight to ours */
-    ChildRunner(Bench bench, List<String> passthrough, Path runsDir, boolean verbose, long timeoutMs, Consumer<String> stderr) {
+    ChildRunner(Bench bench, Function<String, List<String>> seriesArgs, List<String> passthrough, Path runsDir,
+                boolean verbose, long timeoutMs, Consumer<String> stderr) {
         this.stderr = stderr;
         this.bench = bench;
+        this.seriesArgs = seriesArgs;
         this.passthrough = List.copyOf(passthrough);
         this.runsDir = runsDir;
         this.jvmArgs = verbose ? List.of() : List.of("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
@@ -38,8 +42,10 @@ final class ChildRunner implements RunExecutor {
 
     /** The child's command line (after {@code postcopy-sim}). */
     List<String> childArgs(RunPlan.Run run, Path json) {
-        List<String> args = new ArrayList<>(List.of(bench.subcommand, "--fault-mode", run.mode(),
-                "--vcpus", Integer.toString(run.vcpus()), "--seed", Long.toString(run.seed()), "--json", json.toString()));
+        List<String> args = new ArrayList<>(List.of(bench.subcommand));
+        args.addAll(seriesArgs.apply(run.mode()));
+        args.addAll(List.of("--vcpus", Integer.toString(run.vcpus()), "--seed", Long.toString(run.seed()),
+                "--json", json.toString()));
         args.addAll(passthrough);
         return args;
     }

@@ -38,7 +38,7 @@ import picocli.CommandLine.Spec;
                 + "run finished.")
 public final class CompareCommand implements Callable<Integer> {
     /** The fault modes a child accepts for {@code --fault-mode}. */
-    static final List<String> FAULT_MODES = List.of("kvm-userfault", "exit-on-missing", "uffd", "uffd+kvm-userfault");
+    static final List<String> FAULT_MODES = List.of("kvm-userfault", "exit-on-missing", "uffd", "uffd+kvm-userfault", "none");
     /** Default bound on one child's run (seconds); the child is killed after it and the run counts as failed. */
     static final long DEFAULT_RUN_TIMEOUT_SEC = 1800;
 
@@ -47,12 +47,29 @@ public final class CompareCommand implements Callable<Integer> {
 
     @Option(names = "--modes", split = ",", required = true, paramLabel = "MODE",
             description = "Fault modes to compare, comma-separated: kvm-userfault, exit-on-missing, uffd, "
-                    + "uffd+kvm-userfault. The first is the baseline of the table's ratio column.")
+                    + "uffd+kvm-userfault, none (fault bench only). The first is the baseline of the table's ratio column.")
     List<String> modes;
 
     @Option(names = "--vcpus", split = ",", required = true, paramLabel = "N",
             description = "vCPU counts, comma-separated (e.g. 1,2,4,8).")
     List<Integer> vcpuCounts;
+
+    @Option(names = "--backends", split = ",", paramLabel = "WHAT",
+            description = "Fault-bench backends to compare, comma-separated: model, kernel (this machine's Linux "
+                    + "userfaultfd; modes none and uffd), sim (virtual time, see --sim-cost-file and --sim-host-cpus). "
+                    + "Each mode runs on each backend, shown as 'MODE [BACKEND]' in one table and one plot. Without it "
+                    + "every run uses the model, labelled by mode alone.")
+    List<String> backends;
+
+    @Option(names = "--sim-cost-file", paramLabel = "FILE",
+            description = "The sim backend's cost file (simulate --calibrate-host writes one for this machine); "
+                    + "without it the cost model's defaults.")
+    Path simCostFile;
+
+    @Option(names = "--sim-host-cpus", paramLabel = "N",
+            description = "Host CPUs the sim backend simulates (default: this machine's, so that it is compared "
+                    + "with the runs beside it).")
+    Integer simHostCpus;
 
     @Option(names = "--bench", paramLabel = "KIND", defaultValue = "fault", converter = Bench.Converter.class,
             description = "fault (`fault-bench`: fault handling alone) or migration (`demo`: a whole migration "
@@ -96,7 +113,8 @@ public final class CompareCommand implements Callable<Integer> {
         validate(spec.commandLine());
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        RunPlan plan = RunPlan.of(bench, modes, vcpuCounts, repeats, seed.value());
+        Series series = Series.of(modes, backends, simArgs());
+        RunPlan plan = RunPlan.of(bench, series.labels(), vcpuCounts, repeats, seed.value());
         Path runsDir = outDir.resolve("runs");
         try {
             Files.createDirectories(runsDir);
@@ -108,7 +126,8 @@ public final class CompareCommand implements Callable<Integer> {
         List<RunOutcome> outcomes = new ArrayList<>(plan.runs().size());
         try (CompareProgress progress = CompareProgress.start(Terminal.stderrIsTerminal(), plan.runs().size(), err)) {
             RunExecutor exec = executor != null ? executor
-                    : new ChildRunner(bench, passthrough.args(), runsDir, verbose, runTimeoutSec * 1000, progress.childStderr());
+                    : new ChildRunner(bench, series::childArgs, passthrough.args(), runsDir, verbose, runTimeoutSec * 1000,
+                    progress.childStderr());
             for (RunPlan.Run run : plan.runs()) {
                 progress.starting(run.label());
                 RunOutcome outcome = exec.execute(run);
@@ -207,6 +226,14 @@ public final class CompareCommand implements Callable<Integer> {
         return ok;
     }
 
+    /** The options only sim children get. */
+    private List<String> simArgs() {
+        List<String> a = new ArrayList<>(List.of("--host-cpus",
+                Integer.toString(simHostCpus != null ? simHostCpus : Runtime.getRuntime().availableProcessors())));
+        if (simCostFile != null) a.addAll(List.of("--cost-file", simCostFile.toString()));
+        return a;
+    }
+
     /** Usage errors (exit 2) for values no child would accept, before anything starts. */
     private void validate(CommandLine cl) {
         Set<String> seen = new HashSet<>();
@@ -216,6 +243,9 @@ public final class CompareCommand implements Callable<Integer> {
                         + String.join(", ", FAULT_MODES) + ")");
             }
             if (!seen.add(m)) Usage.invalid(cl, "--modes", "'" + m + "' is listed twice");
+            if (m.equals("none") && bench == Bench.MIGRATION) {
+                Usage.invalid(cl, "--modes", "none fetches nothing, so --bench migration cannot run it");
+            }
         }
         Set<Integer> seenVcpus = new HashSet<>();
         for (int v : vcpuCounts) {
@@ -225,6 +255,32 @@ public final class CompareCommand implements Callable<Integer> {
                 Usage.invalid(cl, "--vcpus", e.getMessage());
             }
             if (!seenVcpus.add(v)) Usage.invalid(cl, "--vcpus", v + " is listed twice");
+        }
+        boolean sim = backends != null && backends.contains("sim");
+        if (!sim && (simCostFile != null || simHostCpus != null)) {
+            Usage.invalid(cl, simCostFile != null ? "--sim-cost-file" : "--sim-host-cpus", "applies to --backends with sim only");
+        }
+        if (simHostCpus != null && simHostCpus < 1) Usage.invalid(cl, "--sim-host-cpus", "must be at least 1");
+        if (simCostFile != null && !Files.isReadable(simCostFile)) Usage.invalid(cl, "--sim-cost-file", simCostFile + " cannot be read");
+        if (backends != null) {
+            if (bench != Bench.FAULT) Usage.invalid(cl, "--backends", "applies to --bench fault only");
+            Set<String> seenBackends = new HashSet<>();
+            for (String b : backends) {
+                try {
+                    org.postcopysim.cli.FaultBenchBackend.parse(b);
+                } catch (IllegalArgumentException e) {
+                    Usage.invalid(cl, "--backends", e.getMessage());
+                }
+                if (!seenBackends.add(b)) Usage.invalid(cl, "--backends", "'" + b + "' is listed twice");
+                if (b.equals("kernel")) {
+                    for (String m : modes) {
+                        if (!m.equals("uffd") && !m.equals("none")) {
+                            Usage.invalid(cl, "--backends", "kernel runs modes none and uffd only (" + m + " needs KVM "
+                                    + "Userfault, which the upstream kernel has not got)");
+                        }
+                    }
+                }
+            }
         }
         if (repeats < 1) Usage.invalid(cl, "--repeat", "must be at least 1, got " + repeats);
         if (runTimeoutSec < 1) Usage.invalid(cl, "--run-timeout", "must be at least 1 second, got " + runTimeoutSec);

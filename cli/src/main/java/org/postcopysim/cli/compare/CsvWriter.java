@@ -18,7 +18,7 @@ import java.util.List;
 final class CsvWriter {
     static final List<String> HEADER = List.of("bench", "mode", "vcpus", "readers", "uffdScope", "repeat",
             "pagesPerSecOverall", "p50Ns", "p90Ns", "p99Ns", "p999Ns", "maxNs",
-            "seed", "faults", "pagesPerSecPerVcpuMin", "pagesPerSecPerVcpuMax", "childWallMs");
+            "seed", "faults", "pagesPerSecPerVcpuMin", "pagesPerSecPerVcpuMax", "childWallMs", "backend");
     /**
      * The MMU counters' columns, after {@link #HEADER}, when some record carries them (every
      * {@code simulate} record does; empty cells in a record without them).
@@ -67,6 +67,7 @@ final class CsvWriter {
         cells.add(min <= max ? plain(min) : "");
         cells.add(min <= max ? plain(max) : "");
         cells.add(number(j.path("childWallMs")));
+        cells.add(escape(j.path("backend").asText("")));
         return cells;
     }
 

@@ -25,9 +25,10 @@ record RunPlan(Bench bench, List<String> modes, List<Integer> vcpuCounts, int re
             return String.format(Locale.ROOT, "%s, %d vCPU%s, repeat %d", mode, vcpus, vcpus == 1 ? "" : "s", repeat);
         }
 
-        /** A file name stem that sorts in plan order: "003-uffd-v4-r0". */
+        /** A file name stem that sorts in plan order: "003-uffd-v4-r0" ("003-uffd-kernel-v4-r0" for "uffd [kernel]"). */
         String fileStem() {
-            return String.format(Locale.ROOT, "%03d-%s-v%d-r%d", index, mode, vcpus, repeat);
+            String name = mode.replaceAll("[^A-Za-z0-9+=_-]+", "-").replaceAll("^-|-$", "");
+            return String.format(Locale.ROOT, "%03d-%s-v%d-r%d", index, name, vcpus, repeat);
         }
     }
 

@@ -102,7 +102,7 @@ class CompareCommandTest {
 
     @Test
     void passthroughOptionsAreGivenToTheChildOnlyWhenSet() {
-        ChildRunner none = new ChildRunner(Bench.MIGRATION, List.of(), tmp, false, 1000, null);
+        ChildRunner none = new ChildRunner(Bench.MIGRATION, m -> List.of("--fault-mode", m), List.of(), tmp, false, 1000, null);
         RunPlan.Run run = RunPlan.of(Bench.MIGRATION, List.of("uffd"), List.of(4), 1, 9).runs().get(0);
         assertEquals(List.of("demo", "--fault-mode", "uffd", "--vcpus", "4", "--seed", Long.toString(run.seed()), "--json",
                 tmp.resolve("x.json").toString()), none.childArgs(run, tmp.resolve("x.json")));
@@ -110,7 +110,7 @@ class CompareCommandTest {
         PassthroughOptions p = new PassthroughOptions();
         new CommandLine(p).parseArgs("--guest-mem", "8M", "--uffd-scope", "per-vcpu", "--fetch-delay-us", "20");
         assertEquals(List.of("--fetch-delay-us", "20", "--uffd-scope", "per-vcpu", "--guest-mem", Long.toString(8L << 20)), p.args());
-        ChildRunner some = new ChildRunner(Bench.FAULT, p.args(), tmp, false, 1000, null);
+        ChildRunner some = new ChildRunner(Bench.FAULT, m -> List.of("--fault-mode", m), p.args(), tmp, false, 1000, null);
         List<String> args = some.childArgs(run, tmp.resolve("x.json"));
         assertEquals("fault-bench", args.get(0));
         assertEquals(p.args(), args.subList(args.size() - 6, args.size()));
