@@ -16,13 +16,14 @@ class FaultBenchCommandTest {
         CliRun run = CliRun.of("fault-bench", "--fault-mode", "uffd", "--vcpus", "2", "--mem-per-vcpu", "2M",
                 "--uffd-readers", "2", "--warmup-mem", "0", "--seed", "3", "--json", json.toString());
         assertEquals(0, run.exitCode(), run::toString);
-        assertTrue(run.out().contains("fault-bench uffd: 2 vCPUs"), run::toString);
+        assertTrue(run.out().contains("fault-bench uffd (model backend): 2 vCPUs"), run::toString);
         JsonNode r = SummaryPrinter.JSON.readTree(json.toFile());
         for (String f : new String[] {"mode", "vcpus", "readers", "uffdScope", "pagesPerSecOverall", "pagesPerSecPerVcpu",
                 "faultLatencyNs", "faultLatencyLog2Us", "blocktime", "redundantFaults", "uffd", "populates", "exitsPerVcpu"}) {
             assertTrue(r.has(f), "missing " + f);
         }
         assertEquals("uffd", r.path("mode").asText());
+        assertEquals("model", r.path("backend").asText());
         assertEquals(2, r.path("readers").asInt());
         assertEquals("shared", r.path("uffdScope").asText());
         assertTrue(r.path("uffd").path("waitersVisitedPerWake").path("max").asLong() >= 1, r.toPrettyString());
@@ -42,8 +43,8 @@ class FaultBenchCommandTest {
         assertEquals(0, r.value().exitCode(), r.value()::toString);
         List<String> rates = r.stderr().lines().filter(l -> l.contains("pages/s")).toList();
         assertEquals(2, rates.size(), r.stderr());
-        assertTrue(rates.get(0).contains("fault-bench warm-up (discarded) run: kvm-userfault, 1 vCPU, "), r.stderr());
-        assertTrue(rates.get(1).contains("fault-bench measured run: kvm-userfault, 1 vCPU, "), r.stderr());
+        assertTrue(rates.get(0).contains("fault-bench warm-up (discarded) run: kvm-userfault (model), 1 vCPU, "), r.stderr());
+        assertTrue(rates.get(1).contains("fault-bench measured run: kvm-userfault (model), 1 vCPU, "), r.stderr());
     }
 
     @Test
@@ -51,7 +52,7 @@ class FaultBenchCommandTest {
         CliRun run = CliRun.of("fault-bench", "--fault-mode", "uffd", "--vcpus", "1", "--uffd-readers", "1",
                 "--mem-per-vcpu", "256K", "--warmup-mem", "0", "--seed", "4");
         assertEquals(0, run.exitCode(), run::toString);
-        assertTrue(run.out().contains("fault-bench uffd: 1 vCPU, 256 KiB per vCPU, partitioned access, 1 reader per uffd"), run::toString);
+        assertTrue(run.out().contains("fault-bench uffd (model backend): 1 vCPU, 256 KiB per vCPU, partitioned access, 1 reader per uffd"), run::toString);
         assertTrue(run.out().contains("with the only vCPU blocked at once"), run::toString);
     }
 
@@ -80,5 +81,63 @@ class FaultBenchCommandTest {
         CliRun internal = CliRun.of("dest", "--connect", "127.0.0.1:1", "--fault-mode", "uffd", "--internal-access-fraction", "0.5");
         assertEquals(2, internal.exitCode());
         assertTrue(internal.err().contains("applies to uffd+kvm-userfault only"), internal::toString);
+    }
+
+    @Test
+    void theKernelBackendRunsOnThisMachinesUserfaultfdAndSaysSo(@TempDir Path dir) throws Exception {
+        String why = org.postcopysim.kernel.KernelSupport.unavailableReason(org.postcopysim.kernel.Uffd.Registration.MISSING);
+        org.junit.jupiter.api.Assumptions.assumeTrue(why == null, () -> "kernel backend unavailable: " + why);
+        Path json = dir.resolve("kernel.json");
+        CliRun run = CliRun.of("fault-bench", "--backend", "kernel", "--fault-mode", "uffd", "--vcpus", "2",
+                "--mem-per-vcpu", "2M", "--uffd-wake", "separate", "--warmup-mem", "0", "--seed", "3", "--json", json.toString());
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.out().contains("fault-bench uffd (kernel backend): 2 vCPUs"), run::toString);
+        assertTrue(run.out().contains("the kernel does not say how many waiters each visited"), run::toString);
+        JsonNode r = SummaryPrinter.JSON.readTree(json.toFile());
+        assertEquals("kernel", r.path("backend").asText());
+        assertTrue(r.path("verified").asBoolean(), r.toPrettyString());
+        assertEquals(1024, r.path("hostFaults").asLong(), "every page faulted through the real uffd once");
+        assertEquals(1024, r.path("uffd").path("wakes").asLong(), "one UFFDIO_WAKE per DONTWAKE copy");
+        assertTrue(r.path("uffd").path("waitersVisitedPerWake").isNull(), r.toPrettyString());
+    }
+
+    @Test
+    void theSimBackendRunsInVirtualTimeWithTheGivenCosts(@TempDir Path dir) throws Exception {
+        Path slow = dir.resolve("slow.costs");
+        java.nio.file.Files.writeString(slow, "thread-wakeup = 300000\n");
+        double fast = simRate(dir, "fast", List.of());
+        double slowed = simRate(dir, "slow", List.of("--cost-file", slow.toString()));
+        assertTrue(slowed < fast / 5, "a 100x thread wake-up cost slows the simulated uffd: " + fast + " vs " + slowed);
+    }
+
+    private static double simRate(Path dir, String name, List<String> more) throws Exception {
+        Path json = dir.resolve(name + ".json");
+        List<String> args = new java.util.ArrayList<>(List.of("fault-bench", "--backend", "sim", "--fault-mode", "uffd",
+                "--vcpus", "2", "--host-cpus", "2", "--mem-per-vcpu", "1M", "--seed", "3", "--json", json.toString()));
+        args.addAll(more);
+        CliRun run = CliRun.of(args.toArray(String[]::new));
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.out().contains("(sim backend)"), run::toString);
+        JsonNode r = SummaryPrinter.JSON.readTree(json.toFile());
+        assertEquals("sim", r.path("backend").asText());
+        assertTrue(r.path("verified").asBoolean(), r.toPrettyString());
+        assertEquals(512, r.path("pagesInstalled").asLong());
+        return r.path("pagesPerSecOverall").asDouble();
+    }
+
+    @Test
+    void backendOptionsOutsideTheirBackendAndModesTheKernelHasNotGotAreUsageErrors() {
+        CliRun register = CliRun.of("fault-bench", "--uffd-register", "minor");
+        assertEquals(2, register.exitCode(), register::toString);
+        assertTrue(register.err().contains("--uffd-register applies to --backend kernel only"), register::toString);
+        CliRun costs = CliRun.of("fault-bench", "--backend", "kernel", "--fault-mode", "uffd", "--host-cpus", "4");
+        assertEquals(2, costs.exitCode(), costs::toString);
+        assertTrue(costs.err().contains("--host-cpus applies to --backend sim only"), costs::toString);
+        CliRun mode = CliRun.of("fault-bench", "--backend", "kernel", "--fault-mode", "kvm-userfault", "--warmup-mem", "0");
+        assertEquals(2, mode.exitCode(), mode::toString);
+        assertTrue(mode.err().contains("upstream kernel has not got"), mode::toString);
+        CliRun backend = CliRun.of("fault-bench", "--backend", "qemu");
+        assertEquals(2, backend.exitCode(), backend::toString);
+        assertTrue(backend.err().contains("expected model, kernel or sim, got 'qemu'"), backend::toString);
     }
 }

@@ -55,11 +55,16 @@ class JsonDocTest {
 
     @Test
     void faultBenchWritesTheDocumentedFieldsInEveryKindOfMode() throws Exception {
-        JsonDoc.assertDocumented(JsonDoc.faultBench(), faultBench("uffd"), faultBench("kvm-userfault"));
+        java.util.List<JsonNode> outputs = new java.util.ArrayList<>(List.of(faultBench("uffd"), faultBench("kvm-userfault"),
+                faultBench("uffd", "--backend", "sim")));
+        if (org.postcopysim.kernel.KernelSupport.unavailableReason(org.postcopysim.kernel.Uffd.Registration.MISSING) == null) {
+            outputs.add(faultBench("uffd", "--backend", "kernel"));
+        }
+        JsonDoc.assertDocumented(JsonDoc.faultBench(), outputs.toArray(JsonNode[]::new));
     }
 
     private JsonNode faultBench(String mode, String... more) throws Exception {
-        Path json = tmp.resolve("bench-" + mode + ".json");
+        Path json = tmp.resolve("bench-" + mode + "-" + String.join("", more).replace("-", "") + ".json");
         List<String> args = new java.util.ArrayList<>(List.of("fault-bench", "--fault-mode", mode, "--vcpus", "2",
                 "--mem-per-vcpu", "2M", "--warmup-mem", "0", "--seed", "3", "--json", json.toString()));
         args.addAll(List.of(more));

@@ -115,6 +115,35 @@ class CompareEndToEndTest {
         assertPngs(out);
     }
 
+    @Test
+    void backendsPutTheKernelTheModelAndTheSimulatorSideBySide() throws Exception {
+        String why = org.postcopysim.kernel.KernelSupport.unavailableReason(org.postcopysim.kernel.Uffd.Registration.MISSING);
+        assumeTrue(why == null, () -> "kernel backend unavailable: " + why);
+        Path out = tmp.resolve("backends");
+        Run run = compare(List.of("compare", "--modes", "uffd", "--backends", "kernel,model,sim", "--vcpus", "2",
+                "--mem-per-vcpu", "2M", "--seed", "4", "--out", out.toString()));
+
+        assertEquals(0, run.code(), run::toString);
+        for (String line : List.of("uffd [kernel]      2", "uffd [model]       2", "uffd [sim]         2")) {
+            assertTrue(run.out().contains(line), () -> "no table line '" + line + "'\n" + run);
+        }
+        assertTrue(run.out().contains("vs uffd [kernel]"), run::toString);
+        JsonNode json = CsvAndJson.readJson(out);
+        assertEquals(3, json.size(), json::toPrettyString);
+        List<String> backends = new ArrayList<>();
+        for (JsonNode r : json) {
+            backends.add(r.path("backend").asText());
+            assertTrue(r.path("verified").asBoolean(), r::toPrettyString);
+            assertEquals(1024, r.path("pagesInstalled").asLong(), r::toPrettyString);
+        }
+        assertEquals(List.of("kernel", "model", "sim"), backends);
+        List<String> csv = Files.readAllLines(out.resolve("results.csv"));
+        assertTrue(csv.get(0).endsWith(",backend"), csv.get(0));
+        assertTrue(csv.get(1).startsWith("fault,uffd [kernel],2,") && csv.get(1).endsWith(",kernel"), csv.get(1));
+        assertTrue(Files.exists(out.resolve("runs").resolve("000-uffd-kernel-v2-r0.json")), "file stems name the backend");
+        assertPngs(out);
+    }
+
     private static void assertPngs(Path out) throws Exception {
         for (String name : List.of("pages-per-sec.png", "fault-latency-cdf.png")) {
             var image = ImageIO.read(out.resolve(name).toFile());

@@ -49,6 +49,20 @@ class CompareUsageErrorTest {
     }
 
     @Test
+    void backendsTheKernelCannotRunAndSimOptionsWithoutSimAreUsageErrors() {
+        assertUsageError("kernel runs modes none and uffd only (kvm-userfault needs KVM Userfault",
+                "--modes", "uffd,kvm-userfault", "--backends", "kernel,model", "--vcpus", "1");
+        assertUsageError("expected model, kernel or sim, got 'qemu'", "--modes", "uffd", "--backends", "qemu", "--vcpus", "1");
+        assertUsageError("'sim' is listed twice", "--modes", "uffd", "--backends", "sim,sim", "--vcpus", "1");
+        assertUsageError("--sim-host-cpus': applies to --backends with sim only", "--modes", "uffd", "--backends", "model",
+                "--sim-host-cpus", "4", "--vcpus", "1");
+        assertUsageError("--backends': applies to --bench fault only", "--modes", "uffd", "--backends", "model",
+                "--bench", "migration", "--vcpus", "1");
+        assertUsageError("none fetches nothing, so --bench migration cannot run it", "--modes", "none",
+                "--bench", "migration", "--vcpus", "1");
+    }
+
+    @Test
     void modeListedTwiceIsAUsageError() {
         assertUsageError("'uffd' is listed twice", "--modes", "uffd,kvm-userfault,uffd", "--vcpus", "1");
     }

@@ -49,7 +49,10 @@ class ResultFilesTest {
             assertEquals(r.pagesPerSecOverall(), Double.parseDouble(cells[6]), 1e-6);
             for (int c = 7; c < 12; c++) assertTrue(Long.parseLong(cells[c]) > 0, lines.get(i));
             assertEquals(r.latencyNs("p99"), Long.parseLong(cells[9]));
-            for (int c = 12; c < cells.length; c++) Double.parseDouble(cells[c]);
+            for (int c = 12; c < cells.length; c++) {
+                if (header.get(c).equals("backend")) assertEquals(r.json().path("backend").asText(""), cells[c]);
+                else Double.parseDouble(cells[c]);
+            }
         }
     }
 
