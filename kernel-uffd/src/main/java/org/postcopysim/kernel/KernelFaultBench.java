@@ -191,8 +191,9 @@ public final class KernelFaultBench {
         long pageAddress = faultAddress & -(long) PAGE;
         long offset = pageAddress - guest.address();
         FetchDelay.await(c.fetchDelayNs(), NanoClock.SYSTEM, this);
+        long from = k.wrongSourcePage() ? (offset + PAGE) % (pages * PAGE) : offset;
         while (true) {
-            int r = uffd.copy(pageAddress, sourceBase + offset, PAGE, k.separateWake(), s);
+            int r = uffd.copy(pageAddress, sourceBase + from, PAGE, k.separateWake(), s);
             if (r == 0) {
                 installed.incrementAndGet();
                 if (k.separateWake()) wake(uffd, pageAddress, s);

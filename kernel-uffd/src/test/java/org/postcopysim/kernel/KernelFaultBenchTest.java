@@ -57,6 +57,15 @@ class KernelFaultBenchTest {
     }
 
     @Test
+    void negativeControlACopyOfTheWrongPageIsCaughtByTheReadsAndTheVerifier() throws Exception {
+        FaultBenchResult r = KernelFaultBench.run(config(FaultMode.UFFD, 2, 1, UffdSet.Scope.SHARED, true, 1 << 20, 0),
+                KernelBenchOptions.DEFAULT.withWrongSourcePage());
+        assertFalse(r.verified());
+        assertEquals(512, r.staleReads(), "every read saw another page's contents");
+        assertTrue(r.error().contains("512 differing from the source"), r.error());
+    }
+
+    @Test
     void separateWakeAndPerVcpuUffdsWithSeveralReaders() throws Exception {
         FaultBenchResult r = KernelFaultBench.run(config(FaultMode.UFFD, 3, 2, UffdSet.Scope.PER_VCPU, true, 2 << 20, 0),
                 KernelBenchOptions.DEFAULT.withSeparateWake(true));
