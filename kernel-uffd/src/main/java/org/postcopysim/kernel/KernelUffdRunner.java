@@ -117,7 +117,7 @@ final class KernelUffdRunner implements UffdRunner {
             if (++spins < SPINS_BEFORE_PARK) Thread.onSpinWait();
             else LockSupport.parkNanos(this, 10_000);
         }
-        return !control.stopRequested() || paths.hostHasPage(pageIndex);
+        return true;
     }
 
     /**
