@@ -47,6 +47,9 @@ public final class DemoCommand implements Callable<Integer> {
     FaultModeOptions faults;
 
     @Mixin
+    BackendOption backend;
+
+    @Mixin
     SeedOption seed;
 
     @Mixin
@@ -101,7 +104,8 @@ public final class DemoCommand implements Callable<Integer> {
         guest.validate(spec.commandLine());
         recovery.validate(spec.commandLine());
         org.postcopysim.dest.fault.FaultOptions faultOptions = faults.resolveForMigration(spec.commandLine());
-        host.resolve(spec.commandLine(), faultOptions, seed.value());
+        org.postcopysim.dest.MmuSetup mmu = host.resolve(spec.commandLine(), faultOptions, seed.value());
+        org.postcopysim.dest.HostBackend hostBackend = backend.resolve(spec.commandLine(), faultOptions, mmu);
         tls.resolve(spec.commandLine());
         chaos.resolve(spec.commandLine());
         if (progressWhen == MigrationProgress.When.LINES) {
@@ -113,8 +117,9 @@ public final class DemoCommand implements Callable<Integer> {
         boolean bar = progressWhen == MigrationProgress.When.ALWAYS
                 || (progressWhen == MigrationProgress.When.AUTO && Terminal.stderrIsTerminal());
         DemoRelay relay = new DemoRelay(out, spec.commandLine().getErr(), bar);
-        relay.say(String.format(Locale.ROOT, "demo: seed %d; migrating a %s guest with %s (%s, %s) between two processes",
-                s, ByteSize.format(guest.guestBytes), Plural.of(vcpus.vcpus, "vCPU"), vcpus.workload, faultOptions.mode()));
+        relay.say(String.format(Locale.ROOT, "demo: seed %d; migrating a %s guest with %s (%s, %s%s) between two processes",
+                s, ByteSize.format(guest.guestBytes), Plural.of(vcpus.vcpus, "vCPU"), vcpus.workload, faultOptions.mode(),
+                hostBackend == org.postcopysim.dest.HostBackend.MODEL ? "" : ", " + hostBackend.name() + " backend"));
         Path summaryFile = Files.createTempFile("postcopy-sim-demo-", ".json");
         Path tokenFile = null;
         ChildJvm source = null;
@@ -156,6 +161,7 @@ public final class DemoCommand implements Callable<Integer> {
             destArgs.addAll(recovery.asArgs());
             if (vcpus.noHugeRecovery) destArgs.add("--no-huge-recovery");
             destArgs.addAll(faults.asArgs(faultOptions));
+            destArgs.addAll(backend.asArgs(hostBackend));
             destArgs.addAll(host.asArgs());
             // The destination reports progress as lines; the bar is ours, so every line steps around it.
             destArgs.add("--progress=" + (bar ? "lines" : "never"));

@@ -47,6 +47,9 @@ public final class DestCommand implements Callable<Integer> {
     FaultModeOptions faults;
 
     @Mixin
+    BackendOption backend;
+
+    @Mixin
     SeedOption seed;
 
     @Mixin
@@ -84,6 +87,7 @@ public final class DestCommand implements Callable<Integer> {
         metrics.validate(spec.commandLine());
         org.postcopysim.dest.fault.FaultOptions faultOptions = faults.resolveForMigration(spec.commandLine());
         org.postcopysim.dest.MmuSetup mmu = host.resolve(spec.commandLine(), faultOptions, seed.value());
+        org.postcopysim.dest.HostBackend hostBackend = backend.resolve(spec.commandLine(), faultOptions, mmu);
         Reliability.TlsFiles tlsFiles = tls.resolve(spec.commandLine());
         org.postcopysim.protocol.chaos.ChaosSpec chaosSpec = chaos.resolve(spec.commandLine());
         String presented = token;
@@ -117,7 +121,7 @@ public final class DestCommand implements Callable<Integer> {
             MigrationSummary summary;
             MigrationProgress progress = MigrationProgress.start(progressWhen, registry, out, err);
             try {
-                summary = DestVm.run(config, registry);
+                summary = DestVm.run(config, registry, hostBackend);
             } finally {
                 if (progress != null) progress.close(); // erased before the summary: nothing draws over it
             }

@@ -33,9 +33,10 @@ final class SummaryPrinter {
             out.printf(Locale.ROOT, "  verified %d/%d pages, %s%n", s.pagesVerified(), s.pagesTotal(),
                     Plural.of(s.pageMismatches(), "mismatch", "mismatches"));
         }
-        out.printf(Locale.ROOT, "  guest     %s in %s, %s, workload %s, mode %s, seed %d, transport %s%n",
+        out.printf(Locale.ROOT, "  guest     %s in %s, %s, workload %s, mode %s%s, seed %d, transport %s%n",
                 ByteSize.format(s.guestBytes()), Plural.of(s.memslots(), "memslot"), Plural.of(s.vcpus(), "vCPU"),
-                s.workload(), s.mode(), s.seed(), s.transport());
+                s.workload(), s.mode(), s.backend() == null || s.backend().equals("model") ? "" : ", backend " + s.backend(),
+                s.seed(), s.transport());
         out.printf(Locale.ROOT, "  time      %d ms from resume until %s (setup %d ms); %s of pages received%n",
                 s.migrationTimeMs(), s.pagesMissing() == 0 ? "every page was present"
                         : "the migration stopped with " + Plural.of(s.pagesMissing(), "page") + " missing",
@@ -50,7 +51,11 @@ final class SummaryPrinter {
                     Plural.of(s.populates(), "exit"), s.populates() == 1 ? "its" : "their");
         }
         MigrationSummary.UffdStats u = s.uffd();
-        if (u != null && (u.faultsSlept() > 0 || u.wakes() > 0)) {
+        if (u != null && u.waitersVisitedPerWake() == null) { // the kernel's userfaultfd: no wake walk to count
+            out.printf(Locale.ROOT, "  uffd      %s read from the kernel's userfaultfd (threads asleep in its wait queue); "
+                            + "%s (UFFDIO_WAKE); %s; %d EEXIST%n", Plural.of(u.reads(), "fault"), Plural.of(u.wakes(), "wake"),
+                    Plural.of(u.pollerWakeups(), "poll wake-up"), u.eexist());
+        } else if (u != null && (u.faultsSlept() > 0 || u.wakes() > 0)) {
             out.printf(Locale.ROOT, "  uffd      %s slept on the wait queue; %s visiting %.2f waiters on average "
                             + "(max %d); %s; %d EEXIST%n", Plural.of(u.faultsSlept(), "fault"), Plural.of(u.wakes(), "wake"),
                     u.waitersVisitedPerWake().mean(), u.waitersVisitedPerWake().max(), Plural.of(u.reads(), "read"), u.eexist());

@@ -41,6 +41,33 @@ class DemoTwoProcessTest {
         org.postcopysim.cli.docs.JsonDoc.assertDocumented(org.postcopysim.cli.docs.JsonDoc.demo(), s);
     }
 
+    /** demo --backend kernel: the destination child runs on the real userfaultfd, and says so. */
+    @Test
+    void demoOnTheKernelBackendMigratesWithTheDestinationChildOnTheRealUserfaultfd() throws Exception {
+        String why = org.postcopysim.kernel.KernelSupport.unavailableReason(org.postcopysim.kernel.Uffd.Registration.MISSING);
+        org.junit.jupiter.api.Assumptions.assumeTrue(why == null, () -> "kernel backend unavailable here: " + why);
+        Path json = tmp.resolve("demo-kernel.json");
+        CliRun run = assertTimeoutPreemptively(Duration.ofMinutes(3), () -> CliRun.of("demo", "--guest-mem", "16M",
+                "--vcpus", "2", "--seed", "8", "--fault-mode", "uffd", "--backend", "kernel", "--json", json.toString()));
+        assertEquals(0, run.exitCode(), run::toString);
+        String out = run.out();
+        assertTrue(out.startsWith("demo: seed 8; migrating a 16 MiB guest with 2 vCPUs (uniform, uffd, kernel backend)"),
+                run::toString);
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("dest  |   guest     16 MiB in 2 memslots, 2 vCPUs, workload uniform, "
+                + "mode uffd, backend kernel")), run::toString);
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("dest  |   uffd      ") && l.contains("faults read from the kernel's")),
+                run::toString);
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("demo: VERIFIED. 4096/4096 pages verified")), run::toString);
+        JsonNode s = new ObjectMapper().readTree(json.toFile());
+        String context = run + "--- json ---\n" + s.toPrettyString();
+        assertEquals("kernel", s.path("backend").asText(), context);
+        assertEquals(0, s.path("destExitCode").asInt(-1), context);
+        assertEquals(4096, s.path("pagesVerified").asLong(), context);
+        assertEquals(4096, s.path("backgroundPages").asLong() + s.path("demandPages").asLong(), context);
+        assertTrue(s.path("uffd").path("reads").asLong() > 0, context);
+        assertTrue(s.path("uffd").path("waitersVisitedPerWake").isNull(), context);
+    }
+
     @Test
     void demoSaysWhatItIsDoingAndItsBarNeverCoversOrGluesOntoALine() throws Exception {
         StringWriter screen = new StringWriter(); // stdout and stderr in one stream, as on a terminal

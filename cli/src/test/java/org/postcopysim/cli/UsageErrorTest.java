@@ -40,6 +40,27 @@ class UsageErrorTest {
         return run;
     }
 
+    /** The kernel backend runs what a real userfaultfd can: anything else is refused before anything starts. */
+    @Test
+    void theKernelBackendRefusesWhatItCannotRun() {
+        for (String command : List.of("dest", "demo")) {
+            String[] head = command.equals("dest") ? new String[] {"dest", "--connect", "127.0.0.1:1"} : new String[] {"demo"};
+            assertUsageError("Invalid value for option '--backend': expected model or kernel, got 'sim'",
+                    concat(head, "--backend", "sim"));
+            assertUsageError("--backend kernel runs --fault-mode uffd only", concat(head, "--backend", "kernel"));
+            assertUsageError("--backend kernel runs --fault-mode uffd only",
+                    concat(head, "--backend", "kernel", "--fault-mode", "uffd+kvm-userfault"));
+            assertUsageError("--backend kernel runs --fault-mode uffd only",
+                    concat(head, "--backend", "kernel", "--fault-mode", "exit-on-missing"));
+            assertUsageError("--backend kernel cannot run --host-events",
+                    concat(head, "--backend", "kernel", "--fault-mode", "uffd", "--host-events", "reclaim:10"));
+            assertUsageError("--backend kernel cannot run --notify-upgrades",
+                    concat(head, "--backend", "kernel", "--fault-mode", "uffd", "--notify-upgrades"));
+            assertUsageError("--private-fraction: fault mode uffd cannot see faults on private memory",
+                    concat(head, "--backend", "kernel", "--fault-mode", "uffd", "--private-fraction", "0.5"));
+        }
+    }
+
     @Test
     void aMigrationRefusesFaultModeNone() {
         assertUsageError("--fault-mode none resolves faults in the host kernel", "dest", "--connect", "127.0.0.1:1",

@@ -67,7 +67,16 @@ public final class DestVm {
 
     /** Runs one migration to its end and returns what happened; never throws for a failed migration. */
     public static MigrationSummary run(DestConfig config, MeterRegistry registry) {
-        return run(config, registry, NanoClock.SYSTEM);
+        return run(config, registry, HostBackend.MODEL);
+    }
+
+    /**
+     * {@link #run(DestConfig, MeterRegistry)} on {@code backend}: what backs guest memory and
+     * takes the userfaultfd faults ({@link HostBackend#MODEL}, or the kernel backend of module
+     * kernel-uffd). A configuration the backend refuses fails at once, before connecting.
+     */
+    public static MigrationSummary run(DestConfig config, MeterRegistry registry, HostBackend backend) {
+        return new Run(config, registry, NanoClock.SYSTEM, backend).execute();
     }
 
     /**
@@ -77,7 +86,7 @@ public final class DestVm {
      * blocktime meters and the timeouts of network waits keep real time.
      */
     static MigrationSummary run(DestConfig config, MeterRegistry registry, NanoClock clock) {
-        return new Run(config, registry, clock).execute();
+        return new Run(config, registry, clock, HostBackend.MODEL).execute();
     }
 
     /** One migration's resources, released at the end of {@link #execute()}. */
@@ -95,6 +104,8 @@ public final class DestVm {
         private Channel demand;
         private Channel background;
         private GuestLayout layout;
+        private final HostBackend backend;
+        private HostBackend.Guest guest;
         private GuestMemory memory;
         private DestModel model;
         private ThreadedDest threaded;
@@ -122,8 +133,9 @@ public final class DestVm {
         /** The pages not held at the end (read before guest memory is unmapped); null before setup. */
         private PresentPages.Missing missing;
 
-        Run(DestConfig config, MeterRegistry registry, NanoClock clock) {
+        Run(DestConfig config, MeterRegistry registry, NanoClock clock, HostBackend backend) {
             this.config = config;
+            this.backend = backend;
             this.clock = clock;
             this.chaos = ChaosState.of(config.reliability().chaos(), config.reliability().chaosSeed());
             this.metrics = new DestMetrics(registry);
@@ -150,6 +162,8 @@ public final class DestVm {
             String error = null;
             CompletionResult result = null;
             try {
+                String refused = backend.refusal(config);
+                if (refused != null) throw new MigrationException(refused);
                 if (config.reliability().tls() != null) {
                     try {
                         tls = Tls.clientContext(config.reliability().tls());
@@ -281,21 +295,21 @@ public final class DestVm {
             if (chaos != null) chaos.pagesTotal(layout.totalPages());
             long t0 = System.nanoTime();
             try {
-                memory = GuestMemory.allocate(layout.totalPages());
-            } catch (RuntimeException e) { // no room: a layout larger than this host can back
+                guest = backend.open(layout);
+            } catch (IllegalStateException e) { // no room, or the kernel refused
                 throw new MigrationException("cannot back the source's " + (layout.totalBytes() >> 20) + " MiB"
                         + " guest: " + e.getMessage());
             }
-            // Back every page now (as a VMM with preallocated memory would), so installs copy
-            // into ready memory instead of paying the kernel's page allocation and zeroing.
-            memory.prefault(Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())));
-            log.info("allocated and prefaulted {} MiB of guest memory in {} ms", layout.totalBytes() >> 20,
+            memory = guest.memory();
+            log.info("allocated {} MiB of guest memory ({} backend) in {} ms", layout.totalBytes() >> 20, backend.name(),
                     (System.nanoTime() - t0) / 1_000_000);
-            ThreadedDest threadsLocal = new ThreadedDest(config.vcpus(), () -> migration.allPresent.complete(null));
+            HostBackend.Guest g = guest;
+            ThreadedDest threadsLocal = new ThreadedDest(config.vcpus(), () -> migration.allPresent.complete(null),
+                    g::uffdRunner);
             try {
                 model = DestModel.build(layout, config.faults(), config.vcpus(), config.hugePageRecovery(), startedNs,
                         threadsLocal, config.mmu().options());
-            } catch (IllegalArgumentException e) {
+            } catch (IllegalArgumentException | IllegalStateException e) { // the layout does not fit, or the host refused
                 throw new MigrationException(e.getMessage());
             }
             threaded = threadsLocal;
@@ -307,9 +321,9 @@ public final class DestVm {
                 }
             });
             PageInstaller installer = model.installer();
-            migration.demandInstaller = new BatchInstaller(installer, fetcher, memory, new BatchInstaller.Meters(
+            migration.demandInstaller = new BatchInstaller(installer, fetcher, guest.newContext(), new BatchInstaller.Meters(
                     metrics.demandPages, metrics.duplicatePages, metrics.crcFailures, metrics.bytesReceived));
-            migration.backgroundInstaller = new BatchInstaller(installer, fetcher, memory, new BatchInstaller.Meters(
+            migration.backgroundInstaller = new BatchInstaller(installer, fetcher, guest.newContext(), new BatchInstaller.Meters(
                     metrics.backgroundPages, metrics.duplicatePages, metrics.crcFailures, metrics.bytesReceived));
             NetworkPageProvider provider = new NetworkPageProvider(fetcher);
             LatencyRecorder latency = metrics.latencyRecorder();
@@ -318,9 +332,9 @@ public final class DestVm {
                 model.addVcpu(v, memory, config.workload(), config.seed(), seedContent,
                         state.getRip() >>> GuestLayout.PAGE_SHIFT, provider, latency);
             }
-            threaded.createVcpus(model, () -> new PageInstaller.Context(memory), migration.control, clock,
+            threaded.createVcpus(model, g::newContext, migration.control, clock,
                     v -> config.vcpuSpinNs(), config.accessesPerSecPerVcpu(), v -> 0);
-            threaded.startReaders(provider, () -> new PageInstaller.Context(memory));
+            threaded.startReaders(provider, g::newContext);
             this.presentPages = new PresentPages(model.vm(), model.presence());
             metrics.bindVcpus(model.counters());
             if (model.uffd() != null) metrics.bindUffd(model.uffd());
@@ -340,7 +354,7 @@ public final class DestVm {
             if (spec != null) {
                 long seed = SplitMix64.fork(config.seed(), HOST_EVENT_STREAM);
                 hostEvents = new HostEventRunner(model.hostEventDriver(), spec, layout, seed,
-                        new PageInstaller.Context(memory), clock);
+                        guest.newContext(), clock);
                 log.info("host events {} during postcopy (seed {})", spec, seed);
                 hostEvents.start();
             }
@@ -580,7 +594,7 @@ public final class DestVm {
             if (background != null) background.close().awaitUninterruptibly();
             if (demand != null) demand.close().awaitUninterruptibly();
             if (group != null) group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
-            if (memory != null) memory.close();
+            if (guest != null) guest.close();
         }
 
         private MigrationSummary summarize(CompletionResult result, String error) {
@@ -608,7 +622,7 @@ public final class DestVm {
             MigrationSummary.Blocktime blocked = model == null
                     ? new MigrationSummary.Blocktime(0, new long[0])
                     : new MigrationSummary.Blocktime(model.blocktime().allBlockedNs(), model.blocktime().perVcpuBlockedNs());
-            return new MigrationSummary(config.faults().mode().cliName(), verified, error, config.seed(), config.workload().toString(), config.vcpus(),
+            return new MigrationSummary(config.faults().mode().cliName(), backend.name(), verified, error, config.seed(), config.workload().toString(), config.vcpus(),
                     config.faults().reportedReaders(), config.faults().reportedUffdScope(), config.faults().accessName(),
                     config.faults().internalAccessFraction(),
                     pagesTotal * GuestLayout.PAGE_SIZE_BYTES, layout == null ? 0 : layout.slotCount(), pagesTotal,
@@ -646,6 +660,8 @@ public final class DestVm {
 
         private MigrationSummary.UffdStats uffdStats() {
             if (model == null || model.uffd() == null) return MigrationSummary.UffdStats.NONE;
+            MigrationSummary.UffdStats own = guest == null ? null : guest.uffdStats();
+            if (own != null) return own;
             var paths = model.uffd();
             var u = paths.uffds();
             return new MigrationSummary.UffdStats(paths.sleeps(), u.wakes(),

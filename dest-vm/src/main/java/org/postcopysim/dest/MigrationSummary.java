@@ -28,12 +28,16 @@ import org.postcopysim.dest.metrics.Log2Buckets;
  * without a uffd), {@code access} ("partitioned", "overlapped") and {@code internalAccessFraction}.
  * The field names and nesting are those of docs/json.md, shared with fault-bench and compare.
  *
+ * <p>{@code backend}: what backed guest memory and took the userfaultfd faults: "model" (the
+ * simulated host) or "kernel" (an anonymous mapping registered with Linux's userfaultfd; uffd mode only).
+ *
  * <p>{@code pagesMissing}: pages the destination did not hold when the migration ended (0 when
  * every page arrived); {@code missingGfnRanges} lists them as ranges of consecutive gfns, the
  * first 4096 ranges ({@code missingGfnRangesCut} true when there were more).
  */
 public record MigrationSummary(
         String mode,
+        String backend,
         boolean verified,
         String error,
         long seed,
@@ -145,7 +149,11 @@ public record MigrationSummary(
      * The userfaultfd side of a run (uffd modes; zeros otherwise): faults that slept on a wait
      * queue, wakes and the waiters each wake visited (every sleeper, as the kernel's wake function
      * compares each one's address), reads by the reader threads, UFFDIO_COPY calls that found the
-     * page mapped (EEXIST), and reader wake-ups caused by queued faults.
+     * page mapped (EEXIST), and reader wake-ups caused by queued faults. On the kernel backend
+     * the counts are the real userfaultfd's as user space sees them: {@code faultsSlept} and
+     * {@code reads} are the fault messages read, {@code wakes} the UFFDIO_WAKE calls,
+     * {@code pollerWakeups} the polls that returned readable, and {@code waitersVisitedPerWake}
+     * is null (the kernel does not say how many sleepers a wake walked past).
      */
     public record UffdStats(long faultsSlept, long wakes, PerWake waitersVisitedPerWake, long reads, long eexist,
                             long pollerWakeups) {

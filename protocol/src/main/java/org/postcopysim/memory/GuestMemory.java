@@ -33,11 +33,37 @@ public final class GuestMemory implements AutoCloseable {
 
     private final ByteBuffer[] chunks;
     private final long pageCount;
+    /** Releases memory this class did not map ({@link #over}); null for a mapping of its own. */
+    private final Runnable release;
     private volatile boolean closed;
 
-    private GuestMemory(ByteBuffer[] chunks, long pageCount) {
+    private GuestMemory(ByteBuffer[] chunks, long pageCount, Runnable release) {
         this.chunks = chunks;
         this.pageCount = pageCount;
+        this.release = release;
+    }
+
+    /**
+     * Guest memory over memory mapped by someone else (the kernel backend's anonymous mapping,
+     * registered with a userfaultfd): {@code chunks} are direct buffers of 1 GiB each but the last,
+     * covering {@code pageCount} pages in order. {@link #close} runs {@code release} instead of
+     * unmapping the buffers. Whoever maps such memory decides which pages may be touched through
+     * this object (a page a userfaultfd still holds missing would block the touching thread).
+     */
+    public static GuestMemory over(ByteBuffer[] chunks, long pageCount, Runnable release) {
+        if (pageCount <= 0) throw new IllegalArgumentException("page count must be positive: " + pageCount);
+        long bytes = pageCount * GuestLayout.PAGE_SIZE_BYTES;
+        int n = (int) ((bytes + (1L << CHUNK_SHIFT) - 1) >>> CHUNK_SHIFT);
+        if (chunks.length != n) throw new IllegalArgumentException("expected " + n + " chunks, got " + chunks.length);
+        ByteBuffer[] own = new ByteBuffer[n];
+        for (int i = 0; i < n; i++) {
+            long size = Math.min(1L << CHUNK_SHIFT, bytes - ((long) i << CHUNK_SHIFT));
+            if (!chunks[i].isDirect() || chunks[i].capacity() != size) {
+                throw new IllegalArgumentException("chunk " + i + " must be a direct buffer of " + size + " bytes");
+            }
+            own[i] = chunks[i].duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        }
+        return new GuestMemory(own, pageCount, java.util.Objects.requireNonNull(release, "release"));
     }
 
     /**
@@ -61,7 +87,7 @@ public final class GuestMemory implements AutoCloseable {
                     m.order(ByteOrder.LITTLE_ENDIAN);
                     chunks[i] = m;
                 }
-                return new GuestMemory(chunks, pageCount);
+                return new GuestMemory(chunks, pageCount, null);
             } finally {
                 Files.deleteIfExists(file);
             }
@@ -162,9 +188,10 @@ public final class GuestMemory implements AutoCloseable {
         if (closed) return;
         closed = true;
         for (int i = 0; i < chunks.length; i++) {
-            Unmapper.unmap(chunks[i]);
+            if (release == null) Unmapper.unmap(chunks[i]);
             chunks[i] = null;
         }
+        if (release != null) release.run();
     }
 
     /**

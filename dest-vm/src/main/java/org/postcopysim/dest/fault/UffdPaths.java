@@ -144,6 +144,23 @@ public final class UffdPaths {
         return uffd.copy(host, pageIndex, false, sink) == UffdResult.OK;
     }
 
+    /**
+     * UFFDIO_COPY in DONTWAKE mode, <em>under the lock of the page's uffd</em> (none needed when it
+     * has none): the model's bookkeeping of a copy whose contents are in guest memory, without the
+     * model's wake. For a runner whose waiters sleep in a real kernel's wait queue, which the runner
+     * wakes itself once the model has the page mapped. Returns false on EEXIST.
+     */
+    public boolean copyDontWake(long pageIndex) {
+        Userfaultfd uffd = uffds.forPage(pageIndex);
+        if (uffd == null) return host.map(pageIndex);
+        return uffd.copy(host, pageIndex, true, null) == UffdResult.OK;
+    }
+
+    /** Whether the host has page {@code pageIndex} (what KVM's get_user_pages finds there without a fault). */
+    public boolean hostHasPage(long pageIndex) {
+        return host.hasContents(pageIndex);
+    }
+
     /** UFFDIO_WAKE of one page, <em>under the lock of its uffd</em> (a reader found it present). */
     public void wakePage(long pageIndex, WakeSink sink) {
         Userfaultfd uffd = uffds.forPage(pageIndex);

@@ -43,13 +43,58 @@ public final class PageInstaller {
         void onInstalled(long pageIndex, long gfn, boolean lastPage);
     }
 
-    /** One installing thread's scratch state: its memory view and checksum engine. */
+    /** The contents are in guest memory now but could not be put in place: the page stays missing. */
+    public static final int PLACE_FAILED = 6;
+
+    /**
+     * Where an installing thread writes a page before it is made present, when it cannot write
+     * guest memory in place: with a real userfaultfd a missing page can only be filled atomically
+     * by {@code UFFDIO_COPY} from a buffer of one's own. The contents are written and verified in
+     * the staging page, then {@link #place} copies them in; only then is the page made present.
+     * One per installing thread, like its {@link Context}; allocates nothing per page.
+     */
+    public interface Staging {
+        /** {@link #place}: the staged page is now the guest's. */
+        int PLACED = 0;
+        /** {@link #place}: guest memory had the page already (UFFDIO_COPY's EEXIST): tolerated, counted by the staging. */
+        int WAS_THERE = 1;
+        /** {@link #place}: the copy failed; {@link #placeFailure()} says why. */
+        int FAILED = 2;
+
+        /** The staging page: position 0, limit one page; reused for every page. */
+        ByteBuffer page();
+
+        /** Copies the staged, verified page into guest page {@code pageIndex}; returns a code above. */
+        int place(long pageIndex);
+
+        /** Why the last {@link #place} failed. */
+        String placeFailure();
+    }
+
+    /**
+     * One installing thread's scratch state: its memory view (or staging page) and checksum
+     * engine.
+     */
     public static final class Context {
         final GuestMemory.View view;
+        final Staging staging;
         final CRC32C crc = new CRC32C();
 
+        /** Writes pages in place, into {@code memory} (the model's guest memory). */
         public Context(GuestMemory memory) {
             this.view = memory.newView();
+            this.staging = null;
+        }
+
+        /** Writes each page into {@code staging} and verifies it there before it is put in place. */
+        public Context(Staging staging) {
+            this.view = null;
+            this.staging = java.util.Objects.requireNonNull(staging, "staging");
+        }
+
+        /** The staging, or null when pages are written in place. */
+        public Staging staging() {
+            return staging;
         }
     }
 
@@ -138,12 +183,15 @@ public final class PageInstaller {
         try {
             if (presence.isPresent(slot, bit, pageIndex)) return ALREADY_PRESENT;
             if (!elided) {
-                ByteBuffer page = ctx.view.page(pageIndex);
+                Staging staging = ctx.staging;
+                ByteBuffer page = staging != null ? staging.page() : ctx.view.page(pageIndex);
                 int start = page.position();
                 src.copyTo(page);
                 page.position(start);
-                // Verify the installed copy itself: catches damage in flight and in the copy.
+                // Verify the installed (or staged) copy itself: catches damage in flight and in the copy.
                 if (PageContents.crc32c(ctx.crc, page) != expectedCrc32c) return BAD_CHECKSUM;
+                // Only a verified page is copied into guest memory (UFFDIO_COPY); a WAS_THERE is tolerated.
+                if (staging != null && staging.place(pageIndex) == Staging.FAILED) return PLACE_FAILED;
             }
             // Release: the contents above happen-before any vCPU seeing the page present.
             if (!presence.makePresent(slot, bit, pageIndex)) return ALREADY_PRESENT;
@@ -182,6 +230,7 @@ public final class PageInstaller {
         try {
             boolean present = presence.isPresent(slot, bit, pageIndex);
             if (present && ctx != null) {
+                if (ctx.view == null) throw new IllegalStateException("a conversion needs guest memory written in place");
                 ByteBuffer page = ctx.view.page(pageIndex);
                 int start = page.position();
                 for (int i = 0; i < GuestLayout.PAGE_SIZE_BYTES; i += Long.BYTES) page.putLong(start + i, 0L);

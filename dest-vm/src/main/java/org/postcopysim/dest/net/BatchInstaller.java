@@ -29,10 +29,15 @@ public final class BatchInstaller implements PageBatchCodec.PageSink {
     private String error;
 
     public BatchInstaller(PageInstaller installer, DemandFetcher fetcher, GuestMemory memory, Meters meters) {
+        this(installer, fetcher, new PageInstaller.Context(memory), meters);
+    }
+
+    /** @param context this connection's install context (its own: the connection's event loop uses it alone) */
+    public BatchInstaller(PageInstaller installer, DemandFetcher fetcher, PageInstaller.Context context, Meters meters) {
         this.installer = installer;
         this.fetcher = fetcher;
         this.meters = meters;
-        this.context = new PageInstaller.Context(memory);
+        this.context = context;
     }
 
     /** Installs every page of {@code frame} (from its type byte); returns an error text, or null. */
@@ -64,6 +69,10 @@ public final class BatchInstaller implements PageBatchCodec.PageSink {
                         gfn, fetcher.badCopies(pageIndex));
                 return false;
             }
+            case PageInstaller.PLACE_FAILED:
+                error = String.format("page gfn 0x%x passed its CRC32C check but could not be put in guest memory: %s",
+                        gfn, context.staging().placeFailure());
+                return false;
             case PageInstaller.OUT_OF_RANGE:
                 error = String.format("source sent page gfn 0x%x, outside every memslot", gfn);
                 return false;

@@ -9,7 +9,7 @@ import org.postcopysim.time.NanoClock;
 /**
  * How a vCPU thread waits out a fault that its {@link FaultPath} (the model) classified: spin a
  * little, then park in {@link PageWaiters} until the page is present, or sleep on the uffd's wait
- * queue ({@link UffdThreads}) until a wake names the vCPU. Times come from the injected clock.
+ * queue ({@link UffdRunner}: the model's, or a real userfaultfd's) until a wake names the vCPU. Times come from the injected clock.
  * Thread-confined to its vCPU's thread; allocates nothing.
  */
 public final class FaultResolver {
@@ -18,7 +18,7 @@ public final class FaultResolver {
 
     private final FaultPath path;
     private final PageWaiters waiters;
-    private final UffdThreads uffd;
+    private final UffdRunner uffd;
     private final PageInstaller.Context context;
     private final RunControl control;
     private final NanoClock clock;
@@ -28,7 +28,7 @@ public final class FaultResolver {
      * @param uffd   the uffd runner, or null when no access of this vCPU can fault through a uffd
      * @param spinNs how long to spin on a missing page before parking (nanoseconds)
      */
-    public FaultResolver(FaultPath path, PageWaiters waiters, UffdThreads uffd, PageInstaller.Context context,
+    public FaultResolver(FaultPath path, PageWaiters waiters, UffdRunner uffd, PageInstaller.Context context,
                          RunControl control, NanoClock clock, long spinNs) {
         this.path = path;
         this.waiters = waiters;

@@ -3,6 +3,7 @@ package org.postcopysim.dest.threads;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.function.IntToLongFunction;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -29,21 +30,33 @@ public final class ThreadedDest implements DestModel.Hooks {
     private final Runnable onAllPresent;
     private final List<VcpuRunner> runners = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
-    private UffdThreads uffd;
+    private final BiFunction<UffdPaths, Integer, ? extends UffdRunner> uffdRunners;
+    private UffdRunner uffd;
     private RunControl control;
 
     /**
+     * With the model's userfaultfd wait queues ({@link UffdThreads}).
+     *
      * @param vcpus        vCPUs of the model
      * @param onAllPresent called on the installing thread when the last missing page is present
      */
     public ThreadedDest(int vcpus, Runnable onAllPresent) {
+        this(vcpus, onAllPresent, UffdThreads::new);
+    }
+
+    /**
+     * @param uffdRunners makes the uffd runner of the model's uffd paths for that many waiters
+     *                    (uffd modes; called once while the model is built)
+     */
+    public ThreadedDest(int vcpus, Runnable onAllPresent, BiFunction<UffdPaths, Integer, ? extends UffdRunner> uffdRunners) {
         this.waiters = new PageWaiters(vcpus);
         this.onAllPresent = onAllPresent;
+        this.uffdRunners = uffdRunners;
     }
 
     @Override
     public UffdCopier uffdCopier(UffdPaths paths) {
-        uffd = new UffdThreads(paths, waiters.vcpus());
+        uffd = uffdRunners.apply(paths, waiters.vcpus());
         return uffd;
     }
 
@@ -124,7 +137,7 @@ public final class ThreadedDest implements DestModel.Hooks {
     }
 
     /** The uffd runner, or null when the mode uses no userfaultfd. */
-    public UffdThreads uffd() {
+    public UffdRunner uffd() {
         return uffd;
     }
 

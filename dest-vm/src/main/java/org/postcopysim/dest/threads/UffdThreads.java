@@ -7,7 +7,6 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import org.postcopysim.dest.fault.PageProvider;
-import org.postcopysim.dest.fault.UffdCopier;
 import org.postcopysim.dest.fault.UffdPaths;
 import org.postcopysim.dest.fetch.PageInstaller;
 import org.postcopysim.dest.uffd.UffdMsg;
@@ -23,7 +22,7 @@ import org.postcopysim.dest.uffd.WakeSink;
  *
  * <p>Waiter ids are the vCPU ids; the fault path of a vCPU is the only thread using its id.
  */
-public final class UffdThreads implements UffdCopier, WakeSink {
+public final class UffdThreads implements UffdRunner, WakeSink {
     /** How long a parked waiter or idle reader sleeps before re-checking (nanoseconds). */
     static final long RECHECK_NS = 1_000_000;
 
@@ -47,6 +46,7 @@ public final class UffdThreads implements UffdCopier, WakeSink {
     }
 
     /** Records the thread that faults as waiter {@code id}. */
+    @Override
     public void bindWaiter(int id, Thread thread) {
         waiterThreads[id] = thread;
     }
@@ -60,6 +60,7 @@ public final class UffdThreads implements UffdCopier, WakeSink {
      * unless the page got mapped meanwhile, wake the pollers, and sleep until a wake names this
      * waiter. Returns false when the run stopped while asleep.
      */
+    @Override
     public boolean sleepOnFault(int u, int waiter, long pageIndex, boolean write, RunControl control) {
         asleep.set(waiter, 1);
         boolean queued;
@@ -117,6 +118,7 @@ public final class UffdThreads implements UffdCopier, WakeSink {
      * Starts {@link UffdPaths#readersPerUffd()} reader threads per uffd; each reads pending
      * faults and resolves them through {@code provider}.
      */
+    @Override
     public void startReaders(PageProvider provider, Supplier<PageInstaller.Context> contexts, RunControl control) {
         for (int u = 0; u < paths.uffds().count(); u++) {
             List<Thread> mine = new ArrayList<>();
@@ -163,6 +165,7 @@ public final class UffdThreads implements UffdCopier, WakeSink {
     }
 
     /** Stops the readers and wakes every sleeper. */
+    @Override
     public void stop() {
         stopping = true;
         for (Thread t : readers) LockSupport.unpark(t);
