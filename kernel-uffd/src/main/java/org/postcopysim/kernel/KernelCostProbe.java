@@ -1,6 +1,8 @@
 package org.postcopysim.kernel;
 
 import com.sun.jna.Pointer;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.concurrent.locks.LockSupport;
 
@@ -12,7 +14,8 @@ import java.util.concurrent.locks.LockSupport;
  * (the ioctl, the page's allocation and mapping, the copy), a first-touch write fault on plain
  * anonymous memory (the fault's entry and exit, the allocation and zeroing), and a thread wake-up
  * across cores (one way of a park/unpark ping-pong between two threads, the futex wake and the
- * sleeper running again).
+ * sleeper running again), with the CPU time the two threads spent per hand-off (what of the
+ * wake-up is work rather than waiting) and the waker's share of it (the unpark call).
  *
  * <p>Each step is timed over many repetitions per round, after a warm-up round; the fastest
  * round is reported: on a machine shared with other work the least disturbed round is the
@@ -35,10 +38,12 @@ public final class KernelCostProbe {
      * @param copyIoctlNs     UFFDIO_COPY of one page into a registered range, nobody waiting
      * @param firstTouchNs    a write to a never-touched page of plain anonymous memory
      * @param threadWakeupNs  one way of a park/unpark ping-pong between two threads
+     * @param wakeupCpuNs     CPU time both threads spent per hand-off of that ping-pong (its round's)
+     * @param wakerNs         of that, the unpark call on the waking thread (its round's)
      * @param rounds          rounds each figure is the fastest of
      */
     public record Measured(long pollEmptyNs, long readEmptyNs, long wakeIoctlNs, long copyIoctlNs, long firstTouchNs,
-                           long threadWakeupNs, int rounds) {
+                           long threadWakeupNs, long wakeupCpuNs, long wakerNs, int rounds) {
     }
 
     /**
@@ -55,9 +60,10 @@ public final class KernelCostProbe {
         long[] copy = new long[rounds];
         long[] touch = new long[rounds];
         long[] wakeup = new long[rounds];
-        roundOnce(pages, new long[6]); // warm-up: the JIT, JNA's stubs, the page allocator
+        long[][] wakeupParts = new long[rounds][];
+        roundOnce(pages, new long[8]); // warm-up: the JIT, JNA's stubs, the page allocator
         for (int r = 0; r < rounds; r++) {
-            long[] m = new long[6];
+            long[] m = new long[8];
             roundOnce(pages, m);
             poll[r] = m[0];
             read[r] = m[1];
@@ -65,8 +71,14 @@ public final class KernelCostProbe {
             copy[r] = m[3];
             touch[r] = m[4];
             wakeup[r] = m[5];
+            wakeupParts[r] = new long[] {m[6], m[7]};
         }
-        return new Measured(min(poll), min(read), min(wake), min(copy), min(touch), min(wakeup), rounds);
+        int fastest = 0;
+        for (int r = 1; r < rounds; r++) if (wakeup[r] < wakeup[fastest]) fastest = r;
+        // The wake-up's CPU split is taken from the fastest ping-pong round itself, so that the parts add up.
+        return new Measured(min(poll), min(read), min(wake), min(copy), min(touch), wakeup[fastest],
+                Math.min(wakeup[fastest], wakeupParts[fastest][0]), Math.min(wakeupParts[fastest][0], wakeupParts[fastest][1]),
+                rounds);
     }
 
     private static void roundOnce(long pages, long[] out) throws KernelUnavailable {
@@ -91,7 +103,10 @@ public final class KernelCostProbe {
             out[4] = (System.nanoTime() - t0) / pages;
             uffd.unregister(guest.address(), guest.bytes(), s);
         }
-        out[5] = pingPongOneWayNs(PING_PONGS_PER_ROUND);
+        long[] pp = pingPong(PING_PONGS_PER_ROUND);
+        out[5] = pp[0];
+        out[6] = pp[1];
+        out[7] = pp[2];
     }
 
     private static void touchAll(long base, long pages) {
@@ -111,34 +126,49 @@ public final class KernelCostProbe {
 
     /**
      * Two threads hand a token back and forth {@code n} times, each parking until the other
-     * unparks it; one way is half a round trip: the unpark (a futex wake), the sleeper being
-     * scheduled on its CPU and returning from park.
+     * unparks it. Returns, per hand-off (one way: the unpark, a futex wake, and the sleeper being
+     * scheduled and returning from park): the time, the CPU time the two threads spent, and the
+     * time the unpark call took on the waking thread (all ns).
      */
-    static long pingPongOneWayNs(int n) {
+    static long[] pingPong(int n) {
+        ThreadMXBean tm = ManagementFactory.getThreadMXBean();
         PingPong pp = new PingPong();
+        long[] pongCpu = new long[2];
         Thread other = new Thread(() -> {
+            long c0 = tm.getCurrentThreadCpuTime();
+            long unpark = 0;
             for (int i = 0; i < n; i++) {
                 pp.awaitTurn(1);
+                long t = System.nanoTime();
                 pp.pass(0);
+                unpark += System.nanoTime() - t;
             }
+            pongCpu[0] = tm.getCurrentThreadCpuTime() - c0;
+            pongCpu[1] = unpark;
         }, "probe-pong");
         pp.threads[0] = Thread.currentThread();
         pp.threads[1] = other;
         other.setDaemon(true);
         other.start();
+        long c0 = tm.getCurrentThreadCpuTime();
+        long unpark = 0;
         long t0 = System.nanoTime();
         for (int i = 0; i < n; i++) {
+            long t = System.nanoTime();
             pp.pass(1);
+            unpark += System.nanoTime() - t;
             pp.awaitTurn(0);
         }
         long ns = System.nanoTime() - t0;
+        long cpu = tm.getCurrentThreadCpuTime() - c0;
         try {
             other.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while joining the ping-pong thread", e);
         }
-        return ns / (2L * n);
+        long handoffs = 2L * n;
+        return new long[] {ns / handoffs, (cpu + pongCpu[0]) / handoffs, (unpark + pongCpu[1]) / handoffs};
     }
 
     private static final class PingPong {

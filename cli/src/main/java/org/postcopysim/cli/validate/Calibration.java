@@ -30,7 +30,7 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, double 
     /** The costs calibrate-host sets (the others keep their defaults). */
     public static final List<Cost> SET = List.of(Cost.HOST_CPUS, Cost.COPY_4K_NS, Cost.UFFD_POLL_SYSCALL_NS,
             Cost.UFFD_READ_SYSCALL_NS, Cost.UFFD_IOCTL_NS, Cost.PAGE_ALLOC_NS, Cost.HOST_FAULT_NS, Cost.THREAD_WAKEUP_NS,
-            Cost.STAGE2_FAULT_NS);
+            Cost.WAKEUP_CPU_NS, Cost.UFFD_POLL_WAKE_PER_POLLER_NS, Cost.UFFD_WAKE_HOLD_NS, Cost.STAGE2_FAULT_NS);
 
     /** The cost file: every value, the calibrated ones saying how each was measured, with the date and CPUs. */
     public String costFileText() {
@@ -51,8 +51,9 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, double 
         l.add(String.format(Locale.ROOT, "measured (fastest of %d rounds, %d pages each, %d host CPUs):", rounds, pages, hostCpus));
         l.add(String.format(Locale.ROOT, "  poll of an idle uffd %d ns, read of an idle uffd %d ns, UFFDIO_WAKE %d ns, "
                 + "UFFDIO_COPY of a page %d ns", m.pollEmptyNs(), m.readEmptyNs(), m.wakeIoctlNs(), m.copyIoctlNs()));
-        l.add(String.format(Locale.ROOT, "  first-touch fault %d ns, thread wake-up across cores %d ns, 4 KiB copy %d ns",
-                m.firstTouchNs(), m.threadWakeupNs(), copy4kNs));
+        l.add(String.format(Locale.ROOT, "  first-touch fault %d ns, 4 KiB copy %d ns, thread wake-up across cores %d ns "
+                + "(%d ns of it CPU time, %d ns the waker's unpark)", m.firstTouchNs(), copy4kNs, m.threadWakeupNs(),
+                m.wakeupCpuNs(), m.wakerNs()));
         l.add(String.format(Locale.ROOT, "  kernel round trip (1 thread, 1 reader) %.0f ns per page, fault p50 %d ns",
                 roundTripNs, roundTripP50Ns));
         l.add(String.format(Locale.ROOT, "fitted: the steps simulate to %.0f ns; the other %d ns (the retry after the "

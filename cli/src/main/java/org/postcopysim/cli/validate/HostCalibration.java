@@ -22,7 +22,11 @@ import org.postcopysim.sim.cost.HostCostProbe;
  * thread wake-up across cores), the 4 KiB copy ({@link HostCostProbe}), and the whole round trip
  * (the kernel fault benchmark with one thread, one reader, no fetch delay). Each simulator cost
  * is the measured step less the lock holds the simulator charges inside it (left at their
- * defaults: they only matter under contention); the part of the round trip no step accounts for
+ * defaults: they only matter under contention). A wake-up is split as the ping-pong measured
+ * it: the waker's unpark is charged to the waker (under the wait queue's or poll queue's lock,
+ * as the kernel wakes), the rest of its CPU time to the woken thread ({@code wakeup-cpu}), and
+ * only what is left of its latency is {@code thread-wakeup}: on a 2-CPU machine a wake-up's
+ * CPU time, not its latency, is what bounds the faults per second. The part of the round trip no step accounts for
  * (the faulting thread's retry after its wake-up and the benchmark loop's own work per page) is
  * the stage-2 fault's cost, which the simulator charges once per page on the same path, so that
  * the simulated single-thread round trip equals the measured one.
@@ -113,8 +117,17 @@ public final class HostCalibration {
                         + m.copyIoctlNs() + " ns, less the UFFDIO_WAKE, copy-4k, mm-lock-hold and lock-acquire)")
                 .with(Cost.HOST_FAULT_NS, Math.max(0, hostFault), SOURCE + " (first-touch write fault on anonymous "
                         + "memory: " + m.firstTouchNs() + " ns, less page-alloc, mm-lock-hold and lock-acquire)")
-                .with(Cost.THREAD_WAKEUP_NS, m.threadWakeupNs(), SOURCE + " (one way of a park/unpark ping-pong "
-                        + "between two threads)");
+                .with(Cost.THREAD_WAKEUP_NS, Math.max(0, m.threadWakeupNs() - m.wakeupCpuNs()), SOURCE
+                        + " (one way of a park/unpark ping-pong between two threads, " + m.threadWakeupNs()
+                        + " ns, less the " + m.wakeupCpuNs() + " ns of CPU time the two threads spent on it)")
+                .with(Cost.WAKEUP_CPU_NS, Math.max(0, m.wakeupCpuNs() - m.wakerNs()), SOURCE
+                        + " (the ping-pong's CPU time per hand-off, " + m.wakeupCpuNs() + " ns, less the waker's "
+                        + m.wakerNs() + " ns unpark)")
+                .with(Cost.UFFD_POLL_WAKE_PER_POLLER_NS, m.wakerNs(), SOURCE + " (the waker's side of a wake-up: "
+                        + "the ping-pong's unpark call)")
+                .with(Cost.UFFD_WAKE_HOLD_NS, base.get(Cost.UFFD_WAKE_HOLD_NS) + m.wakerNs(), SOURCE + " (the default "
+                        + base.get(Cost.UFFD_WAKE_HOLD_NS) + " ns walk plus waking the thread it finds, the ping-pong's "
+                        + m.wakerNs() + " ns unpark)");
     }
 
     /** The simulated single-thread round trip under {@code costs} (ns per page). */
