@@ -8,6 +8,7 @@ package org.postcopysim.cli.validate;
  * @param p50Ns       that run's median fault latency (ns)
  * @param runs        runs it is the fastest of
  * @param spread      the fastest repeat's rate over the slowest's (1 for one run)
+ * @param passRates   each pass's rate, in pass order (the simulator's one run)
  */
-public record CellResult(double pagesPerSec, long p50Ns, int runs, double spread) {
+public record CellResult(double pagesPerSec, long p50Ns, int runs, double spread, double[] passRates) {
 }

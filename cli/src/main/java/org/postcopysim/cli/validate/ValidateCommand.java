@@ -74,8 +74,9 @@ public final class ValidateCommand implements Callable<Integer> {
     Path costFile;
 
     @Option(names = "--tie-tolerance", paramLabel = "F", defaultValue = "0.1",
-            description = "Two configurations whose kernel rates are within this fraction of each other are tied: "
-                    + "either simulated order is accepted. Default: ${DEFAULT-VALUE}.")
+            description = "Two configurations whose kernel rates are within this fraction of each other, or that the "
+                    + "kernel's passes do not all run in the same order, are tied: either simulated order is accepted. "
+                    + "Default: ${DEFAULT-VALUE}.")
     double tieTolerance;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write the table and the verdict as JSON to FILE.")
@@ -139,7 +140,7 @@ public final class ValidateCommand implements Callable<Integer> {
             Verdict v = Verdict.of(rows, tieTolerance);
             out.printf(Locale.ROOT, "validate: verdict %s: every sim/kernel ratio within [%.1f, %.1f] and the three "
                             + "configurations in the kernel's order at each vCPU count (kernel rates within %.0f%% of each "
-                            + "other count as tied)%n", v.holds() ? "HOLDS" : "FAILS", Verdict.MIN_RATIO, Verdict.MAX_RATIO,
+                            + "other, or in different orders in different passes, count as tied)%n", v.holds() ? "HOLDS" : "FAILS", Verdict.MIN_RATIO, Verdict.MAX_RATIO,
                     tieTolerance * 100);
             for (String f : v.failures()) out.println("validate: FAILED: " + f);
             out.flush();

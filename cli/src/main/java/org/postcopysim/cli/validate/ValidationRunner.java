@@ -88,7 +88,7 @@ public final class ValidationRunner {
         SimFaultBenchResult s = SimFaultBench.run(new SimFaultBenchConfig(FaultMode.UFFD, c.vcpus(), memPerVcpu,
                 c.config().readers(c.vcpus()), c.config().scope(), 0, seed, costs, false));
         if (!s.verified()) throw new IllegalStateException("simulated " + c.label() + " failed: " + s.error());
-        return new CellResult(s.pagesPerSecOverall(), s.faultLatencyNs().p50(), 1, 1);
+        return new CellResult(s.pagesPerSecOverall(), s.faultLatencyNs().p50(), 1, 1, new double[] {s.pagesPerSecOverall()});
     }
 
     private static FaultBenchResult check(FaultBenchResult r, String backend, Cell c) {
@@ -102,9 +102,11 @@ public final class ValidationRunner {
         double worst = Double.MAX_VALUE;
         long p50;
         int runs;
+        final List<Double> rates = new ArrayList<>();
 
         void add(FaultBenchResult r) {
             runs++;
+            rates.add(r.pagesPerSecOverall());
             worst = Math.min(worst, r.pagesPerSecOverall());
             if (r.pagesPerSecOverall() > best) {
                 best = r.pagesPerSecOverall();
@@ -113,7 +115,7 @@ public final class ValidationRunner {
         }
 
         CellResult result() {
-            return new CellResult(best, p50, runs, best / worst);
+            return new CellResult(best, p50, runs, best / worst, rates.stream().mapToDouble(Double::doubleValue).toArray());
         }
     }
 }

@@ -63,5 +63,7 @@ public final class ValidationTable {
         o.put("p50Ns", r.p50Ns());
         o.put("runs", r.runs());
         o.put("spread", r.spread());
+        ArrayNode rates = o.putArray("passRates");
+        for (double d : r.passRates()) rates.add(d);
     }
 }
