@@ -16,8 +16,8 @@ import org.postcopysim.sim.cost.CostModel;
  * @param copy4kNs         the 4 KiB copy (ns)
  * @param roundTripNs      the kernel's single-thread round trip: 1 / pages per second of its fastest round (ns)
  * @param roundTripP50Ns   that round's median fault latency (ns)
- * @param simStepsNs       the simulated round trip with the measured steps alone (stage-2 fault 0; ns)
- * @param residualNs       the round trip less that: the stage-2 fault's cost (negative: the steps add up to more)
+ * @param simStepsNs       the simulated round trip with the measured steps alone (no wake-up cost; ns)
+ * @param wakeupNs         the wake-up fitted so that the simulated round trip is the kernel's (ns)
  * @param simFittedNs      the simulated round trip with the fitted model (ns)
  * @param costs            the fitted cost model
  * @param hostCpus         this machine's CPUs (the model's host-cpus)
@@ -25,7 +25,7 @@ import org.postcopysim.sim.cost.CostModel;
  * @param pages            pages per round
  */
 public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, double roundTripNs, long roundTripP50Ns,
-                          double simStepsNs, long residualNs, double simFittedNs, CostModel costs, int hostCpus,
+                          double simStepsNs, long wakeupNs, double simFittedNs, CostModel costs, int hostCpus,
                           int rounds, long pages) {
     /** The costs calibrate-host sets (the others keep their defaults). */
     public static final List<Cost> SET = List.of(Cost.HOST_CPUS, Cost.COPY_4K_NS, Cost.UFFD_POLL_SYSCALL_NS,
@@ -56,9 +56,9 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, double 
                 m.wakeupCpuNs(), m.wakerNs()));
         l.add(String.format(Locale.ROOT, "  kernel round trip (1 thread, 1 reader) %.0f ns per page, fault p50 %d ns",
                 roundTripNs, roundTripP50Ns));
-        l.add(String.format(Locale.ROOT, "fitted: the steps simulate to %.0f ns; the other %d ns (the retry after the "
-                + "wake-up, the benchmark's own work) became stage2-fault; simulated round trip %.0f ns (%.2fx the kernel's)",
-                simStepsNs, residualNs, simFittedNs, simFittedNs / roundTripNs));
+        l.add(String.format(Locale.ROOT, "fitted: the steps simulate to %.0f ns without wake-ups; the round trip's two "
+                + "wake-ups are %d ns each; simulated round trip %.0f ns (%.2fx the kernel's)",
+                simStepsNs, wakeupNs, simFittedNs, simFittedNs / roundTripNs));
         StringBuilder b = new StringBuilder("costs:");
         for (Cost c : SET) b.append(' ').append(c.key()).append('=').append(costs.get(c));
         l.add(b.toString());
