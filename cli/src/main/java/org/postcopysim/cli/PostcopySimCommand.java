@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 org.postcopysim.cli.bench.BenchCommand.class,
                 org.postcopysim.cli.compare.CompareCommand.class,
                 org.postcopysim.cli.compare.SimulateCommand.class,
+                org.postcopysim.cli.validate.ValidateCommand.class,
                 org.postcopysim.cli.soak.SoakCommand.class,
                 picocli.CommandLine.HelpCommand.class})
 public final class PostcopySimCommand implements Runnable {

@@ -143,6 +143,13 @@ public final class SimulateCommand implements Callable<Integer> {
             + "print them as cost-file lines, and exit.")
     boolean measureCosts;
 
+    @Option(names = "--calibrate-host", paramLabel = "FILE",
+            description = "Measure this host's costs with the kernel backend (a fault's round trip through the uffd "
+                    + "wait queue, its steps one by one, a thread wake-up across cores, the 4 KiB copy), fit the cost "
+                    + "model to them with host-cpus = this machine's CPUs, write it to FILE as a cost file, print what "
+                    + "was measured, and exit (validate checks the result against the kernel).")
+    Path calibrateHost;
+
     @Option(names = "--table-a", description = "Simulate every cell of the published KVM Userfault table A (2, 8 and 64 "
             + "vCPUs; none, uffd with 1 reader, uffd with readers = vCPUs, uffd + KVM Userfault, KVM Userfault; one uffd, "
             + "--mem-per-vcpu each) and print it beside the published figures with the ratios; exits 0 when every cell "
@@ -166,6 +173,7 @@ public final class SimulateCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
+        if (calibrateHost != null) return calibrateHost(cl, out);
         CostModel costs = costs(cl);
         if (printCosts) {
             out.print(costs.toFileText());
@@ -299,6 +307,30 @@ public final class SimulateCommand implements Callable<Integer> {
         for (String f : failures) out.printf("simulate: FAILED: %s%n", f);
         out.flush();
         return failures.isEmpty() ? 0 : 1;
+    }
+
+    /** {@code --calibrate-host FILE}: 0 when written, 3 when the kernel backend cannot run here. */
+    private int calibrateHost(CommandLine cl, PrintWriter out) throws IOException {
+        org.postcopysim.cli.JsonOption.checkWritable(cl, "--calibrate-host", calibrateHost);
+        int cpus = Runtime.getRuntime().availableProcessors();
+        long s = seed.value();
+        out.printf(Locale.ROOT, "simulate: calibrating this host with the kernel backend, seed %d, %d host CPUs%n", s, cpus);
+        out.flush();
+        try {
+            org.postcopysim.cli.validate.Calibration c = org.postcopysim.cli.validate.HostCalibration.run(
+                    new org.postcopysim.cli.validate.HostCalibration.Options(
+                            org.postcopysim.cli.validate.HostCalibration.Options.DEFAULT_ROUNDS,
+                            org.postcopysim.cli.validate.HostCalibration.Options.DEFAULT_PAGES, s), cpus);
+            for (String l : c.summaryLines()) out.println("simulate: " + l);
+            Files.writeString(calibrateHost, c.costFileText());
+            out.printf("simulate: wrote %s%n", calibrateHost);
+            out.flush();
+            return 0;
+        } catch (org.postcopysim.kernel.KernelUnavailable e) {
+            cl.getErr().printf("simulate: the kernel backend cannot run here: %s%n", e.getMessage());
+            cl.getErr().flush();
+            return org.postcopysim.cli.validate.ValidateCommand.EXIT_KERNEL_UNAVAILABLE;
+        }
     }
 
     /** The MMU fields of a simulated record (0 without host events). */

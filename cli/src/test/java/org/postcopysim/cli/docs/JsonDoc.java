@@ -24,6 +24,7 @@ public final class JsonDoc {
     static final String FAULT_BENCH = "## fault-bench (`fault-bench --json FILE`)";
     static final String COMPARE_EVERY = "### Every record";
     static final String COMPARE_MIGRATION = "### Migration records";
+    static final String VALIDATE = "## validate (`validate --json FILE`)";
 
     /** One documented field: its path, its type without the qualifiers, and whether it may be null or absent. */
     public record Field(String path, String type, boolean nullable, boolean optional) {}
@@ -36,6 +37,10 @@ public final class JsonDoc {
 
     public static List<Field> demo() {
         return concat(dest(), table(DEMO));
+    }
+
+    public static List<Field> validate() {
+        return table(VALIDATE);
     }
 
     public static List<Field> faultBench() {

@@ -98,7 +98,13 @@ public final class CostModel {
 
     /** The cost file text of this model: every value, with unit, origin and meaning as comments. */
     public String toFileText() {
+        return toFileText(java.util.List.of());
+    }
+
+    /** {@link #toFileText()} after {@code header}, each line a comment (where the values come from, when). */
+    public String toFileText(java.util.List<String> header) {
         StringBuilder b = new StringBuilder("# postcopy-sim cost model: name = value (unit)\n");
+        for (String h : header) b.append("# ").append(h).append('\n');
         for (Cost c : Cost.values()) {
             String by = overriddenBy(c);
             b.append("# ").append(c.meaning()).append('\n')

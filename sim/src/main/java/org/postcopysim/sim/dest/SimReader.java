@@ -52,6 +52,8 @@ public final class SimReader implements Actor {
     private final SplitMix64 rng;
     private int waiter;
     private boolean polling;
+    /** It has just been woken from poll: its next poll pays the wake-up's CPU time. */
+    private boolean woken;
     private long jobGfn;
     private long jobPage;
     private long visitedBefore;
@@ -113,12 +115,19 @@ public final class SimReader implements Actor {
         if (stopped) return;
         switch (kind) {
             case START:
-            case WOKEN:
                 d.cpus.acquire(actor, POLL_AND_READ);
                 break;
-            case POLL_AND_READ:
-                d.sim.schedule(d.cost(Cost.UFFD_POLL_SYSCALL_NS, rng), actor, POLL_REGISTER);
+            case WOKEN:
+                woken = true;
+                d.cpus.acquire(actor, POLL_AND_READ);
                 break;
+            case POLL_AND_READ: {
+                // Back from a sleep in poll, the wake-up's CPU time comes first.
+                long wakeCpu = woken ? d.cost(Cost.WAKEUP_CPU_NS, rng) : 0;
+                woken = false;
+                d.sim.schedule(wakeCpu + d.cost(Cost.UFFD_POLL_SYSCALL_NS, rng), actor, POLL_REGISTER);
+                break;
+            }
             case POLL_REGISTER:
                 // poll_wait() puts the reader on fd_wqh under its lock, then poll checks for pending faults.
                 d.pollLock(u).acquire(actor, POLL_REGISTERED);

@@ -235,7 +235,7 @@ public final class SimVcpu implements Actor {
                 d.cpus.acquire(actor, WOKEN_RUN);
                 break;
             case WOKEN_RUN:
-                d.sim.schedule(resumeDelayNs, actor, RESUME);
+                d.sim.schedule(resumeDelayNs + d.cost(Cost.WAKEUP_CPU_NS, rng), actor, RESUME);
                 break;
             case COMMIT_REQUEST:
                 d.mmuLock.acquireRead(actor, COMMIT_GRANTED);

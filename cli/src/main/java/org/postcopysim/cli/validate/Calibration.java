@@ -1,0 +1,67 @@
+package org.postcopysim.cli.validate;
+
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.postcopysim.kernel.KernelCostProbe;
+import org.postcopysim.sim.cost.Cost;
+import org.postcopysim.sim.cost.CostModel;
+
+/**
+ * What {@link HostCalibration} measured and the cost model it made of it.
+ *
+ * @param steps            the kernel steps, each the fastest of its rounds
+ * @param copy4kNs         the 4 KiB copy (ns)
+ * @param roundTripNs      the kernel's single-thread round trip: 1 / pages per second of its fastest round (ns)
+ * @param roundTripP50Ns   that round's median fault latency (ns)
+ * @param simStepsNs       the simulated round trip with the measured steps alone (no wake-up cost; ns)
+ * @param wakeupNs         the wake-up fitted so that the simulated round trip is the kernel's (ns)
+ * @param simFittedNs      the simulated round trip with the fitted model (ns)
+ * @param costs            the fitted cost model
+ * @param hostCpus         this machine's CPUs (the model's host-cpus)
+ * @param rounds           rounds of each measurement
+ * @param pages            pages per round
+ */
+public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, double roundTripNs, long roundTripP50Ns,
+                          double simStepsNs, long wakeupNs, double simFittedNs, CostModel costs, int hostCpus,
+                          int rounds, long pages) {
+    /** The costs calibrate-host sets (the others keep their defaults). */
+    public static final List<Cost> SET = List.of(Cost.HOST_CPUS, Cost.COPY_4K_NS, Cost.UFFD_POLL_SYSCALL_NS,
+            Cost.UFFD_READ_SYSCALL_NS, Cost.UFFD_IOCTL_NS, Cost.PAGE_ALLOC_NS, Cost.HOST_FAULT_NS, Cost.THREAD_WAKEUP_NS,
+            Cost.WAKEUP_CPU_NS, Cost.UFFD_POLL_WAKE_PER_POLLER_NS, Cost.UFFD_WAKE_HOLD_NS, Cost.STAGE2_FAULT_NS);
+
+    /** The cost file: every value, the calibrated ones saying how each was measured, with the date and CPUs. */
+    public String costFileText() {
+        String when = ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+        List<String> header = new ArrayList<>();
+        header.add("measured on this machine by postcopy-sim simulate --calibrate-host on " + when + ", " + hostCpus
+                + " host CPUs, load average " + LoadAverage.text());
+        header.add("each measurement the fastest of " + rounds + " rounds of " + pages + " pages; kernel round trip "
+                + String.format(Locale.ROOT, "%.0f ns (p50 %d ns), simulated %.0f ns", roundTripNs, roundTripP50Ns, simFittedNs));
+        header.add("values 'set by " + HostCalibration.SOURCE + "' were measured; the others are the defaults");
+        return costs.toFileText(header);
+    }
+
+    /** What was measured and what it became, for a person (one line each). */
+    public List<String> summaryLines() {
+        List<String> l = new ArrayList<>();
+        KernelCostProbe.Measured m = steps;
+        l.add(String.format(Locale.ROOT, "measured (fastest of %d rounds, %d pages each, %d host CPUs):", rounds, pages, hostCpus));
+        l.add(String.format(Locale.ROOT, "  poll of an idle uffd %d ns, read of an idle uffd %d ns, UFFDIO_WAKE %d ns, "
+                + "UFFDIO_COPY of a page %d ns", m.pollEmptyNs(), m.readEmptyNs(), m.wakeIoctlNs(), m.copyIoctlNs()));
+        l.add(String.format(Locale.ROOT, "  first-touch fault %d ns, 4 KiB copy %d ns, thread wake-up across cores %d ns "
+                + "(%d ns of it CPU time, %d ns the waker's unpark)", m.firstTouchNs(), copy4kNs, m.threadWakeupNs(),
+                m.wakeupCpuNs(), m.wakerNs()));
+        l.add(String.format(Locale.ROOT, "  kernel round trip (1 thread, 1 reader) %.0f ns per page, fault p50 %d ns",
+                roundTripNs, roundTripP50Ns));
+        l.add(String.format(Locale.ROOT, "fitted: the steps simulate to %.0f ns without wake-ups; the round trip's two "
+                + "wake-ups are %d ns each; simulated round trip %.0f ns (%.2fx the kernel's)",
+                simStepsNs, wakeupNs, simFittedNs, simFittedNs / roundTripNs));
+        StringBuilder b = new StringBuilder("costs:");
+        for (Cost c : SET) b.append(' ').append(c.key()).append('=').append(costs.get(c));
+        l.add(b.toString());
+        return l;
+    }
+}
