@@ -187,42 +187,35 @@ public final class KernelFaultBench {
         }
     }
 
+    /** The resolving ioctl of one registration: UFFDIO_COPY from the source, or UFFDIO_CONTINUE. */
+    @FunctionalInterface
+    private interface Place {
+        int place(Uffd uffd, long pageAddress, long offset, Scratch s);
+    }
+
     private int resolveMissing(Uffd uffd, long faultAddress, long sourceBase, Scratch s) {
-        long pageAddress = faultAddress & -(long) PAGE;
-        long offset = pageAddress - guest.address();
-        FetchDelay.await(c.fetchDelayNs(), NanoClock.SYSTEM, this);
-        long from = k.wrongSourcePage() ? (offset + PAGE) % (pages * PAGE) : offset;
-        while (true) {
-            int r = uffd.copy(pageAddress, sourceBase + from, PAGE, k.separateWake(), s);
-            if (r == 0) {
-                installed.incrementAndGet();
-                if (k.separateWake()) wake(uffd, pageAddress, s);
-                else wakes.incrementAndGet();
-                break;
-            }
-            if (r == -Libc.EEXIST) {
-                // Another resolver won the race; its copy woke the waiters then, and a late one refaults
-                // onto the mapped page. The wake costs one ioctl and closes any window in between.
-                eexist.incrementAndGet();
-                wake(uffd, pageAddress, s);
-                break;
-            }
-            if (r == -Libc.EAGAIN) {
-                retries.incrementAndGet(); // the mm changed under the copy: retry
-                continue;
-            }
-            return r;
-        }
-        markPresent(offset);
-        return 0;
+        return resolve(uffd, faultAddress, s, (u, page, offset, sc) -> {
+            long from = k.wrongSourcePage() ? (offset + PAGE) % (pages * PAGE) : offset;
+            return u.copy(page, sourceBase + from, PAGE, k.separateWake(), sc);
+        });
     }
 
     private int resolveMinor(Uffd uffd, long faultAddress, long flags, Scratch s) {
+        return resolve(uffd, faultAddress, s, (u, page, offset, sc) -> u.continueRange(page, PAGE, k.separateWake(), sc));
+    }
+
+    /**
+     * After the fetch delay, places the page: on success the ioctl woke the waiters (or, with
+     * DONTWAKE, a UFFDIO_WAKE does); EEXIST means another resolver won the race, its ioctl woke the
+     * waiters then and a late one refaults onto the mapped page, and a UFFDIO_WAKE closes any window
+     * in between; EAGAIN (the mm changed under the ioctl) retries. Returns 0 or a negative errno.
+     */
+    private int resolve(Uffd uffd, long faultAddress, Scratch s, Place place) {
         long pageAddress = faultAddress & -(long) PAGE;
         long offset = pageAddress - guest.address();
         FetchDelay.await(c.fetchDelayNs(), NanoClock.SYSTEM, this);
         while (true) {
-            int r = uffd.continueRange(pageAddress, PAGE, k.separateWake(), s);
+            int r = place.place(uffd, pageAddress, offset, s);
             if (r == 0) {
                 installed.incrementAndGet();
                 if (k.separateWake()) wake(uffd, pageAddress, s);
