@@ -131,6 +131,13 @@ public final class SimulateCommand implements Callable<Integer> {
     @Mixin
     HostOptions host;
 
+    @Option(names = "--internal-access-fraction", paramLabel = "F", defaultValue = "0",
+            description = "Fraction of accesses made by KVM itself on a vCPU's behalf (steal time, kvmclock and the "
+                    + "like), through each vCPU's gfn-to-pfn cache: they cannot exit, so a missing page faults "
+                    + "through the uffd, and host events (--host-events) invalidate the cached translations. Applies "
+                    + "to the uffd+kvm-userfault runs, which --modes must include. Default: ${DEFAULT-VALUE}.")
+    double internalFraction;
+
     @Option(names = "--cost-file", paramLabel = "FILE",
             description = "Cost overrides, 'name = value' lines (see --print-costs for the names, units and defaults).")
     Path costFile;
@@ -213,6 +220,14 @@ public final class SimulateCommand implements Callable<Integer> {
         if (uffdScope == UffdSet.Scope.PER_VCPU && !modes.contains("uffd") && !modes.contains("uffd+kvm-userfault")) {
             throw new CommandLine.ParameterException(cl, "--uffd-scope per-vcpu needs a uffd mode in --modes");
         }
+        if (!(internalFraction >= 0 && internalFraction <= 1)) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--internal-access-fraction': "
+                    + "internal access fraction must be within 0..1, got " + internalFraction);
+        }
+        if (internalFraction > 0 && !modes.contains("uffd+kvm-userfault")) {
+            throw new CommandLine.ParameterException(cl, "--internal-access-fraction applies to uffd+kvm-userfault only, "
+                    + "which --modes does not include (modes: " + String.join(",", modes) + ")");
+        }
         HostEventSpec hostEvents = host.spec(cl);
         long s = seed.value();
         host.options(cl, s); // a fraction outside 0..1 is a usage error before anything runs
@@ -236,16 +251,18 @@ public final class SimulateCommand implements Callable<Integer> {
                 ObjectNode j;
                 SimMmuConfig mmu = new SimMmuConfig(hostEvents, host.options(cl, run.seed()), SimHostEvents.Control.NONE);
                 SimMmuCounters counters;
+                // KVM's own accesses exist in uffd+kvm-userfault only (FaultOptions refuses them elsewhere).
+                double internal = cell.mode == FaultMode.UFFD_KVM_USERFAULT ? internalFraction : 0;
                 try {
                     if (bench == Bench.FAULT) {
                         SimFaultBenchResult res = SimFaultBench.run(new SimFaultBenchConfig(cell.mode, run.vcpus(), memPerVcpu,
-                                r, uffdScope, fetchDelayUs * 1000, run.seed(), costs, false, mmu));
+                                r, uffdScope, fetchDelayUs * 1000, run.seed(), costs, false, mmu, internal));
                         j = json(res, run, costs);
                         counters = res.mmu();
                     } else {
                         SimMigrationResult res = SimMigration.run(new SimMigrationConfig(cell.mode, run.vcpus(), memPerVcpu,
                                 r, uffdScope, workloadOf(cl), accessRate, channels, 64, maxBandwidth,
-                                SimMigrationConfig.DEFAULT_SEND_BUFFER_BYTES, run.seed(), costs, mmu));
+                                SimMigrationConfig.DEFAULT_SEND_BUFFER_BYTES, run.seed(), costs, mmu, internal));
                         j = json(res, run, costs);
                         counters = res.mmu();
                     }
@@ -254,6 +271,7 @@ public final class SimulateCommand implements Callable<Integer> {
                     throw new CommandLine.ParameterException(cl, run.label() + ": " + e.getMessage());
                 }
                 putMmu(j, counters, hostEvents, host.privateFraction(), host.notifyUpgrades());
+                j.put("internalAccessFraction", internal);
                 RunRecord rec = new RunRecord(bench, run, j);
                 progress.step(++done);
                 if (j.path("verified").asBoolean()) {
@@ -270,15 +288,18 @@ public final class SimulateCommand implements Callable<Integer> {
                             run.index() + 1, plan.runs().size(), run.label(), ResultTable.rate(rec.pagesPerSecOverall()),
                             ResultTable.duration(rec.latencyNs("p50")), ResultTable.duration(rec.latencyNs("p99")),
                             j.path("events").asLong(), j.path("traceHash").asText(), j.path("wallMs").asLong());
-                    if (hostEvents != null) {
+                    if (hostEvents != null || internal > 0) {
                         out.printf(Locale.ROOT, "simulate:   host events %d: %d invalidations, %d stage-2 entries zapped, "
                                 + "%d local refaults, %d retried faults (%d commits), %d lazy upgrades, %d pfn-cache "
-                                + "invalidations, %d refreshes, %d arrived pages refetched, MMU invariants %s%n",
+                                + "invalidations, %d refreshes%s, %d arrived pages refetched, MMU invariants %s%s%n",
                                 counters.hostEvents(), counters.invalidations(), counters.stage2Zapped(),
                                 counters.localRefaults(), counters.retriedFaults(), counters.commitRetries(),
                                 counters.lazyUpgrades(), counters.pfnCacheInvalidations(), counters.pfnCacheRefreshes(),
+                                internal > 0 ? String.format(Locale.ROOT, " (%d retried) for %d internal accesses",
+                                        counters.pfnCacheRetries(), counters.internalAccesses()) : "",
                                 counters.refetchedArrivedPages(),
-                                counters.violations().isEmpty() ? "hold" : "VIOLATED (" + counters.violations().size() + ")");
+                                counters.violations().isEmpty() ? "hold" : "VIOLATED (" + counters.violations().size() + ")",
+                                counters.mmuChecks() > 0 ? " (checked " + counters.mmuChecks() + " times during the run)" : "");
                     }
                     out.flush();
                 }
@@ -349,6 +370,9 @@ public final class SimulateCommand implements Callable<Integer> {
         j.put("lazyUpgrades", m.lazyUpgrades());
         j.put("refetchedArrivedPages", m.refetchedArrivedPages());
         j.put("mmuLockContended", m.mmuLockContended());
+        j.put("internalAccesses", m.internalAccesses());
+        j.put("pfnCacheRetries", m.pfnCacheRetries());
+        j.put("mmuChecks", m.mmuChecks());
         ArrayNode v = j.putArray("mmuViolations");
         for (String s : m.violations()) v.add(s);
     }

@@ -174,6 +174,60 @@ class SimulateCommandTest {
     }
 
     @Test
+    void internalAccessesExerciseThePfnCacheInSimulationAndReplayFromTheSeed(@TempDir Path dir) throws Exception {
+        String[] args = {"simulate", "--bench", "migration", "--modes", "kvm-userfault,uffd+kvm-userfault", "--vcpus", "4",
+            "--mem-per-vcpu", "4M", "--internal-access-fraction", "0.2", "--host-events",
+            "reclaim:20000,mprotect-ro:20000,mprotect-rw:20000", "--seed", "1", "--out", dir.resolve("a").toString()};
+        Run r = run(args);
+        assertEquals(0, r.exit, r.out + r.err);
+        assertTrue(r.out.contains("internal accesses") && r.out.contains("MMU invariants hold (checked"), r.out);
+        JsonNode json = new ObjectMapper().readTree(dir.resolve("a/results.json").toFile());
+        assertEquals(2, json.size());
+        JsonNode exits = json.get(0);
+        JsonNode both = json.get(1);
+        assertEquals("uffd+kvm-userfault", both.path("mode").asText());
+        assertTrue(both.path("verified").asBoolean(), both.toString());
+        assertEquals(0.2, both.path("internalAccessFraction").asDouble());
+        assertTrue(both.path("internalAccesses").asLong() > 0, both.toString());
+        assertTrue(both.path("pfnCacheRefreshes").asLong() > 0, both.toString());
+        assertTrue(both.path("pfnCacheInvalidations").asLong() > 0, "host events invalidated cached translations: " + both);
+        assertTrue(both.path("mmuChecks").asLong() > 0, both.toString());
+        assertEquals(0, both.path("mmuViolations").size(), both.toString());
+        // The fraction applies to the mode that has KVM-internal accesses only.
+        assertEquals("kvm-userfault", exits.path("mode").asText());
+        assertEquals(0.0, exits.path("internalAccessFraction").asDouble());
+        assertEquals(0, exits.path("internalAccesses").asLong());
+        assertEquals(0, exits.path("pfnCacheRefreshes").asLong());
+        List<String> csv = Files.readAllLines(dir.resolve("a/results.csv"));
+        List<String> header = List.of(csv.get(0).split(","));
+        List<String> row = List.of(csv.get(2).split(",", -1));
+        assertEquals(both.path("pfnCacheRefreshes").asText(), row.get(header.indexOf("pfnCacheRefreshes")));
+        assertEquals(both.path("pfnCacheInvalidations").asText(), row.get(header.indexOf("pfnCacheInvalidations")));
+
+        args[args.length - 1] = dir.resolve("b").toString();
+        assertEquals(0, run(args).exit);
+        JsonNode again = new ObjectMapper().readTree(dir.resolve("b/results.json").toFile());
+        for (int i = 0; i < json.size(); i++) {
+            assertEquals(json.get(i).path("traceHash").asText(), again.get(i).path("traceHash").asText(), "record " + i);
+            for (String f : MMU_FIELDS) assertEquals(json.get(i).path(f), again.get(i).path(f), f);
+        }
+    }
+
+    @Test
+    void anInternalAccessFractionWithoutUffdPlusKvmUserfaultOrOutsideZeroToOneIsAUsageError(@TempDir Path dir) {
+        String out = dir.toString();
+        assertUsage("--internal-access-fraction applies to uffd+kvm-userfault only", "simulate", "--modes",
+                "kvm-userfault,uffd", "--internal-access-fraction", "0.2", "--out", out);
+        assertUsage("--internal-access-fraction applies to uffd+kvm-userfault only", "simulate", "--bench", "migration",
+                "--modes", "exit-on-missing", "--internal-access-fraction", "0.5", "--out", out);
+        assertUsage("Invalid value for option '--internal-access-fraction': internal access fraction must be within 0..1",
+                "simulate", "--modes", "uffd+kvm-userfault", "--internal-access-fraction", "1.5", "--out", out);
+        assertUsage("Invalid value for option '--internal-access-fraction'", "simulate", "--modes", "uffd+kvm-userfault",
+                "--internal-access-fraction", "lots", "--out", out);
+        assertFalse(java.nio.file.Files.exists(dir.resolve("results.json")), "nothing ran");
+    }
+
+    @Test
     void badHostEventSpecsAndMmuOptionsAreUsageErrors(@TempDir Path dir) {
         String out = dir.toString();
         assertUsage("Invalid value for option '--host-events': unknown host event kind 'bogus'", "simulate",

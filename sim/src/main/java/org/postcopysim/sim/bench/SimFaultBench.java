@@ -3,6 +3,7 @@ package org.postcopysim.sim.bench;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import java.util.zip.CRC32C;
 import org.HdrHistogram.Histogram;
@@ -40,6 +41,11 @@ public final class SimFaultBench {
      * any vCPU access after which the run is stalled (ns), plus twice the fetch delay.
      */
     static final long STALL_NS = 1_000_000_000L;
+    /**
+     * With host events or internal accesses: virtual time between two checks of the MMU
+     * invariants during the run (ns), besides the one at its end.
+     */
+    public static final long MMU_CHECK_SLICE_NS = 1_000_000;
 
     private SimFaultBench() {}
 
@@ -51,6 +57,14 @@ public final class SimFaultBench {
      * Runs {@code c}; {@code progress} is told the pages touched so far, now and then (on this thread).
      */
     public static SimFaultBenchResult run(SimFaultBenchConfig c, LongConsumer progress) {
+        return run(c, progress, model -> { });
+    }
+
+    /**
+     * Runs {@code c}; {@code setup} is given the model once built, before any vCPU runs (the
+     * negative controls of the tests inject a model bug there; nothing else should need it).
+     */
+    public static SimFaultBenchResult run(SimFaultBenchConfig c, LongConsumer progress, Consumer<DestModel> setup) {
         long wallStart = System.nanoTime();
         GuestLayout layout = GuestLayout.contiguous(c.memPerVcpuBytes() * c.vcpus(), 1);
         long pages = layout.totalPages();
@@ -69,6 +83,7 @@ public final class SimFaultBench {
             DestModel model = DestModel.build(layout, c.faultOptions(), c.vcpus(), true, 0, d, c.mmu().options());
             d.bind(model, threads);
             d.steppedFaults(c.mmu().hostEvents() != null);
+            boolean checkMmu = c.mmu().hostEvents() != null || c.internalAccessFraction() > 0;
             LocalPages localPages = model.useLocalPages(crcs);
             SimLocalPages provider = new SimLocalPages(localPages, source == null ? null : source.newView());
             Histogram latency = new Histogram(1, VIRTUAL_TIMEOUT_NS, 3);
@@ -96,6 +111,7 @@ public final class SimFaultBench {
                 sv.fetchDelayNs(c.fetchDelayNs());
                 vcpus.add(sv);
             }
+            setup.accept(model);
             List<SimReader> readers = SimReader.forEachUffd(d, provider, ctx, c.fetchDelayNs(), c.seed(), listener);
             for (SimReader r : readers) r.start();
             for (SimVcpu v : vcpus) v.start(0);
@@ -108,8 +124,15 @@ public final class SimFaultBench {
             long stuckSince = 0;
             boolean stuck = false;
             while (done[0] < c.vcpus() && failure[0] == null && sim.pending() > 0 && sim.nowNs() < VIRTUAL_TIMEOUT_NS) {
-                until += PROGRESS_SLICE_NS;
+                until += checkMmu ? MMU_CHECK_SLICE_NS : PROGRESS_SLICE_NS;
                 sim.run(until);
+                if (checkMmu && failure[0] == null) {
+                    String broken = d.checkMmuNow();
+                    if (broken != null) {
+                        failure[0] = broken;
+                        break;
+                    }
+                }
                 long t = touched(model);
                 progress.accept(t);
                 if (t != lastTouched) {

@@ -17,9 +17,13 @@ import org.postcopysim.sim.dest.SimMmuConfig;
  * @param contents       simulate page contents too (small guests: every read is checked and every
  *                       page verified); false elides them (state only), for guests of any size
  * @param mmu            the MMU options and the host events injected ({@link SimMmuConfig#NONE}: none)
+ * @param internalAccessFraction fraction of accesses KVM makes itself on a vCPU's behalf
+ *                       (uffd+kvm-userfault only; 0 for none), through each vCPU's pfn cache, as
+ *                       {@code fault-bench --internal-access-fraction} does
  */
 public record SimFaultBenchConfig(FaultMode mode, int vcpus, long memPerVcpuBytes, int readers, UffdSet.Scope uffdScope,
-                                  long fetchDelayNs, long seed, CostModel costs, boolean contents, SimMmuConfig mmu) {
+                                  long fetchDelayNs, long seed, CostModel costs, boolean contents, SimMmuConfig mmu,
+                                  double internalAccessFraction) {
     /** Most vCPUs a simulation takes. */
     public static final int MAX_VCPUS = 4096;
 
@@ -29,8 +33,14 @@ public record SimFaultBenchConfig(FaultMode mode, int vcpus, long memPerVcpuByte
             throw new IllegalArgumentException("memory per vCPU must be a positive multiple of 4 KiB, got " + memPerVcpuBytes);
         }
         if (fetchDelayNs < 0) throw new IllegalArgumentException("fetch delay must not be negative");
-        new FaultOptions(mode, readers, uffdScope, 0, true); // validates readers and scope
+        new FaultOptions(mode, readers, uffdScope, internalAccessFraction, true); // validates readers, scope, fraction
         java.util.Objects.requireNonNull(mmu, "mmu");
+    }
+
+    /** Without internal accesses. */
+    public SimFaultBenchConfig(FaultMode mode, int vcpus, long memPerVcpuBytes, int readers, UffdSet.Scope uffdScope,
+                               long fetchDelayNs, long seed, CostModel costs, boolean contents, SimMmuConfig mmu) {
+        this(mode, vcpus, memPerVcpuBytes, readers, uffdScope, fetchDelayNs, seed, costs, contents, mmu, 0);
     }
 
     /** Without host events, over the default VM. */
@@ -40,7 +50,13 @@ public record SimFaultBenchConfig(FaultMode mode, int vcpus, long memPerVcpuByte
     }
 
     public FaultOptions faultOptions() {
-        return new FaultOptions(mode, readers, uffdScope, 0, true);
+        return new FaultOptions(mode, readers, uffdScope, internalAccessFraction, true);
+    }
+
+    /** This config with KVM making fraction {@code f} of the accesses itself (uffd+kvm-userfault only). */
+    public SimFaultBenchConfig withInternalAccessFraction(double f) {
+        return new SimFaultBenchConfig(mode, vcpus, memPerVcpuBytes, readers, uffdScope, fetchDelayNs, seed, costs, contents,
+                mmu, f);
     }
 
     public long pagesPerVcpu() {

@@ -102,7 +102,13 @@ public enum Cost {
     HOST_EVENT_END_NS("host-event-end", "ns", 100, Origin.ASSUMED,
             "invalidate_range_end under the MMU lock's write side (the in-progress count dropped, mmu_invalidate_seq bumped)"),
     HOST_EVENT_RETRY_NS("host-event-retry", "ns", 1_000, Origin.ASSUMED,
-            "how long a conversion waits before it tries its change again while a copy of the page is being installed");
+            "how long a conversion waits before it tries its change again while a copy of the page is being installed"),
+    // ---- KVM's own accesses (--internal-access-fraction); charged only when KVM makes accesses itself
+    PFN_CACHE_REFRESH_NS("pfn-cache-refresh", "ns", 600, Origin.ASSUMED,
+            "a gfn-to-pfn cache refresh for one of KVM's own accesses (kvm_gpc_refresh: hva_to_pfn with the host page "
+                    + "present, the entry published and re-checked against mmu_invalidate_seq), charged for a refresh "
+                    + "that completes and for one that retries because an invalidation of the page is in progress; a "
+                    + "cache hit is charged guest-access, a refresh that faults into the host host-fault");
 
     /** Where a default comes from. */
     public enum Origin {

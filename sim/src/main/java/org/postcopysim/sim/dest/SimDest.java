@@ -32,6 +32,7 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
     private boolean steppedFaults;
     /** Stepped faults whose commit, under the MMU lock, had to retry (an invalidation since their lookup). */
     long commitRetries;
+    private long mmuChecks;
     private final double jitter;
     private SimLock[] queueLocks = new SimLock[0];
     private SimLock[] pollLocks = new SimLock[0];
@@ -81,6 +82,25 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
     /** Stepped faults whose commit under the MMU lock's read side returned RETRY: their lookup straddled an invalidation. */
     public long commitRetries() {
         return commitRetries;
+    }
+
+    /**
+     * The MMU invariants checked now, between two events (the one thread that drives the model,
+     * between two steps, as {@link org.postcopysim.dest.kvm.MmuInvariants} allows; an event caught
+     * between its begin and end is an invalidation in progress, which the invariants account for).
+     * Reads the model only, schedules nothing, so the trace is unchanged. Returns null when every
+     * invariant holds, else the failure naming the broken ones and the virtual time.
+     */
+    public String checkMmuNow() {
+        mmuChecks++;
+        java.util.List<String> v = model.mmuViolations();
+        if (v.isEmpty()) return null;
+        return "MMU invariants violated at " + sim.nowNs() + " ns of virtual time (" + v.size() + "): " + String.join("; ", v);
+    }
+
+    /** Checks of the MMU invariants during the run ({@link #checkMmuNow}). */
+    public long mmuChecks() {
+        return mmuChecks;
     }
 
     /** KVM's mmu_lock. */

@@ -11,13 +11,25 @@ import org.postcopysim.dest.model.DestModel;
  *                         side) retried because an invalidation began or ended since their lookup
  * @param mmuLockContended acquisitions of the simulated MMU lock, either side, that had to wait
  * @param violations       {@link DestModel#mmuViolations()}, empty when every invariant holds
+ * @param internalAccesses accesses KVM made itself (through the vCPUs' pfn caches)
+ * @param pfnCacheRetries  pfn-cache refreshes that retried (an invalidation of the page in progress, or one
+ *                         ended under the refresh)
+ * @param mmuChecks        checks of the MMU invariants during the run, besides the one at its end
  */
 public record SimMmuCounters(long hostEvents, long invalidations, long stage2Zapped, long localRefaults,
                              long pfnCacheInvalidations, long pfnCacheRefreshes, long retriedFaults, long lazyUpgrades,
                              long refetchedArrivedPages, long commitRetries, long mmuLockContended,
-                             List<String> violations) {
+                             List<String> violations, long internalAccesses, long pfnCacheRetries, long mmuChecks) {
     public SimMmuCounters {
         violations = List.copyOf(violations);
+    }
+
+    /** Without internal accesses or checks during the run. */
+    public SimMmuCounters(long hostEvents, long invalidations, long stage2Zapped, long localRefaults,
+                          long pfnCacheInvalidations, long pfnCacheRefreshes, long retriedFaults, long lazyUpgrades,
+                          long refetchedArrivedPages, long commitRetries, long mmuLockContended, List<String> violations) {
+        this(hostEvents, invalidations, stage2Zapped, localRefaults, pfnCacheInvalidations, pfnCacheRefreshes, retriedFaults,
+                lazyUpgrades, refetchedArrivedPages, commitRetries, mmuLockContended, violations, 0, 0, 0);
     }
 
     /** The counters and invariants of {@code d}'s model; call it with the vCPUs and the host events quiescent. */
@@ -25,7 +37,8 @@ public record SimMmuCounters(long hostEvents, long invalidations, long stage2Zap
         DestModel m = d.model();
         return new SimMmuCounters(m.hostEvents(), m.invalidations(), m.stage2Zapped(), m.localRefaults(),
                 m.pfnCacheInvalidations(), m.pfnCacheRefreshes(), m.retriedFaults(), m.lazyUpgrades(),
-                m.refetchedArrivedPages(), d.commitRetries(), d.mmuLock().contended(), m.mmuViolations());
+                m.refetchedArrivedPages(), d.commitRetries(), d.mmuLock().contended(), m.mmuViolations(),
+                m.totals().internalAccesses, m.vm().pfnCacheRetries(), d.mmuChecks());
     }
 
     /**

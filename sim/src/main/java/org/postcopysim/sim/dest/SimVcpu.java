@@ -5,6 +5,7 @@ import org.postcopysim.dest.fault.PageProvider;
 import org.postcopysim.dest.fetch.FaultMode;
 import org.postcopysim.dest.fetch.PageInstaller;
 import org.postcopysim.dest.kvm.AccessResult;
+import org.postcopysim.dest.kvm.PfnCache;
 import org.postcopysim.dest.model.DestModel;
 import org.postcopysim.dest.vcpu.GuestAccess;
 import org.postcopysim.dest.vcpu.VcpuCounters;
@@ -314,7 +315,28 @@ public final class SimVcpu implements Actor {
     }
 
     private void attempt() {
+        // KVM's own accesses (uffd+kvm-userfault with internal accesses) go through the vCPU's pfn
+        // cache: the model's counters tell whether this one refreshed the entry or retried.
+        PfnCache cache = access.isInternal() ? access.pfnCache() : null;
+        long refreshesBefore = cache == null ? 0 : cache.refreshes();
+        long retriesBefore = cache == null ? 0 : cache.retries();
         int r = d.steppedFaults() ? access.begin() : access.attempt();
+        if (cache != null) {
+            if (r == AccessResult.HIT && cache.refreshes() != refreshesBefore) {
+                // kvm_gpc_refresh completed (hva_to_pfn found the page present), then the access.
+                d.sim.schedule(d.cost(Cost.PFN_CACHE_REFRESH_NS, rng) + hitNs(), actor, COMPLETE);
+                return;
+            }
+            if (r == AccessResult.RETRY && cache.retries() != retriesBefore) {
+                // The refresh saw an invalidation of the page in progress (or one ended under it):
+                // hva_to_pfn_retry loops; a sleeping user tries again after the lookup it wasted.
+                d.sim.schedule(d.cost(Cost.PFN_CACHE_REFRESH_NS, rng), actor, RETRY);
+                return;
+            }
+            // HIT on a valid entry (kvm_gpc_check), HOST_FAULT (the refresh faulted the missing page
+            // into the host and sleeps on the uffd, woken by the copy as any host fault):
+            // charged below as the vCPU's own are.
+        }
         switch (r) {
             case AccessResult.FAULT_IN:
                 // The lookup (get_user_pages), no lock; then the commit under the MMU lock's read side.

@@ -2,6 +2,7 @@ package org.postcopysim.sim.migration;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.HdrHistogram.Histogram;
 import org.postcopysim.dest.fault.NetworkPageProvider;
 import org.postcopysim.dest.fetch.DemandFetcher;
@@ -10,6 +11,7 @@ import org.postcopysim.dest.model.DestModel;
 import org.postcopysim.dest.uffd.WakeSink;
 import org.postcopysim.dest.vcpu.VcpuCounters;
 import org.postcopysim.memory.GuestLayout;
+import org.postcopysim.sim.bench.SimFaultBench;
 import org.postcopysim.sim.bench.SimFaultBenchResult;
 import org.postcopysim.sim.cost.Cost;
 import org.postcopysim.sim.dest.SimDest;
@@ -42,6 +44,14 @@ public final class SimMigration {
     private SimMigration() {}
 
     public static SimMigrationResult run(SimMigrationConfig c) {
+        return run(c, model -> { });
+    }
+
+    /**
+     * Runs {@code c}; {@code setup} is given the model once built, before any vCPU runs (the
+     * negative controls of the tests inject a model bug there; nothing else should need it).
+     */
+    public static SimMigrationResult run(SimMigrationConfig c, Consumer<DestModel> setup) {
         long wallStart = System.nanoTime();
         GuestLayout layout = GuestLayout.contiguous(c.memPerVcpuBytes() * c.vcpus(), 1);
         Simulator sim = new Simulator();
@@ -102,6 +112,7 @@ public final class SimMigration {
             sv.accessIntervalNs(intervalNs);
             vcpus.add(sv);
         }
+        setup.accept(model);
         readers.addAll(SimReader.forEachUffd(d, provider, null, 0, c.seed(), listener));
         for (SimReader r : readers) r.start();
         for (SimVcpu v : vcpus) v.start(0);
@@ -110,7 +121,21 @@ public final class SimMigration {
             hostEvents[0] = new SimHostEvents(d, c.mmu().hostEvents(), c.seed(), null, c.mmu().control());
             hostEvents[0].start();
         }
-        sim.run(VIRTUAL_TIMEOUT_NS);
+        if (c.mmu().hostEvents() != null || c.internalAccessFraction() > 0) {
+            // The MMU invariants checked every slice of virtual time, between two events; running in
+            // slices runs the same events in the same order, so the trace is the same.
+            long until = 0;
+            while (allPresentNs[0] < 0 && failure[0] == null && sim.pending() > 0 && until < VIRTUAL_TIMEOUT_NS) {
+                until += SimFaultBench.MMU_CHECK_SLICE_NS;
+                sim.run(until);
+                if (failure[0] == null) {
+                    String broken = d.checkMmuNow();
+                    if (broken != null) failure[0] = broken;
+                }
+            }
+        } else {
+            sim.run(VIRTUAL_TIMEOUT_NS);
+        }
         if (hostEvents[0] != null) hostEvents[0].drain();
         if (model.uffd() != null) {
             for (int u = 0; u < model.uffd().uffds().count(); u++) model.uffd().wakeAll(u, WakeSink.NONE);

@@ -18,11 +18,14 @@ import org.postcopysim.sim.dest.SimMmuConfig;
  * @param sendBufferBytes   most background bytes the source keeps queued on its channel
  * @param costs             the cost model (net-latency and net-bandwidth are the channels')
  * @param mmu               the MMU options and the host events injected ({@link SimMmuConfig#NONE}: none)
+ * @param internalAccessFraction fraction of accesses KVM makes itself on a vCPU's behalf
+ *                          (uffd+kvm-userfault only; 0 for none), through each vCPU's pfn cache, as
+ *                          {@code dest --internal-access-fraction} does
  */
 public record SimMigrationConfig(FaultMode mode, int vcpus, long memPerVcpuBytes, int readers, UffdSet.Scope uffdScope,
                                  Workload workload, long accessesPerSec, int channels, int pagesPerBatch,
                                  long maxBackgroundBytesPerSec, long sendBufferBytes, long seed, CostModel costs,
-                                 SimMmuConfig mmu) {
+                                 SimMmuConfig mmu, double internalAccessFraction) {
     /** A socket send buffer's worth (Linux's tcp_wmem maximum, 4 MiB). */
     public static final long DEFAULT_SEND_BUFFER_BYTES = 4L << 20;
 
@@ -33,8 +36,17 @@ public record SimMigrationConfig(FaultMode mode, int vcpus, long memPerVcpuBytes
         if (accessesPerSec < 0 || maxBackgroundBytesPerSec < 0 || sendBufferBytes < 1) {
             throw new IllegalArgumentException("rates must not be negative and the send buffer must be positive");
         }
-        faultOptions(mode, readers, uffdScope); // validates
+        faultOptions(mode, readers, uffdScope, internalAccessFraction); // validates
         java.util.Objects.requireNonNull(mmu, "mmu");
+    }
+
+    /** Without internal accesses. */
+    public SimMigrationConfig(FaultMode mode, int vcpus, long memPerVcpuBytes, int readers, UffdSet.Scope uffdScope,
+                              Workload workload, long accessesPerSec, int channels, int pagesPerBatch,
+                              long maxBackgroundBytesPerSec, long sendBufferBytes, long seed, CostModel costs,
+                              SimMmuConfig mmu) {
+        this(mode, vcpus, memPerVcpuBytes, readers, uffdScope, workload, accessesPerSec, channels, pagesPerBatch,
+                maxBackgroundBytesPerSec, sendBufferBytes, seed, costs, mmu, 0);
     }
 
     /** Without host events, over the default VM. */
@@ -45,11 +57,17 @@ public record SimMigrationConfig(FaultMode mode, int vcpus, long memPerVcpuBytes
                 maxBackgroundBytesPerSec, sendBufferBytes, seed, costs, SimMmuConfig.NONE);
     }
 
-    static FaultOptions faultOptions(FaultMode mode, int readers, UffdSet.Scope scope) {
-        return new FaultOptions(mode, readers, scope, 0, scope == UffdSet.Scope.PER_VCPU);
+    static FaultOptions faultOptions(FaultMode mode, int readers, UffdSet.Scope scope, double internalAccessFraction) {
+        return new FaultOptions(mode, readers, scope, internalAccessFraction, scope == UffdSet.Scope.PER_VCPU);
     }
 
     FaultOptions faultOptions() {
-        return faultOptions(mode, readers, uffdScope);
+        return faultOptions(mode, readers, uffdScope, internalAccessFraction);
+    }
+
+    /** This config with KVM making fraction {@code f} of the accesses itself (uffd+kvm-userfault only). */
+    public SimMigrationConfig withInternalAccessFraction(double f) {
+        return new SimMigrationConfig(mode, vcpus, memPerVcpuBytes, readers, uffdScope, workload, accessesPerSec, channels,
+                pagesPerBatch, maxBackgroundBytesPerSec, sendBufferBytes, seed, costs, mmu, f);
     }
 }
