@@ -192,7 +192,13 @@ public final class FaultBenchCommand implements Callable<Integer> {
         CostModel costs = CostModel.defaults();
         if (costFile != null) {
             CostModel base = costs;
-            costs = parsed(cl, "--cost-file", () -> base.withFile(costFile));
+            costs = parsed(cl, "--cost-file", () -> {
+                try {
+                    return base.withFile(costFile);
+                } catch (java.io.UncheckedIOException e) {
+                    throw new IllegalArgumentException(e.getMessage(), e);
+                }
+            });
         }
         if (hostCpus != null) {
             CostModel base = costs;

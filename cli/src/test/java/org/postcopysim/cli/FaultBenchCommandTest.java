@@ -136,6 +136,10 @@ class FaultBenchCommandTest {
         CliRun mode = CliRun.of("fault-bench", "--backend", "kernel", "--fault-mode", "kvm-userfault", "--warmup-mem", "0");
         assertEquals(2, mode.exitCode(), mode::toString);
         assertTrue(mode.err().contains("upstream kernel has not got"), mode::toString);
+        CliRun missing = CliRun.of("fault-bench", "--backend", "sim", "--cost-file", "/nonexistent/host.costs");
+        assertEquals(2, missing.exitCode(), missing::toString);
+        assertTrue(missing.err().contains("Invalid value for option '--cost-file': cannot read cost file /nonexistent/host.costs"),
+                missing::toString);
         CliRun backend = CliRun.of("fault-bench", "--backend", "qemu");
         assertEquals(2, backend.exitCode(), backend::toString);
         assertTrue(backend.err().contains("expected model, kernel or sim, got 'qemu'"), backend::toString);
