@@ -49,7 +49,6 @@ public final class KernelFaultBench {
     private final AtomicLong installed = new AtomicLong();
     private final AtomicLong eexist = new AtomicLong();
     private final AtomicLong wakes = new AtomicLong();
-    private final AtomicLong retries = new AtomicLong();
     private GuestRegion guest;
     private GuestRegion source;
     private Uffd[] uffds = new Uffd[0];
@@ -227,10 +226,7 @@ public final class KernelFaultBench {
                 wake(uffd, pageAddress, s);
                 break;
             }
-            if (r == -Libc.EAGAIN) {
-                retries.incrementAndGet();
-                continue;
-            }
+            if (r == -Libc.EAGAIN) continue;
             return r;
         }
         markPresent(offset);
