@@ -101,14 +101,11 @@ public final class DestCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         long s = seed.value();
-        DestConfig base = DestConfig.defaults(connect.host(), connect.port());
-        base = new DestConfig(base.host(), base.port(), base.vcpus(), base.workload(), s, base.hugePageRecovery(),
-                base.accessesPerSecPerVcpu(), base.vcpuSpinNs(), base.maxPageRetries(), base.maxFrameBytes(), presented,
-                Duration.ofSeconds(timeoutSeconds));
-        DestConfig config = host.apply(vcpus.apply(base, s).withFaults(faultOptions), mmu);
-        if (tlsFiles != null) config = config.withReliability(config.reliability().withTls(tlsFiles));
-        config = config.withReliability(ChaosOption.apply(config.reliability(), chaosSpec, s));
-        config = config.withReliability(recovery.apply(config.reliability()));
+        Reliability reliability = tlsFiles == null ? Reliability.DEFAULT : Reliability.DEFAULT.withTls(tlsFiles);
+        reliability = recovery.apply(ChaosOption.apply(reliability, chaosSpec, s));
+        DestConfig config = vcpus.apply(DestConfig.builder(connect.host(), connect.port()), s).token(presented)
+                .connectTimeout(Duration.ofSeconds(timeoutSeconds)).faults(faultOptions).reliability(reliability)
+                .mmu(mmu).build();
         // Bound before anything else: an address in use fails at once, in one line.
         io.micrometer.core.instrument.MeterRegistry registry = metrics.open();
         try {

@@ -17,12 +17,12 @@ public final class GuestOptions {
     /** Checks both values as the source will, so that a bad one is a usage error (exit 2) and {@code demo} starts nothing. */
     void validate(CommandLine cl) {
         OptionCheck.check(cl, "--guest-mem", this::validateGuestBytes);
-        OptionCheck.check(cl, "--memslots", () -> SourceConfig.defaults().withMemslots(memslots));
+        OptionCheck.check(cl, "--memslots", () -> SourceConfig.builder().memslots(memslots).build());
     }
 
     /** Throws IllegalArgumentException when the source would refuse the guest size. */
     void validateGuestBytes() {
-        SourceConfig.defaults().withGuestBytes(guestBytes);
+        SourceConfig.builder().guestBytes(guestBytes).build();
     }
 
     @Option(names = "--memslot-gap", paramLabel = "SIZE", converter = GapSize.class, defaultValue = "0",

@@ -2,7 +2,6 @@ package org.postcopysim.cli;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.postcopysim.dest.DestConfig;
 import org.postcopysim.dest.MmuSetup;
 import org.postcopysim.dest.fault.FaultOptions;
 import org.postcopysim.dest.fetch.FaultMode;
@@ -84,10 +83,6 @@ public final class HostOptions {
     /** Whether {@code --notify-upgrades} was given. */
     public boolean notifyUpgrades() {
         return notifyUpgrades;
-    }
-
-    DestConfig apply(DestConfig base, MmuSetup setup) {
-        return base.withMmu(setup);
     }
 
     /** The same options for a child {@code dest} process. */

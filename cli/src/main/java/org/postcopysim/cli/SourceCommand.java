@@ -6,7 +6,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.postcopysim.protocol.FrameDescriptor;
 import org.postcopysim.protocol.Reliability;
 import org.postcopysim.source.SourceConfig;
 import org.postcopysim.source.SourceResult;
@@ -64,7 +63,7 @@ public final class SourceCommand implements Callable<Integer> {
         link.validate(spec.commandLine());
         metrics.validate(spec.commandLine());
         OptionCheck.check(spec.commandLine(), "--pages-per-batch",
-                () -> SourceConfig.defaults().withPagesPerBatch(stream.pagesPerBatch).validate());
+                () -> SourceConfig.builder().pagesPerBatch(stream.pagesPerBatch).build().validate());
         Reliability.TlsFiles tlsFiles = tls.resolve(spec.commandLine());
         org.postcopysim.protocol.chaos.ChaosSpec chaosSpec = chaos.resolve(spec.commandLine());
         String token = null;
@@ -78,12 +77,12 @@ public final class SourceCommand implements Callable<Integer> {
         if (generated) token = MigrationToken.generate(); // a destination always needs a token
         PrintWriter out = spec.commandLine().getOut();
         long s = seed.value();
-        SourceConfig config = new SourceConfig(listen.host(), listen.port(), guest.guestBytes, guest.memslots, s,
-                stream.maxBandwidth, FrameDescriptor.DEFAULT_MAX_FRAME_BYTES, stream.pagesPerBatch, token).validate()
-                .withMemslotGapBytes(guest.memslotGapBytes);
-        if (tlsFiles != null) config = config.withReliability(config.reliability().withTls(tlsFiles));
-        config = config.withReliability(ChaosOption.apply(config.reliability(), chaosSpec, s));
-        config = config.withReliability(link.apply(config.reliability()));
+        Reliability reliability = tlsFiles == null ? Reliability.DEFAULT : Reliability.DEFAULT.withTls(tlsFiles);
+        reliability = link.apply(ChaosOption.apply(reliability, chaosSpec, s));
+        SourceConfig config = SourceConfig.builder().host(listen.host()).port(listen.port()).guestBytes(guest.guestBytes)
+                .memslots(guest.memslots).seed(s).maxBackgroundBytesPerSec(stream.maxBandwidth)
+                .pagesPerBatch(stream.pagesPerBatch).token(token).reliability(reliability)
+                .memslotGapBytes(guest.memslotGapBytes).build().validate();
         // Both sockets are bound before the guest is generated: an address in use fails at once.
         MeterRegistry registry = metrics.open();
         try {

@@ -45,20 +45,21 @@ public final class VcpuOptions {
         DestConfig d = DestConfig.defaults("127.0.0.1", 0);
         OptionCheck.check(cl, "--workload", () -> Workload.parse(workload, DestConfig.DEFAULT_WRITE_FRACTION));
         OptionCheck.check(cl, "--write-fraction", () -> Workload.parse("uniform", writeFraction));
-        OptionCheck.check(cl, "--vcpus", () -> d.withVcpus(vcpus));
-        OptionCheck.check(cl, "--access-rate", () -> d.withAccessesPerSecPerVcpu(accessRate));
+        OptionCheck.check(cl, "--vcpus", () -> d.toBuilder().vcpus(vcpus).build());
+        OptionCheck.check(cl, "--access-rate", () -> d.toBuilder().accessesPerSecPerVcpu(accessRate).build());
         OptionCheck.check(cl, "--vcpu-spin-us", () -> {
             if (spinUs > Long.MAX_VALUE / 1000) throw new IllegalArgumentException("spin time too large: " + spinUs + " us");
-            d.withVcpuSpinNs(spinUs * 1000);
+            d.toBuilder().vcpuSpinNs(spinUs * 1000).build();
         });
         OptionCheck.check(cl, "--page-retries", () -> {
             if (pageRetries < 0) throw new IllegalArgumentException("page retries must not be negative, got " + pageRetries);
         });
     }
 
-    DestConfig apply(DestConfig base, long seed) {
-        return new DestConfig(base.host(), base.port(), vcpus, Workload.parse(workload, writeFraction), seed,
-                !noHugeRecovery, accessRate, spinUs * 1000, pageRetries, base.maxFrameBytes(), base.token(),
-                base.connectTimeout());
+    /** {@code config} with these options and {@code seed} for the vCPUs' access streams. */
+    DestConfig.Builder apply(DestConfig.Builder config, long seed) {
+        return config.vcpus(vcpus).workload(Workload.parse(workload, writeFraction)).seed(seed)
+                .hugePageRecovery(!noHugeRecovery).accessesPerSecPerVcpu(accessRate).vcpuSpinNs(spinUs * 1000)
+                .maxPageRetries(pageRetries);
     }
 }

@@ -28,9 +28,8 @@ class SummaryPrinterTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort(); // closed again: nobody listens there
         }
-        DestConfig base = DestConfig.defaults("127.0.0.1", port);
-        DestConfig config = new DestConfig(base.host(), port, 1, base.workload(), 1, true, 1000, 0, 1,
-                base.maxFrameBytes(), null, Duration.ofSeconds(2));
+        DestConfig config = DestConfig.builder("127.0.0.1", port).vcpus(1).accessesPerSecPerVcpu(1000).maxPageRetries(1)
+                .connectTimeout(Duration.ofSeconds(2)).build();
         return DestVm.run(config, new SimpleMeterRegistry());
     }
 

@@ -47,81 +47,134 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
         if (mmu == null) throw new IllegalArgumentException("MMU setup is required");
     }
 
-    /** A configuration without private memory or host events. */
-    public DestConfig(String host, int port, int vcpus, Workload workload, long seed, boolean hugePageRecovery,
-                      long accessesPerSecPerVcpu, long vcpuSpinNs, int maxPageRetries, int maxFrameBytes,
-                      String token, Duration connectTimeout, FaultOptions faults, Reliability reliability) {
-        this(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs, maxPageRetries,
-                maxFrameBytes, token, connectTimeout, faults, reliability, MmuSetup.NONE);
-    }
-
-    /** A configuration with the default fault options (KVM Userfault, overlapped access). */
-    public DestConfig(String host, int port, int vcpus, Workload workload, long seed, boolean hugePageRecovery,
-                      long accessesPerSecPerVcpu, long vcpuSpinNs, int maxPageRetries, int maxFrameBytes,
-                      String token, Duration connectTimeout) {
-        this(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs, maxPageRetries,
-                maxFrameBytes, token, connectTimeout, FaultOptions.DEFAULT, Reliability.DEFAULT);
-    }
-
-    public DestConfig withReliability(Reliability r) {
-        return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, r, mmu);
-    }
-
-    public DestConfig withFaults(FaultOptions f) {
-        return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, f, reliability, mmu);
-    }
-
     /** Defaults: 4 vCPUs, uniform workload with 20% writes, seed 1, huge page recovery on. */
     public static DestConfig defaults(String host, int port) {
-        return new DestConfig(host, port, DEFAULT_VCPUS, Workload.parse("uniform", DEFAULT_WRITE_FRACTION), 1, true,
-                DEFAULT_ACCESSES_PER_SEC_PER_VCPU, DEFAULT_VCPU_SPIN_NS, DEFAULT_MAX_PAGE_RETRIES,
-                FrameDescriptor.DEFAULT_MAX_FRAME_BYTES, null, Duration.ofSeconds(30));
+        return builder(host, port).build();
     }
 
-    public DestConfig withVcpus(int n) {
-        return new DestConfig(host, port, n, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, mmu);
+    /** A builder holding the {@link #defaults} for the source at {@code host}:{@code port}. */
+    public static Builder builder(String host, int port) {
+        return new Builder(host, port);
     }
 
-    public DestConfig withWorkload(Workload w) {
-        return new DestConfig(host, port, vcpus, w, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, mmu);
+    /** A builder holding this configuration. */
+    public Builder toBuilder() {
+        return new Builder(host, port)
+                .vcpus(vcpus).workload(workload).seed(seed).hugePageRecovery(hugePageRecovery)
+                .accessesPerSecPerVcpu(accessesPerSecPerVcpu).vcpuSpinNs(vcpuSpinNs).maxPageRetries(maxPageRetries)
+                .maxFrameBytes(maxFrameBytes).token(token).connectTimeout(connectTimeout).faults(faults)
+                .reliability(reliability).mmu(mmu);
     }
 
-    public DestConfig withSeed(long s) {
-        return new DestConfig(host, port, vcpus, workload, s, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, mmu);
-    }
+    /**
+     * Sets the components one at a time, in any order; {@link #build} checks them all at once as
+     * the record's constructor does. Starts from the {@link #defaults}.
+     */
+    public static final class Builder {
+        private String host;
+        private int port;
+        private int vcpus = DEFAULT_VCPUS;
+        private Workload workload = Workload.parse("uniform", DEFAULT_WRITE_FRACTION);
+        private long seed = 1;
+        private boolean hugePageRecovery = true;
+        private long accessesPerSecPerVcpu = DEFAULT_ACCESSES_PER_SEC_PER_VCPU;
+        private long vcpuSpinNs = DEFAULT_VCPU_SPIN_NS;
+        private int maxPageRetries = DEFAULT_MAX_PAGE_RETRIES;
+        private int maxFrameBytes = FrameDescriptor.DEFAULT_MAX_FRAME_BYTES;
+        private String token = null;
+        private Duration connectTimeout = Duration.ofSeconds(30);
+        private FaultOptions faults = FaultOptions.DEFAULT;
+        private Reliability reliability = Reliability.DEFAULT;
+        private MmuSetup mmu = MmuSetup.NONE;
 
-    public DestConfig withHugePageRecovery(boolean on) {
-        return new DestConfig(host, port, vcpus, workload, seed, on, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, mmu);
-    }
+        private Builder(String host, int port) {
+            this.host = host;
+            this.port = port;
+        }
 
-    public DestConfig withAccessesPerSecPerVcpu(long rate) {
-        return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, rate, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, mmu);
-    }
+        public Builder host(String host) {
+            this.host = host;
+            return this;
+        }
 
-    public DestConfig withVcpuSpinNs(long ns) {
-        return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, ns,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, mmu);
-    }
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
 
-    public DestConfig withToken(String t) {
-        return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, t, connectTimeout, faults, reliability, mmu);
-    }
+        public Builder vcpus(int vcpus) {
+            this.vcpus = vcpus;
+            return this;
+        }
 
-    public DestConfig withMaxPageRetries(int n) {
-        return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                n, maxFrameBytes, token, connectTimeout, faults, reliability, mmu);
-    }
+        public Builder workload(Workload workload) {
+            this.workload = workload;
+            return this;
+        }
 
-    public DestConfig withMmu(MmuSetup m) {
-        return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, m);
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        public Builder hugePageRecovery(boolean hugePageRecovery) {
+            this.hugePageRecovery = hugePageRecovery;
+            return this;
+        }
+
+        public Builder accessesPerSecPerVcpu(long accessesPerSecPerVcpu) {
+            this.accessesPerSecPerVcpu = accessesPerSecPerVcpu;
+            return this;
+        }
+
+        public Builder vcpuSpinNs(long vcpuSpinNs) {
+            this.vcpuSpinNs = vcpuSpinNs;
+            return this;
+        }
+
+        public Builder maxPageRetries(int maxPageRetries) {
+            this.maxPageRetries = maxPageRetries;
+            return this;
+        }
+
+        public Builder maxFrameBytes(int maxFrameBytes) {
+            this.maxFrameBytes = maxFrameBytes;
+            return this;
+        }
+
+        public Builder token(String token) {
+            this.token = token;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration connectTimeout) {
+            this.connectTimeout = connectTimeout;
+            return this;
+        }
+
+        public Builder faults(FaultOptions faults) {
+            this.faults = faults;
+            return this;
+        }
+
+        public Builder reliability(Reliability reliability) {
+            this.reliability = reliability;
+            return this;
+        }
+
+        public Builder mmu(MmuSetup mmu) {
+            this.mmu = mmu;
+            return this;
+        }
+
+        /**
+         * The configuration.
+         *
+         * @throws IllegalArgumentException as the record's constructor does
+         */
+        public DestConfig build() {
+            return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
+                    maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, mmu);
+        }
     }
 }

@@ -31,11 +31,11 @@ class ChaosMigrationTest {
                 : Reliability.DEFAULT.withChaos(sourceChaos, ChaosState.seedOf(SEED));
         Reliability dstRel = destChaos == null ? Reliability.DEFAULT
                 : Reliability.DEFAULT.withChaos(destChaos, ChaosState.seedOf(SEED + 1));
-        SourceConfig src = SourceConfig.defaults().withGuestBytes(guestBytes).withSeed(SEED)
-                .withMaxBackgroundBytesPerSec(BACKGROUND_BYTES_PER_SEC).withReliability(srcRel);
+        SourceConfig src = SourceConfig.builder().guestBytes(guestBytes).seed(SEED)
+                .maxBackgroundBytesPerSec(BACKGROUND_BYTES_PER_SEC).reliability(srcRel).build();
         try (SourceVm source = SourceVm.start(src, new SimpleMeterRegistry())) {
-            DestConfig dst = DestConfig.defaults("127.0.0.1", source.boundAddress().getPort()).withVcpus(2).withSeed(SEED)
-                    .withReliability(dstRel);
+            DestConfig dst = DestConfig.builder("127.0.0.1", source.boundAddress().getPort()).vcpus(2).seed(SEED)
+                    .reliability(dstRel).build();
             MigrationSummary summary = DestVm.run(dst, new SimpleMeterRegistry());
             SourceResult sr = source.completion().orTimeout(30, TimeUnit.SECONDS).join();
             assertEquals(summary.verified(), sr.verified(), "both sides agree on the verdict");

@@ -30,8 +30,8 @@ class DestFailureTest {
     static final long SEED = 5;
 
     static DestConfig config(int port) {
-        return new DestConfig("127.0.0.1", port, 1, DestConfig.defaults("x", 0).workload(), 1, true, 100_000, 0, 1,
-                1 << 20, null, Duration.ofSeconds(5));
+        return DestConfig.builder("127.0.0.1", port).vcpus(1).accessesPerSecPerVcpu(100_000).maxPageRetries(1)
+                .maxFrameBytes(1 << 20).connectTimeout(Duration.ofSeconds(5)).build();
     }
 
     static ByteBuf handshake(int version, long pages) {

@@ -30,10 +30,10 @@ class HostEventsMigrationTest {
     static final HostEventSpec SHARED_EVENTS = HostEventSpec.parse("reclaim:3000,migrate:2000,mprotect-ro:2000,mprotect-rw:2000");
 
     private static LoopbackMigrationTest.Both migrate(FaultOptions faults, MmuSetup mmu) {
-        SourceConfig src = SourceConfig.defaults().withGuestBytes(16L << 20).withMemslots(2)
-                .withMaxBackgroundBytesPerSec(8L << 20);
-        DestConfig dst = DestConfig.defaults("127.0.0.1", 0).withVcpus(3).withSeed(21).withFaults(faults)
-                .withAccessesPerSecPerVcpu(200_000).withMmu(mmu);
+        SourceConfig src = SourceConfig.builder().guestBytes(16L << 20).memslots(2)
+                .maxBackgroundBytesPerSec(8L << 20).build();
+        DestConfig dst = DestConfig.builder("127.0.0.1", 0).vcpus(3).seed(21).faults(faults)
+                .accessesPerSecPerVcpu(200_000).mmu(mmu).build();
         return LoopbackMigrationTest.migrateBoth(src, dst);
     }
 

@@ -27,11 +27,7 @@ class LoopbackMigrationTest {
 
     static Both migrateBoth(SourceConfig sourceConfig, DestConfig destTemplate) {
         try (SourceVm source = SourceVm.start(sourceConfig, new SimpleMeterRegistry())) {
-            DestConfig dest = new DestConfig("127.0.0.1", source.boundAddress().getPort(), destTemplate.vcpus(),
-                    destTemplate.workload(), destTemplate.seed(), destTemplate.hugePageRecovery(),
-                    destTemplate.accessesPerSecPerVcpu(), destTemplate.vcpuSpinNs(), destTemplate.maxPageRetries(),
-                    destTemplate.maxFrameBytes(), destTemplate.token(), destTemplate.connectTimeout(), destTemplate.faults(), destTemplate.reliability(),
-                    destTemplate.mmu());
+            DestConfig dest = destTemplate.toBuilder().host("127.0.0.1").port(source.boundAddress().getPort()).build();
             MigrationSummary summary = DestVm.run(dest, new SimpleMeterRegistry());
             SourceResult sr;
             try {
@@ -72,8 +68,8 @@ class LoopbackMigrationTest {
 
     @Test
     void everyPageIsVerifiedAndTheCountsAddUp() {
-        SourceConfig src = SourceConfig.defaults().withGuestBytes(32L << 20).withMaxBackgroundBytesPerSec(16L << 20);
-        DestConfig dst = DestConfig.defaults("127.0.0.1", 0).withSeed(11);
+        SourceConfig src = SourceConfig.builder().guestBytes(32L << 20).maxBackgroundBytesPerSec(16L << 20).build();
+        DestConfig dst = DestConfig.builder("127.0.0.1", 0).seed(11).build();
         Both both = migrateBoth(src, dst);
         MigrationSummary s = both.dest();
         assertNull(s.error());
@@ -95,9 +91,9 @@ class LoopbackMigrationTest {
     @Test
     void theRegistryHoldsTheMetricsTheSummaryReports() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        try (SourceVm source = SourceVm.start(SourceConfig.defaults().withGuestBytes(8L << 20)
-                .withMaxBackgroundBytesPerSec(4L << 20), new SimpleMeterRegistry())) {
-            DestConfig dest = DestConfig.defaults("127.0.0.1", source.boundAddress().getPort()).withVcpus(2);
+        try (SourceVm source = SourceVm.start(SourceConfig.builder().guestBytes(8L << 20)
+                .maxBackgroundBytesPerSec(4L << 20).build(), new SimpleMeterRegistry())) {
+            DestConfig dest = DestConfig.builder("127.0.0.1", source.boundAddress().getPort()).vcpus(2).build();
             MigrationSummary s = DestVm.run(dest, registry);
             assertTrue(s.verified(), s.error());
             assertEquals(s.faultLatencyNs().count(), registry.get(DestMetrics.FAULT_LATENCY).timer().count());
@@ -120,9 +116,9 @@ class LoopbackMigrationTest {
     void theSummaryAndTheRegistryHoldBucketsBlocktimeAndBytesPerPhaseThatAgree() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         int vcpus = 3;
-        try (SourceVm source = SourceVm.start(SourceConfig.defaults().withGuestBytes(8L << 20)
-                .withMaxBackgroundBytesPerSec(4L << 20), new SimpleMeterRegistry())) {
-            DestConfig dest = DestConfig.defaults("127.0.0.1", source.boundAddress().getPort()).withVcpus(vcpus);
+        try (SourceVm source = SourceVm.start(SourceConfig.builder().guestBytes(8L << 20)
+                .maxBackgroundBytesPerSec(4L << 20).build(), new SimpleMeterRegistry())) {
+            DestConfig dest = DestConfig.builder("127.0.0.1", source.boundAddress().getPort()).vcpus(vcpus).build();
             MigrationSummary s = DestVm.run(dest, registry);
             assertTrue(s.verified(), s.error());
             source.completion().orTimeout(30, TimeUnit.SECONDS).join();
@@ -192,12 +188,12 @@ class LoopbackMigrationTest {
         "uffd+kvm-userfault, shared, false, 0.3",
     })
     void everyFaultModeMigratesAndVerifiesEveryPage(String mode, String scope, boolean partitioned, double internal) {
-        SourceConfig src = SourceConfig.defaults().withGuestBytes(8L << 20).withMaxBackgroundBytesPerSec(4L << 20);
+        SourceConfig src = SourceConfig.builder().guestBytes(8L << 20).maxBackgroundBytesPerSec(4L << 20).build();
         org.postcopysim.dest.fault.FaultOptions faults = new org.postcopysim.dest.fault.FaultOptions(
                 org.postcopysim.dest.fetch.FaultMode.parse(mode), 2,
                 org.postcopysim.dest.uffd.UffdSet.Scope.valueOf(scope.toUpperCase(java.util.Locale.ROOT)), internal,
                 partitioned);
-        DestConfig dst = DestConfig.defaults("127.0.0.1", 0).withVcpus(3).withFaults(faults);
+        DestConfig dst = DestConfig.builder("127.0.0.1", 0).vcpus(3).faults(faults).build();
         MigrationSummary s = migrate(src, dst);
         assertNull(s.error(), mode);
         assertTrue(s.verified());
@@ -216,13 +212,13 @@ class LoopbackMigrationTest {
     @Test
     void aGuestWithGapsBetweenItsMemslotsMigratesAndVerifiesEveryPage() {
         long gapPages = 0x10D; // 269 pages: the bases 0x10D, 0x41A, 0x727 line up with no bitmap word or 2 MiB region
-        SourceConfig src = SourceConfig.defaults().withGuestBytes((8L << 20) + 37 * 4096L).withMemslots(3)
-                .withMemslotGapBytes(gapPages * 4096).withMaxBackgroundBytesPerSec(4L << 20);
+        SourceConfig src = SourceConfig.builder().guestBytes((8L << 20) + 37 * 4096L).memslots(3)
+                .memslotGapBytes(gapPages * 4096).maxBackgroundBytesPerSec(4L << 20).build();
         org.postcopysim.memory.GuestLayout layout = src.layout();
         assertEquals(gapPages, layout.slot(0).baseGfn());
         assertEquals(1061, layout.slot(2).pageCount(), "the last memslot's size is no multiple of 64");
-        DestConfig dst = DestConfig.defaults("127.0.0.1", 0).withVcpus(3).withSeed(13)
-                .withWorkload(Workload.parse("uniform", 0.3));
+        DestConfig dst = DestConfig.builder("127.0.0.1", 0).vcpus(3).seed(13)
+                .workload(Workload.parse("uniform", 0.3)).build();
         Both both = migrateBoth(src, dst);
         MigrationSummary s = both.dest();
         assertNull(s.error());
@@ -239,8 +235,8 @@ class LoopbackMigrationTest {
 
     @Test
     void withoutHugePageRecoveryNothingIsRebuilt() {
-        SourceConfig src = SourceConfig.defaults().withGuestBytes(8L << 20);
-        DestConfig dst = DestConfig.defaults("127.0.0.1", 0).withHugePageRecovery(false).withVcpus(2);
+        SourceConfig src = SourceConfig.builder().guestBytes(8L << 20).build();
+        DestConfig dst = DestConfig.builder("127.0.0.1", 0).hugePageRecovery(false).vcpus(2).build();
         MigrationSummary s = migrate(src, dst);
         assertTrue(s.verified(), s.error());
         assertEquals(0, s.hugeMappingsRecovered());
@@ -249,9 +245,9 @@ class LoopbackMigrationTest {
     @Test
     void overlappedVcpusOnAFewHotPagesProduceRedundantFaults() {
         // Eight vCPUs on a Zipf workload over a slow stream: several fault on the same hot page at once.
-        SourceConfig src = SourceConfig.defaults().withGuestBytes(8L << 20).withMaxBackgroundBytesPerSec(1L << 20);
-        DestConfig dst = DestConfig.defaults("127.0.0.1", 0).withVcpus(8)
-                .withWorkload(Workload.parse("zipf:1.2", 0.1)).withAccessesPerSecPerVcpu(0);
+        SourceConfig src = SourceConfig.builder().guestBytes(8L << 20).maxBackgroundBytesPerSec(1L << 20).build();
+        DestConfig dst = DestConfig.builder("127.0.0.1", 0).vcpus(8)
+                .workload(Workload.parse("zipf:1.2", 0.1)).accessesPerSecPerVcpu(0).build();
         MigrationSummary s = migrate(src, dst);
         assertTrue(s.verified(), s.error());
         assertTrue(s.redundantFaults() > 0, "redundant faults: " + s.redundantFaults());

@@ -64,9 +64,9 @@ class RecoveryTest {
             org.postcopysim.dest.workload.Workload workload, NanoClock clock) throws Exception {
             source = SourceVm.start(sourceConfig, new SimpleMeterRegistry());
             proxy = new CuttableProxy(source.boundAddress());
-            DestConfig dest = DestConfig.defaults("127.0.0.1", proxy.port()).withVcpus(2).withSeed(5)
-                    .withAccessesPerSecPerVcpu(300).withReliability(destReliability).withFaults(faults)
-                    .withWorkload(workload);
+            DestConfig dest = DestConfig.builder("127.0.0.1", proxy.port()).vcpus(2).seed(5)
+                    .accessesPerSecPerVcpu(300).reliability(destReliability).faults(faults)
+                    .workload(workload).build();
             Thread t = new Thread(() -> {
                 try {
                     summary.complete(DestVm.run(dest, registry, clock));
@@ -135,7 +135,7 @@ class RecoveryTest {
     }
 
     private static SourceConfig source() {
-        return SourceConfig.defaults().withGuestBytes(GUEST_BYTES).withMaxBackgroundBytesPerSec(BACKGROUND_BYTES_PER_SEC);
+        return SourceConfig.builder().guestBytes(GUEST_BYTES).maxBackgroundBytesPerSec(BACKGROUND_BYTES_PER_SEC).build();
     }
 
     /** Holds a link state for {@code ms}: the test's own schedule, not a wait for a condition. */
@@ -304,7 +304,7 @@ class RecoveryTest {
     void aLinkThatFallsSilentWithoutClosingIsTimedOutOnBothSidesAndResumed() throws Exception {
         // No FIN, no RST: a dead host or a path that drops every packet. Only the link timeout can tell.
         SourceConfig src = source();
-        src = src.withReliability(src.reliability().withLinkTimeout(SHORT_LINK_TIMEOUT));
+        src = src.toBuilder().reliability(src.reliability().withLinkTimeout(SHORT_LINK_TIMEOUT)).build();
         try (Run run = new Run(src, Reliability.DEFAULT.withLinkTimeout(SHORT_LINK_TIMEOUT))) {
             run.awaitPresentFraction(0.3);
             int before = run.proxy.accepted();
@@ -329,7 +329,7 @@ class RecoveryTest {
         // direction can miss 400 ms, and this test is about the quiet one.)
         Duration linkTimeout = Duration.ofSeconds(1);
         SourceConfig src = source();
-        src = src.withReliability(src.reliability().withLinkTimeout(linkTimeout));
+        src = src.toBuilder().reliability(src.reliability().withLinkTimeout(linkTimeout)).build();
         try (Run run = new Run(src, Reliability.DEFAULT.withLinkTimeout(linkTimeout))) {
             MigrationSummary s = run.result();
             assertTrue(s.verified(), s.error());

@@ -41,14 +41,14 @@ class TlsMigrationTest {
     }
 
     static SourceVm startSource(SimpleMeterRegistry registry) {
-        SourceConfig c = SourceConfig.defaults().withGuestBytes(GUEST_BYTES).withSeed(21).withToken(TOKEN)
-                .withMaxBackgroundBytesPerSec(8L << 20);
-        return SourceVm.start(c.withReliability(c.reliability().withTls(sourceFiles)), registry);
+        SourceConfig c = SourceConfig.builder().guestBytes(GUEST_BYTES).seed(21).token(TOKEN)
+                .maxBackgroundBytesPerSec(8L << 20).build();
+        return SourceVm.start(c.toBuilder().reliability(c.reliability().withTls(sourceFiles)).build(), registry);
     }
 
     static DestConfig dest(SourceVm source, Reliability.TlsFiles files) {
-        return DestConfig.defaults("127.0.0.1", source.boundAddress().getPort()).withVcpus(2).withSeed(3)
-                .withToken(TOKEN).withReliability(Reliability.DEFAULT.withReconnect(false).withTls(files));
+        return DestConfig.builder("127.0.0.1", source.boundAddress().getPort()).vcpus(2).seed(3)
+                .token(TOKEN).reliability(Reliability.DEFAULT.withReconnect(false).withTls(files)).build();
     }
 
     @Test

@@ -17,10 +17,10 @@ class VcpuLimitTest {
     @Test
     void bothTakeOneToTheSharedMaximumAndRefuseTheRestAlike() {
         DestConfig d = DestConfig.defaults("127.0.0.1", 1);
-        assertEquals(VcpuCount.MAX, d.withVcpus(VcpuCount.MAX).vcpus());
+        assertEquals(VcpuCount.MAX, d.toBuilder().vcpus(VcpuCount.MAX).build().vcpus());
         assertEquals(VcpuCount.MAX, bench(VcpuCount.MAX).vcpus());
         for (int bad : new int[] {0, -1, VcpuCount.MAX + 1}) {
-            String dest = assertThrows(IllegalArgumentException.class, () -> d.withVcpus(bad)).getMessage();
+            String dest = assertThrows(IllegalArgumentException.class, () -> d.toBuilder().vcpus(bad).build()).getMessage();
             String fb = assertThrows(IllegalArgumentException.class, () -> bench(bad)).getMessage();
             assertEquals(dest, fb);
             assertEquals("the vCPU count must be within 1.." + VcpuCount.MAX + ", got " + bad, dest);

@@ -57,13 +57,6 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
         }
     }
 
-    /** A configuration with the default reliability settings and no gaps between memslots. */
-    public SourceConfig(String host, int port, long guestBytes, int memslots, long seed, long maxBackgroundBytesPerSec,
-                        int maxFrameBytes, int pagesPerBatch, String token, Reliability reliability) {
-        this(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token,
-                reliability, 0);
-    }
-
     /** The guest's memslots: {@link #memslots} of them over {@link #guestBytes}, {@link #memslotGapBytes} apart. */
     public GuestLayout layout() {
         return GuestLayout.gapped(guestBytes, memslots, memslotGapBytes / GuestLayout.PAGE_SIZE_BYTES);
@@ -71,13 +64,25 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
 
     /** 127.0.0.1, any free port, 256 MiB in 2 memslots, seed 1, uncapped, default frame and batch sizes, no token. */
     public static SourceConfig defaults() {
-        return new SourceConfig(DEFAULT_HOST, 0, DEFAULT_GUEST_BYTES, DEFAULT_MEMSLOTS, DEFAULT_SEED, 0,
-                FrameDescriptor.DEFAULT_MAX_FRAME_BYTES, FrameDescriptor.DEFAULT_PAGES_PER_BATCH, null, Reliability.DEFAULT);
+        return builder().build();
+    }
+
+    /** A builder holding the {@link #defaults()}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this configuration. */
+    public Builder toBuilder() {
+        return new Builder()
+                .host(host).port(port).guestBytes(guestBytes).memslots(memslots).seed(seed)
+                .maxBackgroundBytesPerSec(maxBackgroundBytesPerSec).maxFrameBytes(maxFrameBytes)
+                .pagesPerBatch(pagesPerBatch).token(token).reliability(reliability).memslotGapBytes(memslotGapBytes);
     }
 
     /**
-     * Checks what the components cannot check one at a time (so that with-ers may be chained in
-     * any order): a background batch must fit one frame.
+     * Checks what the constructor does not: a background batch must fit one frame.
+     * {@link SourceVm#bind} calls it.
      *
      * @throws IllegalArgumentException when it does not
      */
@@ -100,57 +105,6 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
         return token != null && !token.isEmpty();
     }
 
-    /** A configuration with the default reliability settings. */
-    public SourceConfig(String host, int port, long guestBytes, int memslots, long seed, long maxBackgroundBytesPerSec,
-                        int maxFrameBytes, int pagesPerBatch, String token) {
-        this(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token,
-                Reliability.DEFAULT);
-    }
-
-    public SourceConfig withReliability(Reliability r) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, r, memslotGapBytes);
-    }
-
-    public SourceConfig withHost(String host) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
-    }
-
-    public SourceConfig withPort(int port) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
-    }
-
-    public SourceConfig withGuestBytes(long guestBytes) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
-    }
-
-    public SourceConfig withMemslots(int memslots) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
-    }
-
-    public SourceConfig withSeed(long seed) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
-    }
-
-    public SourceConfig withMaxBackgroundBytesPerSec(long maxBackgroundBytesPerSec) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
-    }
-
-    public SourceConfig withMaxFrameBytes(int maxFrameBytes) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
-    }
-
-    public SourceConfig withPagesPerBatch(int pagesPerBatch) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
-    }
-
-    public SourceConfig withToken(String token) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
-    }
-
-    public SourceConfig withMemslotGapBytes(long memslotGapBytes) {
-        return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes, pagesPerBatch, token, reliability, memslotGapBytes);
-    }
-
     /** Like the record's, but never prints the token. */
     @Override
     public String toString() {
@@ -158,5 +112,90 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
                 + ", seed=" + seed + ", maxBackgroundBytesPerSec=" + maxBackgroundBytesPerSec
                 + ", maxFrameBytes=" + maxFrameBytes + ", pagesPerBatch=" + pagesPerBatch
                 + ", token=" + (requiresToken() ? "<set>" : "<none>") + ", memslotGapBytes=" + memslotGapBytes + "]";
+    }
+
+    /**
+     * Sets the components one at a time, in any order; {@link #build} checks them all at once as
+     * the record's constructor does. Starts from the {@link #defaults()}.
+     */
+    public static final class Builder {
+        private String host = DEFAULT_HOST;
+        private int port = 0;
+        private long guestBytes = DEFAULT_GUEST_BYTES;
+        private int memslots = DEFAULT_MEMSLOTS;
+        private long seed = DEFAULT_SEED;
+        private long maxBackgroundBytesPerSec = 0;
+        private int maxFrameBytes = FrameDescriptor.DEFAULT_MAX_FRAME_BYTES;
+        private int pagesPerBatch = FrameDescriptor.DEFAULT_PAGES_PER_BATCH;
+        private String token = null;
+        private Reliability reliability = Reliability.DEFAULT;
+        private long memslotGapBytes = 0;
+
+        private Builder() {}
+
+        public Builder host(String host) {
+            this.host = host;
+            return this;
+        }
+
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        public Builder guestBytes(long guestBytes) {
+            this.guestBytes = guestBytes;
+            return this;
+        }
+
+        public Builder memslots(int memslots) {
+            this.memslots = memslots;
+            return this;
+        }
+
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        public Builder maxBackgroundBytesPerSec(long maxBackgroundBytesPerSec) {
+            this.maxBackgroundBytesPerSec = maxBackgroundBytesPerSec;
+            return this;
+        }
+
+        public Builder maxFrameBytes(int maxFrameBytes) {
+            this.maxFrameBytes = maxFrameBytes;
+            return this;
+        }
+
+        public Builder pagesPerBatch(int pagesPerBatch) {
+            this.pagesPerBatch = pagesPerBatch;
+            return this;
+        }
+
+        public Builder token(String token) {
+            this.token = token;
+            return this;
+        }
+
+        public Builder reliability(Reliability reliability) {
+            this.reliability = reliability;
+            return this;
+        }
+
+        public Builder memslotGapBytes(long memslotGapBytes) {
+            this.memslotGapBytes = memslotGapBytes;
+            return this;
+        }
+
+        /**
+         * The configuration.
+         *
+         * @throws IllegalArgumentException or NullPointerException as the record's constructor does
+         */
+        public SourceConfig build() {
+            return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes,
+                    pagesPerBatch, token, reliability, memslotGapBytes);
+        }
     }
 }

@@ -8,23 +8,20 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.SSLException;
 import org.postcopysim.protocol.ChannelRole;
 import org.postcopysim.protocol.CompletionDigest;
+import org.postcopysim.protocol.ConnectionError;
 import org.postcopysim.protocol.Error;
 import org.postcopysim.protocol.FrameType;
 import org.postcopysim.protocol.Frames;
 import org.postcopysim.protocol.Hello;
-import org.postcopysim.protocol.LinkLiveness;
 import org.postcopysim.protocol.PagesHeld;
 import org.postcopysim.protocol.PagesHeldChunks;
 import org.postcopysim.protocol.ResumeAck;
@@ -428,30 +425,30 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
         if (role == Role.CLOSING) {
             log.debug("error on closing connection from {}", remote(ctx), cause);
             ctx.close();
-        } else if (cause instanceof DecoderException && cause.getCause() instanceof SSLException) {
-            log.warn("connection from {} ({}) failed in TLS: {}", remote(ctx), role, describe(cause.getCause()));
-            closeReason = "TLS failure: " + describe(cause.getCause());
-            role = Role.CLOSING;
-            ctx.close();
-        } else if (cause instanceof org.postcopysim.protocol.FrameDecoder.TruncatedFrameException) {
-            // The link went down in the middle of a frame: a dropped link (recovery applies), not a bad peer.
-            log.warn("connection from {} ({}) dropped: {}", remote(ctx), role, cause.getMessage());
-            closeReason = cause.getMessage();
-            role = Role.CLOSING;
-            ctx.close();
-        } else if (cause instanceof TooLongFrameException) {
-            reject(ctx, Error.Code.CODE_BAD_FRAME, cause.getMessage());
-        } else if (cause instanceof DecoderException) {
-            reject(ctx, Error.Code.CODE_BAD_FRAME, "undecodable frame: " + cause.getMessage());
-        } else if (cause instanceof IOException) {
-            String why = cause instanceof LinkLiveness.LinkTimeoutException ? cause.getMessage() : cause.toString();
-            log.warn("connection from {} ({}) failed: {}", remote(ctx), role, why);
-            closeReason = why;
-            role = Role.CLOSING;
-            ctx.close();
-        } else {
-            log.error("unexpected error on connection from {} ({})", remote(ctx), role, cause);
-            reject(ctx, Error.Code.CODE_INTERNAL, "internal error: " + cause);
+            return;
+        }
+        switch (ConnectionError.of(cause)) {
+            case TLS -> {
+                String why = describe(ConnectionError.tlsFailure(cause));
+                log.warn("connection from {} ({}) failed in TLS: {}", remote(ctx), role, why);
+                closeReason = "TLS failure: " + why;
+                role = Role.CLOSING;
+                ctx.close();
+            }
+            case DROPPED -> {
+                // A frame cut short by the link going down too: recovery applies, the peer is not at fault.
+                String why = ConnectionError.dropReason(cause);
+                log.warn("connection from {} ({}) dropped: {}", remote(ctx), role, why);
+                closeReason = why;
+                role = Role.CLOSING;
+                ctx.close();
+            }
+            case BAD_FRAME -> reject(ctx, Error.Code.CODE_BAD_FRAME,
+                    cause instanceof TooLongFrameException ? cause.getMessage() : "undecodable frame: " + cause.getMessage());
+            case INTERNAL -> {
+                log.error("unexpected error on connection from {} ({})", remote(ctx), role, cause);
+                reject(ctx, Error.Code.CODE_INTERNAL, "internal error: " + cause);
+            }
         }
     }
 

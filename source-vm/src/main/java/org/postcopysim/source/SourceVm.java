@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * ended through {@link #completion()}.
  *
  * <pre>{@code
- * try (SourceVm vm = SourceVm.start(SourceConfig.defaults().withPort(4444), registry)) {
+ * try (SourceVm vm = SourceVm.start(SourceConfig.builder().port(4444).build(), registry)) {
  *     SourceResult r = vm.completion().join();
  *     System.exit(r.verified() ? 0 : 1);
  * }

@@ -34,7 +34,7 @@ import org.postcopysim.protocol.Switchover;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class BadInputTest {
     static final String TOKEN = "bad-input-token";
-    static final SourceConfig CONFIG = SourceConfig.defaults().withGuestBytes(4L << 20).withSeed(17).withToken(TOKEN);
+    static final SourceConfig CONFIG = SourceConfig.builder().guestBytes(4L << 20).seed(17).token(TOKEN).build();
     /** Seed of the garbage bytes; printed so that a failure can be replayed. */
     static final long GARBAGE_SEED = 0x6A5B_A6E5L;
 
@@ -184,7 +184,7 @@ class BadInputTest {
 
     @Test
     void aPeerThatSendsOnlyKeepalivesAndNoHelloIsClosedAfterTheLinkTimeoutAndTheSourceStaysUp() throws Exception {
-        SourceConfig config = CONFIG.withReliability(CONFIG.reliability().withLinkTimeout(SHORT_LINK_TIMEOUT));
+        SourceConfig config = CONFIG.toBuilder().reliability(CONFIG.reliability().withLinkTimeout(SHORT_LINK_TIMEOUT)).build();
         // When, to the millisecond, on a clock the test moves: SourceTimersTest. Here: over a real socket.
         try (SourceVm vm = SourceVm.start(config, new SimpleMeterRegistry())) {
             try (TestDestination d = TestDestination.connect(vm.boundAddress())) {
@@ -205,7 +205,7 @@ class BadInputTest {
 
     @Test
     void aPeerThatConnectsAndSaysNothingIsClosedAfterTheLinkTimeout() throws Exception {
-        SourceConfig config = CONFIG.withReliability(CONFIG.reliability().withLinkTimeout(SHORT_LINK_TIMEOUT));
+        SourceConfig config = CONFIG.toBuilder().reliability(CONFIG.reliability().withLinkTimeout(SHORT_LINK_TIMEOUT)).build();
         try (SourceVm vm = SourceVm.start(config, new SimpleMeterRegistry())) {
             try (TestDestination d = TestDestination.connect(vm.boundAddress())) {
                 d.awaitClosed(); // within the bound, though the peer never sends a byte
@@ -220,7 +220,7 @@ class BadInputTest {
         int flood = Admission.MAX_AWAITING_HELLO + 44;
         java.util.List<java.nio.channels.SocketChannel> sockets = new java.util.ArrayList<>();
         // A link (and Hello) timeout longer than every wait here: only the bound can close them.
-        SourceConfig config = CONFIG.withReliability(CONFIG.reliability().withLinkTimeout(java.time.Duration.ofMinutes(5)));
+        SourceConfig config = CONFIG.toBuilder().reliability(CONFIG.reliability().withLinkTimeout(java.time.Duration.ofMinutes(5))).build();
         try (SourceVm vm = SourceVm.start(config, new SimpleMeterRegistry())) {
             for (int i = 0; i < flood; i++) {
                 java.nio.channels.SocketChannel s = java.nio.channels.SocketChannel.open(vm.boundAddress());
@@ -252,7 +252,7 @@ class BadInputTest {
         int requests = 400;
         int gfnsPerRequest = 64;
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        SourceConfig config = CONFIG.withGuestBytes(8L << 20);
+        SourceConfig config = CONFIG.toBuilder().guestBytes(8L << 20).build();
         try (SourceVm vm = SourceVm.start(config, registry);
              TestDestination demand = TestDestination.connect(vm.boundAddress())) {
             Handshake h = demandHello(demand);

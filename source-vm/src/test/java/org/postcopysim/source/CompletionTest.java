@@ -17,10 +17,10 @@ import org.postcopysim.protocol.Handshake;
 
 /** CompletionDigest -> CompletionResult and the completion future; links that drop. Real loopback sockets. */
 class CompletionTest {
-    private static final SourceConfig CONFIG = SourceConfig.defaults().withGuestBytes(4L << 20).withMemslots(2).withSeed(99);
+    private static final SourceConfig CONFIG = SourceConfig.builder().guestBytes(4L << 20).memslots(2).seed(99).build();
     /** A recovery deadline of zero: a dropped link fails the migration at once (see SourceRecoveryTest for recovery). */
     private static final SourceConfig NO_RECOVERY =
-            CONFIG.withReliability(CONFIG.reliability().withRecoveryDeadline(java.time.Duration.ZERO));
+            CONFIG.toBuilder().reliability(CONFIG.reliability().withRecoveryDeadline(java.time.Duration.ZERO)).build();
 
     private static SourceResult await(SourceVm vm) throws Exception {
         return vm.completion().get(TestDestination.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -134,7 +134,7 @@ class CompletionTest {
 
     @Test
     void droppedDemandLinkEndsTheMigrationWithAnErrorWithoutRecovery() throws Exception {
-        try (SourceVm vm = SourceVm.start(NO_RECOVERY.withMaxBackgroundBytesPerSec(64L << 10), new SimpleMeterRegistry());
+        try (SourceVm vm = SourceVm.start(NO_RECOVERY.toBuilder().maxBackgroundBytesPerSec(64L << 10).build(), new SimpleMeterRegistry());
              TestDestination background = TestDestination.connect(vm.boundAddress())) {
             String id;
             try (TestDestination demand = TestDestination.connect(vm.boundAddress())) {
@@ -152,7 +152,7 @@ class CompletionTest {
 
     @Test
     void droppedBackgroundLinkWithPagesUnsentEndsTheMigrationWithAnErrorWithoutRecovery() throws Exception {
-        try (SourceVm vm = SourceVm.start(NO_RECOVERY.withMaxBackgroundBytesPerSec(64L << 10), new SimpleMeterRegistry());
+        try (SourceVm vm = SourceVm.start(NO_RECOVERY.toBuilder().maxBackgroundBytesPerSec(64L << 10).build(), new SimpleMeterRegistry());
              TestDestination demand = TestDestination.connect(vm.boundAddress())) {
             String id = Sessions.demandHello(demand, 1).getMigrationId();
             try (TestDestination background = TestDestination.connect(vm.boundAddress())) {

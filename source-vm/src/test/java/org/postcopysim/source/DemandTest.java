@@ -17,8 +17,8 @@ import org.postcopysim.protocol.PageData;
 /** Demand requests on the DEMAND connection: answered at once, uncapped, ahead of the bulk stream. Real loopback sockets. */
 class DemandTest {
     /** 16 MiB; background capped at 128 KiB/s in 16-page batches: the whole stream would take about 2 minutes. */
-    private static final SourceConfig SLOW_BACKGROUND = SourceConfig.defaults().withGuestBytes(16L << 20)
-            .withMaxBackgroundBytesPerSec(128L << 10).withPagesPerBatch(16).withSeed(7);
+    private static final SourceConfig SLOW_BACKGROUND = SourceConfig.builder().guestBytes(16L << 20)
+            .maxBackgroundBytesPerSec(128L << 10).pagesPerBatch(16).seed(7).build();
 
     @Test
     void requestIsAnsweredAtOnceWhileTheBackgroundStreamIsCappedAndTheScanMovesNextToIt() {
@@ -72,7 +72,7 @@ class DemandTest {
 
     @Test
     void outOfRangeGfnIsRefusedWithPageOutOfRangeAndNothingIsSent() {
-        SourceConfig config = SourceConfig.defaults().withGuestBytes(4L << 20);
+        SourceConfig config = SourceConfig.builder().guestBytes(4L << 20).build();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (SourceVm vm = SourceVm.start(config, registry);
              TestDestination demand = TestDestination.connect(vm.boundAddress())) {
@@ -88,7 +88,7 @@ class DemandTest {
 
     @Test
     void requestIdZeroIsABadFrame() {
-        try (SourceVm vm = SourceVm.start(SourceConfig.defaults().withGuestBytes(4L << 20), new SimpleMeterRegistry());
+        try (SourceVm vm = SourceVm.start(SourceConfig.builder().guestBytes(4L << 20).build(), new SimpleMeterRegistry());
              TestDestination demand = TestDestination.connect(vm.boundAddress())) {
             Sessions.demandHello(demand, 1);
             demand.sendRequest(0, 5);

@@ -22,7 +22,7 @@ import org.postcopysim.protocol.VcpuState;
 
 /** Hello(DEMAND) -> Handshake + Switchover; Hello(BACKGROUND) -> every page once, contiguous or gapped. Real loopback sockets. */
 class HandshakeAndStreamTest {
-    private static final SourceConfig SMALL = SourceConfig.defaults().withGuestBytes(8L << 20).withMemslots(3).withSeed(42);
+    private static final SourceConfig SMALL = SourceConfig.builder().guestBytes(8L << 20).memslots(3).seed(42).build();
 
     @Test
     void handshakeDescribesTheLayoutAndSwitchoverCarriesOneStatePerVcpu() {
@@ -91,7 +91,7 @@ class HandshakeAndStreamTest {
     @Test
     void aGappedLayoutIsDescribedInTheHandshakeAndStreamedByGfn() throws Exception {
         long gapPages = 0x10D;
-        SourceConfig gapped = SMALL.withGuestBytes((8L << 20) + 37 * 4096L).withMemslotGapBytes(gapPages * 4096);
+        SourceConfig gapped = SMALL.toBuilder().guestBytes((8L << 20) + 37 * 4096L).memslotGapBytes(gapPages * 4096).build();
         try (SourceVm vm = SourceVm.start(gapped, new SimpleMeterRegistry());
              TestDestination demand = TestDestination.connect(vm.boundAddress());
              TestDestination background = TestDestination.connect(vm.boundAddress())) {

@@ -58,8 +58,8 @@ class HandshakeFuzzTest {
 
     private static synchronized void setUp() {
         if (guest != null) return;
-        config = SourceConfig.defaults().withGuestBytes(GUEST_BYTES).withMemslots(2).withSeed(7).withToken(TOKEN)
-                .withMaxFrameBytes(MAX_FRAME_BYTES).validate();
+        config = SourceConfig.builder().guestBytes(GUEST_BYTES).memslots(2).seed(7).token(TOKEN)
+                .maxFrameBytes(MAX_FRAME_BYTES).build().validate();
         guest = SourceGuest.generate(GuestLayout.contiguous(config.guestBytes(), config.memslots()), config.seed(), 1);
         metrics = new SourceMetrics(new SimpleMeterRegistry());
     }

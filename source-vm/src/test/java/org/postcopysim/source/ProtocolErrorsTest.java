@@ -18,7 +18,7 @@ import org.postcopysim.protocol.PageBatch;
 
 /** Peers that break the protocol get an Error and a closed connection; the server stays up. Real loopback sockets. */
 class ProtocolErrorsTest {
-    private static final SourceConfig CONFIG = SourceConfig.defaults().withGuestBytes(4L << 20).withSeed(5);
+    private static final SourceConfig CONFIG = SourceConfig.builder().guestBytes(4L << 20).seed(5).build();
 
     @Test
     void versionMismatchIsRefusedAndAPeerSpeakingVersionOneStillMigrates() throws Exception {
@@ -46,7 +46,7 @@ class ProtocolErrorsTest {
 
     @Test
     void wrongOrMissingTokenIsUnauthorizedAndTheRightOneIsAccepted() {
-        try (SourceVm vm = SourceVm.start(CONFIG.withToken("s3cret"), new SimpleMeterRegistry())) {
+        try (SourceVm vm = SourceVm.start(CONFIG.toBuilder().token("s3cret").build(), new SimpleMeterRegistry())) {
             for (String token : new String[] {"", "guess"}) {
                 try (TestDestination d = TestDestination.connect(vm.boundAddress())) {
                     d.send(FrameType.FRAME_TYPE_HELLO,

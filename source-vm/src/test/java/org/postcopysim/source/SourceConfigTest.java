@@ -27,43 +27,63 @@ class SourceConfigTest {
     }
 
     @Test
-    void withersChainInAnyOrderAndValidateChecksTheBatchFitsAFrame() {
-        SourceConfig c = SourceConfig.defaults().withMaxFrameBytes(16 << 10);
+    void validateChecksTheBatchFitsAFrame() {
+        SourceConfig c = SourceConfig.builder().maxFrameBytes(16 << 10).build();
         assertThrows(IllegalArgumentException.class, c::validate, "64 pages do not fit 16 KiB");
-        assertEquals(3, c.withPagesPerBatch(3).validate().pagesPerBatch());
+        assertEquals(3, c.toBuilder().pagesPerBatch(3).build().validate().pagesPerBatch());
     }
 
     @Test
     void rejectsNonsense() {
         SourceConfig c = SourceConfig.defaults();
-        assertThrows(IllegalArgumentException.class, () -> c.withGuestBytes(4095));
-        assertThrows(IllegalArgumentException.class, () -> c.withMemslots(0));
-        assertThrows(IllegalArgumentException.class, () -> c.withPort(70000));
-        assertThrows(IllegalArgumentException.class, () -> c.withMaxBackgroundBytesPerSec(-1));
-        assertThrows(IllegalArgumentException.class, () -> c.withMaxFrameBytes(100));
-        assertThrows(IllegalArgumentException.class, () -> c.withPagesPerBatch(0));
-        assertThrows(IllegalArgumentException.class, () -> c.withMemslotGapBytes(-4096));
-        assertThrows(IllegalArgumentException.class, () -> c.withMemslotGapBytes(4095), "not whole pages");
-        assertThrows(IllegalArgumentException.class, () -> c.withMemslotGapBytes(Long.MAX_VALUE & ~4095L), "past the largest gfn");
+        assertThrows(IllegalArgumentException.class, () -> c.toBuilder().guestBytes(4095).build());
+        assertThrows(IllegalArgumentException.class, () -> c.toBuilder().memslots(0).build());
+        assertThrows(IllegalArgumentException.class, () -> c.toBuilder().port(70000).build());
+        assertThrows(IllegalArgumentException.class, () -> c.toBuilder().maxBackgroundBytesPerSec(-1).build());
+        assertThrows(IllegalArgumentException.class, () -> c.toBuilder().maxFrameBytes(100).build());
+        assertThrows(IllegalArgumentException.class, () -> c.toBuilder().pagesPerBatch(0).build());
+        assertThrows(IllegalArgumentException.class, () -> c.toBuilder().memslotGapBytes(-4096).build());
+        assertThrows(IllegalArgumentException.class, () -> c.toBuilder().memslotGapBytes(4095).build(), "not whole pages");
+        assertThrows(IllegalArgumentException.class, () -> c.toBuilder().memslotGapBytes(Long.MAX_VALUE & ~4095L).build(), "past the largest gfn");
     }
 
     @Test
-    void theLayoutIsContiguousByDefaultAndGappedOnRequestWhateverTheOrderOfTheWithers() {
-        SourceConfig c = SourceConfig.defaults().withGuestBytes(8L << 20).withMemslots(3);
+    void theLayoutIsContiguousByDefaultAndGappedOnRequestWhateverTheOrderOfTheSetters() {
+        SourceConfig c = SourceConfig.builder().guestBytes(8L << 20).memslots(3).build();
         assertEquals(0, c.memslotGapBytes());
         assertEquals(org.postcopysim.memory.GuestLayout.contiguous(8L << 20, 3).slots(), c.layout().slots());
-        SourceConfig gapped = SourceConfig.defaults().withMemslotGapBytes(1L << 20).withGuestBytes(8L << 20)
-                .withMemslots(3).withSeed(9).withToken("t").withMaxFrameBytes(1 << 20).withPagesPerBatch(3)
-                .withPort(1).withHost("::1").withMaxBackgroundBytesPerSec(5)
-                .withReliability(org.postcopysim.protocol.Reliability.DEFAULT);
-        assertEquals(1L << 20, gapped.memslotGapBytes(), "every with-er keeps the gap");
+        SourceConfig gapped = SourceConfig.builder().memslotGapBytes(1L << 20).guestBytes(8L << 20)
+                .memslots(3).seed(9).token("t").maxFrameBytes(1 << 20).pagesPerBatch(3)
+                .port(1).host("::1").maxBackgroundBytesPerSec(5)
+                .reliability(org.postcopysim.protocol.Reliability.DEFAULT).build();
+        assertEquals(1L << 20, gapped.memslotGapBytes(), "every setter keeps the gap");
         assertEquals(org.postcopysim.memory.GuestLayout.gapped(8L << 20, 3, 256).slots(), gapped.layout().slots());
         assertEquals(256, gapped.layout().slot(0).baseGfn());
     }
 
     @Test
+    void toBuilderKeepsEveryComponent() {
+        SourceConfig c = SourceConfig.builder().host("::1").port(1).guestBytes(8L << 20).memslots(3).seed(9)
+                .maxBackgroundBytesPerSec(5).maxFrameBytes(1 << 20).pagesPerBatch(3).token("t")
+                .reliability(org.postcopysim.protocol.Reliability.DEFAULT.withReconnect(false)).memslotGapBytes(1L << 20)
+                .build();
+        assertEquals(c, c.toBuilder().build());
+        assertEquals(SourceConfig.defaults(), SourceConfig.builder().build());
+    }
+
+    @Test
+    void buildRefusesWhatTheConstructorRefusesInTheSameWords() {
+        assertEquals("at least one memslot, got 0", assertThrows(IllegalArgumentException.class,
+                () -> SourceConfig.builder().memslots(0).build()).getMessage());
+        assertEquals("guest memory must be a positive multiple of 4 KiB, got 4095", assertThrows(
+                IllegalArgumentException.class, () -> SourceConfig.builder().guestBytes(4095).build()).getMessage());
+        assertEquals("host", assertThrows(NullPointerException.class,
+                () -> SourceConfig.builder().host(null).build()).getMessage());
+    }
+
+    @Test
     void toStringNeverShowsTheToken() {
-        SourceConfig c = SourceConfig.defaults().withToken("hunter2");
+        SourceConfig c = SourceConfig.builder().token("hunter2").build();
         assertTrue(c.requiresToken());
         assertFalse(c.toString().contains("hunter2"), c.toString());
     }

@@ -20,11 +20,11 @@ import org.postcopysim.protocol.ResumeAck;
 
 /** The source's side of postcopy recovery, driven by a raw test destination over real loopback sockets. */
 class SourceRecoveryTest {
-    private static final SourceConfig CONFIG = SourceConfig.defaults().withGuestBytes(4L << 20).withMemslots(2)
-            .withSeed(7).withMaxBackgroundBytesPerSec(1L << 20);
+    private static final SourceConfig CONFIG = SourceConfig.builder().guestBytes(4L << 20).memslots(2)
+            .seed(7).maxBackgroundBytesPerSec(1L << 20).build();
 
     private static SourceConfig withDeadline(Duration d) {
-        return CONFIG.withReliability(CONFIG.reliability().withRecoveryDeadline(d));
+        return CONFIG.toBuilder().reliability(CONFIG.reliability().withRecoveryDeadline(d)).build();
     }
 
     private static Hello resumeHello(String migrationId) {
@@ -58,8 +58,8 @@ class SourceRecoveryTest {
     @Test
     void aDestinationThatFallsSilentWithoutClosingPausesTheMigrationAfterTheLinkTimeout() throws Exception {
         // The destination's host died: its connection stays open and nothing arrives, not even a keepalive.
-        SourceConfig config = CONFIG.withReliability(CONFIG.reliability().withRecoveryDeadline(Duration.ofSeconds(1))
-                .withLinkTimeout(Duration.ofMillis(300)));
+        SourceConfig config = CONFIG.toBuilder().reliability(CONFIG.reliability().withRecoveryDeadline(Duration.ofSeconds(1))
+                .withLinkTimeout(Duration.ofMillis(300))).build();
         try (SourceVm vm = SourceVm.start(config, new SimpleMeterRegistry());
              TestDestination demand = TestDestination.connect(vm.boundAddress())) {
             long t0 = System.nanoTime();

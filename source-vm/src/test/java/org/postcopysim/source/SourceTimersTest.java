@@ -22,10 +22,10 @@ import org.postcopysim.protocol.PageData;
  * real-socket tests check the same behaviour end to end.
  */
 class SourceTimersTest {
-    private static final SourceConfig SMALL = SourceConfig.defaults().withGuestBytes(4L << 20).withMemslots(2).withSeed(7);
+    private static final SourceConfig SMALL = SourceConfig.builder().guestBytes(4L << 20).memslots(2).seed(7).build();
 
     private static SourceConfig withTimes(SourceConfig c, Duration linkTimeout, Duration recoveryDeadline) {
-        return c.withReliability(c.reliability().withLinkTimeout(linkTimeout).withRecoveryDeadline(recoveryDeadline));
+        return c.toBuilder().reliability(c.reliability().withLinkTimeout(linkTimeout).withRecoveryDeadline(recoveryDeadline)).build();
     }
 
     /** Hello(DEMAND) on a new connection; returns the connection and the migration's handshake. */
@@ -106,7 +106,7 @@ class SourceTimersTest {
     @Test
     void theBackgroundCapPacesTheStreamByTheClock() {
         long rate = 8L << 20;
-        SourceConfig capped = SMALL.withGuestBytes(16L << 20).withMaxBackgroundBytesPerSec(rate);
+        SourceConfig capped = SMALL.toBuilder().guestBytes(16L << 20).maxBackgroundBytesPerSec(rate).build();
         try (EmbeddedSource src = new EmbeddedSource(capped)) {
             long burst = BackgroundStreamer.maxFrameBytes(capped.pagesPerBatch());
             EmbeddedSocketChannel demand = src.connect();
@@ -130,7 +130,7 @@ class SourceTimersTest {
     @Test
     void aDemandRequestIsAnsweredWithoutWaitingForTheCap() {
         // 128 KiB/s in 16-page batches: 1000 pages would take the background stream half a minute.
-        SourceConfig slow = SMALL.withGuestBytes(16L << 20).withMaxBackgroundBytesPerSec(128L << 10).withPagesPerBatch(16);
+        SourceConfig slow = SMALL.toBuilder().guestBytes(16L << 20).maxBackgroundBytesPerSec(128L << 10).pagesPerBatch(16).build();
         try (EmbeddedSource src = new EmbeddedSource(slow)) {
             EmbeddedSocketChannel demand = src.connect();
             String id = demandHello(src, demand, 1).getMigrationId();

@@ -121,7 +121,7 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         if (warmup < 0) throw usage("--warmup must not be negative, got " + warmup);
         if (maxRatio != null && !(maxRatio > 0)) throw usage("--max-ratio must be positive, got " + maxRatio);
         try {
-            SourceConfig.defaults().withGuestBytes(guestBytes);
+            SourceConfig.builder().guestBytes(guestBytes).build();
         } catch (IllegalArgumentException e) {
             throw usage("Invalid value for option '--guest-mem': " + e.getMessage());
         }

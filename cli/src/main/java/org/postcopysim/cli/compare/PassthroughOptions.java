@@ -80,7 +80,7 @@ public final class PassthroughOptions {
         }
         if (guestBytes != null) {
             try {
-                SourceConfig.defaults().withGuestBytes(guestBytes);
+                SourceConfig.builder().guestBytes(guestBytes).build();
             } catch (IllegalArgumentException e) {
                 Usage.invalid(cl, "--guest-mem", e.getMessage());
             }

@@ -94,14 +94,14 @@ record RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdS
     SourceConfig sourceConfig(Duration recoveryDeadline) {
         Reliability r = reliability(recoveryDeadline);
         if (chaos != null) r = r.withChaos(chaos, runSeed ^ 0x5DEECE66DL);
-        return SourceConfig.defaults().withPort(0).withGuestBytes(guestBytes).withMemslots(memslots).withSeed(runSeed)
-                .withMaxBackgroundBytesPerSec(maxBackgroundBytesPerSec).withReliability(r).withMemslotGapBytes(memslotGapBytes);
+        return SourceConfig.builder().port(0).guestBytes(guestBytes).memslots(memslots).seed(runSeed)
+                .maxBackgroundBytesPerSec(maxBackgroundBytesPerSec).reliability(r).memslotGapBytes(memslotGapBytes).build();
     }
 
     DestConfig destConfig(int port, Duration recoveryDeadline) {
-        return DestConfig.defaults("127.0.0.1", port).withVcpus(vcpus).withSeed(runSeed)
-                .withWorkload(Workload.parse(workload, writeFraction)).withFaults(faultOptions())
-                .withReliability(reliability(recoveryDeadline)).withMmu(mmu());
+        return DestConfig.builder("127.0.0.1", port).vcpus(vcpus).seed(runSeed)
+                .workload(Workload.parse(workload, writeFraction)).faults(faultOptions())
+                .reliability(reliability(recoveryDeadline)).mmu(mmu()).build();
     }
 
     /** Private memory and host events as {@code dest --private-fraction --host-events} would set them up. */

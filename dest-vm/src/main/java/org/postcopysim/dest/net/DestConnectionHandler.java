@@ -8,6 +8,7 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.postcopysim.protocol.ChannelRole;
 import org.postcopysim.protocol.CompletionResult;
+import org.postcopysim.protocol.ConnectionError;
 import org.postcopysim.protocol.Error;
 import org.postcopysim.protocol.FrameDescriptor;
 import org.postcopysim.protocol.FrameType;
@@ -174,37 +175,35 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if ((cause instanceof java.io.IOException && !(cause instanceof javax.net.ssl.SSLException))
-                || cause instanceof org.postcopysim.protocol.FrameDecoder.TruncatedFrameException) {
-            // A frame cut short by the link going down is a dropped link, not a malformed peer:
-            // recovery resends whatever that frame carried.
-            // A broken link (reset, or a write to a closed channel): the close reports the drop,
-            // unless the migration closed the connection itself.
-            String why = cause instanceof LinkLiveness.LinkTimeoutException ? cause.getMessage() : cause.toString();
-            if (expectClose) log.debug("{} connection: {}", roleName(), why);
-            else log.warn("{} connection: {}", roleName(), why);
-            if (cause instanceof LinkLiveness.LinkTimeoutException) dropReason = why;
-            ctx.close();
-            return;
-        }
-        if (cause.getCause() instanceof javax.net.ssl.SSLException tlsFailure) {
-            // A refused certificate, a TLS alert from the source, or bytes that are not TLS.
-            if (expectClose) {
-                log.debug("{} connection: {}", roleName(), cause.toString()); // reported by the handshake event
-            } else {
-                String why = "TLS failure on the " + roleName() + " connection: " + tlsFailure.getMessage();
-                log.error(why);
-                expectClose = true;
-                listener.onFailure(role, why);
+        switch (ConnectionError.of(cause)) {
+            case DROPPED -> {
+                // A broken link (a reset, a write to a closed channel, a frame cut short): the close
+                // reports the drop, unless the migration closed the connection itself; recovery
+                // resends whatever was lost.
+                String why = ConnectionError.dropReason(cause);
+                if (expectClose) log.debug("{} connection: {}", roleName(), why);
+                else log.warn("{} connection: {}", roleName(), why);
+                if (cause instanceof LinkLiveness.LinkTimeoutException) dropReason = why;
             }
-            ctx.close();
-            return;
+            case TLS -> {
+                if (expectClose) {
+                    log.debug("{} connection: {}", roleName(), cause.toString()); // reported by the handshake event
+                } else {
+                    String why = "TLS failure on the " + roleName() + " connection: "
+                            + ConnectionError.tlsFailure(cause).getMessage();
+                    log.error(why);
+                    expectClose = true;
+                    listener.onFailure(role, why);
+                }
+            }
+            case BAD_FRAME, INTERNAL -> {
+                String why = cause instanceof io.netty.handler.codec.DecoderException && cause.getMessage() != null
+                        ? cause.getMessage() : cause.toString();
+                log.error("{} connection: {}", roleName(), why);
+                expectClose = true;
+                listener.onFailure(role, roleName() + " connection failed: " + why);
+            }
         }
-        String why = cause instanceof io.netty.handler.codec.DecoderException && cause.getMessage() != null
-                ? cause.getMessage() : cause.toString();
-        log.error("{} connection: {}", roleName(), why);
-        expectClose = true;
-        listener.onFailure(role, roleName() + " connection failed: " + why);
         ctx.close();
     }
 
