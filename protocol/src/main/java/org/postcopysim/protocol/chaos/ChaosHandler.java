@@ -5,12 +5,9 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.PendingWriteQueue;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.concurrent.Ticker;
 import java.nio.channels.ClosedChannelException;
-import java.util.ArrayDeque;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.postcopysim.protocol.FrameDescriptor;
 import org.postcopysim.protocol.FrameType;
@@ -38,8 +35,10 @@ import org.postcopysim.protocol.PageBatchCodec;
  * the channel closes (inbound frames still held then are delivered first, as the bytes had
  * arrived). One instance per channel; all methods run on its event loop.
  *
- * <p>Per page frame, in this order, from the connection's generator: duplicate?, reorder?,
- * corrupt?, jitter. A duplicate is an intact copy that follows its original at once; corruption
+ * <p>What happens to each page frame is {@link ChaosDecider}'s pure decision (a {@link FrameFate}),
+ * drawn from the connection's generator; this handler applies it, timing the holds, and
+ * {@link OutboundChaos} or {@link InboundChaos} passes, holds and releases the frames of its
+ * direction. A duplicate is an intact copy that follows its original at once; corruption
  * flips the frame's last byte, which is the last byte of its last page's contents (see
  * {@link PageBatchCodec}), so the destination's CRC32C check fails for that page. A frame chosen
  * for reordering waits until the next page frame has gone (at most {@link #REORDER_MAX_HOLD_NS});
@@ -60,33 +59,22 @@ public final class ChaosHandler extends ChannelDuplexHandler {
     public static final int MAX_HELD_INBOUND_BYTES = 1 << 20;
     /** Bits flipped in the damaged byte. */
     static final int CORRUPT_XOR = 0xFF;
-    private static final int INITIAL_RING_ENTRIES = 16;
 
     private final ChaosState state;
-    private final ChaosSpec spec;
     private final Side side;
     private final int typeOffset;
     private final PageBatchCodec.Reader reader = new PageBatchCodec.Reader();
     private final Runnable drainTask = this::drain;
     private final Runnable holdTimeoutTask = this::onHoldTimeout;
+    /** The held frames' release times, pages and bytes; the direction holds the frames. */
+    private final HeldRing held = new HeldRing();
 
     private ChannelHandlerContext ctx;
     private Ticker ticker;
-    private SplittableRandom random;
-    /** Held outbound frames and their promises (OUTBOUND). */
-    private PendingWriteQueue writes;
-    /** Held inbound frames (INBOUND). */
-    private final ArrayDeque<Object> reads = new ArrayDeque<>();
-    /** Per held frame, in the same order: release time (ns), and pages | bytes << 32. */
-    private long[] releaseNs = new long[INITIAL_RING_ENTRIES];
-    private long[] pagesAndBytes = new long[INITIAL_RING_ENTRIES];
-    private int ringHead;
-    private int ringSize;
+    private ChaosDecider decider;
+    private ChaosDirection direction;
     private long lastReleaseNs = Long.MIN_VALUE;
     private ScheduledFuture<?> drainTimer;
-    private boolean flushOwed;
-    private long heldInboundBytes;
-    private boolean readsPaused;
     /** The frame waiting to be swapped with the next page frame, its promise, copy and pages. */
     private ByteBuf swapFrame;
     private ChannelPromise swapPromise;
@@ -96,7 +84,6 @@ public final class ChaosHandler extends ChannelDuplexHandler {
 
     public ChaosHandler(ChaosState state, Side side) {
         this.state = state;
-        this.spec = state.spec();
         this.side = side;
         this.typeOffset = side == Side.OUTBOUND ? FrameDescriptor.TYPE_OFFSET : 0;
     }
@@ -107,7 +94,7 @@ public final class ChaosHandler extends ChannelDuplexHandler {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.ticker = ctx.executor().ticker();
-        if (side == Side.OUTBOUND) writes = new PendingWriteQueue(ctx);
+        direction = side == Side.OUTBOUND ? new OutboundChaos(ctx, state) : new InboundChaos(ctx, state);
         if (ctx.channel().isActive()) register();
     }
 
@@ -118,7 +105,7 @@ public final class ChaosHandler extends ChannelDuplexHandler {
     }
 
     private void register() {
-        if (random == null) random = state.register(ctx.channel());
+        if (decider == null) decider = new ChaosDecider(state.spec(), state.register(ctx.channel()));
     }
 
     @Override
@@ -145,8 +132,8 @@ public final class ChaosHandler extends ChannelDuplexHandler {
 
     @Override
     public void flush(ChannelHandlerContext ctx) {
-        if (side == Side.OUTBOUND && holdsAnything()) flushOwed = true;
-        ctx.flush();
+        if (side == Side.OUTBOUND) ((OutboundChaos) direction).flush(holdsAnything());
+        else ctx.flush();
     }
 
     @Override
@@ -168,31 +155,27 @@ public final class ChaosHandler extends ChannelDuplexHandler {
             return;
         }
         ByteBuf frame = (ByteBuf) msg;
-        boolean duplicate = spec.duplicateRate() > 0 && random.nextDouble() < spec.duplicateRate();
-        boolean reorder = spec.reorderRate() > 0 && random.nextDouble() < spec.reorderRate();
-        boolean corrupt = spec.corruptRate() > 0 && random.nextDouble() < spec.corruptRate() && pages > 0;
-        long holdNs = TimeUnit.MILLISECONDS.toNanos(spec.delayMs());
-        if (spec.jitterMs() > 0) holdNs += random.nextLong(TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()) + 1);
+        FrameFate fate = decider.decide(pages);
         ByteBuf copy = null;
-        if (duplicate) {
-            copy = corrupt ? frame.copy() : frame.retainedDuplicate(); // the copy stays intact
+        if (fate.duplicate()) {
+            copy = fate.corrupt() ? frame.copy() : frame.retainedDuplicate(); // the copy stays intact
             state.framesDuplicated.increment();
         }
-        if (corrupt) {
+        if (fate.corrupt()) {
             int last = frame.writerIndex() - 1;
             frame.setByte(last, frame.getByte(last) ^ CORRUPT_XOR);
             state.framesCorrupted.increment();
         }
-        long release = now + holdNs;
-        if (holdNs > 0) state.framesDelayed.increment();
-        if (spec.slowSourceBytesPerSec() > 0) {
+        long release = fate.releaseAtNs(now);
+        if (fate.delayed()) state.framesDelayed.increment();
+        if (fate.throttled()) {
             release = state.reserveBandwidth(frame.readableBytes() + (copy == null ? 0 : copy.readableBytes()), release);
             state.framesThrottled.increment();
         }
         if (swapFrame != null) { // this is the frame the held one swaps with
             submitWithCopy(frame, promise, copy, pages, release);
             releaseSwap(true);
-        } else if (reorder) {
+        } else if (fate.reorder()) {
             swapFrame = frame;
             swapPromise = promise;
             swapCopy = copy;
@@ -207,59 +190,33 @@ public final class ChaosHandler extends ChannelDuplexHandler {
 
     /** Pages of a well-formed PAGE_BATCH frame, or -1 for any other message. Allocates nothing. */
     private int pageCount(Object msg) {
-        if (!(msg instanceof ByteBuf b)) return -1;
+        if (!(msg instanceof ByteBuf b)) return ChaosDecider.NOT_A_PAGE_FRAME;
         int bodyOffset = typeOffset + 1;
-        if (b.readableBytes() < bodyOffset) return -1;
-        if (b.getUnsignedByte(b.readerIndex() + typeOffset) != FrameType.FRAME_TYPE_PAGE_BATCH_VALUE) return -1;
+        if (b.readableBytes() < bodyOffset) return ChaosDecider.NOT_A_PAGE_FRAME;
+        if (b.getUnsignedByte(b.readerIndex() + typeOffset) != FrameType.FRAME_TYPE_PAGE_BATCH_VALUE) {
+            return ChaosDecider.NOT_A_PAGE_FRAME;
+        }
         int pages = reader.validate(b, b.readerIndex() + bodyOffset, b.readableBytes() - bodyOffset);
-        return pages == PageBatchCodec.MALFORMED ? -1 : pages;
+        return pages == PageBatchCodec.MALFORMED ? ChaosDecider.NOT_A_PAGE_FRAME : pages;
     }
 
     private void submitWithCopy(ByteBuf frame, ChannelPromise promise, ByteBuf copy, int pages, long release) {
         submit(frame, promise, pages, release);
-        if (copy != null) submit(copy, copyPromise(promise), 0, release);
-    }
-
-    private ChannelPromise copyPromise(ChannelPromise original) {
-        if (original == null) return null;
-        return original.isVoid() ? ctx.voidPromise() : ctx.newPromise();
+        if (copy != null) submit(copy, promise == null ? null : direction.copyPromise(promise), 0, release);
     }
 
     /** Sends {@code msg} now if nothing is held and it is due, else queues it; release times never go back. */
     private void submit(Object msg, ChannelPromise promise, int pages, long releaseAtNs) {
         long release = Math.max(releaseAtNs, lastReleaseNs);
         lastReleaseNs = release;
-        if (ringSize == 0 && release <= ticker.nanoTime()) {
-            forward(msg, promise, pages);
+        if (held.isEmpty() && release <= ticker.nanoTime()) {
+            direction.forward(msg, promise, pages);
             return;
         }
         int bytes = msg instanceof ByteBuf b ? b.readableBytes() : 0;
-        if (side == Side.OUTBOUND) {
-            writes.add(msg, promise);
-        } else {
-            reads.add(msg);
-            heldInboundBytes += bytes;
-            if (!readsPaused && heldInboundBytes > MAX_HELD_INBOUND_BYTES && ctx.channel().config().isAutoRead()) {
-                readsPaused = true;
-                ctx.channel().config().setAutoRead(false);
-            }
-        }
-        push(release, pages | ((long) bytes << 32));
+        direction.hold(msg, promise, bytes);
+        held.push(release, pages, bytes);
         if (drainTimer == null) scheduleDrain(release);
-    }
-
-    private void forward(Object msg, ChannelPromise promise, int pages) {
-        if (side == Side.OUTBOUND) {
-            if (!ctx.channel().isActive()) { // closed meanwhile: drop quietly, as the outbound buffer would
-                ReferenceCountUtil.release(msg);
-                if (!promise.isVoid()) promise.tryFailure(new ClosedChannelException());
-                return;
-            }
-            ctx.write(msg, promise);
-        } else {
-            ctx.fireChannelRead(msg);
-        }
-        if (pages > 0) state.onPagesPassed(pages);
     }
 
     /** Releases the frame waiting for a swap partner, after whatever was submitted since. */
@@ -296,25 +253,17 @@ public final class ChaosHandler extends ChannelDuplexHandler {
     private void drain() {
         drainTimer = null;
         long now = ticker.nanoTime();
-        boolean released = ringSize > 0 && releaseNs[ringHead] <= now;
-        while (ringSize > 0 && releaseNs[ringHead] <= now) {
-            long meta = pagesAndBytes[ringHead];
-            pop();
-            int pages = (int) meta;
-            if (side == Side.OUTBOUND) {
-                if (!ctx.channel().isActive()) {
-                    writes.removeAndFail(new ClosedChannelException());
-                } else {
-                    writes.removeAndWrite();
-                    if (pages > 0) state.onPagesPassed(pages);
-                }
-            } else {
-                heldInboundBytes -= meta >>> 32;
-                forward(reads.poll(), null, pages);
-            }
-        }
+        boolean released = !held.isEmpty() && held.oldestReleaseNs() <= now;
+        while (!held.isEmpty() && held.oldestReleaseNs() <= now) releaseOldest();
         if (released) afterRelease(true);
-        if (ringSize > 0 && drainTimer == null) scheduleDrain(releaseNs[ringHead]);
+        if (!held.isEmpty() && drainTimer == null) scheduleDrain(held.oldestReleaseNs());
+    }
+
+    private void releaseOldest() {
+        int pages = held.oldestPages();
+        long bytes = held.oldestBytes();
+        held.pop();
+        direction.releaseOldest(pages, bytes);
     }
 
     /**
@@ -322,42 +271,26 @@ public final class ChaosHandler extends ChannelDuplexHandler {
      * (a frame's own read burst ends with the decoder's read-complete) and resumes reading.
      */
     private void afterRelease(boolean fromTimer) {
-        if (side == Side.OUTBOUND) {
-            if (flushOwed) {
-                flushOwed = holdsAnything();
-                ctx.flush();
-            }
-        } else {
-            if (fromTimer) ctx.fireChannelReadComplete();
-            if (readsPaused && heldInboundBytes <= MAX_HELD_INBOUND_BYTES / 2) {
-                readsPaused = false;
-                ctx.channel().config().setAutoRead(true);
-            }
-        }
+        direction.afterRelease(fromTimer, holdsAnything());
     }
 
     private boolean holdsAnything() {
-        return ringSize > 0 || swapFrame != null;
+        return !held.isEmpty() || swapFrame != null;
     }
 
     /** The channel closed: inbound frames that had arrived reach the next handler, in order. */
     private void deliverAllHeld() {
         cancelTimers();
-        boolean any = ringSize > 0 || swapFrame != null;
-        while (ringSize > 0) {
-            long meta = pagesAndBytes[ringHead];
-            pop();
-            heldInboundBytes -= meta >>> 32;
-            forward(reads.poll(), null, (int) meta);
-        }
+        boolean any = holdsAnything();
+        while (!held.isEmpty()) releaseOldest();
         if (swapFrame != null) {
             ByteBuf frame = swapFrame;
             ByteBuf copy = swapCopy;
             int pages = swapPages;
             swapFrame = null;
             swapCopy = null;
-            forward(frame, null, pages);
-            if (copy != null) forward(copy, null, 0);
+            direction.forward(frame, null, pages);
+            if (copy != null) direction.forward(copy, null, 0);
         }
         if (any) ctx.fireChannelReadComplete();
     }
@@ -365,11 +298,8 @@ public final class ChaosHandler extends ChannelDuplexHandler {
     /** Releases every held buffer and fails the promises of held writes. Idempotent. */
     private void discardAllHeld() {
         cancelTimers();
-        ringHead = 0;
-        ringSize = 0;
-        if (writes != null) writes.removeAndFailAll(new ClosedChannelException());
-        for (Object m; (m = reads.poll()) != null; ) ReferenceCountUtil.release(m);
-        heldInboundBytes = 0;
+        held.clear();
+        if (direction != null) direction.discardHeld();
         if (swapFrame != null) {
             swapFrame.release();
             if (swapCopy != null) swapCopy.release();
@@ -389,31 +319,5 @@ public final class ChaosHandler extends ChannelDuplexHandler {
             swapTimer.cancel(false);
             swapTimer = null;
         }
-    }
-
-    private void push(long release, long meta) {
-        if (ringSize == releaseNs.length) grow();
-        int i = (ringHead + ringSize) & (releaseNs.length - 1);
-        releaseNs[i] = release;
-        pagesAndBytes[i] = meta;
-        ringSize++;
-    }
-
-    private void pop() {
-        ringHead = (ringHead + 1) & (releaseNs.length - 1);
-        ringSize--;
-    }
-
-    private void grow() {
-        int n = releaseNs.length;
-        long[] r = new long[n * 2];
-        long[] m = new long[n * 2];
-        for (int k = 0; k < ringSize; k++) {
-            r[k] = releaseNs[(ringHead + k) & (n - 1)];
-            m[k] = pagesAndBytes[(ringHead + k) & (n - 1)];
-        }
-        releaseNs = r;
-        pagesAndBytes = m;
-        ringHead = 0;
     }
 }
