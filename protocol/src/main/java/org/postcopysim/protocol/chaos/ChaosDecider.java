@@ -21,12 +21,15 @@ public final class ChaosDecider {
     private final SplittableRandom random;
     private final long delayNs;
     private final long jitterBoundNs;
+    /** The fate of a page frame nothing but the fixed delay happens to: made once, as most frames get it. */
+    private final FrameFate plain;
 
     public ChaosDecider(ChaosSpec spec, SplittableRandom random) {
         this.spec = Objects.requireNonNull(spec, "spec");
         this.random = Objects.requireNonNull(random, "random");
         this.delayNs = TimeUnit.MILLISECONDS.toNanos(spec.delayMs());
         this.jitterBoundNs = TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()) + 1;
+        this.plain = new FrameFate(false, false, false, delayNs, spec.slowSourceBytesPerSec() > 0);
     }
 
     /** The fate of a frame of {@code pages} pages ({@link #NOT_A_PAGE_FRAME} for any other frame). */
@@ -37,6 +40,7 @@ public final class ChaosDecider {
         boolean corrupt = draw(spec.corruptRate()) && pages > 0;
         long holdNs = delayNs;
         if (spec.jitterMs() > 0) holdNs += random.nextLong(jitterBoundNs);
+        if (!duplicate && !reorder && !corrupt && holdNs == delayNs) return plain; // no allocation per frame
         return new FrameFate(duplicate, reorder, corrupt, holdNs, spec.slowSourceBytesPerSec() > 0);
     }
 
