@@ -10,7 +10,6 @@ import org.postcopysim.dest.fault.FaultOptions;
 import org.postcopysim.dest.workload.Workload;
 import org.postcopysim.kernel.KernelBenchOptions;
 import org.postcopysim.kernel.Uffd;
-import org.postcopysim.sim.cost.Cost;
 import org.postcopysim.sim.cost.CostModel;
 import org.postcopysim.protocol.VcpuCount;
 import org.postcopysim.text.Plural;
@@ -189,22 +188,7 @@ public final class FaultBenchCommand implements Callable<Integer> {
             if (hostCpus != null) throw new CommandLine.ParameterException(cl, "--host-cpus applies to --backend sim only");
             return CostModel.defaults();
         }
-        CostModel costs = CostModel.defaults();
-        if (costFile != null) {
-            CostModel base = costs;
-            costs = parsed(cl, "--cost-file", () -> {
-                try {
-                    return base.withFile(costFile);
-                } catch (java.io.UncheckedIOException e) {
-                    throw new IllegalArgumentException(e.getMessage(), e);
-                }
-            });
-        }
-        if (hostCpus != null) {
-            CostModel base = costs;
-            costs = parsed(cl, "--host-cpus", () -> base.with(Cost.HOST_CPUS, hostCpus, "--host-cpus"));
-        }
-        return costs;
+        return SimCosts.resolve(cl, costFile, hostCpus);
     }
 
     /** The run's configuration; each value is checked under its own option, so that an error names the one at fault. */

@@ -23,6 +23,7 @@ import org.postcopysim.sim.bench.SimFaultBenchResult;
 import org.postcopysim.sim.bench.TableA;
 import org.postcopysim.sim.cost.Cost;
 import org.postcopysim.sim.cost.CostModel;
+import org.postcopysim.cli.SimCosts;
 import org.postcopysim.sim.cost.HostCostProbe;
 import org.postcopysim.sim.migration.SimMigration;
 import org.postcopysim.sim.migration.SimMigrationConfig;
@@ -386,26 +387,12 @@ public final class SimulateCommand implements Callable<Integer> {
     }
 
     private CostModel costs(CommandLine cl) {
-        CostModel costs = CostModel.defaults();
-        if (costFile != null) {
-            try {
-                costs = costs.withFile(costFile);
-            } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
-                throw new CommandLine.ParameterException(cl, "Invalid value for option '--cost-file': " + e.getMessage());
-            }
-        }
+        CostModel costs = SimCosts.resolve(cl, costFile, hostCpus);
         if (netLatencyUs != null) {
             try {
                 costs = costs.with(Cost.NET_LATENCY_NS, Math.multiplyExact(netLatencyUs, 1000L), "--net-latency-us");
             } catch (IllegalArgumentException | ArithmeticException e) {
                 throw new CommandLine.ParameterException(cl, "Invalid value for option '--net-latency-us': " + e.getMessage());
-            }
-        }
-        if (hostCpus != null) {
-            try {
-                costs = costs.with(Cost.HOST_CPUS, hostCpus, "--host-cpus");
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(cl, "Invalid value for option '--host-cpus': " + e.getMessage());
             }
         }
         return costs;
