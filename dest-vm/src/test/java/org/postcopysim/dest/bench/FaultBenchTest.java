@@ -59,9 +59,15 @@ class FaultBenchTest {
         assertEquals(512, k.pagesInstalled());
         assertEquals(4 * 512, k.pagesTouched());
         assertTrue(k.redundantFaults() > 0, "vCPUs faulting on a page in flight join it: " + k.redundantFaults());
-        FaultBenchResult e = run("exit-on-missing", 4, false, UffdSet.Scope.SHARED, 1, 0, 20_000);
-        assertTrue(e.verified(), e.error());
-        assertTrue(e.populates() > 0, "pages another vCPU installed are populated, not copied: " + e.populates());
+        // Whether a vCPU exits on a page another one is installing depends on how 4 threads share
+        // 2 cores; runs until one does (a fresh-clone run once saw none in a single run).
+        long populates = 0;
+        for (int attempt = 0; attempt < 20 && populates == 0; attempt++) {
+            FaultBenchResult e = run("exit-on-missing", 4, false, UffdSet.Scope.SHARED, 1, 0, 20_000);
+            assertTrue(e.verified(), e.error());
+            populates = e.populates();
+        }
+        assertTrue(populates > 0, "pages another vCPU installed are populated, not copied: " + populates);
     }
 
     @Test
