@@ -13,9 +13,13 @@ import java.util.concurrent.locks.LockSupport;
  * a {@code UFFDIO_COPY} of one page into a registered, never-touched range with nobody waiting
  * (the ioctl, the page's allocation and mapping, the copy), a first-touch write fault on plain
  * anonymous memory (the fault's entry and exit, the allocation and zeroing), and a thread wake-up
- * across cores (one way of a park/unpark ping-pong between two threads, the futex wake and the
- * sleeper running again), with the CPU time the two threads spent per hand-off (what of the
- * wake-up is work rather than waiting) and the waker's share of it (the unpark call).
+ * (one way of a park/unpark ping-pong between two threads, the futex wake and the sleeper running
+ * again), with the CPU time the two threads spent per hand-off (what of the wake-up is work rather
+ * than waiting) and the waker's share of it (the unpark call). The wake-up is measured twice: with
+ * the two threads free to run anywhere (the sleeper is woken onto an idle CPU, which on a virtual
+ * machine means waking a halted virtual CPU) and with both on one CPU (the sleeper is queued on
+ * the waker's busy CPU and runs when the waker sleeps): the two costs a wake-up has, depending
+ * on whether a CPU is idle when it happens.
  *
  * <p>Each step is timed over many repetitions per round, after a warm-up round; the fastest
  * round is reported: on a machine shared with other work the least disturbed round is the
@@ -37,13 +41,31 @@ public final class KernelCostProbe {
      * @param wakeIoctlNs     UFFDIO_WAKE of one page nobody waits on
      * @param copyIoctlNs     UFFDIO_COPY of one page into a registered range, nobody waiting
      * @param firstTouchNs    a write to a never-touched page of plain anonymous memory
-     * @param threadWakeupNs  one way of a park/unpark ping-pong between two threads
-     * @param wakeupCpuNs     CPU time both threads spent per hand-off of that ping-pong (its round's)
-     * @param wakerNs         of that, the unpark call on the waking thread (its round's)
+     * @param acrossCpus      a park/unpark ping-pong between two threads free to run on any CPU: a
+     *                        wake-up onto an idle CPU, on an idle machine
+     * @param oneCpu          the same ping-pong with both threads on one CPU: a wake-up onto a busy CPU
+     *                        (the waker's), null where the CPU mask cannot be set
      * @param rounds          rounds each figure is the fastest of
      */
     public record Measured(long pollEmptyNs, long readEmptyNs, long wakeIoctlNs, long copyIoctlNs, long firstTouchNs,
-                           long threadWakeupNs, long wakeupCpuNs, long wakerNs, int rounds) {
+                           Wakeup acrossCpus, Wakeup oneCpu, int rounds) {
+    }
+
+    /**
+     * One way of a ping-pong's fastest round.
+     *
+     * @param oneWayNs the hand-off's time (the unpark, the futex wake, the sleeper running again)
+     * @param cpuNs    CPU time both threads spent per hand-off (at most {@code oneWayNs})
+     * @param wakerNs  of that, the unpark call on the waking thread (at most {@code cpuNs})
+     */
+    public record Wakeup(long oneWayNs, long cpuNs, long wakerNs) {
+        /** The fastest of {@code rounds}, each {time, cpu, unpark}: its parts from the same round, so that they add up. */
+        static Wakeup fastest(long[][] rounds) {
+            long[] f = rounds[0];
+            for (long[] r : rounds) if (r[0] < f[0]) f = r;
+            long cpu = Math.min(f[0], f[1]);
+            return new Wakeup(f[0], cpu, Math.min(cpu, f[2]));
+        }
     }
 
     /**
@@ -59,26 +81,30 @@ public final class KernelCostProbe {
         long[] wake = new long[rounds];
         long[] copy = new long[rounds];
         long[] touch = new long[rounds];
-        long[] wakeup = new long[rounds];
-        long[][] wakeupParts = new long[rounds][];
-        roundOnce(pages, new long[8]); // warm-up: the JIT, JNA's stubs, the page allocator
+        long[][] across = new long[rounds][];
+        long[][] one = new long[rounds][];
+        roundOnce(pages, new long[5]); // warm-up: the JIT, JNA's stubs, the page allocator
+        pingPong(PING_PONGS_PER_ROUND);
+        boolean pinnable = true;
         for (int r = 0; r < rounds; r++) {
-            long[] m = new long[8];
+            long[] m = new long[5];
             roundOnce(pages, m);
             poll[r] = m[0];
             read[r] = m[1];
             wake[r] = m[2];
             copy[r] = m[3];
             touch[r] = m[4];
-            wakeup[r] = m[5];
-            wakeupParts[r] = new long[] {m[6], m[7]};
+            across[r] = pingPong(PING_PONGS_PER_ROUND);
+            if (pinnable) {
+                try {
+                    one[r] = CpuAffinity.onOneCpu(CpuAffinity.firstAllowed(), () -> pingPong(PING_PONGS_PER_ROUND));
+                } catch (KernelUnavailable e) {
+                    pinnable = false;
+                }
+            }
         }
-        int fastest = 0;
-        for (int r = 1; r < rounds; r++) if (wakeup[r] < wakeup[fastest]) fastest = r;
-        // The wake-up's CPU split is taken from the fastest ping-pong round itself, so that the parts add up.
-        return new Measured(min(poll), min(read), min(wake), min(copy), min(touch), wakeup[fastest],
-                Math.min(wakeup[fastest], wakeupParts[fastest][0]), Math.min(wakeupParts[fastest][0], wakeupParts[fastest][1]),
-                rounds);
+        return new Measured(min(poll), min(read), min(wake), min(copy), min(touch), Wakeup.fastest(across),
+                pinnable ? Wakeup.fastest(one) : null, rounds);
     }
 
     private static void roundOnce(long pages, long[] out) throws KernelUnavailable {
@@ -103,10 +129,6 @@ public final class KernelCostProbe {
             out[4] = (System.nanoTime() - t0) / pages;
             uffd.unregister(guest.address(), guest.bytes(), s);
         }
-        long[] pp = pingPong(PING_PONGS_PER_ROUND);
-        out[5] = pp[0];
-        out[6] = pp[1];
-        out[7] = pp[2];
     }
 
     private static void touchAll(long base, long pages) {

@@ -70,6 +70,12 @@ final class Libc {
 
     static native long memcpy(long dst, long src, long n);
 
+    /** The calling thread's CPU mask ({@code pid} 0), {@code bytes} long. */
+    static native int sched_getaffinity(int pid, long bytes, long[] mask);
+
+    /** Sets the calling thread's CPU mask ({@code pid} 0); threads it starts later inherit it. */
+    static native int sched_setaffinity(int pid, long bytes, long[] mask);
+
     static int errno() {
         return Native.getLastError();
     }

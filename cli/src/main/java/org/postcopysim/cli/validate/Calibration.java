@@ -12,25 +12,25 @@ import org.postcopysim.sim.cost.CostModel;
 /**
  * What {@link HostCalibration} measured and the cost model it made of it.
  *
- * @param steps            the kernel steps, each the fastest of its rounds
- * @param copy4kNs         the 4 KiB copy (ns)
- * @param roundTripNs      the kernel's single-thread round trip: 1 / pages per second of its fastest round (ns)
- * @param roundTripP50Ns   that round's median fault latency (ns)
- * @param simStepsNs       the simulated round trip with the measured steps alone (no wake-up cost; ns)
- * @param wakeupNs         the wake-up fitted so that the simulated round trip is the kernel's (ns)
- * @param simFittedNs      the simulated round trip with the fitted model (ns)
- * @param costs            the fitted cost model
- * @param hostCpus         this machine's CPUs (the model's host-cpus)
- * @param rounds           rounds of each measurement
- * @param pages            pages per round
+ * @param steps      the kernel steps, each the fastest of its rounds
+ * @param copy4kNs   the 4 KiB copy (ns)
+ * @param acrossCpus the kernel's single-thread round trip, its threads free to run on any CPU
+ * @param idle       the wake-up onto an idle CPU, fitted to it
+ * @param oneCpu     the same round trip with its threads pinned to one CPU, or null where that cannot be done
+ * @param busy       the wake-up onto a busy CPU, fitted to it (null with {@code oneCpu})
+ * @param costs      the fitted cost model
+ * @param hostCpus   this machine's CPUs (the model's host-cpus)
+ * @param rounds     rounds of each measurement
+ * @param pages      pages per round
  */
-public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, double roundTripNs, long roundTripP50Ns,
-                          double simStepsNs, long wakeupNs, double simFittedNs, CostModel costs, int hostCpus,
-                          int rounds, long pages) {
+public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, HostCalibration.RoundTrip acrossCpus,
+                          HostCalibration.Fit idle, HostCalibration.RoundTrip oneCpu, HostCalibration.Fit busy,
+                          CostModel costs, int hostCpus, int rounds, long pages) {
     /** The costs calibrate-host sets (the others keep their defaults). */
     public static final List<Cost> SET = List.of(Cost.HOST_CPUS, Cost.COPY_4K_NS, Cost.UFFD_POLL_SYSCALL_NS,
             Cost.UFFD_READ_SYSCALL_NS, Cost.UFFD_IOCTL_NS, Cost.PAGE_ALLOC_NS, Cost.HOST_FAULT_NS, Cost.THREAD_WAKEUP_NS,
-            Cost.WAKEUP_CPU_NS, Cost.UFFD_POLL_WAKE_PER_POLLER_NS, Cost.UFFD_WAKE_HOLD_NS, Cost.STAGE2_FAULT_NS);
+            Cost.WAKEUP_CPU_NS, Cost.WAKER_CPU_NS, Cost.WAKEUP_CPU_BUSY_NS,
+            Cost.WAKER_CPU_BUSY_NS, Cost.UFFD_POLL_WAKE_PER_POLLER_NS, Cost.UFFD_WAKE_HOLD_NS, Cost.STAGE2_FAULT_NS);
 
     /** The cost file: every value, the calibrated ones saying how each was measured, with the date and CPUs. */
     public String costFileText() {
@@ -39,7 +39,10 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, double 
         header.add("measured on this machine by postcopy-sim simulate --calibrate-host on " + when + ", " + hostCpus
                 + " host CPUs, load average " + LoadAverage.text());
         header.add("each measurement the fastest of " + rounds + " rounds of " + pages + " pages; kernel round trip "
-                + String.format(Locale.ROOT, "%.0f ns (p50 %d ns), simulated %.0f ns", roundTripNs, roundTripP50Ns, simFittedNs));
+                + String.format(Locale.ROOT, "%.0f ns (p50 %d ns), simulated %.0f ns", acrossCpus.ns(), acrossCpus.p50Ns(),
+                idle.simFittedNs())
+                + (oneCpu == null ? "; on one CPU not measured (the CPU mask could not be set)"
+                : String.format(Locale.ROOT, "; on one CPU %.0f ns, simulated %.0f ns", oneCpu.ns(), busy.simFittedNs())));
         header.add("values 'set by " + HostCalibration.SOURCE + "' were measured; the others are the defaults");
         return costs.toFileText(header);
     }
@@ -51,14 +54,29 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, double 
         l.add(String.format(Locale.ROOT, "measured (fastest of %d rounds, %d pages each, %d host CPUs):", rounds, pages, hostCpus));
         l.add(String.format(Locale.ROOT, "  poll of an idle uffd %d ns, read of an idle uffd %d ns, UFFDIO_WAKE %d ns, "
                 + "UFFDIO_COPY of a page %d ns", m.pollEmptyNs(), m.readEmptyNs(), m.wakeIoctlNs(), m.copyIoctlNs()));
-        l.add(String.format(Locale.ROOT, "  first-touch fault %d ns, 4 KiB copy %d ns, thread wake-up across cores %d ns "
-                + "(%d ns of it CPU time, %d ns the waker's unpark)", m.firstTouchNs(), copy4kNs, m.threadWakeupNs(),
-                m.wakeupCpuNs(), m.wakerNs()));
+        KernelCostProbe.Wakeup a = m.acrossCpus();
+        l.add(String.format(Locale.ROOT, "  first-touch fault %d ns, 4 KiB copy %d ns, thread wake-up across CPUs %d ns "
+                + "(%d ns of it CPU time, %d ns the waker's unpark)", m.firstTouchNs(), copy4kNs, a.oneWayNs(), a.cpuNs(),
+                a.wakerNs()));
+        if (m.oneCpu() != null) {
+            KernelCostProbe.Wakeup b1 = m.oneCpu();
+            l.add(String.format(Locale.ROOT, "  thread wake-up on one CPU %d ns (%d ns of it CPU time, %d ns the waker's unpark)",
+                    b1.oneWayNs(), b1.cpuNs(), b1.wakerNs()));
+        }
         l.add(String.format(Locale.ROOT, "  kernel round trip (1 thread, 1 reader) %.0f ns per page, fault p50 %d ns",
-                roundTripNs, roundTripP50Ns));
-        l.add(String.format(Locale.ROOT, "fitted: the steps simulate to %.0f ns without wake-ups; the round trip's two "
-                + "wake-ups are %d ns each; simulated round trip %.0f ns (%.2fx the kernel's)",
-                simStepsNs, wakeupNs, simFittedNs, simFittedNs / roundTripNs));
+                acrossCpus.ns(), acrossCpus.p50Ns()));
+        if (oneCpu != null) {
+            l.add(String.format(Locale.ROOT, "  the same on one CPU %.0f ns per page, fault p50 %d ns", oneCpu.ns(),
+                    oneCpu.p50Ns()));
+            l.add(String.format(Locale.ROOT, "fitted on one CPU: the steps simulate to %.0f ns without wake-ups; its two "
+                    + "wake-ups onto a busy CPU are %d ns each; simulated %.0f ns (%.2fx the kernel's)",
+                    busy.simStepsNs(), busy.wakeupNs(), busy.simFittedNs(), busy.simFittedNs() / oneCpu.ns()));
+        } else {
+            l.add("  the same on one CPU: not measured (the CPU mask could not be set); a busy CPU's wake-up is taken as an idle one's");
+        }
+        l.add(String.format(Locale.ROOT, "fitted: the steps simulate to %.0f ns without idle wake-ups; the round trip's two "
+                + "wake-ups onto an idle CPU are %d ns each; simulated round trip %.0f ns (%.2fx the kernel's)",
+                idle.simStepsNs(), idle.wakeupNs(), idle.simFittedNs(), idle.simFittedNs() / acrossCpus.ns()));
         StringBuilder b = new StringBuilder("costs:");
         for (Cost c : SET) b.append(' ').append(c.key()).append('=').append(costs.get(c));
         l.add(b.toString());

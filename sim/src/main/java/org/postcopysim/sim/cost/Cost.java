@@ -69,11 +69,22 @@ public enum Cost {
             "each CPU step's cost is drawn uniformly within this many percent of its value (seeded per thread), "
                     + "so that threads do not run in lock step and queues form as on a real machine"),
     THREAD_WAKEUP_NS("thread-wakeup", "ns", 3_000, Origin.CALIBRATED,
-            "from waking a sleeping thread to it running on another CPU (IPI, scheduler, context switch)"),
+            "from waking a sleeping thread onto an idle CPU to it running there (IPI, the CPU leaving idle, scheduler, "
+                    + "context switch); the CPU is the woken thread's from the wake on"),
     WAKEUP_CPU_NS("wakeup-cpu", "ns", 0, Origin.CALIBRATED,
-            "CPU time a woken thread spends on its CPU before it runs on (the scheduler switching it in, the return "
-                    + "from the sleep), after thread-wakeup; 0 counts the whole wake-up as latency, which table A's fit "
-                    + "does (calibrate-host measures it: on a virtual machine a wake-up is mostly CPU time)"),
+            "CPU time a thread woken onto an idle CPU spends on it before it runs on (the scheduler switching it in, the "
+                    + "return from the sleep), after thread-wakeup; 0 counts the whole wake-up as latency, which table A's "
+                    + "fit does (calibrate-host measures it: on a virtual machine a wake-up is mostly CPU time)"),
+    WAKER_CPU_NS("waker-cpu", "ns", 0, Origin.CALIBRATED,
+            "CPU time the waking thread spends per thread it wakes onto an idle CPU (try_to_wake_up, the IPI), under the "
+                    + "lock it wakes under (uffd wait queue or poll queue); 0 in table A's fit, which keeps it in "
+                    + "uffd-wake-hold and uffd-poll-wake-per-poller"),
+    WAKEUP_CPU_BUSY_NS("wakeup-cpu-busy", "ns", 0, Origin.CALIBRATED,
+            "a thread woken while no CPU is idle is queued on a busy one at once, ahead of the threads that have been "
+                    + "running (it preempts one that runs on): the CPU time it spends once it has the CPU, besides the "
+                    + "context switch, before it runs on"),
+    WAKER_CPU_BUSY_NS("waker-cpu-busy", "ns", 0, Origin.CALIBRATED,
+            "as waker-cpu, per thread woken while no CPU is idle (queued on a busy CPU: no idle CPU to wake)"),
     CONTEXT_SWITCH_NS("context-switch", "ns", 1_500, Origin.CALIBRATED,
             "handing a CPU to the next runnable thread when every CPU is busy"),
     HOST_CPUS("host-cpus", "CPUs", 96, Origin.PUBLISHED,

@@ -166,18 +166,50 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
         presenceWaiters++;
     }
 
-    /** Wakes, {@code delayNs} from now plus the thread wake-up latency, every vCPU the last step woke. */
+    /** Wakes, {@code delayNs} from now, every vCPU the last step woke (each then {@link #wake}s). */
     public void flushWakes(long delayNs) {
-        long at = delayNs + costs.get(Cost.THREAD_WAKEUP_NS);
-        for (int i = 0; i < woken.size(); i++) vcpus.get(woken.get(i)).wokenIn(at);
+        for (int i = 0; i < woken.size(); i++) vcpus.get(woken.get(i)).wokenIn(delayNs);
         woken.clear();
     }
 
-    /** Readers asleep in poll on uffd {@code u} are woken (the herd), {@code delayNs} from now plus the wake-up latency. */
+    /**
+     * Thread {@code actor} is woken now. When a CPU is idle it is woken onto it: the CPU is its
+     * from now, and it gets {@code runKind} after {@code thread-wakeup}. When none is, it is
+     * queued on a busy CPU at once, ahead of the threads that have been running (see
+     * {@link CpuPool#acquireWoken}), and gets {@code runKind} once it has a CPU. Returns whether
+     * it found an idle CPU (its CPU time then is {@code wakeup-cpu}, else {@code wakeup-cpu-busy}:
+     * see {@link #wakeupCpuNs}).
+     */
+    boolean wake(int actor, int runKind) {
+        if (cpus.tryReserve()) {
+            sim.schedule(costs.get(Cost.THREAD_WAKEUP_NS), actor, runKind);
+            return true;
+        }
+        cpus.acquireWoken(actor, runKind);
+        return false;
+    }
+
+    /** The CPU time a woken thread spends before it runs on: {@code onIdleCpu} as {@link #wake} returned. */
+    long wakeupCpuNs(boolean onIdleCpu, SplitMix64 rng) {
+        return cost(onIdleCpu ? Cost.WAKEUP_CPU_NS : Cost.WAKEUP_CPU_BUSY_NS, rng);
+    }
+
+    /**
+     * The waker's CPU time for waking {@code threads} threads now: as many as there are idle
+     * CPUs are woken onto one ({@code waker-cpu} each), the others onto a busy CPU's run queue
+     * ({@code waker-cpu-busy}).
+     */
+    long wakerNs(int threads, SplitMix64 rng) {
+        if (threads == 0) return 0;
+        int idle = Math.min(threads, cpus.free());
+        return idle * cost(Cost.WAKER_CPU_NS, rng) + (threads - idle) * cost(Cost.WAKER_CPU_BUSY_NS, rng);
+    }
+
+    /** Readers asleep in poll on uffd {@code u} are woken (the herd), {@code delayNs} from now. */
     int wakePollers(int u, long delayNs) {
         int n = paths.pollWakeups(u);
         if (n == 0) return 0;
-        long at = delayNs + costs.get(Cost.THREAD_WAKEUP_NS);
+        long at = delayNs;
         List<SimReader> herd = pollers.get(u);
         if (herd.size() != n) {
             throw new IllegalStateException("uffd " + u + ": model counted " + n + " pollers, simulator " + herd.size());
@@ -241,10 +273,12 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
 
     /**
      * The lock hold of a wake walk that visited {@code visited} sleepers (the model's count): the
-     * walk's fixed part plus the per-waiter cost times {@code visited}, charged and totalled.
+     * walk's fixed part plus the per-waiter cost times {@code visited}, plus the waker's CPU time
+     * for the threads it woke ({@link #wakerNs}), charged and totalled.
      */
     public long wakeWalkHoldNs(long visited, SplitMix64 rng) {
-        long hold = cost(Cost.UFFD_WAKE_HOLD_NS, rng) + visited * cost(Cost.UFFD_WAKE_PER_WAITER_NS, rng);
+        long hold = cost(Cost.UFFD_WAKE_HOLD_NS, rng) + visited * cost(Cost.UFFD_WAKE_PER_WAITER_NS, rng)
+                + wakerNs(woken.size(), rng);
         wakeWalksCharged++;
         wakeWalkVisitsCharged += visited;
         wakeWalkChargedNs += hold;

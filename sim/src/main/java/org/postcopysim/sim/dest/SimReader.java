@@ -37,6 +37,8 @@ public final class SimReader implements Actor {
     static final int POLL_REGISTERED = 16;
     static final int POLL_UNREGISTER = 17;
     static final int READ_POLL_GRANTED = 18;
+    static final int WOKEN_RUN = 19;
+    static final int RUN_ON = 20;
     /** Salt of the seeds of the readers' cost jitter. */
     static final long COST_SEED_SALT = 0x4EADE45L;
 
@@ -52,8 +54,8 @@ public final class SimReader implements Actor {
     private final SplitMix64 rng;
     private int waiter;
     private boolean polling;
-    /** It has just been woken from poll: its next poll pays the wake-up's CPU time. */
-    private boolean woken;
+    /** Its last wake-up from poll found an idle CPU (see {@link SimDest#wake}). */
+    private boolean wokeOnIdleCpu;
     private long jobGfn;
     private long jobPage;
     private long visitedBefore;
@@ -118,16 +120,20 @@ public final class SimReader implements Actor {
                 d.cpus.acquire(actor, POLL_AND_READ);
                 break;
             case WOKEN:
-                woken = true;
-                d.cpus.acquire(actor, POLL_AND_READ);
+                wokeOnIdleCpu = d.wake(actor, WOKEN_RUN);
                 break;
-            case POLL_AND_READ: {
+            case WOKEN_RUN:
                 // Back from a sleep in poll, the wake-up's CPU time comes first.
-                long wakeCpu = woken ? d.cost(Cost.WAKEUP_CPU_NS, rng) : 0;
-                woken = false;
-                d.sim.schedule(wakeCpu + d.cost(Cost.UFFD_POLL_SYSCALL_NS, rng), actor, POLL_REGISTER);
+                d.sim.schedule(d.wakeupCpuNs(wokeOnIdleCpu, rng) + d.cost(Cost.UFFD_POLL_SYSCALL_NS, rng), actor,
+                        POLL_REGISTER);
                 break;
-            }
+            case POLL_AND_READ:
+                d.sim.schedule(d.cost(Cost.UFFD_POLL_SYSCALL_NS, rng), actor, POLL_REGISTER);
+                break;
+            case RUN_ON:
+                // Back from the ioctl that woke a thread: one queued on a busy CPU preempts this reader.
+                d.cpus.runOnOrYield(actor, POLL_AND_READ);
+                break;
             case POLL_REGISTER:
                 // poll_wait() puts the reader on fd_wqh under its lock, then poll checks for pending faults.
                 d.pollLock(u).acquire(actor, POLL_REGISTERED);
@@ -201,7 +207,7 @@ public final class SimReader implements Actor {
             case COPY_UNLOCK:
                 d.queueLock(d.paths().uffdOf(jobPage)).release();
                 d.flushWakes(0);
-                d.sim.schedule(0, actor, POLL_AND_READ);
+                d.sim.schedule(0, actor, RUN_ON); // after the wake-ups it just issued: the vCPU it woke may preempt it
                 break;
             case WAKE_GRANTED: {
                 visitedBefore = d.paths().uffds().get(u).waitersVisited();
@@ -213,7 +219,7 @@ public final class SimReader implements Actor {
             case WAKE_UNLOCK:
                 d.queueLock(u).release();
                 d.flushWakes(0);
-                d.sim.schedule(0, actor, POLL_AND_READ);
+                d.sim.schedule(0, actor, RUN_ON);
                 break;
             default:
                 throw new IllegalStateException("uffd reader: unknown event " + kind);

@@ -47,6 +47,7 @@ public final class SimVcpu implements Actor {
     static final int COMMIT_GRANTED = 21;
     static final int COMMIT_MAPPED = 22;
     static final int COMMIT_RETRY = 23;
+    static final int RUN_ON = 24;
     /** Salt of the seeds of the vCPUs' cost jitter. */
     static final long COST_SEED_SALT = 0x5C0575EEDL;
 
@@ -70,6 +71,7 @@ public final class SimVcpu implements Actor {
     private boolean stopped;
     private long accessIntervalNs;
     private boolean wokenEarly;
+    private boolean wokeOnIdleCpu;
     private boolean queued;
     private long resumeDelayNs;
     private long jobGfn;
@@ -151,6 +153,10 @@ public final class SimVcpu implements Actor {
             case RUN:
                 next();
                 break;
+            case RUN_ON:
+                // Between two bursts of hits: a woken thread waiting for a CPU preempts this one.
+                d.cpus.runOnOrYield(actor, RUN);
+                break;
             case COMPLETE:
                 if (!access.complete()) {
                     fail(access.failureText());
@@ -223,7 +229,7 @@ public final class SimVcpu implements Actor {
                 break;
             case POLL_GRANTED: {
                 int pollers = d.paths().pollers(path.uffdIndex());
-                long hold = pollers * d.cost(Cost.UFFD_POLL_WAKE_PER_POLLER_NS, rng);
+                long hold = pollers * d.cost(Cost.UFFD_POLL_WAKE_PER_POLLER_NS, rng) + d.wakerNs(pollers, rng);
                 d.wakePollers(path.uffdIndex(), hold);
                 d.sim.schedule(hold, actor, POLL_RELEASE);
                 break;
@@ -233,10 +239,10 @@ public final class SimVcpu implements Actor {
                 sleepUnlessWoken(0);
                 break;
             case WOKEN:
-                d.cpus.acquire(actor, WOKEN_RUN);
+                wokeOnIdleCpu = d.wake(actor, WOKEN_RUN);
                 break;
             case WOKEN_RUN:
-                d.sim.schedule(resumeDelayNs + d.cost(Cost.WAKEUP_CPU_NS, rng), actor, RESUME);
+                d.sim.schedule(resumeDelayNs + d.wakeupCpuNs(wokeOnIdleCpu, rng), actor, RESUME);
                 break;
             case COMMIT_REQUEST:
                 d.mmuLock.acquireRead(actor, COMMIT_GRANTED);
@@ -282,7 +288,7 @@ public final class SimVcpu implements Actor {
                 return;
             }
             if (burst == MAX_HIT_BURST) {
-                d.sim.schedule(spentNs, actor, RUN);
+                d.sim.schedule(spentNs, actor, RUN_ON);
                 return;
             }
             access.next();
