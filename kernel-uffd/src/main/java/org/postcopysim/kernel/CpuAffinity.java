@@ -54,6 +54,13 @@ public final class CpuAffinity {
         throw new KernelUnavailable("this thread's CPU set is empty");
     }
 
+    /** How many CPUs the calling thread may run on. */
+    public static int allowedCount() throws KernelUnavailable {
+        int n = 0;
+        for (long m : currentMask()) n += Long.bitCount(m);
+        return n;
+    }
+
     private static long[] currentMask() throws KernelUnavailable {
         KernelSupport.requireLinux();
         long[] mask = new long[MASK_LONGS];

@@ -137,7 +137,7 @@ public final class HostCalibration {
      * the kernel). So the size is found by bracketing and false position (the Illinois rule) on
      * the simulated round trip, to within 0.5% of the target or 40 simulations.
      */
-    private static Fit fit(CostModel base, KernelCostProbe.Wakeup split, WakeRegime regime, double targetNs, Options o) {
+    static Fit fit(CostModel base, KernelCostProbe.Wakeup split, WakeRegime regime, double targetNs, Options o) {
         double simNoWake = simulatedRoundTripNs(withWakeup(base, split, 0, regime), o);
         if (simNoWake >= targetNs) return new Fit(simNoWake, 0, simNoWake);
         long lo = 0;
