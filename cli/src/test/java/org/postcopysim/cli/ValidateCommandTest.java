@@ -74,9 +74,10 @@ class ValidateCommandTest {
             }
         }
 
-        // The negative control: a thread wake-up 100x a real one's 3 us makes the simulation far too slow.
+        // The negative control: a thread wake-up 100x a real one's 3 us, onto an idle CPU and onto a busy one,
+        // makes the simulation far too slow.
         Path wrong = tmp.resolve("wrong.costs");
-        Files.writeString(wrong, Files.readString(costs) + "\nthread-wakeup = 300000\n");
+        Files.writeString(wrong, Files.readString(costs) + "\nthread-wakeup = 300000\nwakeup-cpu-busy = 300000\n");
         JsonNode bad = validate(wrong, "wrong");
         assertTrue(!bad.path("verdict").asBoolean(), bad::toPrettyString);
         for (int i = 0; i < 6; i++) {
