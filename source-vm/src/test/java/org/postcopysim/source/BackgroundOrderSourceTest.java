@@ -1,6 +1,7 @@
 package org.postcopysim.source;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -9,6 +10,7 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.opentest4j.AssertionFailedError;
 import org.postcopysim.protocol.CompletionResult;
 import org.postcopysim.protocol.FrameType;
 import org.postcopysim.protocol.Handshake;
@@ -29,7 +31,7 @@ class BackgroundOrderSourceTest {
     }
 
     /**
-     * After the first background batch, requests gfn 500 (not sent) and gfn 3 (sent), then
+     * After the first background batch, requests gfn 3 (sent) and gfn 500 (not sent), then
      * returns the pages of the next four background batches, and finally streams the rest and
      * checks the verdict's order and pages fetched on demand (1: gfn 500).
      */
@@ -43,8 +45,8 @@ class BackgroundOrderSourceTest {
             Sessions.backgroundHello(background, h.getMigrationId());
             BitSet seen = new BitSet();
             receive(background, expected, seen); // gfns 0..15
-            demand.sendRequest(1, 500);
-            demand.sendRequest(2, 3);
+            demand.sendRequest(1, 3); // first, so that the last request, the one follow-faults moves to, is 500
+            demand.sendRequest(2, 500);
             for (int i = 0; i < 2; i++) demand.next(FrameType.FRAME_TYPE_PAGE_BATCH).parse(PageBatch.parser());
             seen.set(500);
             List<Long> next = new ArrayList<>();
@@ -74,19 +76,32 @@ class BackgroundOrderSourceTest {
         return gfns;
     }
 
-    @Test
-    void linearGoesOnInGfnOrderAfterARequest() throws Exception {
-        List<Long> next = pagesAfterARequest(BackgroundOrder.LINEAR);
+    static void assertGfnOrderFrom16(List<Long> next) {
         for (int i = 0; i < next.size(); i++) assertEquals(16L + i, next.get(i), "gfn order from where the scan was: " + next);
     }
 
-    @Test
-    void prepageSendsTheNeighboursOfTheRequestedPageFirst() throws Exception {
-        List<Long> next = pagesAfterARequest(BackgroundOrder.prepage(8));
+    static void assertWindowFirst(List<Long> next) {
         // Batches claimed before the request came may still be ahead of the window (gfn order from 16).
         int at = next.indexOf(501L);
         assertTrue(at >= 0 && at % 16 == 0, "a batch starts with the window: " + next);
         assertEquals(List.of(501L, 499L, 502L, 498L, 503L, 497L, 504L, 496L), next.subList(at, at + 8), next.toString());
         for (int i = 0; i < at; i++) assertEquals(16L + i, next.get(i), "before it only batches claimed earlier: " + next);
+    }
+
+    @Test
+    void linearGoesOnInGfnOrderAfterARequest() throws Exception {
+        assertGfnOrderFrom16(pagesAfterARequest(BackgroundOrder.LINEAR));
+    }
+
+    @Test
+    void prepageSendsTheNeighboursOfTheRequestedPageFirst() throws Exception {
+        assertWindowFirst(pagesAfterARequest(BackgroundOrder.prepage(8)));
+    }
+
+    @Test
+    void negativeControlTheChecksTellTheOrdersApart() throws Exception {
+        List<Long> follow = pagesAfterARequest(BackgroundOrder.FOLLOW_FAULTS);
+        assertThrows(AssertionFailedError.class, () -> assertGfnOrderFrom16(follow), "follow-faults jumps to 501: " + follow);
+        assertThrows(AssertionFailedError.class, () -> assertWindowFirst(follow), "follow-faults sends no window: " + follow);
     }
 }
