@@ -29,11 +29,11 @@ final class CsvWriter {
     /**
      * The background order's columns, after those, when some record carries them (a migration's:
      * {@code demo} and {@code simulate --bench migration}): the order, the pages the guest
-     * touched, network-bound faults, their fraction, demand faults (the page requests sent) and
-     * blocktime (ns).
+     * touched, network-bound faults, their fraction, demand faults (the page requests sent),
+     * blocktime (every vCPU blocked at once, ns) and the vCPUs' blocked times summed (ns).
      */
     static final List<String> ORDER_COLUMNS = List.of("backgroundOrder", "pagesTouched", "networkBoundFaults",
-            "networkBoundFraction", "pageRequests", "blocktimeAllVcpusNs");
+            "networkBoundFraction", "pageRequests", "blocktimeAllVcpusNs", "blockedNsTotal");
 
     private CsvWriter() {}
 
@@ -60,6 +60,7 @@ final class CsvWriter {
                     cells.add(number(j.path("networkBoundFraction")));
                     cells.add(number(j.path("pageRequests")));
                     cells.add(Double.isFinite(r.blocktimeAllNs()) ? Long.toString(Math.round(r.blocktimeAllNs())) : "");
+                    cells.add(number(j.path("blockedNsTotal")));
                 }
                 w.write(String.join(",", cells));
                 w.write('\n');

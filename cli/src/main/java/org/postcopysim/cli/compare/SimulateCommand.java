@@ -547,6 +547,7 @@ public final class SimulateCommand implements Callable<Integer> {
         j.put("duplicatePages", r.duplicatePages());
         putLatency(j, r.faultLatencyNs());
         j.put("blocktimeAllMs", r.allBlockedNs() / 1e6);
+        j.put("blockedNsTotal", r.blockedNsTotal());
         j.put("backgroundOrder", r.backgroundOrder());
         j.put("pagesTouched", r.networkBound().pagesTouched());
         j.put("networkBoundFaults", r.networkBound().faults());

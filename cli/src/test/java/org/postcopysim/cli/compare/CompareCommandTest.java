@@ -111,6 +111,7 @@ class CompareCommandTest {
                     .put("backgroundOrder", linear ? "linear" : "prepage:64").put("pagesTouched", 500)
                     .put("networkBoundFaults", linear ? 250 : 50).put("networkBoundFraction", linear ? 0.5 : 0.1);
             j.putObject("blocktime").put("allVcpusNs", linear ? 40_000_000 : 10_000_000);
+            j.put("blockedNsTotal", linear ? 90_000_000 : 30_000_000);
             return RunOutcome.finished(RunRecord.fromChild(Bench.MIGRATION, run, j, 10), null);
         }, "--bench", "migration", "--modes", "uffd", "--vcpus", "2", "--background-order", "linear,PREPAGE:64",
                 "--seed", "3", "--out", out.toString());
@@ -127,7 +128,7 @@ class CompareCommandTest {
         List<String> header = List.of(csv.get(0).split(","));
         int at = header.indexOf("backgroundOrder");
         assertEquals(CsvWriter.ORDER_COLUMNS, header.subList(at, at + CsvWriter.ORDER_COLUMNS.size()), csv.get(0));
-        assertEquals(List.of("prepage:64", "500", "50", "0.1", "200", "10000000"),
+        assertEquals(List.of("prepage:64", "500", "50", "0.1", "200", "10000000", "30000000"),
                 List.of(csv.get(2).split(",")).subList(at, at + CsvWriter.ORDER_COLUMNS.size()), csv.get(2));
 
         ChildRunner runner = new ChildRunner(Bench.MIGRATION,

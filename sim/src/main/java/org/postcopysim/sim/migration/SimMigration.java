@@ -156,7 +156,7 @@ public final class SimMigration {
         return new SimMigrationResult(c.mode().cliName(), c.vcpus(), c.mode().usesUffd() ? c.readers() : 0, c.channels(),
                 latency, c.seed(), error == null, error, layout.totalPages(), Math.max(0, allPresentNs[0]), t.accesses,
                 fetcher.requestsSent(), t.demandFaults, t.redundantFaults, t.exits, t.hostFaults, counts.demandInstalled,
-                counts.backgroundInstalled, counts.duplicatesDropped, lat, model.blocktime().allBlockedNs(), sim.events(),
+                counts.backgroundInstalled, counts.duplicatesDropped, lat, model.blocktime().allBlockedNs(), t.blockedNs, sim.events(),
                 sim.traceHash(), (System.nanoTime() - wallStart) / 1_000_000, mmu, c.backgroundOrder().toString(),
                 new NetworkBoundFaults(source.pagesFetchedOnDemand(),
                         pagesTouched[0] >= 0 ? pagesTouched[0] : model.pagesTouched()));
