@@ -77,12 +77,12 @@ class OrderSendsEveryPageOnceTest {
         for (int q = 0; q < pages; q++) assertEquals(1, copies[q], "page " + q + " sent " + copies[q] + " times");
     }
 
-    @Test
-    void everyOrderSendsEveryPageExactlyOnce() {
+    /** {@link #sendsEveryPageOnce} for every order and seeds 1 to {@code seeds}, the failure naming both. */
+    private static void everyOrder(int seeds, boolean recover) {
         for (BackgroundOrder order : ORDERS) {
-            for (long seed = 1; seed <= 20; seed++) {
+            for (long seed = 1; seed <= seeds; seed++) {
                 try {
-                    sendsEveryPageOnce(new SourcePolicy(PAGES, order), seed, false);
+                    sendsEveryPageOnce(new SourcePolicy(PAGES, order), seed, recover);
                 } catch (AssertionFailedError e) {
                     throw new AssertionFailedError(order + ", seed " + seed + ": " + e.getMessage(), e);
                 }
@@ -91,16 +91,13 @@ class OrderSendsEveryPageOnceTest {
     }
 
     @Test
+    void everyOrderSendsEveryPageExactlyOnce() {
+        everyOrder(20, false);
+    }
+
+    @Test
     void everyOrderSendsEveryPageNotHeldOnceMoreAfterARecovery() {
-        for (BackgroundOrder order : ORDERS) {
-            for (long seed = 1; seed <= 10; seed++) {
-                try {
-                    sendsEveryPageOnce(new SourcePolicy(PAGES, order), seed, true);
-                } catch (AssertionFailedError e) {
-                    throw new AssertionFailedError(order + ", seed " + seed + ": " + e.getMessage(), e);
-                }
-            }
-        }
+        everyOrder(10, true);
     }
 
     @Test
