@@ -122,9 +122,9 @@ public final class DemoCommand implements Callable<Integer> {
         boolean bar = progressWhen == MigrationProgress.When.ALWAYS
                 || (progressWhen == MigrationProgress.When.AUTO && Terminal.stderrIsTerminal());
         DemoRelay relay = new DemoRelay(out, spec.commandLine().getErr(), bar);
-        relay.say(String.format(Locale.ROOT, "demo: seed %d; migrating a %s guest with %s (%s, %s%s, background %s) between two "
-                        + "processes", s, ByteSize.format(guest.guestBytes), Plural.of(vcpus.vcpus, "vCPU"), vcpus.workload,
-                faultOptions.mode(),
+        relay.say(String.format(Locale.ROOT, "demo: seed %d; migrating a %s guest with %s (%s, %s%s) between two processes, "
+                        + "background order %s", s, ByteSize.format(guest.guestBytes), Plural.of(vcpus.vcpus, "vCPU"),
+                vcpus.workload, faultOptions.mode(),
                 hostBackend == org.postcopysim.dest.HostBackend.MODEL ? "" : ", " + hostBackend.name() + " backend",
                 backgroundOrder));
         Path summaryFile = Files.createTempFile("postcopy-sim-demo-", ".json");
