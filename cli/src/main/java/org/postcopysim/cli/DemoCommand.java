@@ -84,6 +84,11 @@ public final class DemoCommand implements Callable<Integer> {
                     + "have not arrived yet; 0 = uncapped. Default: ${DEFAULT-VALUE}.")
     long maxBandwidth;
 
+    @Option(names = "--background-order", paramLabel = "ORDER", defaultValue = "follow-faults",
+            converter = BackgroundOrderConverter.class,
+            description = BackgroundOrderConverter.DESCRIPTION + " Passed to the source. Default: ${DEFAULT-VALUE}.")
+    org.postcopysim.source.policy.BackgroundOrder backgroundOrder;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         vcpus.validate(spec.commandLine());
@@ -117,9 +122,11 @@ public final class DemoCommand implements Callable<Integer> {
         boolean bar = progressWhen == MigrationProgress.When.ALWAYS
                 || (progressWhen == MigrationProgress.When.AUTO && Terminal.stderrIsTerminal());
         DemoRelay relay = new DemoRelay(out, spec.commandLine().getErr(), bar);
-        relay.say(String.format(Locale.ROOT, "demo: seed %d; migrating a %s guest with %s (%s, %s%s) between two processes",
-                s, ByteSize.format(guest.guestBytes), Plural.of(vcpus.vcpus, "vCPU"), vcpus.workload, faultOptions.mode(),
-                hostBackend == org.postcopysim.dest.HostBackend.MODEL ? "" : ", " + hostBackend.name() + " backend"));
+        relay.say(String.format(Locale.ROOT, "demo: seed %d; migrating a %s guest with %s (%s, %s%s) between two processes, "
+                        + "background order %s", s, ByteSize.format(guest.guestBytes), Plural.of(vcpus.vcpus, "vCPU"),
+                vcpus.workload, faultOptions.mode(),
+                hostBackend == org.postcopysim.dest.HostBackend.MODEL ? "" : ", " + hostBackend.name() + " backend",
+                backgroundOrder));
         Path summaryFile = Files.createTempFile("postcopy-sim-demo-", ".json");
         Path tokenFile = null;
         ChildJvm source = null;
@@ -129,7 +136,8 @@ public final class DemoCommand implements Callable<Integer> {
             List<String> sourceArgs = new ArrayList<>(List.of("source", "--listen", "127.0.0.1:0",
                     "--guest-mem", Long.toString(guest.guestBytes), "--memslots", Integer.toString(guest.memslots),
                     "--memslot-gap", Long.toString(guest.memslotGapBytes),
-                    "--max-bandwidth", Long.toString(maxBandwidth), "--seed", Long.toString(s)));
+                    "--max-bandwidth", Long.toString(maxBandwidth), "--background-order", backgroundOrder.toString(),
+                    "--seed", Long.toString(s)));
             sourceArgs.addAll(tls.asArgs());
             sourceArgs.addAll(chaos.asArgs()); // faults are injected where the pages are sent
             sourceArgs.addAll(recovery.sourceArgs());
@@ -209,6 +217,13 @@ public final class DemoCommand implements Callable<Integer> {
                     summary.path("migrationTimeMs").asLong(), summary.path("demandFaults").asLong(),
                     summary.path("redundantFaults").asLong(), SummaryPrinter.duration(lat.path("p50").asLong()),
                     SummaryPrinter.duration(lat.path("p99").asLong()));
+            if (summary.path("networkBoundFaults").isNumber()) {
+                out.printf(Locale.ROOT, "demo: background %s: %d network-bound faults, %.1f%% of the %d pages the guest "
+                                + "touched; blocktime %s.%n", summary.path("backgroundOrder").asText(),
+                        summary.path("networkBoundFaults").asLong(), 100 * summary.path("networkBoundFraction").asDouble(),
+                        summary.path("pagesTouched").asLong(),
+                        SummaryPrinter.duration(summary.path("blocktime").path("allVcpusNs").asLong()));
+            }
         }
         if (!ok) out.printf("demo: FAILED (destination exit %d, source exit %d)%n", destCode, sourceCode);
         out.flush();

@@ -81,7 +81,7 @@ public final class SourceCommand implements Callable<Integer> {
         reliability = link.apply(ChaosOption.apply(reliability, chaosSpec, s));
         SourceConfig config = SourceConfig.builder().host(listen.host()).port(listen.port()).guestBytes(guest.guestBytes)
                 .memslots(guest.memslots).seed(s).maxBackgroundBytesPerSec(stream.maxBandwidth)
-                .pagesPerBatch(stream.pagesPerBatch).token(token).reliability(reliability)
+                .pagesPerBatch(stream.pagesPerBatch).backgroundOrder(stream.backgroundOrder).token(token).reliability(reliability)
                 .memslotGapBytes(guest.memslotGapBytes).build().validate();
         // Both sockets are bound before the guest is generated: an address in use fails at once.
         MeterRegistry registry = metrics.open();
@@ -104,8 +104,9 @@ public final class SourceCommand implements Callable<Integer> {
             SourceResult r = vm.completion().join();
             if (r.verified()) {
                 out.printf(Locale.ROOT, "source: migration verified, %d/%d pages match; sent %d demand + %d background pages "
-                                + "(%d twice), %s, %s%n", r.pagesVerified(), r.pagesTotal(),
+                                + "(%d twice; %d first sent on demand), %s, %s%n", r.pagesVerified(), r.pagesTotal(),
                         r.demandPagesSent(), r.backgroundPagesSent(), r.duplicatePagesSent(),
+                        r.demandPagesSent() - r.duplicatePagesSent(),
                         ByteSize.format(r.bytesSent()), Plural.of(r.pageRequests(), "page request"));
                 if (r.recoveries() > 0) {
                     out.printf(Locale.ROOT, "source: resumed after %d dropped link%s, %d ms paused in all%n", r.recoveries(),
@@ -133,6 +134,8 @@ public final class SourceCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "seed: %d%n", seed);
         ChaosOption.print(out, config.reliability());
         out.printf(Locale.ROOT, "guest: %s in %s%n", ByteSize.format(config.guestBytes()), Plural.of(config.memslots(), "memslot"));
+        out.printf(Locale.ROOT, "background: %s order, %s%n", config.backgroundOrder(), config.maxBackgroundBytesPerSec() == 0
+                ? "uncapped" : "capped at " + ByteSize.format(config.maxBackgroundBytesPerSec()) + "/s");
         metrics.print(out);
         out.printf(Locale.ROOT, "generating %s of guest memory...%n", ByteSize.format(config.guestBytes()));
         out.flush();

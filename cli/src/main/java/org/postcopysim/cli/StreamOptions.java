@@ -1,5 +1,6 @@
 package org.postcopysim.cli;
 
+import org.postcopysim.source.policy.BackgroundOrder;
 import picocli.CommandLine.Option;
 
 /** How the source streams pages. */
@@ -12,4 +13,9 @@ public final class StreamOptions {
     @Option(names = "--pages-per-batch", paramLabel = "N", defaultValue = "64",
             description = "Pages per background frame. Default: ${DEFAULT-VALUE}.")
     int pagesPerBatch;
+
+    @Option(names = "--background-order", paramLabel = "ORDER", defaultValue = "follow-faults",
+            converter = BackgroundOrderConverter.class,
+            description = BackgroundOrderConverter.DESCRIPTION + " Default: ${DEFAULT-VALUE}.")
+    BackgroundOrder backgroundOrder;
 }

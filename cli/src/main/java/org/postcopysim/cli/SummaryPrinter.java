@@ -46,6 +46,11 @@ final class SummaryPrinter {
                 Plural.of(s.crcFailures(), "CRC32C failure"));
         out.printf(Locale.ROOT, "  faults    %s: %s, %d redundant (joined a request in flight)%n",
                 Plural.of(s.exits(), "exit"), Plural.of(s.demandFaults(), "demand request"), s.redundantFaults());
+        if (s.networkBoundFaults() != null) {
+            out.printf(Locale.ROOT, "  order     background %s: %s, %.1f%% of the %s the guest touched%n",
+                    s.backgroundOrder(), Plural.of(s.networkBoundFaults(), "network-bound fault"),
+                    100 * s.networkBoundFraction(), Plural.of(s.pagesTouched(), "page"));
+        }
         if (s.populates() > 0 || s.mode().equals("exit-on-missing")) {
             out.printf(Locale.ROOT, "  populate  %s found %s page installed by another party (no copy)%n",
                     Plural.of(s.populates(), "exit"), s.populates() == 1 ? "its" : "their");

@@ -116,6 +116,9 @@ class HelpDefaultsTest {
             assertDefault(SourceConfig.DEFAULT_MEMSLOTS, cmd, "--memslots");
         }
         assertDefault(source.maxBackgroundBytesPerSec(), "source", "--max-bandwidth");
+        for (String cmd : List.of("source", "demo")) {
+            assertDefault(source.backgroundOrder().toString(), cmd, "--background-order");
+        }
         assertDefault(FrameDescriptor.DEFAULT_PAGES_PER_BATCH, "source", "--pages-per-batch");
         assertDefault(Reliability.DEFAULT_RECOVERY_DEADLINE.toSeconds(), "source", "--recovery-deadline");
         assertDefault(Reliability.DEFAULT_LINK_TIMEOUT.toSeconds(), "source", "--link-timeout");

@@ -159,6 +159,15 @@ class UsageErrorTest {
     }
 
     @Test
+    void anUnknownBackgroundOrderIsAUsageErrorNamingTheOrders() {
+        assertUsageError("Invalid value for option '--background-order': unknown background order 'random' (expected "
+                + "linear, follow-faults, prepage:W", "source", "--background-order", "random");
+        assertUsageError("Invalid value for option '--background-order': prepage needs its window", "demo",
+                "--background-order", "prepage");
+        assertUsageError("the pre-paging window must be within 1..", "demo", "--background-order", "prepage:0");
+    }
+
+    @Test
     void destWithoutConnectIsAUsageError() {
         assertUsageError("Missing required option: '--connect=HOST:PORT'", "dest");
     }

@@ -30,6 +30,7 @@ import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.protocol.ChannelRole;
 import org.postcopysim.protocol.CompletionDigest;
+import org.postcopysim.dest.metrics.NetworkBoundFaults;
 import org.postcopysim.protocol.CompletionResult;
 import org.postcopysim.protocol.FrameType;
 import org.postcopysim.protocol.Frames;
@@ -113,6 +114,8 @@ public final class DestVm {
         private long resumedNs;
         private long allPresentNs;
         private long hugeRecovered;
+        /** Distinct pages the guest touched when the last one arrived; -1 until then. */
+        private long pagesTouchedAtAllPresent = -1;
         private long seedContent;
         /** The host events of {@code --host-events}; null without. */
         private HostEventRunner hostEvents;
@@ -183,6 +186,7 @@ public final class DestVm {
                 awaitAllPresent();
                 if (!migration.control.failed()) {
                     allPresentNs = clock.nanoTime();
+                    pagesTouchedAtAllPresent = model.pagesTouched();
                     log.info("all {} pages present {} ms after the vCPUs resumed", layout.totalPages(),
                             (allPresentNs - resumedNs) / 1_000_000);
                     stopHostEvents(); // host events run during postcopy, and never beside a memslot update
@@ -619,6 +623,10 @@ public final class DestVm {
             long endNs = allPresentNs != 0 ? allPresentNs : clock.nanoTime();
             long resumed = resumedNs != 0 ? resumedNs : endNs;
             if (resumedNs == 0) metrics.downtimeBytes(downtimeBytesReceived()); // stopped before the resume
+            long pagesTouched = pagesTouchedAtAllPresent >= 0 ? pagesTouchedAtAllPresent
+                    : model == null ? 0 : model.pagesTouched();
+            NetworkBoundFaults touched = new NetworkBoundFaults(result == null ? 0 : result.getPagesFetchedOnDemand(),
+                    pagesTouched);
             MigrationSummary.Blocktime blocked = model == null
                     ? new MigrationSummary.Blocktime(0, new long[0])
                     : new MigrationSummary.Blocktime(model.blocktime().allBlockedNs(), model.blocktime().perVcpuBlockedNs());
@@ -640,7 +648,9 @@ public final class DestVm {
                     metrics.functionCount(DestMetrics.HOST_FAULTS), uffdStats(), recoveries, pausedNs() / 1_000_000,
                     DestMetrics.count(metrics.stalls), chaos == null ? null : chaos.describe(),
                     missing == null ? pagesTotal : missing.count(), missing == null ? List.of() : missing.ranges(),
-                    missing != null && missing.rangesCut(), mmuSummary());
+                    missing != null && missing.rangesCut(), mmuSummary(), result == null ? null : result.getBackgroundOrder(),
+                    touched.pagesTouched(), result == null ? null : touched.faults(),
+                    result == null ? null : touched.fraction());
         }
 
         private MigrationSummary.Mmu mmuSummary() {

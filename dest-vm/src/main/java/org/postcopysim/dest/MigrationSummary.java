@@ -34,6 +34,14 @@ import org.postcopysim.dest.metrics.Log2Buckets;
  * <p>{@code pagesMissing}: pages the destination did not hold when the migration ended (0 when
  * every page arrived); {@code missingGfnRanges} lists them as ranges of consecutive gfns, the
  * first 4096 ranges ({@code missingGfnRangesCut} true when there were more).
+ *
+ * <p>The background order (docs/migration.md): {@code backgroundOrder}, the order the source's
+ * background stream sent pages in, as the source reported it with its verdict (null without a
+ * verdict); {@code pagesTouched}, distinct pages the guest touched from the resume until every
+ * page was present; {@code networkBoundFaults}, the pages the source first sent in answer to a
+ * request, the background not having sent them (null without a verdict), and
+ * {@code networkBoundFraction} their share of {@code pagesTouched} (null without a verdict); see
+ * {@link org.postcopysim.dest.metrics.NetworkBoundFaults}.
  */
 public record MigrationSummary(
         String mode,
@@ -85,7 +93,11 @@ public record MigrationSummary(
         long pagesMissing,
         List<GfnRange> missingGfnRanges,
         boolean missingGfnRangesCut,
-        Mmu mmu) {
+        Mmu mmu,
+        String backgroundOrder,
+        long pagesTouched,
+        Long networkBoundFaults,
+        Double networkBoundFraction) {
 
     /**
      * The host side (docs/kvm-model.md): the host events run during postcopy and what they did

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.postcopysim.protocol.CompletionDigest;
 import org.postcopysim.protocol.CompletionResult;
+import org.postcopysim.source.policy.BackgroundOrder;
 
 /**
  * Checks the destination's CompletionDigest chunks against the source's per-page CRC32Cs.
@@ -25,10 +26,12 @@ final class DigestVerifier {
             return pageMismatches == 0 && pagesVerified == pagesTotal;
         }
 
-        CompletionResult toMessage() {
+        /** The CompletionResult frame's message, with the background order and the pages it left to demand. */
+        CompletionResult toMessage(BackgroundOrder order, long pagesFetchedOnDemand) {
             return CompletionResult.newBuilder().setPagesVerified(pagesVerified).setPagesTotal(pagesTotal)
                     .setPageMismatches(pageMismatches).addAllMismatchedGfns(mismatchedGfns)
-                    .setMemoryDigest(memoryDigest).build();
+                    .setMemoryDigest(memoryDigest).setBackgroundOrder(order.toString())
+                    .setPagesFetchedOnDemand(pagesFetchedOnDemand).build();
         }
     }
 

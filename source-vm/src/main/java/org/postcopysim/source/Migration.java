@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.postcopysim.protocol.Error;
 import org.postcopysim.protocol.Frames;
+import org.postcopysim.source.policy.BackgroundOrder;
 import org.postcopysim.source.policy.SentBitmap;
 import org.postcopysim.source.policy.SourcePolicy;
 import org.slf4j.Logger;
@@ -54,6 +55,7 @@ final class Migration {
     private final AtomicLong demandPages = new AtomicLong();
     private final AtomicLong backgroundPages = new AtomicLong();
     private final AtomicLong duplicatePages = new AtomicLong();
+    private final AtomicLong pagesFetchedOnDemand = new AtomicLong();
     private final AtomicLong bytesSent = new AtomicLong();
     private final AtomicLong pageRequests = new AtomicLong();
     private final AtomicBoolean allSentLogged = new AtomicBoolean();
@@ -68,11 +70,11 @@ final class Migration {
 
     /** {@code stopNs}: System.nanoTime() when the source guest stopped. */
     Migration(String id, long stopNs, SourceGuest guest, Channel demandChannel, SourceMetrics metrics,
-              CompletableFuture<SourceResult> completion, Duration recoveryDeadline) {
+              CompletableFuture<SourceResult> completion, Duration recoveryDeadline, BackgroundOrder order) {
         this.id = id;
         this.stopNs = stopNs;
         this.guest = guest;
-        this.policy = new SourcePolicy(guest.totalPages());
+        this.policy = new SourcePolicy(guest.totalPages(), order);
         this.sent = policy.sent();
         this.demandChannel.set(demandChannel);
         this.metrics = metrics;
@@ -88,7 +90,7 @@ final class Migration {
         return stopNs;
     }
 
-    /** The send policies (demand first, the background scan, the cap) over this migration's sent pages. */
+    /** The send policies (demand first, the background order, the cap) over this migration's sent pages. */
     SourcePolicy policy() {
         return policy;
     }
@@ -149,7 +151,7 @@ final class Migration {
      */
     synchronized long completeResume(Channel channel, long[] heldWords) {
         if (isEnded() || state != State.RESUMING || demandChannel.get() != channel) return -1;
-        long toResend = sent.markUnsentExcept(heldWords);
+        long toResend = policy.resume(heldWords);
         allSentLogged.set(false);
         state = State.RUNNING;
         recoveries++;
@@ -199,10 +201,19 @@ final class Migration {
         metrics.pageRequests.increment();
     }
 
+    /**
+     * Requested pages the background had not sent when their request arrived: the demand answer
+     * was their first copy (count). The destination's network-bound faults.
+     */
+    long pagesFetchedOnDemand() {
+        return pagesFetchedOnDemand.get();
+    }
+
     /** One demand frame of {@code pages} pages ({@code duplicates} of them sent before) and {@code bytes} bytes. */
     void recordDemand(int pages, int duplicates, long bytes) {
         demandPages.addAndGet(pages);
         duplicatePages.addAndGet(duplicates);
+        pagesFetchedOnDemand.addAndGet(pages - duplicates);
         bytesSent.addAndGet(bytes);
         metrics.demandPagesSent.increment(pages);
         metrics.demandBytesSent.increment(bytes);

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.postcopysim.memory.PageContents;
+import org.postcopysim.source.policy.BackgroundOrder;
 
 /**
  * The source's one migration slot. A source VM runs a single migration: the first
@@ -16,11 +17,16 @@ final class Migrations {
     private final SourceMetrics metrics;
     private final CompletableFuture<SourceResult> completion;
     private final Duration recoveryDeadline;
+    private final BackgroundOrder order;
     private final AtomicReference<Migration> current = new AtomicReference<>();
 
-    /** {@code recoveryDeadline}: how long a paused migration waits to be resumed (zero: a dropped link fails it). */
+    /**
+     * {@code recoveryDeadline}: how long a paused migration waits to be resumed (zero: a dropped
+     * link fails it); {@code order}: the order its background stream sends pages in.
+     */
     Migrations(SourceGuest guest, SourceMetrics metrics, CompletableFuture<SourceResult> completion,
-               Duration recoveryDeadline) {
+               Duration recoveryDeadline, BackgroundOrder order) {
+        this.order = order;
         this.recoveryDeadline = recoveryDeadline;
         this.guest = guest;
         this.metrics = metrics;
@@ -31,7 +37,7 @@ final class Migrations {
     Migration tryStart(Channel demandChannel, long stopNs) {
         if (current.get() != null) return null;
         String id = "m-" + Long.toHexString(PageContents.mix64(guest.seed() ^ System.nanoTime()));
-        Migration m = new Migration(id, stopNs, guest, demandChannel, metrics, completion, recoveryDeadline);
+        Migration m = new Migration(id, stopNs, guest, demandChannel, metrics, completion, recoveryDeadline, order);
         return current.compareAndSet(null, m) ? m : null;
     }
 

@@ -313,7 +313,8 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
                     Long.toUnsignedString(chunk.getPagesPresent()), verdict.pagesTotal());
         }
         Migration m = migration;
-        ctx.writeAndFlush(Frames.encode(ctx.alloc(), FrameType.FRAME_TYPE_COMPLETION_RESULT, verdict.toMessage()))
+        ctx.writeAndFlush(Frames.encode(ctx.alloc(), FrameType.FRAME_TYPE_COMPLETION_RESULT,
+                        verdict.toMessage(m.policy().order(), m.pagesFetchedOnDemand())))
                 .addListener((ChannelFutureListener) f ->
                         m.finish(verdict, f.isSuccess() ? null : String.valueOf(f.cause())));
     }

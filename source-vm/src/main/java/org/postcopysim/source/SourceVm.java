@@ -114,7 +114,7 @@ public final class SourceVm implements AutoCloseable {
                 CompletableFuture<SourceResult> completion = new CompletableFuture<>();
                 SourceMetrics metrics = new SourceMetrics(registry);
                 Migrations migrations = new Migrations(guest, metrics, completion,
-                        config.reliability().recoveryDeadline());
+                        config.reliability().recoveryDeadline(), config.backgroundOrder());
                 SourceMetrics.remainingPagesGauge(registry, migrations, Migrations::remainingPages);
                 server.serve(new SourceChannelInitializer(new SourceContext(config, guest, migrations, metrics), tls, chaos));
                 started = true;

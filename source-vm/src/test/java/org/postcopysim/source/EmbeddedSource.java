@@ -52,7 +52,8 @@ final class EmbeddedSource implements AutoCloseable {
     EmbeddedSource(SourceConfig config) {
         this.config = config.validate();
         this.guest = SourceGuest.generate(config.layout(), config.seed(), 1);
-        this.migrations = new Migrations(guest, metrics, completion, config.reliability().recoveryDeadline());
+        this.migrations = new Migrations(guest, metrics, completion, config.reliability().recoveryDeadline(),
+                config.backgroundOrder());
     }
 
     /** A new connection from a destination, accepted now. */

@@ -77,7 +77,8 @@ class HandshakeFuzzTest {
         UnpooledByteBufAllocator alloc = new UnpooledByteBufAllocator(false);
         // A fresh migration slot per input: the guest is shared, the migration is not.
         // No recovery wait: a dropped connection ends its migration at once.
-        Migrations migrations = new Migrations(guest, metrics, new CompletableFuture<>(), Duration.ZERO);
+        Migrations migrations = new Migrations(guest, metrics, new CompletableFuture<>(), Duration.ZERO,
+                config.backgroundOrder());
         EmbeddedSocketChannel ch = new EmbeddedSocketChannel(
                 new SourceChannelInitializer(new SourceContext(config, guest, migrations, metrics), null));
         ch.config().setAllocator(alloc);

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.ToDoubleFunction;
 
 /** Records grouped by mode (first-seen order) and vCPU count (ascending): the cells of the table and plots. */
 final class Cells {
@@ -25,6 +26,20 @@ final class Cells {
         for (RunRecord r : records) {
             double v = r.pagesPerSecOverall();
             if (Double.isFinite(v) && v > 0) {
+                sum += v;
+                n++;
+            }
+        }
+        return n == 0 ? Double.NaN : sum / n;
+    }
+
+    /** Mean of {@code value} over the records where it is a finite number; NaN when there are none. */
+    static double mean(List<RunRecord> records, ToDoubleFunction<RunRecord> value) {
+        double sum = 0;
+        int n = 0;
+        for (RunRecord r : records) {
+            double v = value.applyAsDouble(r);
+            if (Double.isFinite(v)) {
                 sum += v;
                 n++;
             }

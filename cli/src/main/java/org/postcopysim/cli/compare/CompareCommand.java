@@ -17,6 +17,7 @@ import org.postcopysim.cli.SeedOption;
 import org.postcopysim.cli.Terminal;
 import org.postcopysim.cli.VersionProvider;
 import org.postcopysim.protocol.VcpuCount;
+import org.postcopysim.source.policy.BackgroundOrder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -60,6 +61,13 @@ public final class CompareCommand implements Callable<Integer> {
                     + "Each mode runs on each backend, shown as 'MODE [BACKEND]' in one table and one plot. Without it "
                     + "every run uses the model, labelled by mode alone.")
     List<String> backends;
+
+    @Option(names = "--background-order", split = ",", paramLabel = "ORDER",
+            description = "Migration bench: background orders to compare, comma-separated: linear, follow-faults, "
+                    + "prepage:W, grow-chunks (see `demo --help`). Each mode runs with each order, shown as "
+                    + "'MODE [ORDER]'; the table adds network-bound faults as a share of the pages the guest touched, "
+                    + "demand faults and blocktime. Without it every run uses demo's default order, labelled by mode alone.")
+    List<String> backgroundOrders;
 
     @Option(names = "--sim-cost-file", paramLabel = "FILE",
             description = "The sim backend's cost file (simulate --calibrate-host writes one for this machine); "
@@ -113,7 +121,7 @@ public final class CompareCommand implements Callable<Integer> {
         validate(spec.commandLine());
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Series series = Series.of(modes, backends, simArgs());
+        Series series = Series.of(modes, backends, simArgs(), canonicalOrders());
         RunPlan plan = RunPlan.of(bench, series.labels(), vcpuCounts, repeats, seed.value());
         Path runsDir = outDir.resolve("runs");
         try {
@@ -226,6 +234,14 @@ public final class CompareCommand implements Callable<Integer> {
         return ok;
     }
 
+    /** The background orders in their canonical spelling, or null without --background-order. */
+    private List<String> canonicalOrders() {
+        if (backgroundOrders == null) return null;
+        List<String> c = new ArrayList<>();
+        for (String o : backgroundOrders) c.add(BackgroundOrder.parse(o).toString());
+        return c;
+    }
+
     /** The options only sim children get. */
     private List<String> simArgs() {
         List<String> a = new ArrayList<>(List.of("--host-cpus",
@@ -262,6 +278,17 @@ public final class CompareCommand implements Callable<Integer> {
         }
         if (simHostCpus != null && simHostCpus < 1) Usage.invalid(cl, "--sim-host-cpus", "must be at least 1");
         if (simCostFile != null && !Files.isReadable(simCostFile)) Usage.invalid(cl, "--sim-cost-file", simCostFile + " cannot be read");
+        if (backgroundOrders != null) {
+            if (bench != Bench.MIGRATION) Usage.invalid(cl, "--background-order", "applies to --bench migration only");
+            Set<String> seenOrders = new HashSet<>();
+            for (String o : backgroundOrders) {
+                try {
+                    if (!seenOrders.add(BackgroundOrder.parse(o).toString())) Usage.invalid(cl, "--background-order", "'" + o + "' is listed twice");
+                } catch (IllegalArgumentException e) {
+                    Usage.invalid(cl, "--background-order", e.getMessage());
+                }
+            }
+        }
         if (backends != null) {
             if (bench != Bench.FAULT) Usage.invalid(cl, "--backends", "applies to --bench fault only");
             Set<String> seenBackends = new HashSet<>();

@@ -26,18 +26,42 @@ final class CsvWriter {
     static final List<String> MMU_COLUMNS = List.of("hostEvents", "invalidations", "stage2Zapped", "localRefaults",
             "pfnCacheInvalidations", "pfnCacheRefreshes", "retriedFaults", "lazyUpgrades", "refetchedArrivedPages");
 
+    /**
+     * The background order's columns, after those, when some record carries them (a migration's:
+     * {@code demo} and {@code simulate --bench migration}): the order, the pages the guest
+     * touched, network-bound faults, their fraction, demand faults (the page requests sent),
+     * blocktime (every vCPU blocked at once, ns) and the vCPUs' blocked times summed (ns).
+     */
+    static final List<String> ORDER_COLUMNS = List.of("backgroundOrder", "pagesTouched", "networkBoundFaults",
+            "networkBoundFraction", "pageRequests", "blocktimeAllVcpusNs", "blockedNsTotal");
+
     private CsvWriter() {}
 
     static void write(Path file, List<RunRecord> records) throws IOException {
         boolean mmu = false;
-        for (RunRecord r : records) mmu |= r.json().has(MMU_COLUMNS.get(0));
+        boolean order = false;
+        for (RunRecord r : records) {
+            mmu |= r.json().has(MMU_COLUMNS.get(0));
+            order |= r.json().has("networkBoundFaults");
+        }
         try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             w.write(String.join(",", HEADER));
             if (mmu) w.write("," + String.join(",", MMU_COLUMNS));
+            if (order) w.write("," + String.join(",", ORDER_COLUMNS));
             w.write('\n');
             for (RunRecord r : records) {
                 List<String> cells = row(r);
                 if (mmu) for (String key : MMU_COLUMNS) cells.add(number(r.json().path(key)));
+                if (order) {
+                    JsonNode j = r.json();
+                    cells.add(escape(j.path("backgroundOrder").isTextual() ? j.path("backgroundOrder").asText() : ""));
+                    cells.add(number(j.path("pagesTouched")));
+                    cells.add(number(j.path("networkBoundFaults")));
+                    cells.add(number(j.path("networkBoundFraction")));
+                    cells.add(number(j.path("pageRequests")));
+                    cells.add(Double.isFinite(r.blocktimeAllNs()) ? Long.toString(Math.round(r.blocktimeAllNs())) : "");
+                    cells.add(number(j.path("blockedNsTotal")));
+                }
                 w.write(String.join(",", cells));
                 w.write('\n');
             }

@@ -8,7 +8,9 @@ import java.util.TreeMap;
 
 /**
  * The comparison for people: one line per mode and vCPU count, means over the repeats that
- * finished, and each mode's rate relative to the first mode at the same vCPU count.
+ * finished, and each mode's rate relative to the first mode at the same vCPU count. Migration
+ * records that report the background order's measures add three columns: network-bound faults
+ * as a share of the pages touched, demand faults and blocktime (every vCPU blocked at once).
  */
 final class ResultTable {
     private ResultTable() {}
@@ -19,8 +21,11 @@ final class ResultTable {
         int modeWidth = Math.max(4, plan.modes().stream().mapToInt(String::length).max().orElse(4));
         String vs = "vs " + baseline;
         int vsWidth = Math.max(8, vs.length());
-        String format = "%-" + modeWidth + "s  %5s  %5s  %10s  %" + vsWidth + "s  %9s  %9s  %9s%n";
-        out.printf(Locale.ROOT, format, "mode", "vCPUs", "runs", "pages/s", vs, "p50", "p99", "max");
+        boolean order = records.stream().anyMatch(r -> Double.isFinite(r.networkBoundFraction()));
+        String format = "%-" + modeWidth + "s  %5s  %5s  %10s  %" + vsWidth + "s  %9s  %9s  %9s"
+                + (order ? "  %9s  %8s  %9s" : "%s%s%s") + "%n";
+        out.printf(Locale.ROOT, format, "mode", "vCPUs", "runs", "pages/s", vs, "p50", "p99", "max",
+                order ? "net-bound" : "", order ? "demand" : "", order ? "blocktime" : "");
         for (String mode : plan.modes()) {
             for (int vcpus : plan.vcpuCounts()) {
                 List<RunRecord> cell = cells.getOrDefault(mode, new TreeMap<>()).getOrDefault(vcpus, List.of());
@@ -29,12 +34,20 @@ final class ResultTable {
                 double baseRate = Cells.meanPagesPerSec(base);
                 String ratio = Double.isFinite(rate) && Double.isFinite(baseRate)
                         ? String.format(Locale.ROOT, "%.2fx", rate / baseRate) : "-";
+                double netBound = Cells.mean(cell, RunRecord::networkBoundFraction);
+                double demand = Cells.mean(cell, RunRecord::demandFaults);
+                double blocked = Cells.mean(cell, RunRecord::blocktimeAllNs);
                 out.printf(Locale.ROOT, format, mode, vcpus, cell.size() + "/" + plan.repeats(), rate(rate), ratio,
                         duration(Cells.meanLatencyNs(cell, "p50")), duration(Cells.meanLatencyNs(cell, "p99")),
-                        duration(Cells.meanLatencyNs(cell, "max")));
+                        duration(Cells.meanLatencyNs(cell, "max")),
+                        !order ? "" : Double.isFinite(netBound) ? String.format(Locale.ROOT, "%.1f%%", 100 * netBound) : "-",
+                        !order ? "" : Double.isFinite(demand) ? String.format(Locale.ROOT, "%.0f", demand) : "-",
+                        !order ? "" : duration(Double.isFinite(blocked) ? blocked : -1));
             }
         }
-        out.printf(Locale.ROOT, "(pages/s and latencies: means over the runs that finished; latencies from fault to page present)%n");
+        out.printf(Locale.ROOT, "(pages/s and latencies: means over the runs that finished; latencies from fault to page present%s)%n",
+                order ? "; net-bound: network-bound faults (pages first sent on demand) over the pages the guest touched; "
+                        + "demand: page requests sent; blocktime: every vCPU blocked at once" : "");
         out.flush();
     }
 

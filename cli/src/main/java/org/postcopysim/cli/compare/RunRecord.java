@@ -61,6 +61,33 @@ record RunRecord(Bench bench, RunPlan.Run run, ObjectNode json) {
         return n.isNumber() ? n.asDouble() : Double.NaN;
     }
 
+    /** Network-bound faults over the pages the guest touched (a migration's), or NaN when absent (or null). */
+    double networkBoundFraction() {
+        JsonNode n = json.path("networkBoundFraction");
+        return n.isNumber() ? n.asDouble() : Double.NaN;
+    }
+
+    /**
+     * Demand faults: the page requests the destination sent (one per fault that fetched its page
+     * on demand, whether a vCPU's exit or a uffd reader sent it; faults that joined a request in
+     * flight are not counted again), or NaN when absent.
+     */
+    double demandFaults() {
+        JsonNode n = json.path("pageRequests");
+        return n.isNumber() ? n.asDouble() : Double.NaN;
+    }
+
+    /**
+     * Time every vCPU was blocked at once (QEMU's blocktime, ns): a migration summary's
+     * {@code blocktime.allVcpusNs}, or a simulated record's {@code blocktimeAllMs}; NaN when absent.
+     */
+    double blocktimeAllNs() {
+        JsonNode n = json.path("blocktime").path("allVcpusNs");
+        if (n.isNumber()) return n.asDouble();
+        JsonNode ms = json.path("blocktimeAllMs");
+        return ms.isNumber() ? ms.asDouble() * 1e6 : Double.NaN;
+    }
+
     /** A fault latency percentile in ns ({@code "p50"} ... {@code "max"}), or -1 when absent. */
     long latencyNs(String key) {
         JsonNode n = json.path("faultLatencyNs").path(key);

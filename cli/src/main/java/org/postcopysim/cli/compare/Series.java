@@ -7,8 +7,9 @@ import java.util.Map;
 
 /**
  * The lines of a comparison: each fault mode, or with backends each mode on each backend
- * ({@code "uffd [kernel]"}), in the order given (mode, then backend), and the child options that
- * select one.
+ * ({@code "uffd [kernel]"}), or with background orders each mode with each order
+ * ({@code "uffd [prepage:64]"}), in the order given (mode, then backend or order), and the child
+ * options that select one.
  */
 final class Series {
     private final Map<String, List<String>> argsByLabel;
@@ -22,9 +23,21 @@ final class Series {
      * @param simArgs  options for the sim backend's children only (its costs and host CPUs)
      */
     static Series of(List<String> modes, List<String> backends, List<String> simArgs) {
+        return of(modes, backends, simArgs, null);
+    }
+
+    /**
+     * @param orders null: the children's default background order, the line labelled by mode
+     *               alone; else each mode with each order (never with backends: they are the
+     *               fault bench's, orders the migration's)
+     */
+    static Series of(List<String> modes, List<String> backends, List<String> simArgs, List<String> orders) {
+        if (backends != null && orders != null) throw new IllegalArgumentException("backends and background orders do not combine");
         Map<String, List<String>> m = new LinkedHashMap<>();
         for (String mode : modes) {
-            if (backends == null) {
+            if (orders != null) {
+                for (String o : orders) m.put(label(mode, o), List.of("--fault-mode", mode, "--background-order", o));
+            } else if (backends == null) {
                 m.put(mode, List.of("--fault-mode", mode));
             } else {
                 for (String b : backends) {

@@ -33,6 +33,7 @@ import org.postcopysim.dest.workload.Workload;
 import org.postcopysim.sim.dest.SimHostEvents;
 import org.postcopysim.sim.dest.SimMmuConfig;
 import org.postcopysim.sim.dest.SimMmuCounters;
+import org.postcopysim.source.policy.BackgroundOrder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -98,6 +99,14 @@ public final class SimulateCommand implements Callable<Integer> {
                     + "kvm-userfault, exit-on-missing, uffd, uffd+kvm-userfault. The first is the table's baseline; "
                     + "--bench migration leaves none out of the default. Default: ${DEFAULT-VALUE}.")
     List<String> modes;
+
+    @Option(names = "--background-order", split = ",", paramLabel = "ORDER", defaultValue = "follow-faults",
+            converter = org.postcopysim.cli.BackgroundOrderConverter.class,
+            description = "Migration: the simulated source's background orders, comma-separated, each a run of its own "
+                    + "(shown as 'MODE [ORDER]' when more than one): " + org.postcopysim.cli.BackgroundOrderConverter.DESCRIPTION
+                    + " The table adds network-bound faults as a share of the pages the guest touched, demand faults "
+                    + "and blocktime. Default: ${DEFAULT-VALUE}.")
+    List<BackgroundOrder> backgroundOrders;
 
     @Option(names = "--vcpus", split = ",", paramLabel = "N", defaultValue = "1,2,4,8,16,32,64",
             description = "vCPU counts, comma-separated (1.." + SimFaultBenchConfig.MAX_VCPUS + "). Default: ${DEFAULT-VALUE}.")
@@ -209,6 +218,14 @@ public final class SimulateCommand implements Callable<Integer> {
             modes = new ArrayList<>(modes);
             modes.remove("none"); // the default list, for a bench that cannot run it
         }
+        boolean ordersGiven = cl.getParseResult() != null && cl.getParseResult().hasMatchedOption("--background-order");
+        if (ordersGiven && bench != Bench.MIGRATION) {
+            throw new CommandLine.ParameterException(cl, "--background-order applies to --bench migration only");
+        }
+        if (new java.util.HashSet<>(backgroundOrders).size() != backgroundOrders.size()) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--background-order': an order is "
+                    + "listed twice (" + backgroundOrders + ")");
+        }
         if (channels != 1 && channels != 2) {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '--channels': 1 or 2, got " + channels);
         }
@@ -263,7 +280,7 @@ public final class SimulateCommand implements Callable<Integer> {
                     } else {
                         SimMigrationResult res = SimMigration.run(new SimMigrationConfig(cell.mode, run.vcpus(), memPerVcpu,
                                 r, uffdScope, workloadOf(cl), accessRate, channels, 64, maxBandwidth,
-                                SimMigrationConfig.DEFAULT_SEND_BUFFER_BYTES, run.seed(), costs, mmu, internal));
+                                SimMigrationConfig.DEFAULT_SEND_BUFFER_BYTES, run.seed(), costs, mmu, internal, cell.order));
                         j = json(res, run, costs);
                         counters = res.mmu();
                     }
@@ -285,9 +302,15 @@ public final class SimulateCommand implements Callable<Integer> {
                     }
                 }
                 if (!progress.shown()) {
-                    out.printf(Locale.ROOT, "simulate: [%d/%d] %s: %s pages/s, fault p50 %s, p99 %s, %d events, trace %s, %d ms%n",
+                    out.printf(Locale.ROOT, "simulate: [%d/%d] %s: %s pages/s, fault p50 %s, p99 %s%s, %d events, trace %s, %d ms%n",
                             run.index() + 1, plan.runs().size(), run.label(), ResultTable.rate(rec.pagesPerSecOverall()),
                             ResultTable.duration(rec.latencyNs("p50")), ResultTable.duration(rec.latencyNs("p99")),
+                            bench != Bench.MIGRATION ? "" : String.format(Locale.ROOT,
+                                    ", background %s: %d network-bound faults (%.1f%% of %d pages touched), %d page "
+                                            + "requests, blocktime %s", j.path("backgroundOrder").asText(),
+                                    j.path("networkBoundFaults").asLong(), 100 * j.path("networkBoundFraction").asDouble(),
+                                    j.path("pagesTouched").asLong(), j.path("pageRequests").asLong(),
+                                    ResultTable.duration(rec.blocktimeAllNs())),
                             j.path("events").asLong(), j.path("traceHash").asText(), j.path("wallMs").asLong());
                     if (hostEvents != null || internal > 0) {
                         out.printf(Locale.ROOT, "simulate:   host events %d: %d invalidations, %d stage-2 entries zapped, "
@@ -398,17 +421,19 @@ public final class SimulateCommand implements Callable<Integer> {
         return costs;
     }
 
-    /** One column of the comparison: a mode, and for uffd modes one readers setting. */
+    /** One column of the comparison: a mode, for uffd modes one readers setting, and for a migration one background order. */
     static final class Cell {
         final String label;
         final FaultMode mode;
         /** Readers per uffd, or -1 for as many as vCPUs. */
         final int readers;
+        final BackgroundOrder order;
 
-        Cell(String label, FaultMode mode, int readers) {
+        Cell(String label, FaultMode mode, int readers, BackgroundOrder order) {
             this.label = label;
             this.mode = mode;
             this.readers = readers;
+            this.order = order;
         }
 
         int readersFor(int vcpus) {
@@ -451,11 +476,15 @@ public final class SimulateCommand implements Callable<Integer> {
                         + "' (expected " + String.join(", ", MODES) + ")");
             }
             FaultMode mode = FaultMode.parse(m);
-            if (!mode.usesUffd() || readerValues.size() == 1) {
-                int r = mode.usesUffd() ? readerValues.get(0) : 1;
-                cells.add(new Cell(m, mode, r));
-            } else {
-                for (int r : readerValues) cells.add(new Cell(m + ":" + (r < 0 ? "vcpus" : r), mode, r));
+            List<BackgroundOrder> orders = bench == Bench.MIGRATION ? backgroundOrders : List.of(BackgroundOrder.DEFAULT);
+            for (BackgroundOrder o : orders) {
+                String suffix = orders.size() > 1 ? " [" + o + "]" : "";
+                if (!mode.usesUffd() || readerValues.size() == 1) {
+                    int r = mode.usesUffd() ? readerValues.get(0) : 1;
+                    cells.add(new Cell(m + suffix, mode, r, o));
+                } else {
+                    for (int r : readerValues) cells.add(new Cell(m + ":" + (r < 0 ? "vcpus" : r) + suffix, mode, r, o));
+                }
             }
         }
         return cells;
@@ -518,6 +547,11 @@ public final class SimulateCommand implements Callable<Integer> {
         j.put("duplicatePages", r.duplicatePages());
         putLatency(j, r.faultLatencyNs());
         j.put("blocktimeAllMs", r.allBlockedNs() / 1e6);
+        j.put("blockedNsTotal", r.blockedNsTotal());
+        j.put("backgroundOrder", r.backgroundOrder());
+        j.put("pagesTouched", r.networkBound().pagesTouched());
+        j.put("networkBoundFaults", r.networkBound().faults());
+        j.put("networkBoundFraction", r.networkBound().fraction());
         j.put("events", r.events());
         j.put("traceHash", r.traceHashHex());
         j.put("wallMs", r.wallMs());

@@ -12,6 +12,7 @@ import org.postcopysim.dest.uffd.UffdSet;
 import org.postcopysim.dest.workload.Workload;
 import org.postcopysim.protocol.Reliability;
 import org.postcopysim.source.SourceConfig;
+import org.postcopysim.source.policy.BackgroundOrder;
 
 /**
  * One soak migration, all drawn from its run seed by {@link RunConfigs#forSeed}: the fault mode
@@ -37,11 +38,22 @@ import org.postcopysim.source.SourceConfig;
  * @param hostEvents               host events during postcopy ({@code --host-events}), or null for none
  * @param privateFraction          fraction of private gfns in guest_memfd memslots ({@code --private-fraction}),
  *                                 or null for memory without guest_memfd
+ * @param backgroundOrder          the source's background order ({@code --background-order})
  */
 record RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdScope, boolean partitioned,
                  double internalAccessFraction, int vcpus, long guestBytes, int memslots, String workload,
                  double writeFraction, long maxBackgroundBytesPerSec, String chaos, long linkTimeoutMs,
-                 long memslotGapBytes, String hostEvents, Double privateFraction) {
+                 long memslotGapBytes, String hostEvents, Double privateFraction, BackgroundOrder backgroundOrder) {
+
+    /** A run with the default background order. */
+    RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdScope, boolean partitioned,
+              double internalAccessFraction, int vcpus, long guestBytes, int memslots, String workload,
+              double writeFraction, long maxBackgroundBytesPerSec, String chaos, long linkTimeoutMs,
+              long memslotGapBytes, String hostEvents, Double privateFraction) {
+        this(runSeed, mode, uffdReaders, uffdScope, partitioned, internalAccessFraction, vcpus, guestBytes, memslots,
+                workload, writeFraction, maxBackgroundBytesPerSec, chaos, linkTimeoutMs, memslotGapBytes, hostEvents,
+                privateFraction, BackgroundOrder.DEFAULT);
+    }
 
     /** A run without host events or private memory. */
     RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdScope, boolean partitioned,
@@ -75,6 +87,7 @@ record RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdS
         if (memslotGapBytes > 0) b.append(" after gaps of ").append(memslotGapBytes >> 10).append(" KiB");
         b.append(", ").append(workload).append(String.format(Locale.ROOT, ", %.0f%% writes", writeFraction * 100));
         b.append(", ").append(maxBackgroundBytesPerSec == 0 ? "uncapped" : (maxBackgroundBytesPerSec >> 20) + " MiB/s");
+        if (!backgroundOrder.equals(BackgroundOrder.DEFAULT)) b.append(" in ").append(backgroundOrder).append(" order");
         b.append(", chaos ").append(chaos == null ? "none" : chaos);
         if (linkTimeoutMs != Reliability.DEFAULT_LINK_TIMEOUT.toMillis()) b.append(", link timeout ").append(linkTimeoutMs).append(" ms");
         if (privateFraction != null) b.append(String.format(Locale.ROOT, ", guest_memfd %.0f%% private", privateFraction * 100));
@@ -95,7 +108,8 @@ record RunConfig(long runSeed, String mode, int uffdReaders, UffdSet.Scope uffdS
         Reliability r = reliability(recoveryDeadline);
         if (chaos != null) r = r.withChaos(chaos, runSeed ^ 0x5DEECE66DL);
         return SourceConfig.builder().port(0).guestBytes(guestBytes).memslots(memslots).seed(runSeed)
-                .maxBackgroundBytesPerSec(maxBackgroundBytesPerSec).reliability(r).memslotGapBytes(memslotGapBytes).build();
+                .maxBackgroundBytesPerSec(maxBackgroundBytesPerSec).backgroundOrder(backgroundOrder).reliability(r)
+                .memslotGapBytes(memslotGapBytes).build();
     }
 
     DestConfig destConfig(int port, Duration recoveryDeadline) {

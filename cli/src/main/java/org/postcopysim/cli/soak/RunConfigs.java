@@ -5,6 +5,7 @@ import java.util.SplittableRandom;
 import org.postcopysim.dest.fetch.FaultMode;
 import org.postcopysim.dest.uffd.UffdSet;
 import org.postcopysim.memory.PageContents;
+import org.postcopysim.source.policy.BackgroundOrder;
 
 /**
  * Draws a soak run's configuration from its run seed, and run seeds from the soak's seed. Pure:
@@ -39,6 +40,9 @@ final class RunConfigs {
             "mprotect-ro:2000,mprotect-rw:2000");
     /** Conversions, added in runs with private memory. */
     static final String CONVERSIONS = "convert:1000";
+    /** The background orders a run may get: every kind, the default twice as often. */
+    static final List<BackgroundOrder> BACKGROUND_ORDERS = List.of(BackgroundOrder.FOLLOW_FAULTS,
+            BackgroundOrder.FOLLOW_FAULTS, BackgroundOrder.LINEAR, BackgroundOrder.prepage(64), BackgroundOrder.GROW_CHUNKS);
     /** The fraction of private gfns a run with private memory gets. */
     static final double PRIVATE_FRACTION = 0.5;
 
@@ -79,7 +83,9 @@ final class RunConfigs {
             privateFraction = PRIVATE_FRACTION;
             hostEvents = hostEvents + "," + CONVERSIONS;
         }
+        // Drawn after everything else, so that the earlier choices of a seed stay what they were.
+        BackgroundOrder order = BACKGROUND_ORDERS.get(r.nextInt(BACKGROUND_ORDERS.size()));
         return new RunConfig(runSeed, mode, readers, scope, partitioned, internal, vcpus, (long) guestMib << 20,
-                memslots, workload, writes, cap, chaos, linkTimeoutMs, gapBytes, hostEvents, privateFraction);
+                memslots, workload, writes, cap, chaos, linkTimeoutMs, gapBytes, hostEvents, privateFraction, order);
     }
 }

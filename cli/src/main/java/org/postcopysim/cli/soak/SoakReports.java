@@ -112,6 +112,7 @@ final class SoakReports {
             cfg.put("workload", c.workload());
             cfg.put("writeFraction", c.writeFraction());
             cfg.put("maxBackgroundBytesPerSec", c.maxBackgroundBytesPerSec());
+            cfg.put("backgroundOrder", c.backgroundOrder().toString());
             if (c.chaos() == null) cfg.putNull("chaos");
             else cfg.put("chaos", c.chaos());
             cfg.put("linkTimeoutMs", c.linkTimeoutMs());

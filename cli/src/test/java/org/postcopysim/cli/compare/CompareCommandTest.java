@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -98,6 +99,43 @@ class CompareCommandTest {
         assertFalse(Files.exists(out.resolve("pages-per-sec.png")), this::context);
         assertFalse(Files.exists(out.resolve("fault-latency-cdf.png")), this::context);
         assertFalse(stdout.toString().contains(".png"), this::context);
+    }
+
+    @Test
+    void backgroundOrdersAreADimensionOfAMigrationComparisonAndReachTheChildren() throws Exception {
+        Path out = tmp.resolve("out");
+        int code = compare(run -> {
+            ObjectNode j = SyntheticRecords.faultSummary(run.mode(), run.vcpus(), 1000, 5000, false);
+            boolean linear = run.mode().endsWith("[linear]");
+            j.put("migrationTimeMs", 100).put("pagesTotal", 1000).put("pageRequests", linear ? 300 : 200)
+                    .put("backgroundOrder", linear ? "linear" : "prepage:64").put("pagesTouched", 500)
+                    .put("networkBoundFaults", linear ? 250 : 50).put("networkBoundFraction", linear ? 0.5 : 0.1);
+            j.putObject("blocktime").put("allVcpusNs", linear ? 40_000_000 : 10_000_000);
+            j.put("blockedNsTotal", linear ? 90_000_000 : 30_000_000);
+            return RunOutcome.finished(RunRecord.fromChild(Bench.MIGRATION, run, j, 10), null);
+        }, "--bench", "migration", "--modes", "uffd", "--vcpus", "2", "--background-order", "linear,PREPAGE:64",
+                "--seed", "3", "--out", out.toString());
+
+        assertEquals(0, code, this::context);
+        assertEquals(List.of("uffd [linear]", "uffd [prepage:64]"), executed.stream().map(RunPlan.Run::mode).toList());
+        assertEquals(executed.get(0).seed(), executed.get(1).seed(), "the orders of one cell replay the same guest");
+        String text = stdout.toString();
+        assertTrue(text.lines().anyMatch(l -> l.matches("uffd \\[linear\\]\\s+2\\s+1/1\\s.*\\s50\\.0%\\s+300\\s+40\\.0 ms")),
+                this::context);
+        assertTrue(text.lines().anyMatch(l -> l.matches("uffd \\[prepage:64\\]\\s+2\\s+1/1\\s.*\\s10\\.0%\\s+200\\s+10\\.0 ms")),
+                this::context);
+        List<String> csv = Files.readAllLines(out.resolve("results.csv"));
+        List<String> header = List.of(csv.get(0).split(","));
+        int at = header.indexOf("backgroundOrder");
+        assertEquals(CsvWriter.ORDER_COLUMNS, header.subList(at, at + CsvWriter.ORDER_COLUMNS.size()), csv.get(0));
+        assertEquals(List.of("prepage:64", "500", "50", "0.1", "200", "10000000", "30000000"),
+                List.of(csv.get(2).split(",")).subList(at, at + CsvWriter.ORDER_COLUMNS.size()), csv.get(2));
+
+        ChildRunner runner = new ChildRunner(Bench.MIGRATION,
+                Series.of(List.of("uffd"), null, List.of(), List.of("linear", "prepage:64"))::childArgs, List.of(), tmp,
+                false, 1000, null);
+        List<String> args = runner.childArgs(executed.get(1), tmp.resolve("x.json"));
+        assertEquals(List.of("demo", "--fault-mode", "uffd", "--background-order", "prepage:64"), args.subList(0, 5));
     }
 
     @Test

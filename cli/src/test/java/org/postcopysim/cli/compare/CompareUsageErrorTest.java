@@ -63,6 +63,18 @@ class CompareUsageErrorTest {
     }
 
     @Test
+    void backgroundOrdersNoChildTakesAreUsageErrors() {
+        assertUsageError("--background-order': applies to --bench migration only", "--modes", "uffd", "--vcpus", "1",
+                "--background-order", "linear");
+        assertUsageError("unknown background order 'random'", "--modes", "uffd", "--vcpus", "1", "--bench", "migration",
+                "--background-order", "linear,random");
+        assertUsageError("prepage needs its window", "--modes", "uffd", "--vcpus", "1", "--bench", "migration",
+                "--background-order", "prepage");
+        assertUsageError("'prepage:064' is listed twice", "--modes", "uffd", "--vcpus", "1", "--bench", "migration",
+                "--background-order", "prepage:64,prepage:064");
+    }
+
+    @Test
     void modeListedTwiceIsAUsageError() {
         assertUsageError("'uffd' is listed twice", "--modes", "uffd,kvm-userfault,uffd", "--vcpus", "1");
     }

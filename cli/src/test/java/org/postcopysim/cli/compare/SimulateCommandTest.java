@@ -64,6 +64,56 @@ class SimulateCommandTest {
     }
 
     @Test
+    void backgroundOrdersAreADimensionOfAMigrationWithTheirMeasuresInEveryOutput(@TempDir Path dir) throws Exception {
+        String[] args = {"simulate", "--bench", "migration", "--modes", "uffd", "--uffd-scope", "per-vcpu", "--vcpus", "4",
+            "--mem-per-vcpu", "2M", "--workload", "sequential", "--background-order", "linear,prepage:16", "--seed", "3",
+            "--out", dir.resolve("a").toString()};
+        Run r = run(args);
+        assertEquals(0, r.exit, r.out + r.err);
+        assertTrue(r.out.contains("background linear: "), r.out);
+        assertTrue(r.out.lines().anyMatch(l -> l.startsWith("uffd [prepage:16]") && l.matches(".*\\d+\\.\\d%\\s+\\d+\\s+\\S+ (ns|us|ms|s)")),
+                r.out);
+        assertTrue(r.out.contains("net-bound"), r.out);
+        JsonNode json = new ObjectMapper().readTree(dir.resolve("a/results.json").toFile());
+        assertEquals(2, json.size());
+        assertEquals(List.of("linear", "prepage:16"), List.of(json.get(0).path("backgroundOrder").asText(),
+                json.get(1).path("backgroundOrder").asText()));
+        for (JsonNode rec : json) {
+            assertTrue(rec.path("pagesTouched").asLong() > 0, rec.toString());
+            long nb = rec.path("networkBoundFaults").asLong();
+            assertTrue(nb <= rec.path("pageRequests").asLong(), rec.toString());
+            assertEquals((double) nb / rec.path("pagesTouched").asLong(), rec.path("networkBoundFraction").asDouble(), 1e-12);
+        }
+        assertTrue(json.get(0).path("networkBoundFaults").asLong() > json.get(1).path("networkBoundFaults").asLong(),
+                "in gfn order three of the four vCPUs page on demand: " + json);
+        List<String> csv = Files.readAllLines(dir.resolve("a/results.csv"));
+        assertTrue(csv.get(0).endsWith(String.join(",", CsvWriter.ORDER_COLUMNS)), csv.get(0));
+        assertTrue(csv.get(1).contains(",linear,"), csv.get(1));
+        assertTrue(csv.get(2).startsWith("migration,uffd [prepage:16],"), csv.get(2));
+
+        args[args.length - 1] = dir.resolve("b").toString();
+        assertEquals(0, run(args).exit);
+        JsonNode again = new ObjectMapper().readTree(dir.resolve("b/results.json").toFile());
+        for (int i = 0; i < json.size(); i++) {
+            assertEquals(json.get(i).path("traceHash").asText(), again.get(i).path("traceHash").asText(), "record " + i);
+            assertEquals(json.get(i).path("networkBoundFaults"), again.get(i).path("networkBoundFaults"));
+        }
+    }
+
+    @Test
+    void badBackgroundOrdersAreUsageErrors(@TempDir Path dir) {
+        String out = dir.resolve("x").toString();
+        assertUsage("unknown background order 'random'", "simulate", "--bench", "migration", "--background-order", "random",
+                "--out", out);
+        assertUsage("'lots' is not a whole number", "simulate", "--bench", "migration", "--background-order", "prepage:lots",
+                "--out", out);
+        assertUsage("--background-order applies to --bench migration only", "simulate", "--background-order", "linear",
+                "--out", out);
+        assertUsage("an order is listed twice", "simulate", "--bench", "migration", "--background-order", "linear,linear",
+                "--out", out);
+    }
+
+    @Test
     void printCostsListsEveryCostWithItsUnitAndOrigin() {
         Run r = run("simulate", "--print-costs", "--host-cpus", "8");
         assertEquals(0, r.exit, r.err);

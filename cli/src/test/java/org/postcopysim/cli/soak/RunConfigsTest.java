@@ -38,6 +38,7 @@ class RunConfigsTest {
         Set<Long> guests = new HashSet<>();
         Set<Long> linkTimeouts = new HashSet<>();
         Set<Long> gaps = new HashSet<>();
+        Set<String> orders = new HashSet<>();
         for (int i = 0; i < SEEDS; i++) {
             RunConfig c = RunConfigs.forSeed(RunConfigs.runSeed(42, i), ALL_CHAOS);
             modes.add(c.mode());
@@ -50,6 +51,9 @@ class RunConfigsTest {
             guests.add(c.guestBytes());
             linkTimeouts.add(c.linkTimeoutMs());
             gaps.add(c.memslotGapBytes());
+            orders.add(c.backgroundOrder().toString());
+            assertEquals(c.backgroundOrder(), c.sourceConfig(Duration.ofSeconds(30)).backgroundOrder(),
+                    "the source streams in the run's order: " + c.describe());
             assertEquals(c.memslotGapBytes(), c.sourceConfig(Duration.ofSeconds(30)).memslotGapBytes());
             if (c.memslotGapBytes() > 0) {
                 assertEquals(c.memslotGapBytes() / 4096, c.sourceConfig(Duration.ofSeconds(30)).layout().slot(0).baseGfn(),
@@ -68,6 +72,7 @@ class RunConfigsTest {
             c.destConfig(4444, Duration.ofSeconds(30));
         }
         assertEquals(Set.copyOf(RunConfigs.MODES), modes);
+        assertEquals(Set.of("linear", "follow-faults", "prepage:64", "grow-chunks"), orders);
         assertEquals(Set.of(RunConfigs.SHORT_LINK_TIMEOUT_MS, 10_000L), linkTimeouts, "short and default link timeouts");
         Set<Long> expectedGaps = new HashSet<>(Set.of(0L));
         for (long pages : RunConfigs.MEMSLOT_GAP_PAGES) expectedGaps.add(pages * 4096);

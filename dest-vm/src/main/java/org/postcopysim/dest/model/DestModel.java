@@ -27,6 +27,7 @@ import org.postcopysim.dest.vcpu.VcpuCounters;
 import org.postcopysim.dest.workload.AccessStream;
 import org.postcopysim.dest.workload.SplitMix64;
 import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.memory.AtomicBitmap;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 
@@ -70,6 +71,7 @@ public final class DestModel {
     private final GuestWriteLog writeLog;
     private final PageInstaller installer;
     private final BlocktimeTracker blocktime;
+    private final AtomicBitmap touched;
     private final List<Vcpu> vcpus = new ArrayList<>();
     private final List<VcpuCounters> counters = new ArrayList<>();
     private final List<VcpuCounters> countersView = Collections.unmodifiableList(counters);
@@ -83,6 +85,7 @@ public final class DestModel {
         this.rig = FaultModeRig.build(layout, hugePageRecovery, faults, vcpuCount, hooks::uffdCopier, mmu);
         this.writeLog = new GuestWriteLog(layout.totalPages());
         this.blocktime = new BlocktimeTracker(vcpuCount, blocktimeOriginNs);
+        this.touched = new AtomicBitmap(layout.totalPages());
         this.installer = new PageInstaller(rig.vm, rig.presence, (pageIndex, gfn, last) -> {
             DemandFetcher f = fetcher;
             if (f != null) f.onInstalled(pageIndex);
@@ -149,7 +152,7 @@ public final class DestModel {
         // KVM's own accesses (uffd+kvm-userfault) go through a per-vCPU gfn-to-pfn cache.
         PfnCache cache = rig.options.internalAccessFraction() > 0 ? rig.vm.newPfnCache(PFN_CACHE_ENTRIES) : null;
         GuestAccess access = new GuestAccess(id, rig.vm, memory, writeLog, stream, contentSeed,
-                rig.options.internalAccessFraction(), SplitMix64.fork(seed ^ INTERNAL_SEED_SALT, id), own, cache);
+                rig.options.internalAccessFraction(), SplitMix64.fork(seed ^ INTERNAL_SEED_SALT, id), own, cache, touched);
         FaultPath path = new FaultPath(id, rig.vm, rig.presence, provider, rig.uffd, rig.options.mode() == FaultMode.NONE,
                 blocktime, latency, own);
         Vcpu v = new Vcpu(id, access, path, own);
@@ -189,6 +192,14 @@ public final class DestModel {
 
     public BlocktimeTracker blocktime() {
         return blocktime;
+    }
+
+    /**
+     * Distinct pages the guest's accesses touched so far (count): the working set of the
+     * network-bound fault fraction.
+     */
+    public long pagesTouched() {
+        return touched.cardinality();
     }
 
     /** The network fetcher, or null when pages are local. */

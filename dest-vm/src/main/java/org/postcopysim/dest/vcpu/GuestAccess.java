@@ -7,6 +7,7 @@ import org.postcopysim.dest.kvm.Stage2Fault;
 import org.postcopysim.dest.kvm.Vm;
 import org.postcopysim.dest.workload.AccessStream;
 import org.postcopysim.dest.workload.SplitMix64;
+import org.postcopysim.memory.AtomicBitmap;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.memory.PageContents;
@@ -23,6 +24,10 @@ import org.postcopysim.memory.PageContents;
  * <p>With contents elided (no guest memory: the simulator's large guests) reads and writes are
  * counted but touch no memory; the page was present when the access mapped, which is what the
  * model guarantees.
+ *
+ * <p>Each access that completes marks its page in the model's touched-pages bitmap (shared by
+ * every vCPU; set once per page, read otherwise), the denominator of the network-bound fault
+ * fraction.
  *
  * <p>KVM's own accesses go through the vCPU's {@link PfnCache} when it has one (the
  * uffd+kvm-userfault mode), else through the host address each time; they reach shared memory
@@ -41,6 +46,7 @@ public final class GuestAccess {
     private final SplitMix64 internalRng;
     private final VcpuCounters counters;
     private final PfnCache cache;
+    private final AtomicBitmap touched;
     private final MemoryFaultExit exit = new MemoryFaultExit();
     private final Stage2Fault fault = new Stage2Fault();
 
@@ -58,12 +64,16 @@ public final class GuestAccess {
      */
     public GuestAccess(int vcpu, Vm vm, GuestMemory memory, GuestWriteLog writeLog, AccessStream stream,
                        long contentSeed, double internalFraction, long internalSeed, VcpuCounters counters) {
-        this(vcpu, vm, memory, writeLog, stream, contentSeed, internalFraction, internalSeed, counters, null);
+        this(vcpu, vm, memory, writeLog, stream, contentSeed, internalFraction, internalSeed, counters, null, null);
     }
 
-    /** @param cache the vCPU's gfn-to-pfn cache for KVM's own accesses, or null to go through the host each time */
+    /**
+     * @param cache   the vCPU's gfn-to-pfn cache for KVM's own accesses, or null to go through the host each time
+     * @param touched the pages the guest touched, one bit per dense page index, or null not to track them
+     */
     public GuestAccess(int vcpu, Vm vm, GuestMemory memory, GuestWriteLog writeLog, AccessStream stream,
-                       long contentSeed, double internalFraction, long internalSeed, VcpuCounters counters, PfnCache cache) {
+                       long contentSeed, double internalFraction, long internalSeed, VcpuCounters counters, PfnCache cache,
+                       AtomicBitmap touched) {
         if (!(internalFraction >= 0 && internalFraction <= 1)) {
             throw new IllegalArgumentException("internal access fraction must be within 0..1, got " + internalFraction);
         }
@@ -78,6 +88,7 @@ public final class GuestAccess {
         this.internalRng = new SplitMix64(internalSeed);
         this.counters = counters;
         this.cache = cache;
+        this.touched = touched;
     }
 
     /** The vCPU's pfn cache, or null. */
@@ -165,6 +176,7 @@ public final class GuestAccess {
     /** The current access mapped: do it. Returns false on a stale read (see {@link #failureText()}). */
     public boolean complete() {
         counters.accesses++;
+        if (touched != null && !touched.get(pageIndex)) touched.testAndSet(pageIndex);
         if (write) {
             if (memory != null) memory.getAndAddWord(pageIndex, PageContents.COUNTER_WORD, 1);
             writeLog.recordWrite(pageIndex);

@@ -7,6 +7,7 @@ import org.HdrHistogram.Histogram;
 import org.postcopysim.dest.fault.NetworkPageProvider;
 import org.postcopysim.dest.fetch.DemandFetcher;
 import org.postcopysim.dest.fetch.FaultMode;
+import org.postcopysim.dest.metrics.NetworkBoundFaults;
 import org.postcopysim.dest.model.DestModel;
 import org.postcopysim.dest.uffd.WakeSink;
 import org.postcopysim.dest.vcpu.VcpuCounters;
@@ -72,7 +73,7 @@ public final class SimMigration {
             requests.send(Messages.REQUEST, requestId, one, 1, Messages.REQUEST_BYTES);
         });
         SimSource source = new SimSource(sim, (int) layout.totalPages(), answers, stream, c.pagesPerBatch(),
-                c.maxBackgroundBytesPerSec(), c.sendBufferBytes());
+                c.maxBackgroundBytesPerSec(), c.sendBufferBytes(), c.backgroundOrder());
         requests.receiver(source);
         Counts counts = new Counts();
         boolean uffdInstall = c.mode().usesUffd();
@@ -84,6 +85,7 @@ public final class SimMigration {
         NetworkPageProvider provider = new NetworkPageProvider(fetcher);
         String[] failure = new String[1];
         long[] allPresentNs = {-1};
+        long[] pagesTouched = {-1};
         List<SimVcpu> vcpus = new ArrayList<>();
         List<SimReader> readers = new ArrayList<>();
         SimVcpu.Listener listener = new SimVcpu.Listener() {
@@ -99,6 +101,7 @@ public final class SimMigration {
         };
         d.onAllPresent(() -> {
             allPresentNs[0] = sim.nowNs();
+            pagesTouched[0] = model.pagesTouched();
             for (SimVcpu v : vcpus) v.stop();
             for (SimReader r : readers) r.stop();
             if (hostEvents[0] != null) hostEvents[0].stop();
@@ -153,8 +156,10 @@ public final class SimMigration {
         return new SimMigrationResult(c.mode().cliName(), c.vcpus(), c.mode().usesUffd() ? c.readers() : 0, c.channels(),
                 latency, c.seed(), error == null, error, layout.totalPages(), Math.max(0, allPresentNs[0]), t.accesses,
                 fetcher.requestsSent(), t.demandFaults, t.redundantFaults, t.exits, t.hostFaults, counts.demandInstalled,
-                counts.backgroundInstalled, counts.duplicatesDropped, lat, model.blocktime().allBlockedNs(), sim.events(),
-                sim.traceHash(), (System.nanoTime() - wallStart) / 1_000_000, mmu);
+                counts.backgroundInstalled, counts.duplicatesDropped, lat, model.blocktime().allBlockedNs(), t.blockedNs, sim.events(),
+                sim.traceHash(), (System.nanoTime() - wallStart) / 1_000_000, mmu, c.backgroundOrder().toString(),
+                new NetworkBoundFaults(source.pagesFetchedOnDemand(),
+                        pagesTouched[0] >= 0 ? pagesTouched[0] : model.pagesTouched()));
     }
 
     /** Whether {@code mode} installs through a uffd (so the event loops take its lock). */

@@ -6,6 +6,7 @@ import org.postcopysim.dest.uffd.UffdSet;
 import org.postcopysim.dest.workload.Workload;
 import org.postcopysim.sim.cost.CostModel;
 import org.postcopysim.sim.dest.SimMmuConfig;
+import org.postcopysim.source.policy.BackgroundOrder;
 
 /**
  * One simulated postcopy migration: the destination's vCPUs run {@code workload} from the moment
@@ -21,11 +22,13 @@ import org.postcopysim.sim.dest.SimMmuConfig;
  * @param internalAccessFraction fraction of accesses KVM makes itself on a vCPU's behalf
  *                          (uffd+kvm-userfault only; 0 for none), through each vCPU's pfn cache, as
  *                          {@code dest --internal-access-fraction} does
+ * @param backgroundOrder   the order the source's background stream sends pages in (the real
+ *                          source's {@link BackgroundOrder})
  */
 public record SimMigrationConfig(FaultMode mode, int vcpus, long memPerVcpuBytes, int readers, UffdSet.Scope uffdScope,
                                  Workload workload, long accessesPerSec, int channels, int pagesPerBatch,
                                  long maxBackgroundBytesPerSec, long sendBufferBytes, long seed, CostModel costs,
-                                 SimMmuConfig mmu, double internalAccessFraction) {
+                                 SimMmuConfig mmu, double internalAccessFraction, BackgroundOrder backgroundOrder) {
     /** A socket send buffer's worth (Linux's tcp_wmem maximum, 4 MiB). */
     public static final long DEFAULT_SEND_BUFFER_BYTES = 4L << 20;
 
@@ -38,6 +41,16 @@ public record SimMigrationConfig(FaultMode mode, int vcpus, long memPerVcpuBytes
         }
         faultOptions(mode, readers, uffdScope, internalAccessFraction); // validates
         java.util.Objects.requireNonNull(mmu, "mmu");
+        java.util.Objects.requireNonNull(backgroundOrder, "backgroundOrder");
+    }
+
+    /** With the default background order (follow-faults). */
+    public SimMigrationConfig(FaultMode mode, int vcpus, long memPerVcpuBytes, int readers, UffdSet.Scope uffdScope,
+                              Workload workload, long accessesPerSec, int channels, int pagesPerBatch,
+                              long maxBackgroundBytesPerSec, long sendBufferBytes, long seed, CostModel costs,
+                              SimMmuConfig mmu, double internalAccessFraction) {
+        this(mode, vcpus, memPerVcpuBytes, readers, uffdScope, workload, accessesPerSec, channels, pagesPerBatch,
+                maxBackgroundBytesPerSec, sendBufferBytes, seed, costs, mmu, internalAccessFraction, BackgroundOrder.DEFAULT);
     }
 
     /** Without internal accesses. */
@@ -68,6 +81,12 @@ public record SimMigrationConfig(FaultMode mode, int vcpus, long memPerVcpuBytes
     /** This config with KVM making fraction {@code f} of the accesses itself (uffd+kvm-userfault only). */
     public SimMigrationConfig withInternalAccessFraction(double f) {
         return new SimMigrationConfig(mode, vcpus, memPerVcpuBytes, readers, uffdScope, workload, accessesPerSec, channels,
-                pagesPerBatch, maxBackgroundBytesPerSec, sendBufferBytes, seed, costs, mmu, f);
+                pagesPerBatch, maxBackgroundBytesPerSec, sendBufferBytes, seed, costs, mmu, f, backgroundOrder);
+    }
+
+    /** This config with the source's background stream in {@code order}. */
+    public SimMigrationConfig withBackgroundOrder(BackgroundOrder order) {
+        return new SimMigrationConfig(mode, vcpus, memPerVcpuBytes, readers, uffdScope, workload, accessesPerSec, channels,
+                pagesPerBatch, maxBackgroundBytesPerSec, sendBufferBytes, seed, costs, mmu, internalAccessFraction, order);
     }
 }

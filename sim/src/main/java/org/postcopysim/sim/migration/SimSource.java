@@ -3,13 +3,14 @@ package org.postcopysim.sim.migration;
 import org.postcopysim.sim.engine.Actor;
 import org.postcopysim.sim.engine.Simulator;
 import org.postcopysim.sim.net.SimChannel;
+import org.postcopysim.source.policy.BackgroundOrder;
 import org.postcopysim.source.policy.BackgroundPolicy;
 import org.postcopysim.source.policy.SourcePolicy;
 
 /**
  * The simulated source: the real source's policies ({@link SourcePolicy}: demand requests
- * answered first, each moving the background scan next to it; {@link BackgroundPolicy}: batches
- * of unsent pages, paced by the cap's token bucket) over simulated channels. The background stream
+ * answered first, each told to the background order; {@link BackgroundPolicy}: batches of unsent
+ * pages in that order, paced by the cap's token bucket) over simulated channels. The background stream
  * keeps at most a socket send buffer's worth of bytes queued on its channel, as Netty's writability
  * stops the real streamer. The source's own CPU is not modelled: its channels are its limit.
  */
@@ -36,12 +37,13 @@ final class SimSource implements Actor, SimChannel.Receiver {
      * @param stream           where background batches go
      * @param maxBytesPerSec   the background cap (bytes/s), 0 for none
      * @param sendBufferBytes  most background bytes queued on the stream's channel
+     * @param order            the background order
      */
     SimSource(Simulator sim, int pages, SimChannel answers, SimChannel stream, int pagesPerBatch, long maxBytesPerSec,
-              long sendBufferBytes) {
+              long sendBufferBytes, BackgroundOrder order) {
         this.sim = sim;
         this.actor = sim.register(this);
-        this.policy = new SourcePolicy(pages);
+        this.policy = new SourcePolicy(pages, order);
         this.background = policy.background(pagesPerBatch, maxBytesPerSec, Messages.batchBytes(pagesPerBatch), 0);
         this.answers = answers;
         this.stream = stream;
@@ -103,5 +105,10 @@ final class SimSource implements Actor, SimChannel.Receiver {
     /** Pages sent twice: requested after the stream had sent them. */
     long duplicates() {
         return duplicates;
+    }
+
+    /** Requested pages the background had not sent: their faults were network-bound. */
+    long pagesFetchedOnDemand() {
+        return demandPages - duplicates;
     }
 }

@@ -2,18 +2,18 @@ package org.postcopysim.source.policy;
 
 /**
  * One background connection's stream policy: when the next batch may go (the token bucket of
- * the bandwidth cap, time passed in) and which pages it carries (the next unsent pages from the
- * scan cursor, which demand requests move). Single-threaded (one per background connection);
+ * the bandwidth cap, time passed in) and which pages it carries (the next unsent pages in the
+ * migration's {@link BackgroundOrder}). Single-threaded (one per background connection);
  * allocation-free.
  */
 public final class BackgroundPolicy {
-    private final SentBitmap sent;
+    private final ScanOrder scan;
     private final int pagesPerBatch;
     private final TokenBucket bucket; // null = uncapped
 
-    BackgroundPolicy(SentBitmap sent, int pagesPerBatch, TokenBucket bucket) {
+    BackgroundPolicy(ScanOrder scan, int pagesPerBatch, TokenBucket bucket) {
         if (pagesPerBatch < 1) throw new IllegalArgumentException("pages per batch must be positive: " + pagesPerBatch);
-        this.sent = sent;
+        this.scan = scan;
         this.pagesPerBatch = pagesPerBatch;
         this.bucket = bucket;
     }
@@ -28,11 +28,11 @@ public final class BackgroundPolicy {
     }
 
     /**
-     * Claims the next batch: up to {@link #pagesPerBatch()} unsent pages into {@code out}, marked
-     * sent. Returns how many; 0 only when every page has been sent.
+     * Claims the next batch: up to {@link #pagesPerBatch()} unsent pages into {@code out}, in the
+     * background order, marked sent. Returns how many; 0 only when every page has been sent.
      */
     public int claim(int[] out) {
-        return sent.claimNext(out, pagesPerBatch);
+        return scan.claim(out, pagesPerBatch);
     }
 
     /** A batch of {@code bytes} went out (charged to the cap). */

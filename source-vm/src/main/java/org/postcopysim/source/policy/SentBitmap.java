@@ -74,26 +74,60 @@ public final class SentBitmap {
      * @return pages claimed; 0 only when every page has been sent
      */
     public int claimNext(int[] out, int max) {
-        if (unsent.get() == 0) return 0;
+        return claimNext(out, 0, max);
+    }
+
+    /**
+     * {@link #claimNext(int[], int)} writing from {@code out[offset]}.
+     *
+     * @return pages claimed (at most {@code max}); 0 only when every page has been sent
+     */
+    public int claimNext(int[] out, int offset, int max) {
+        if (max <= 0 || unsent.get() == 0) return 0;
         int start = cursor.get();
-        int n = 0;
-        long from = start;
-        long end = pageCount;
-        for (int pass = 0; pass < 2 && n < max; pass++) {
-            while (n < max) {
-                long p = sent.nextClear(from);
-                if (p < 0 || p >= end) break;
-                if (!sent.testAndSet(p)) out[n++] = (int) p; // else the demand path took it first
-                from = p + 1;
-            }
-            from = 0;
-            end = start;
-        }
+        int n = claimRange(start, pageCount, out, offset, max);
+        if (n < max) n += claimRange(0, start, out, offset + n, max - n);
         if (n > 0) {
-            unsent.addAndGet(-n);
-            int last = out[n - 1];
+            int last = out[offset + n - 1];
             cursor.compareAndSet(start, last + 1 >= pageCount ? 0 : last + 1);
         }
         return n;
+    }
+
+    /**
+     * Claims up to {@code max} unsent pages of [{@code from}, {@code end}) in ascending order,
+     * writing them from {@code out[offset]} and marking them sent. Moves no cursor.
+     *
+     * @return pages claimed
+     */
+    public int claimRange(long from, long end, int[] out, int offset, int max) {
+        int n = 0;
+        long to = Math.min(end, pageCount);
+        while (n < max && from < to) {
+            long p = sent.nextClear(from);
+            if (p < 0 || p >= to) break;
+            if (!sent.testAndSet(p)) out[offset + n++] = (int) p; // else the demand path took it first
+            from = p + 1;
+        }
+        if (n > 0) unsent.addAndGet(-n);
+        return n;
+    }
+
+    /** The first unsent page at or after {@code from}, wrapping to 0 at the end; -1 when every page is sent. */
+    public int firstUnsentFrom(int from) {
+        if (unsent.get() == 0) return -1;
+        long p = from < pageCount ? sent.nextClear(Math.max(0, from)) : -1;
+        if (p < 0 || p >= pageCount) p = sent.nextClear(0);
+        return p < 0 || p >= pageCount ? -1 : (int) p;
+    }
+
+    /** Whether page {@code pageIndex} has been sent. */
+    public boolean isSent(int pageIndex) {
+        return sent.get(pageIndex);
+    }
+
+    /** Pages of the guest (count). */
+    public int pageCount() {
+        return pageCount;
     }
 }
