@@ -17,6 +17,7 @@ import org.postcopysim.dest.fetch.PageInstaller;
 import org.postcopysim.dest.metrics.BlocktimeTracker;
 import org.postcopysim.dest.metrics.Log2Buckets;
 import org.postcopysim.dest.model.DestModel;
+import org.postcopysim.dest.qmp.MigrationStatus;
 import org.postcopysim.dest.uffd.UffdSet;
 import org.postcopysim.dest.vcpu.VcpuCounters;
 import org.postcopysim.dest.metrics.LatencyRecorder;
@@ -78,6 +79,11 @@ public final class DestMetrics {
     public static final String PAUSED = "postcopy.dest.paused";
     /** Time the migration spent paused, the current pause included (seconds, function counter; the unit is in the name). */
     public static final String PAUSED_TIME = "postcopy.dest.paused.seconds";
+    /**
+     * The migration's status by QEMU's names (gauge tagged {@code status}, one series per
+     * {@link MigrationStatus}): 1 for the current status, 0 for the others.
+     */
+    public static final String STATUS = "postcopy.dest.migration.status";
     /** vCPUs reported by the watchdog as blocked on one page longer than the stall timeout (counter, once per wait). */
     public static final String STALLS = "postcopy.dest.vcpu.stalls";
     /** Host events and what they did to KVM's MMU (docs/kvm-model.md), by the summary's names. */
@@ -229,6 +235,16 @@ public final class DestMetrics {
                 .description("1 while the migration is paused waiting for the source to come back").register(registry);
         FunctionCounter.builder(PAUSED_TIME, state, held(state, x -> pausedNs.applyAsLong(x) / 1e9))
                 .description("time the migration spent paused after dropped links, in seconds").register(registry);
+    }
+
+    /** Registers the migration's status as one 0/1 gauge per QEMU status, read from {@code status} at each scrape. */
+    <T> void bindStatus(T state, java.util.function.Function<T, MigrationStatus> status) {
+        for (MigrationStatus s : MigrationStatus.values()) {
+            Gauge.builder(STATUS, state, x -> status.apply(x) == s ? 1 : 0).strongReference(true)
+                    .description("1 for the migration's current status (QEMU's names), 0 for the others")
+                    .tag("status", s.qemuName())
+                    .register(registry);
+        }
     }
 
     /** Sets the bytes received during the downtime (the handshake and switchover, before the vCPUs resumed). */

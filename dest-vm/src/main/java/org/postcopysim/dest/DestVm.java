@@ -9,6 +9,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +20,8 @@ import org.postcopysim.dest.fetch.DemandFetcher;
 import org.postcopysim.dest.fetch.PageInstaller;
 import org.postcopysim.dest.metrics.LatencyRecorder;
 import org.postcopysim.dest.model.DestModel;
+import org.postcopysim.dest.qmp.MigrationStatus;
+import org.postcopysim.dest.qmp.QueryMigrate;
 import org.postcopysim.dest.net.DestChannelInitializer;
 import org.postcopysim.dest.net.DestConnectionHandler;
 import org.postcopysim.dest.threads.HostEventRunner;
@@ -111,6 +114,9 @@ public final class DestVm {
         private DestModel model;
         private ThreadedDest threaded;
         private long startedNs;
+        /** When the guest stopped on the source, on this clock: the Switchover's arrival less the time it says the guest was stopped. */
+        private long guestStoppedNs;
+        private boolean switchedOver;
         private long resumedNs;
         private long allPresentNs;
         private long hugeRecovered;
@@ -132,6 +138,8 @@ public final class DestVm {
         // postcopy recovery, written by this thread; read by meters and the watchdog
         private volatile long pausedSinceNs; // 0 = not paused
         private volatile long pausedNsTotal;
+        /** QEMU's name for where the migration is (the live gauge; the summary's at the end). */
+        private volatile MigrationStatus status = MigrationStatus.SETUP;
         private long recoveries;
         /** The pages not held at the end (read before guest memory is unmapped); null before setup. */
         private PresentPages.Missing missing;
@@ -144,6 +152,7 @@ public final class DestVm {
             this.metrics = new DestMetrics(registry);
             this.migration.reconnect = config.reliability().reconnect();
             metrics.bindPaused(this, r -> r.pausedSinceNs != 0, Run::pausedNs);
+            metrics.bindStatus(this, r -> r.status);
         }
 
         /** Counts a pause still open as ended now, so that the meters keep the run's final values. */
@@ -177,6 +186,7 @@ public final class DestVm {
                 group = Transport.newGroup(2, "dest-io");
                 Handshake hs = connectDemand();
                 Switchover so = await(migration.switchover, "the source's switchover state");
+                guestStopped(so.getSourceStopNs());
                 setUp(hs, so);
                 migrationId = hs.getMigrationId();
                 connectBackground(hs.getMigrationId());
@@ -235,6 +245,14 @@ public final class DestVm {
                         + GuestLayout.PAGE_SIZE_BYTES + " is supported");
             }
             return hs;
+        }
+
+        /** The guest stopped on the source {@code sourceStopNs} before the Switchover that just arrived was sent. */
+        private void guestStopped(long sourceStopNs) {
+            long now = clock.nanoTime();
+            // A stop before this run started (or a nonsense value) counts from the start: the downtime is ours to measure.
+            guestStoppedNs = sourceStopNs >= 0 && sourceStopNs <= now - startedNs ? now - sourceStopNs : startedNs;
+            switchedOver = true;
         }
 
         private void connectBackground(String migrationId) throws MigrationException {
@@ -354,6 +372,7 @@ public final class DestVm {
             metrics.downtimeBytes(downtimeBytesReceived());
             resumedNs = clock.nanoTime();
             threaded.startVcpus();
+            status = MigrationStatus.POSTCOPY_ACTIVE;
             HostEventSpec spec = config.mmu().hostEvents();
             if (spec != null) {
                 long seed = SplitMix64.fork(config.seed(), HOST_EVENT_STREAM);
@@ -424,6 +443,7 @@ public final class DestVm {
         private void recover(String reason) throws MigrationException {
             long pausedAt = clock.nanoTime();
             pausedSinceNs = pausedAt;
+            status = MigrationStatus.POSTCOPY_PAUSED;
             metrics.pauses.increment();
             long deadlineNs = pausedAt + config.reliability().recoveryDeadline().toNanos();
             log.warn("migration {} paused: {}; reconnecting for up to {} s", migrationId, reason,
@@ -445,6 +465,7 @@ public final class DestVm {
                 attempts++;
                 String error = tryResume(remainingNs);
                 if (error == null) break;
+                status = MigrationStatus.POSTCOPY_PAUSED;
                 lastError = error;
                 log.info("migration {}: resume attempt {} failed: {}; next in {} ms", migrationId, attempts, error,
                         backoffNs / 1_000_000);
@@ -466,11 +487,13 @@ public final class DestVm {
             pausedSinceNs = 0;
             recoveries++;
             metrics.recoveries.increment();
+            status = MigrationStatus.POSTCOPY_ACTIVE;
             log.info("migration {} resumed after {} ms paused ({} attempts)", migrationId, pausedFor / 1_000_000, attempts);
         }
 
         /** One resume attempt within {@code remainingNs}; null when the migration runs again, else why not. */
         private String tryResume(long remainingNs) throws MigrationException {
+            status = MigrationStatus.POSTCOPY_RECOVER_SETUP;
             int epoch = migration.newLink();
             long timeoutMs = Math.max(1, Math.min(config.connectTimeout().toMillis(), remainingNs / 1_000_000));
             Hello hello = Hello.newBuilder()
@@ -491,6 +514,7 @@ public final class DestVm {
                 demand.write(Frames.encode(demand.alloc(), FrameType.FRAME_TYPE_PAGES_HELD, chunk));
             }
             demand.flush();
+            status = MigrationStatus.POSTCOPY_RECOVER; // the source learns what we hold, and resends the rest
             CompletableFuture<String> down = migration.linkDown();
             try {
                 CompletableFuture.anyOf(migration.resumeAck(), down, migration.control.failureFuture())
@@ -630,6 +654,9 @@ public final class DestVm {
             MigrationSummary.Blocktime blocked = model == null
                     ? new MigrationSummary.Blocktime(0, new long[0])
                     : new MigrationSummary.Blocktime(model.blocktime().allBlockedNs(), model.blocktime().perVcpuBlockedNs());
+            long pagesMissing = missing == null ? pagesTotal : missing.count();
+            status = MigrationStatus.ofFinished(verified);
+            QueryMigrate queryMigrate = queryMigrate(error, endNs, pagesTotal, pagesMissing, perVcpu, blocked);
             return new MigrationSummary(config.faults().mode().cliName(), backend.name(), verified, error, config.seed(), config.workload().toString(), config.vcpus(),
                     config.faults().reportedReaders(), config.faults().reportedUffdScope(), config.faults().accessName(),
                     config.faults().internalAccessFraction(),
@@ -647,10 +674,42 @@ public final class DestVm {
                     Transport.name(), metrics.functionCount(DestMetrics.POPULATES),
                     metrics.functionCount(DestMetrics.HOST_FAULTS), uffdStats(), recoveries, pausedNs() / 1_000_000,
                     DestMetrics.count(metrics.stalls), chaos == null ? null : chaos.describe(),
-                    missing == null ? pagesTotal : missing.count(), missing == null ? List.of() : missing.ranges(),
+                    pagesMissing, missing == null ? List.of() : missing.ranges(),
                     missing != null && missing.rangesCut(), mmuSummary(), result == null ? null : result.getBackgroundOrder(),
                     touched.pagesTouched(), result == null ? null : touched.faults(),
-                    result == null ? null : touched.fraction());
+                    result == null ? null : touched.fraction(), queryMigrate);
+        }
+
+        /** The run in QEMU's query-migrate fields, from the same counters as the rest of the summary. */
+        private QueryMigrate queryMigrate(String error, long endNs, long pagesTotal, long pagesMissing,
+                                          List<VcpuCounters> perVcpu, MigrationSummary.Blocktime blocked) {
+            // No precopy: setup ends where the guest stops, and postcopy starts when the vCPUs resume here.
+            long setupEndNs = switchedOver ? guestStoppedNs : endNs;
+            OptionalLong downtimeNs = resumedNs != 0 ? OptionalLong.of(resumedNs - guestStoppedNs) : OptionalLong.empty();
+            QueryMigrate.Times times = new QueryMigrate.Times(endNs - startedNs, setupEndNs - startedNs, downtimeNs);
+            // Every page travels with its contents: the protocol has no zero-page form (and the source's
+            // generated pages are never all zero), so no page is QEMU's "duplicate".
+            long zeroPages = 0;
+            long normalPages = DestMetrics.count(metrics.backgroundPages) + DestMetrics.count(metrics.demandPages)
+                    + DestMetrics.count(metrics.duplicatePages) + DestMetrics.count(metrics.crcFailures);
+            QueryMigrate.Transfer transfer = new QueryMigrate.Transfer(pagesTotal * GuestLayout.PAGE_SIZE_BYTES,
+                    GuestLayout.PAGE_SIZE_BYTES, pagesMissing, normalPages, DestMetrics.count(metrics.bytesReceived), zeroPages,
+                    metrics.functionCount(DestMetrics.PAGE_REQUESTS));
+            MigrationSummary.BytesPerPhase bytes = metrics.bytesPerPhase();
+            // One background stream (no multifd bytes) and no precopy round (the dirty bitmap is never synchronized).
+            QueryMigrate.Phases phases = new QueryMigrate.Phases(bytes.precopyBytes(), bytes.downtimeBytes(),
+                    bytes.postcopyBytes(), 0, 0);
+            int vcpus = blocked.perVcpuNs().length;
+            long[] latencyNs = new long[vcpus];
+            long[] faults = new long[vcpus];
+            for (int v = 0; v < Math.min(vcpus, perVcpu.size()); v++) {
+                latencyNs[v] = perVcpu.get(v).waitedFaultsLatencyNs;
+                faults[v] = perVcpu.get(v).waitedFaults;
+            }
+            // Only vCPU threads wait for pages here: no other thread touches guest memory before every page is present.
+            QueryMigrate.Faults waited = new QueryMigrate.Faults(blocked.allVcpusNs(), blocked.perVcpuNs(), latencyNs, faults,
+                    0, 0, metrics.latencyLog2Us());
+            return QueryMigrate.of(status, error, times, transfer, phases, waited);
         }
 
         private MigrationSummary.Mmu mmuSummary() {

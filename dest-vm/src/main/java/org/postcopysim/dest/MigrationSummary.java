@@ -2,6 +2,7 @@ package org.postcopysim.dest;
 
 import java.util.List;
 import org.postcopysim.dest.metrics.Log2Buckets;
+import org.postcopysim.dest.qmp.QueryMigrate;
 
 /**
  * What one migration did, as the destination saw it; the CLI prints it and writes it as JSON.
@@ -42,6 +43,9 @@ import org.postcopysim.dest.metrics.Log2Buckets;
  * request, the background not having sent them (null without a verdict), and
  * {@code networkBoundFraction} their share of {@code pagesTouched} (null without a verdict); see
  * {@link org.postcopysim.dest.metrics.NetworkBoundFaults}.
+ *
+ * <p>{@code queryMigrate}: the same run in the field names and units of QEMU's query-migrate
+ * (see {@link QueryMigrate}; docs/migration.md maps each field to the counters above).
  */
 public record MigrationSummary(
         String mode,
@@ -97,7 +101,8 @@ public record MigrationSummary(
         String backgroundOrder,
         long pagesTouched,
         Long networkBoundFaults,
-        Double networkBoundFraction) {
+        Double networkBoundFraction,
+        QueryMigrate queryMigrate) {
 
     /**
      * The host side (docs/kvm-model.md): the host events run during postcopy and what they did

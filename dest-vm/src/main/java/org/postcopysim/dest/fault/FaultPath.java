@@ -195,10 +195,17 @@ public final class FaultPath {
         blocktime.onBlock(vcpu, sinceNs);
     }
 
-    /** The page is present at {@code nowNs} and the vCPU re-enters: ends the fault, records its latency. */
+    /**
+     * The page is present at {@code nowNs} and the vCPU re-enters: ends the fault, records its
+     * latency (to the recorder, and to this vCPU's count and sum of waited faults).
+     */
     public void resumed(long nowNs) {
         unblock(nowNs);
-        if (timed) latency.record(nowNs - faultNs);
+        if (!timed) return;
+        long latencyNs = nowNs - faultNs;
+        latency.record(latencyNs);
+        counters.waitedFaults++;
+        counters.waitedFaultsLatencyNs += latencyNs;
     }
 
     /** The run stops while the fault waits: ends it without a latency. */

@@ -26,6 +26,10 @@ public final class VcpuCounters {
     public long internalAccesses;
     /** Total time this vCPU was blocked on missing pages (nanoseconds). */
     public long blockedNs;
+    /** Faults of this vCPU that waited for a missing page and ended with the page present (count). */
+    public long waitedFaults;
+    /** The sum of those faults' latencies, fault to page present (nanoseconds). */
+    public long waitedFaultsLatencyNs;
 
     /** Adds every count of {@code other} to this one's. */
     public void add(VcpuCounters other) {
@@ -42,5 +46,7 @@ public final class VcpuCounters {
         hostFaults += other.hostFaults;
         internalAccesses += other.internalAccesses;
         blockedNs += other.blockedNs;
+        waitedFaults += other.waitedFaults;
+        waitedFaultsLatencyNs += other.waitedFaultsLatencyNs;
     }
 }
