@@ -2,15 +2,11 @@ package org.postcopysim.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -75,30 +71,6 @@ class JsonDocTest {
 
     /** A 16 MiB migration through the source and dest commands; the destination's JSON summary. */
     private JsonNode migrate(String name, List<String> sourceArgs, List<String> destArgs, int destExit) throws Exception {
-        LineWatcher sourceOut = new LineWatcher("listening on ");
-        StringWriter sourceErr = new StringWriter();
-        List<String> s = new java.util.ArrayList<>(List.of("source", "--listen", "127.0.0.1:0", "--guest-mem", "16M",
-                "--max-bandwidth", "8M", "--seed", "7"));
-        s.addAll(sourceArgs);
-        CompletableFuture<Integer> sourceExit = CliRun.async("test-source", sourceOut, sourceErr, s.toArray(String[]::new));
-        String listening = sourceOut.line().get(60, TimeUnit.SECONDS);
-        Path token = tmp.resolve(name + ".token");
-        Files.writeString(token, SourceDestInJvmTest.printedToken(sourceOut.toString()) + "\n");
-        Path json = tmp.resolve(name + ".json");
-        List<String> d = new java.util.ArrayList<>(List.of("dest", "--connect",
-                listening.substring("listening on ".length()).trim(), "--token-file", token.toString(), "--vcpus", "2",
-                "--seed", "7", "--json", json.toString()));
-        d.addAll(destArgs);
-        StringWriter destOut = new StringWriter();
-        StringWriter destErr = new StringWriter();
-        int code = CliRun.execute(destOut, destErr, d.toArray(String[]::new));
-        sourceExit.get(120, TimeUnit.SECONDS);
-        String transcript = "--- source ---\n" + sourceOut + sourceErr + "--- dest ---\n" + destOut + destErr;
-        assertEquals(destExit, code, transcript);
-        assertTrue(Files.size(json) > 0, transcript);
-        JsonNode summary = SummaryPrinter.JSON.readTree(json.toFile());
-        assertNotNull(summary, transcript);
-        return summary;
+        return CommandMigration.run(tmp, name, sourceArgs, destArgs, destExit).summary();
     }
-
 }

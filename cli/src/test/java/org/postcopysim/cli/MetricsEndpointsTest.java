@@ -204,6 +204,9 @@ class MetricsEndpointsTest {
         assertEquals(summary.path("faultLatencyNs").path("p99").asDouble() / 1e9, dest.family("postcopy_dest_fault_latency_quantiles_seconds")
                 .value("postcopy_dest_fault_latency_quantiles_seconds", Map.of("quantile", "0.99")), 1e-9);
         assertEquals(0, dest.family("postcopy_dest_blocked_vcpus").value());
+        assertEquals(1, dest.family("postcopy_dest_migration_status").value("postcopy_dest_migration_status",
+                Map.of("status", "completed")), "the run is over, and it verified");
+        assertEquals(1, dest.family("postcopy_dest_migration_status").sum(), "one status at a time");
         assertEquals(0, source.family("postcopy_source_pages_remaining").value(), "the background stream finished");
         assertTrue(source.family("postcopy_source_pages_sent_total").sum() >= GUEST_PAGES, sourceScrape);
         for (String text : List.of(destScrape, sourceScrape)) {

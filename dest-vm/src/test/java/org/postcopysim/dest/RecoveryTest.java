@@ -9,12 +9,15 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.DoublePredicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.postcopysim.dest.qmp.MigrationStatus;
 import org.postcopysim.protocol.Reliability;
 import org.postcopysim.source.SourceConfig;
 import org.postcopysim.source.SourceResult;
@@ -98,6 +101,32 @@ class RecoveryTest {
             });
         }
 
+        /**
+         * The status the destination's status gauges name (the one at 1). The gauges are read one
+         * after another, so a read that spans a change may see two at 1 or none: it is read again,
+         * and fails if no read of 100 sees exactly one.
+         */
+        MigrationStatus status() {
+            List<String> reads = new ArrayList<>();
+            for (int attempt = 0; attempt < 100; attempt++) {
+                List<MigrationStatus> atOne = new ArrayList<>();
+                for (MigrationStatus st : MigrationStatus.values()) {
+                    double v = registry.get(DestMetrics.STATUS).tag("status", st.qemuName()).gauge().value();
+                    assertTrue(v == 0 || v == 1, st + " reads " + v);
+                    if (v == 1) atOne.add(st);
+                }
+                if (atOne.size() == 1) return atOne.get(0);
+                reads.add(atOne.toString());
+                LockSupport.parkNanos(1_000_000);
+            }
+            return fail("the status gauges never named exactly one status: " + reads);
+        }
+
+        /** Waits (bounded) until the status gauges name {@code expected}. */
+        void awaitStatus(MigrationStatus expected) {
+            await("status " + expected.qemuName(), () -> status() == expected);
+        }
+
         /** Waits (bounded) until the destination tried to reconnect {@code attempts} more times than {@code before}. */
         void awaitReconnectAttempts(int before, int attempts) {
             await((before + attempts) + " connections at the proxy", () -> proxy.accepted() >= before + attempts);
@@ -161,6 +190,40 @@ class RecoveryTest {
             assertEquals(1, (long) run.registry.get(DestMetrics.RECOVERIES).counter().count());
             SourceResult sr = run.sourceResult();
             assertTrue(sr.verified(), sr.error());
+        }
+    }
+
+    @Test
+    void theStatusGaugesNameEachStateOfARecoveryAsQemuDoes() throws Exception {
+        try (Run run = new Run(source(), Reliability.DEFAULT)) {
+            run.awaitPresentFraction(0.3);
+            run.awaitStatus(MigrationStatus.POSTCOPY_ACTIVE);
+            run.proxy.cut();
+            run.awaitStatus(MigrationStatus.POSTCOPY_PAUSED); // between refused attempts
+            // Connections go through again but carry nothing: an attempt sends what it holds and hears nothing back.
+            run.proxy.pause();
+            run.proxy.restore();
+            run.awaitStatus(MigrationStatus.POSTCOPY_RECOVER);
+            run.proxy.resume();
+            run.awaitStatus(MigrationStatus.POSTCOPY_ACTIVE);
+            MigrationSummary s = run.result();
+            assertTrue(s.verified(), s.error());
+            assertTrue(s.recoveries() >= 1, "recoveries " + s.recoveries());
+            assertEquals(MigrationStatus.COMPLETED, run.status(), "a scrape after the run");
+            assertEquals(MigrationStatus.COMPLETED, s.queryMigrate().status());
+        }
+    }
+
+    @Test
+    void aRunThatFailsEndsWithTheStatusFailed() throws Exception {
+        try (Run run = new Run(source(), Reliability.DEFAULT.withReconnect(false))) {
+            run.awaitPresentFraction(0.3);
+            run.proxy.cut();
+            MigrationSummary s = run.result();
+            assertFalse(s.verified());
+            assertEquals(MigrationStatus.FAILED, run.status());
+            assertEquals(MigrationStatus.FAILED, s.queryMigrate().status());
+            assertEquals(s.error(), s.queryMigrate().errorDesc());
         }
     }
 

@@ -1,0 +1,174 @@
+package org.postcopysim.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code queryMigrate} in dest's JSON: QEMU's field names, and each value in QEMU's unit as
+ * recomputed from the rest of the summary ({@link QueryMigrateCheck}), for a migration that
+ * verifies and one whose link drops with reconnecting off. The negative controls feed the check
+ * the verified run's JSON with one deliberate mistake each (a wrong unit, a bucket off by one, a
+ * byte count missing a phase) and show it catches every one.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class QueryMigrateJsonTest {
+    /** QEMU's names, in QEMU's order (MigrationInfo, then MigrationStats), of the fields every run writes. */
+    static final List<String> TOP_FIELDS = List.of("status", "total-time", "downtime", "setup-time", "ram",
+            "postcopy-blocktime", "postcopy-vcpu-blocktime", "postcopy-latency", "postcopy-latency-dist",
+            "postcopy-vcpu-latency", "postcopy-non-vcpu-latency");
+    static final List<String> RAM_FIELDS = List.of("transferred", "remaining", "total", "duplicate", "normal",
+            "normal-bytes", "dirty-sync-count", "postcopy-requests", "page-size", "precopy-bytes", "downtime-bytes",
+            "postcopy-bytes", "multifd-bytes", "mbps", "pages-per-second");
+
+    private Path tmp;
+    private CommandMigration verified;
+    private CommandMigration failed;
+
+    @BeforeAll
+    void migrateOnceVerifiedAndOnceFailed() throws Exception {
+        tmp = Files.createTempDirectory("query-migrate-");
+        verified = CommandMigration.run(tmp, "verified", List.of(), List.of(), 0);
+        failed = CommandMigration.run(tmp, "failed", List.of("--chaos", "disconnect@30%", "--recovery-deadline", "1"),
+                List.of("--no-reconnect"), 1);
+    }
+
+    @AfterAll
+    void removeTheFiles() throws IOException {
+        if (tmp == null) return;
+        try (var files = Files.walk(tmp)) {
+            files.sorted((a, b) -> b.compareTo(a)).map(Path::toFile).forEach(File::delete);
+        }
+    }
+
+    @Test
+    void theFieldsHaveQemusNamesInQemusOrder() {
+        JsonNode q = verified.summary().path("queryMigrate");
+        assertEquals(TOP_FIELDS, names(q), q::toPrettyString);
+        assertEquals(RAM_FIELDS, names(q.path("ram")), q::toPrettyString);
+        List<String> failedNames = names(failed.summary().path("queryMigrate"));
+        assertEquals("error-desc", failedNames.get(1), failedNames::toString);
+        assertEquals(TOP_FIELDS, failedNames.stream().filter(n -> !n.equals("error-desc")).toList());
+        assertTrue(q.path("ram").path("mbps").isFloatingPointNumber(), "mbps is a number: " + q);
+        assertEquals(QueryMigrateCheck.QEMU_BUCKETS, q.path("postcopy-latency-dist").size());
+    }
+
+    @Test
+    void aVerifiedRunSaysCompletedAndEveryFieldAgreesWithItsCounterInQemusUnit() {
+        JsonNode s = verified.summary();
+        assertTrue(s.path("verified").asBoolean(), s::toPrettyString);
+        assertEquals("completed", s.path("queryMigrate").path("status").asText());
+        assertEquals(List.of(), QueryMigrateCheck.violations(s), () -> s.path("queryMigrate").toPrettyString());
+        assertEquals(0, s.path("queryMigrate").path("ram").path("remaining").asLong());
+    }
+
+    @Test
+    void aFailedRunSaysFailedWhyAndWhatRemained() {
+        JsonNode s = failed.summary();
+        JsonNode q = s.path("queryMigrate");
+        assertFalse(s.path("verified").asBoolean(), s::toPrettyString);
+        assertEquals("failed", q.path("status").asText(), q::toPrettyString);
+        assertTrue(q.path("error-desc").asText().contains("reconnect is off"), q::toPrettyString);
+        assertTrue(s.path("pagesMissing").asLong() > 0, s::toPrettyString);
+        assertEquals(s.path("pagesMissing").asLong() * 4096, q.path("ram").path("remaining").asLong(), q::toPrettyString);
+        assertEquals(List.of(), QueryMigrateCheck.violations(s), q::toPrettyString);
+    }
+
+    @Test
+    void totalTimeIsTheRunsTimeAsTheTestMeasuredItInMilliseconds() {
+        JsonNode q = verified.summary().path("queryMigrate");
+        long wallMs = TimeUnit.NANOSECONDS.toMillis(verified.destWallNs());
+        long total = q.path("total-time").asLong();
+        // The dest command runs past the last page (the digest, closing): the migration is most of it, and within it.
+        assertTrue(total <= wallMs, "total-time " + total + " ms, but the dest command ran " + wallMs + " ms");
+        assertTrue(total >= wallMs / 4, "total-time " + total + " ms of a dest command of " + wallMs + " ms");
+    }
+
+    @Test
+    void theCheckCatchesEveryDeliberateMistake() {
+        JsonNode s = verified.summary();
+        JsonNode q = s.path("queryMigrate");
+        // The mistakes below only show on values that are not 0 or 1: the run has them.
+        assertTrue(q.path("downtime").asLong() >= 2, q::toPrettyString);
+        assertTrue(q.path("postcopy-blocktime").asLong() >= 2, q::toPrettyString);
+        assertTrue(q.path("total-time").asLong() - q.path("setup-time").asLong() >= 100, q::toPrettyString);
+        assertTrue(s.path("faultLatencyNs").path("count").asLong() > 0, s::toPrettyString);
+        Map<String, Consumer<ObjectNode>> mistakes = new LinkedHashMap<>();
+        mistakes.put("total-time in microseconds", m -> scale(m, "total-time", 1000));
+        mistakes.put("downtime in microseconds", m -> scale(m, "downtime", 1000));
+        mistakes.put("setup-time counting the downtime", m -> m.put("setup-time", m.get("setup-time").asLong() + m.get("downtime").asLong()));
+        mistakes.put("postcopy-blocktime in microseconds", m -> scale(m, "postcopy-blocktime", 1000));
+        mistakes.put("postcopy-vcpu-blocktime in nanoseconds", m -> m.set("postcopy-vcpu-blocktime", s.path("blocktime").path("perVcpuNs").deepCopy()));
+        mistakes.put("postcopy-latency in microseconds", m -> m.put("postcopy-latency", m.get("postcopy-latency").asLong() / 1000));
+        mistakes.put("postcopy-vcpu-latency in microseconds", m -> {
+            ArrayNode a = (ArrayNode) m.get("postcopy-vcpu-latency");
+            for (int v = 0; v < a.size(); v++) a.set(v, a.get(v).asLong() / 1000);
+        });
+        mistakes.put("postcopy-latency-dist one bucket too high", m -> {
+            ArrayNode a = (ArrayNode) m.get("postcopy-latency-dist");
+            a.insert(0, 0);
+            a.remove(a.size() - 1);
+        });
+        mistakes.put("postcopy-latency-dist without its first bucket [0, 2) us", m -> {
+            ArrayNode a = (ArrayNode) m.get("postcopy-latency-dist");
+            int first = 0;
+            while (a.get(first).asLong() == 0) first++;
+            a.set(first, 0);
+        });
+        mistakes.put("mbps in megabytes per second", m -> ram(m).put("mbps", ram(m).get("mbps").asDouble() / 8));
+        mistakes.put("mbps in mebibits per second", m -> ram(m).put("mbps", ram(m).get("mbps").asDouble() * 1e6 / (1 << 20)));
+        mistakes.put("pages-per-second per millisecond", m -> ram(m).put("pages-per-second", ram(m).get("pages-per-second").asLong() / 1000));
+        mistakes.put("transferred without the downtime bytes", m -> ram(m).put("transferred",
+                ram(m).get("transferred").asLong() - ram(m).get("downtime-bytes").asLong()));
+        mistakes.put("normal-bytes in KiB", m -> ram(m).put("normal-bytes", ram(m).get("normal-bytes").asLong() / 1024));
+        mistakes.put("remaining counting the present pages", m -> ram(m).put("remaining", ram(m).get("total").asLong()));
+        mistakes.put("status failed on a verified run", m -> m.put("status", "failed"));
+        for (Map.Entry<String, Consumer<ObjectNode>> e : mistakes.entrySet()) {
+            ObjectNode wrong = s.deepCopy();
+            e.getValue().accept((ObjectNode) wrong.get("queryMigrate"));
+            assertFalse(QueryMigrateCheck.violations(wrong).isEmpty(), "the check misses: " + e.getKey());
+        }
+        // And on the failed run: it must not claim completion, nor lose its reason.
+        ObjectNode completed = failed.summary().deepCopy();
+        ((ObjectNode) completed.get("queryMigrate")).put("status", "completed");
+        assertFalse(QueryMigrateCheck.violations(completed).isEmpty(), "the check misses a failed run called completed");
+        ObjectNode silent = failed.summary().deepCopy();
+        ((ObjectNode) silent.get("queryMigrate")).remove("error-desc");
+        assertFalse(QueryMigrateCheck.violations(silent).isEmpty(), "the check misses a failed run without error-desc");
+    }
+
+    private static ObjectNode ram(ObjectNode queryMigrate) {
+        return (ObjectNode) queryMigrate.get("ram");
+    }
+
+    private static void scale(ObjectNode node, String field, long factor) {
+        node.put(field, node.get(field).asLong() * factor);
+    }
+
+    private static List<String> names(JsonNode object) {
+        List<String> names = new ArrayList<>();
+        for (Iterator<String> it = object.fieldNames(); it.hasNext(); ) names.add(it.next());
+        return names;
+    }
+}
