@@ -71,6 +71,6 @@ class JsonDocTest {
 
     /** A 16 MiB migration through the source and dest commands; the destination's JSON summary. */
     private JsonNode migrate(String name, List<String> sourceArgs, List<String> destArgs, int destExit) throws Exception {
-        return CommandMigration.run(tmp, name, sourceArgs, destArgs, destExit).summary();
+        return CommandMigration.expecting(destExit, tmp, name, sourceArgs, destArgs).summary();
     }
 }

@@ -7,9 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.File;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -18,11 +15,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code queryMigrate} in dest's JSON: QEMU's field names, and each value in QEMU's unit as
@@ -42,24 +39,16 @@ class QueryMigrateJsonTest {
             "normal-bytes", "dirty-sync-count", "postcopy-requests", "page-size", "precopy-bytes", "downtime-bytes",
             "postcopy-bytes", "multifd-bytes", "mbps", "pages-per-second");
 
-    private Path tmp;
+    @TempDir
+    static Path tmp;
     private CommandMigration verified;
     private CommandMigration failed;
 
     @BeforeAll
     void migrateOnceVerifiedAndOnceFailed() throws Exception {
-        tmp = Files.createTempDirectory("query-migrate-");
-        verified = CommandMigration.run(tmp, "verified", List.of(), List.of(), 0);
-        failed = CommandMigration.run(tmp, "failed", List.of("--chaos", "disconnect@30%", "--recovery-deadline", "1"),
-                List.of("--no-reconnect"), 1);
-    }
-
-    @AfterAll
-    void removeTheFiles() throws IOException {
-        if (tmp == null) return;
-        try (var files = Files.walk(tmp)) {
-            files.sorted((a, b) -> b.compareTo(a)).map(Path::toFile).forEach(File::delete);
-        }
+        verified = CommandMigration.expecting(0, tmp, "verified", List.of(), List.of());
+        failed = CommandMigration.expecting(1, tmp, "failed", List.of("--chaos", "disconnect@30%", "--recovery-deadline", "1"),
+                List.of("--no-reconnect"));
     }
 
     @Test
