@@ -24,7 +24,7 @@ import org.postcopysim.dest.net.DestConnectionHandler;
 import org.postcopysim.dest.threads.HostEventRunner;
 import org.postcopysim.dest.threads.ThreadedDest;
 import org.postcopysim.dest.workload.HostEventSpec;
-import org.postcopysim.dest.workload.SplitMix64;
+import org.postcopysim.guest.SplitMix64;
 import org.postcopysim.dest.vcpu.VcpuCounters;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;

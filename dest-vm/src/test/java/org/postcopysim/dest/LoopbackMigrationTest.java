@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.postcopysim.dest.metrics.Log2Buckets;
-import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.guest.Workload;
 import org.postcopysim.source.SourceConfig;
 import org.postcopysim.source.SourceResult;
 import org.postcopysim.source.SourceVm;

@@ -22,11 +22,11 @@ import org.postcopysim.dest.kvm.Vm;
 import org.postcopysim.dest.metrics.BlocktimeTracker;
 import org.postcopysim.dest.metrics.LatencyRecorder;
 import org.postcopysim.dest.vcpu.GuestAccess;
-import org.postcopysim.dest.vcpu.GuestWriteLog;
+import org.postcopysim.guest.GuestWriteLog;
 import org.postcopysim.dest.vcpu.VcpuCounters;
-import org.postcopysim.dest.workload.AccessStream;
-import org.postcopysim.dest.workload.SplitMix64;
-import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.guest.AccessStream;
+import org.postcopysim.guest.SplitMix64;
+import org.postcopysim.guest.Workload;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 
