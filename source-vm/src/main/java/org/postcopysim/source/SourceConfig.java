@@ -5,6 +5,7 @@ import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.protocol.FrameDescriptor;
 import org.postcopysim.protocol.Reliability;
 import org.postcopysim.protocol.PageBatchCodec;
+import org.postcopysim.source.policy.PrecopyPolicy;
 
 /**
  * Configuration of a source VM: where it listens, the guest it owns and how it streams it.
@@ -23,10 +24,12 @@ import org.postcopysim.protocol.PageBatchCodec;
  * @param memslotGapBytes          guest-physical space left unbacked before each memslot (bytes, a
  *                                 multiple of 4 KiB); 0 = memslots back to back from gfn 0. See
  *                                 {@link GuestLayout#gapped}.
+ * @param precopy                  precopy rounds before the switchover (the guest runs on the source
+ *                                 meanwhile); {@link PrecopyPolicy#NONE} = stop at once, postcopy only
  */
 public record SourceConfig(String host, int port, long guestBytes, int memslots, long seed,
                            long maxBackgroundBytesPerSec, int maxFrameBytes, int pagesPerBatch, String token,
-                           Reliability reliability, long memslotGapBytes) {
+                           Reliability reliability, long memslotGapBytes, PrecopyPolicy precopy) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final long DEFAULT_GUEST_BYTES = 256L << 20;
     public static final int DEFAULT_MEMSLOTS = 2;
@@ -35,6 +38,7 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
     public SourceConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(reliability, "reliability");
+        Objects.requireNonNull(precopy, "precopy");
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be within 0..65535, got " + port);
         if (guestBytes <= 0 || guestBytes % GuestLayout.PAGE_SIZE_BYTES != 0) {
             throw new IllegalArgumentException("guest memory must be a positive multiple of 4 KiB, got " + guestBytes);
@@ -77,7 +81,7 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
         return new Builder()
                 .host(host).port(port).guestBytes(guestBytes).memslots(memslots).seed(seed)
                 .maxBackgroundBytesPerSec(maxBackgroundBytesPerSec).maxFrameBytes(maxFrameBytes)
-                .pagesPerBatch(pagesPerBatch).token(token).reliability(reliability).memslotGapBytes(memslotGapBytes);
+                .pagesPerBatch(pagesPerBatch).token(token).reliability(reliability).memslotGapBytes(memslotGapBytes).precopy(precopy);
     }
 
     /**
@@ -111,7 +115,8 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
         return "SourceConfig[host=" + host + ", port=" + port + ", guestBytes=" + guestBytes + ", memslots=" + memslots
                 + ", seed=" + seed + ", maxBackgroundBytesPerSec=" + maxBackgroundBytesPerSec
                 + ", maxFrameBytes=" + maxFrameBytes + ", pagesPerBatch=" + pagesPerBatch
-                + ", token=" + (requiresToken() ? "<set>" : "<none>") + ", memslotGapBytes=" + memslotGapBytes + "]";
+                + ", token=" + (requiresToken() ? "<set>" : "<none>") + ", memslotGapBytes=" + memslotGapBytes
+                + ", precopy=" + precopy + "]";
     }
 
     /**
@@ -130,6 +135,7 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
         private String token = null;
         private Reliability reliability = Reliability.DEFAULT;
         private long memslotGapBytes = 0;
+        private PrecopyPolicy precopy = PrecopyPolicy.NONE;
 
         private Builder() {}
 
@@ -188,6 +194,11 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
             return this;
         }
 
+        public Builder precopy(PrecopyPolicy precopy) {
+            this.precopy = precopy;
+            return this;
+        }
+
         /**
          * The configuration.
          *
@@ -195,7 +206,7 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
          */
         public SourceConfig build() {
             return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes,
-                    pagesPerBatch, token, reliability, memslotGapBytes);
+                    pagesPerBatch, token, reliability, memslotGapBytes, precopy);
         }
     }
 }
