@@ -403,7 +403,7 @@ public final class DestVm {
             migration.discardApplier = new DiscardApplier(model.installer(), guest.newContext(), layout,
                     bug == PrecopyBug.IGNORE_DISCARD);
             migration.onPrecopyOver = () -> {
-                metrics.markPrecopyEnd();
+                if (bug != PrecopyBug.PRECOPY_END_NOT_MARKED) metrics.markPrecopyEnd();
                 if (model.installer().presentPages() == layout.totalPages()) migration.allPresent.complete(null);
             };
             connectBackground(migrationId);

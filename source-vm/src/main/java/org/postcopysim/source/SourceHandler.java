@@ -342,9 +342,11 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
         }
         if (!chunk.getLast()) return;
         long unsent = migration.sent().unsent();
-        if (unsent > 0) { // a destination cannot hold a page this source never sent
+        if (unsent > 0) { // a destination cannot hold a page this source never sent (or sent again: precopy's discard)
+            long differ = digest.verdict().pageMismatches();
             reject(ctx, Error.Code.CODE_BAD_FRAME, "final CompletionDigest while " + unsent + " of "
-                    + context.guest().totalPages() + " pages were never sent");
+                    + context.guest().totalPages() + " pages were never sent" + (differ == 0 ? ""
+                    : " (" + Plural.of(differ, "page") + " of the digest differ from the source's)"));
             return;
         }
         DigestVerifier.Verdict verdict = digest.verdict();
