@@ -33,29 +33,30 @@ class PrecopyVerificationTest {
         memory.getAndAddWord(pageIndex, PageContents.COUNTER_WORD, 1);
     }
 
+    /** The verdict on a destination that holds the pages as sent, after a write no round or discard carried over. */
+    private static DigestVerifier.Verdict verdictAfterAMissedWrite(SourceGuest guest, boolean guestRan) {
+        CompletionDigest digest = digestAsSent(guest);
+        writeBehindTheRecords(guest, 41);
+        DigestVerifier v = new DigestVerifier(guest, guestRan);
+        assertEquals(null, v.accept(digest));
+        return v.verdict();
+    }
+
     @Test
     void aGuestWriteTheDestinationNeverGotIsAMismatch() {
         try (SourceGuest guest = SourceGuest.generate(LAYOUT, 7, 1)) {
-            CompletionDigest digest = digestAsSent(guest);
-            writeBehindTheRecords(guest, 41);
-            DigestVerifier v = new DigestVerifier(guest, true);
-            assertEquals(null, v.accept(digest));
-            DigestVerifier.Verdict verdict = v.verdict();
+            DigestVerifier.Verdict verdict = verdictAfterAMissedWrite(guest, true);
             assertEquals(1, verdict.pageMismatches());
             assertEquals(List.of(LAYOUT.gfnOfPageIndex(41)), verdict.mismatchedGfns());
-            CRC32C crc = new CRC32C();
-            assertEquals(guest.checksumNow(41, guest.newView(), crc), guest.crc32c(41), "the record follows memory now");
+            assertEquals(guest.checksumNow(41, guest.newView(), new CRC32C()), guest.crc32c(41), "the record follows memory now");
         }
     }
 
     @Test
     void negativeControlTrustingTheChecksumsRecordedWhileSendingMissesTheWrite() {
         try (SourceGuest guest = SourceGuest.generate(LAYOUT, 7, 1)) {
-            CompletionDigest digest = digestAsSent(guest);
-            writeBehindTheRecords(guest, 41);
-            DigestVerifier v = new DigestVerifier(guest, false);
-            assertEquals(null, v.accept(digest));
-            assertTrue(v.verdict().verified(), "the stale page passes: this verifier cannot see the guest's writes");
+            assertTrue(verdictAfterAMissedWrite(guest, false).verified(),
+                    "the stale page passes: this verifier cannot see the guest's writes");
         }
     }
 }
