@@ -368,12 +368,16 @@ public final class DestVm {
             threaded.createVcpus(model, g::newContext, migration.control, clock,
                     v -> config.vcpuSpinNs(), config.accessesPerSecPerVcpu(), v -> 0);
             threaded.startReaders(provider, g::newContext);
+            log.info("guest {} MiB in {}, {}, workload {}, seed {}", layout.totalBytes() >> 20,
+                    Plural.of(layout.slotCount(), "memslot"), Plural.of(config.vcpus(), "vCPU"), config.workload(), config.seed());
+        }
+
+        /** The vCPUs' meters: once they run, so that registering them is no part of the downtime. */
+        private void bindVcpuMeters() {
             metrics.bindVcpus(model.counters());
             if (model.uffd() != null) metrics.bindUffd(model.uffd());
             metrics.bindBlocktime(model.blocktime());
             metrics.bindMmu(model);
-            log.info("guest {} MiB in {}, {}, workload {}, seed {}", layout.totalBytes() >> 20,
-                    Plural.of(layout.slotCount(), "memslot"), Plural.of(config.vcpus(), "vCPU"), config.workload(), config.seed());
         }
 
 
@@ -455,6 +459,10 @@ public final class DestVm {
             metrics.markResume();
             resumedNs = clock.nanoTime();
             threaded.startVcpus();
+            log.info("vCPUs resumed: the guest was stopped {} ms ({} us on the source until the Switchover went out, {} us "
+                    + "here since it arrived)", downtimeMs(), so.getSourceStopNs() / 1000,
+                    (resumedNs - migration.switchoverArrivedNs()) / 1000);
+            bindVcpuMeters();
             HostEventSpec spec = config.mmu().hostEvents();
             if (spec != null) {
                 long seed = SplitMix64.fork(config.seed(), HOST_EVENT_STREAM);

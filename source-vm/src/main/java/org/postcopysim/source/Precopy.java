@@ -67,6 +67,8 @@ final class Precopy {
     private long roundStartNs;
     private long roundPages;
     private long roundBytes;
+    /** When the last round ended and the vCPUs were told to stop (the clock's time). */
+    private long stopRequestedNs;
     // set at the switchover, read after the migration
     private volatile long discardedPages;
     private volatile long guestWrites;
@@ -158,6 +160,7 @@ final class Precopy {
             return true;
         }
         phase = Phase.STOPPING;
+        stopRequestedNs = now;
         vcpus.stop().thenRun(() -> background.eventLoop().execute(() -> switchover(migration, background, resume)));
         return false;
     }
@@ -184,8 +187,10 @@ final class Precopy {
         background.flush();
         phase = Phase.POSTCOPY; // before Switchover: the destination's page requests follow it
         migration.sendSwitchover(switchoverMessage(clock.nanoTime() - stopNs));
+        long sentNs = clock.nanoTime();
         log.info("migration {}: switchover after {} precopy rounds: {} pages discarded, {} to send in postcopy, {} guest "
-                + "writes on the source", migrationId, rounds.size(), count, unsent, guestWrites);
+                + "writes on the source; the vCPUs took {} us to stop, the discard set and Switchover {} us more",
+                migrationId, rounds.size(), count, unsent, guestWrites, (stopNs - stopRequestedNs) / 1000, (sentNs - stopNs) / 1000);
         resume.run();
     }
 
