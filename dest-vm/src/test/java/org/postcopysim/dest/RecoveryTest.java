@@ -53,7 +53,7 @@ class RecoveryTest {
         }
 
         Run(SourceConfig sourceConfig, Reliability destReliability, org.postcopysim.dest.fault.FaultOptions faults,
-            org.postcopysim.dest.workload.Workload workload) throws Exception {
+            org.postcopysim.guest.Workload workload) throws Exception {
             this(sourceConfig, destReliability, faults, workload, NanoClock.SYSTEM);
         }
 
@@ -64,7 +64,7 @@ class RecoveryTest {
         }
 
         Run(SourceConfig sourceConfig, Reliability destReliability, org.postcopysim.dest.fault.FaultOptions faults,
-            org.postcopysim.dest.workload.Workload workload, NanoClock clock) throws Exception {
+            org.postcopysim.guest.Workload workload, NanoClock clock) throws Exception {
             source = SourceVm.start(sourceConfig, new SimpleMeterRegistry());
             proxy = new CuttableProxy(source.boundAddress());
             DestConfig dest = DestConfig.builder("127.0.0.1", proxy.port()).vcpus(2).seed(5)
@@ -231,7 +231,7 @@ class RecoveryTest {
     void vcpusThatNeedNoMissingPageKeepRunningWhileTheLinkIsDown() throws Exception {
         // Every access goes to a hot 1% of memory, which the first faults bring in: once it is
         // present the vCPUs need nothing from the source, and a pause must not stop them.
-        org.postcopysim.dest.workload.Workload hot = org.postcopysim.dest.workload.Workload.parse("hotset:0.01:1", 0.2);
+        org.postcopysim.guest.Workload hot = org.postcopysim.guest.Workload.parse("hotset:0.01:1", 0.2);
         try (Run run = new Run(source(), Reliability.DEFAULT, org.postcopysim.dest.fault.FaultOptions.DEFAULT, hot)) {
             run.awaitPresentFraction(0.3);
             run.proxy.cut();
