@@ -24,7 +24,7 @@ import org.postcopysim.protocol.PrecopyRound;
 import org.postcopysim.protocol.Switchover;
 import org.postcopysim.protocol.VcpuState;
 import org.postcopysim.source.policy.PrecopyPolicy;
-import org.postcopysim.source.policy.SentBitmap;
+import org.postcopysim.source.policy.SourcePolicy;
 import org.postcopysim.time.NanoClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,7 +52,8 @@ final class Precopy {
     private final String migrationId;
     private final SourceGuest guest;
     private final PrecopyPolicy policy;
-    private final SentBitmap sent;
+    /** The migration's send policies: the sent pages and the background order. */
+    private final SourcePolicy sends;
     private final DirtyLog dirty;
     private final SourceVcpus vcpus;
     private final int vcpuCount;
@@ -79,12 +80,12 @@ final class Precopy {
      * @param workloadSeed   seed of the access streams
      * @param onGuestFailure told why when a source vCPU fails (a read saw a word the source never had)
      */
-    Precopy(String migrationId, SourceGuest guest, PrecopyPolicy policy, SentBitmap sent, int vcpus, Workload workload,
+    Precopy(String migrationId, SourceGuest guest, PrecopyPolicy policy, SourcePolicy sends, int vcpus, Workload workload,
             long accessesPerSec, long workloadSeed, NanoClock clock, java.util.function.Consumer<String> onGuestFailure) {
         this.migrationId = migrationId;
         this.guest = guest;
         this.policy = policy;
-        this.sent = sent;
+        this.sends = sends;
         this.dirty = new DirtyLog(guest.totalPages());
         this.vcpuCount = vcpus;
         this.vcpus = new SourceVcpus(guest, dirty, vcpus, workload, accessesPerSec, workloadSeed, clock, onGuestFailure);
@@ -156,7 +157,7 @@ final class Precopy {
             roundPages = 0;
             roundBytes = 0;
             roundStartNs = now;
-            sent.markUnsent(dirty.bitmap());
+            sends.markUnsent(dirty.bitmap());
             return true;
         }
         phase = Phase.STOPPING;
@@ -180,7 +181,7 @@ final class Precopy {
             count++;
         }
         discardedPages = count;
-        long unsent = sent.markUnsent(set);
+        long unsent = sends.markUnsent(set);
         for (Discard chunk : DiscardChunks.split(words, BitmapChunks.DEFAULT_BYTES_PER_CHUNK)) {
             background.write(Frames.encode(background.alloc(), FrameType.FRAME_TYPE_DISCARD, chunk));
         }

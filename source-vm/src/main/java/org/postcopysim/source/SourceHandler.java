@@ -180,7 +180,7 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
                         .setPrecopy(precopy).build()));
         if (precopy) {
             // The guest keeps running here; Switchover follows the precopy rounds (Precopy).
-            Precopy p = new Precopy(m.id(), guest, context.config().precopy(), m.sent(), hello.getVcpus(), workload,
+            Precopy p = new Precopy(m.id(), guest, context.config().precopy(), m.policy(), hello.getVcpus(), workload,
                     hello.getWorkload().getAccessesPerSec(), hello.getWorkload().getSeed(), org.postcopysim.time.NanoClock.SYSTEM,
                     m::fail);
             m.attachPrecopy(p);

@@ -52,4 +52,31 @@ class PrecopyPolicyTest {
         assertEquals(199, out[2]);
         assertEquals(0, sent.markUnsent(new AtomicBitmap(200)));
     }
+
+    /**
+     * A grow-chunks stream after round 1 has grown its chunks to 4 MiB; the next round starts
+     * over at 64 KiB from page 0, as after a recovery. The negative control marks the pages
+     * unsent behind the order's back (the sent bitmap alone) and keeps the grown chunk.
+     */
+    @Test
+    void aRoundMarkedUnsentThroughThePolicyStartsTheOrderOver() {
+        assertEquals(ChunkScan.MIN_CHUNK_PAGES, chunkAfterRound1(true));
+        assertEquals(ChunkScan.MAX_CHUNK_PAGES, chunkAfterRound1(false), "negative control: the order kept its state");
+    }
+
+    /** The chunk size of the first claim of round 2, the round's pages marked unsent through the policy or not. */
+    private static int chunkAfterRound1(boolean throughPolicy) {
+        SourcePolicy p = new SourcePolicy(8192, BackgroundOrder.GROW_CHUNKS);
+        BackgroundPolicy stream = p.background(16, 0, 1, 0);
+        int[] out = new int[16];
+        while (stream.claim(out) > 0) {
+            // round 1: every page
+        }
+        AtomicBitmap dirty = new AtomicBitmap(8192);
+        for (int page = 100; page < 3000; page++) dirty.set(page);
+        assertEquals(2900, throughPolicy ? p.markUnsent(dirty) : p.sent().markUnsent(dirty));
+        assertEquals(16, stream.claim(out));
+        assertEquals(100, out[0], "round 2 starts at the first dirtied page");
+        return ((ChunkScan) p.scan()).chunkPages();
+    }
 }
