@@ -14,8 +14,6 @@ final class QueryMigrateCheck {
     static final long PAGE_BYTES = 4096;
     /** HdrHistogram's precision in the latency timer (2 significant digits): bounds may be off by this fraction. */
     static final double HDR_PRECISION = 0.01;
-    /** How much sooner than the destination sees the Handshake the source may start precopy round 1 (ms). */
-    static final long PRECOPY_START_SLACK_MS = 5;
 
     private QueryMigrateCheck() {}
 
@@ -54,10 +52,10 @@ final class QueryMigrateCheck {
                 // setup-time and downtime split setupMs at the guest's stop, each truncated.
                 between(out, "setup-time + downtime (ms) against setupMs", setup + downtime, setupMs - 1, setupMs);
             } else {
-                // Setup ends where round 1 begins: the rounds (the source's times, each truncated) and the downtime
-                // follow it within setupMs. Slack: the truncations, and round 1 starting as the Handshake leaves.
-                between(out, "setup-time + the precopy rounds + downtime (ms) within setupMs",
-                        setup + roundsMs + downtime, 0, setupMs + rounds + PRECOPY_START_SLACK_MS);
+                // Setup ends where round 1 begins; the rounds (the source's times) and the downtime follow it
+                // up to the resume: the three split setupMs, each truncated (every round on its own).
+                between(out, "setup-time + the precopy rounds + downtime (ms) against setupMs",
+                        setup + roundsMs + downtime, setupMs - rounds - 2, setupMs);
             }
         }
 

@@ -175,7 +175,7 @@ class QueryMigrateJsonTest {
         // The mistakes below only show on a run whose phases differ and whose rounds take time: the run has them.
         assertTrue(ram.path("precopy-bytes").asLong() > 0 && ram.path("postcopy-bytes").asLong() > 0, q::toPrettyString);
         assertTrue(ram.path("precopy-bytes").asLong() != ram.path("postcopy-bytes").asLong(), q::toPrettyString);
-        assertTrue(roundsMs >= 3 * (2 + QueryMigrateCheck.PRECOPY_START_SLACK_MS), "the rounds took " + roundsMs + " ms");
+        assertTrue(roundsMs >= 10, "the rounds took " + roundsMs + " ms");
         Map<String, Consumer<ObjectNode>> mistakes = new LinkedHashMap<>();
         mistakes.put("precopy-bytes and postcopy-bytes swapped", m -> {
             long pre = ram(q(m)).get("precopy-bytes").asLong();

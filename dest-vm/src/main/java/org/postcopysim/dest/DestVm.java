@@ -125,8 +125,6 @@ public final class DestVm {
         /** When the guest stopped on the source, on this clock: the Switchover's arrival less the time it says the guest was stopped. */
         private long guestStoppedNs;
         private boolean switchedOver;
-        /** When precopy began here (the handshake announcing it arrived; the source's first round starts with it); 0 without. */
-        private long precopyStartedNs;
         private long resumedNs;
         private long allPresentNs;
         private long hugeRecovered;
@@ -423,7 +421,6 @@ public final class DestVm {
                         + "is verified against the contents the source generated, which its guest's writes changed; run "
                         + "precopy without convert events");
             }
-            precopyStartedNs = clock.nanoTime();
             status = MigrationStatus.ACTIVE;
             migration.precopyStarts();
             setUpGuest(hs);
@@ -795,9 +792,11 @@ public final class DestVm {
         private QueryMigrate queryMigrate(String error, long endNs, long pagesTotal, long pagesMissing,
                                           MigrationSummary.BytesPerPhase bytes, List<VcpuCounters> perVcpu,
                                           MigrationSummary.Blocktime blocked) {
-            // Setup ends where the first phase that moves guest state starts: the first precopy round, or
-            // without precopy the guest stopping (postcopy starts when the vCPUs resume here).
-            long setupEndNs = precopyStartedNs != 0 ? precopyStartedNs : switchedOver ? guestStoppedNs : endNs;
+            // Setup ends where the first phase that moves guest state starts: without precopy the guest
+            // stopping (postcopy starts when the vCPUs resume here); with precopy the start of round 1, dated
+            // as the guest's stop less the rounds' times as the source measured them (the way the stop itself
+            // is dated from the Switchover), so that setup, precopy and downtime add up to the time to resume.
+            long setupEndNs = switchedOver ? Math.max(startedNs, guestStoppedNs - precopyNs()) : endNs;
             OptionalLong downtimeNs = resumedNs != 0 ? OptionalLong.of(resumedNs - guestStoppedNs) : OptionalLong.empty();
             QueryMigrate.Times times = new QueryMigrate.Times(endNs - startedNs, setupEndNs - startedNs, downtimeNs);
             // Every page travels with its contents: the protocol has no zero-page form (and the source's
@@ -822,6 +821,15 @@ public final class DestVm {
             QueryMigrate.Faults waited = new QueryMigrate.Faults(blocked.allVcpusNs(), blocked.perVcpuNs(), latencyNs, faults,
                     0, 0, metrics.latencyLog2Us());
             return QueryMigrate.of(status, error, times, transfer, phases, waited);
+        }
+
+        /** The precopy rounds' time as the source measured it, round 1's start to the last round's end (ns); 0 without. */
+        private long precopyNs() {
+            long ns = 0;
+            if (switchover != null) {
+                for (org.postcopysim.protocol.PrecopyRound r : switchover.getPrecopyRoundsList()) ns += Math.max(0, r.getDurationNs());
+            }
+            return ns;
         }
 
         private List<MigrationSummary.PrecopyRound> precopyRounds() {
