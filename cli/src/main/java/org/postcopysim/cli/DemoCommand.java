@@ -67,6 +67,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Mixin
     HostOptions host;
 
+    @Mixin
+    PrecopyOptions precopy;
+
     @Option(names = "--mem-per-vcpu", paramLabel = "SIZE", converter = ByteSize.class,
             description = "Guest memory per vCPU, instead of --guest-mem: the guest gets this times --vcpus.")
     Long memPerVcpu;
@@ -113,6 +116,7 @@ public final class DemoCommand implements Callable<Integer> {
         org.postcopysim.dest.HostBackend hostBackend = backend.resolve(spec.commandLine(), faultOptions, mmu);
         tls.resolve(spec.commandLine());
         chaos.resolve(spec.commandLine());
+        org.postcopysim.source.policy.PrecopyPolicy precopyPolicy = precopy.resolve(spec.commandLine());
         if (progressWhen == MigrationProgress.When.LINES) {
             throw new ParameterException(spec.commandLine(), "Invalid value for option '--progress': lines is for dest; "
                     + "demo takes auto, always or never");
@@ -123,10 +127,10 @@ public final class DemoCommand implements Callable<Integer> {
                 || (progressWhen == MigrationProgress.When.AUTO && Terminal.stderrIsTerminal());
         DemoRelay relay = new DemoRelay(out, spec.commandLine().getErr(), bar);
         relay.say(String.format(Locale.ROOT, "demo: seed %d; migrating a %s guest with %s (%s, %s%s) between two processes, "
-                        + "background order %s", s, ByteSize.format(guest.guestBytes), Plural.of(vcpus.vcpus, "vCPU"),
+                        + "background order %s%s", s, ByteSize.format(guest.guestBytes), Plural.of(vcpus.vcpus, "vCPU"),
                 vcpus.workload, faultOptions.mode(),
                 hostBackend == org.postcopysim.dest.HostBackend.MODEL ? "" : ", " + hostBackend.name() + " backend",
-                backgroundOrder));
+                backgroundOrder, precopyPolicy.enabled() ? "; precopy " + precopyPolicy + " first" : ""));
         Path summaryFile = Files.createTempFile("postcopy-sim-demo-", ".json");
         Path tokenFile = null;
         ChildJvm source = null;
@@ -141,6 +145,7 @@ public final class DemoCommand implements Callable<Integer> {
             sourceArgs.addAll(tls.asArgs());
             sourceArgs.addAll(chaos.asArgs()); // faults are injected where the pages are sent
             sourceArgs.addAll(recovery.sourceArgs());
+            sourceArgs.addAll(precopy.asArgs()); // the source runs the guest first; the destination's Hello says what it runs
             relay.say("demo: starting the source...");
             source = ChildJvm.start("source", jvmArgs, sourceArgs, relay.sourceOut(), relay.childErr());
             // The source prints its generated token before it listens; the destination reads it from
@@ -223,6 +228,15 @@ public final class DemoCommand implements Callable<Integer> {
                         summary.path("networkBoundFaults").asLong(), 100 * summary.path("networkBoundFraction").asDouble(),
                         summary.path("pagesTouched").asLong(),
                         SummaryPrinter.duration(summary.path("blocktime").path("allVcpusNs").asLong()));
+            }
+            if (summary.path("precopyRounds").asInt() > 0) {
+                JsonNode phases = summary.path("bytesPerPhase");
+                out.printf(Locale.ROOT, "demo: precopy %s sent %d pages (%s) with the guest running on the source; "
+                                + "%d pages discarded at the switchover; downtime %d ms; postcopy %d pages (%s).%n",
+                        Plural.of(summary.path("precopyRounds").asLong(), "round"), phases.path("precopyPages").asLong(),
+                        ByteSize.format(phases.path("precopyBytes").asLong()), summary.path("discardedPages").asLong(),
+                        summary.path("downtimeMs").asLong(), phases.path("postcopyPages").asLong(),
+                        ByteSize.format(phases.path("postcopyBytes").asLong()));
             }
         }
         if (!ok) out.printf("demo: FAILED (destination exit %d, source exit %d)%n", destCode, sourceCode);

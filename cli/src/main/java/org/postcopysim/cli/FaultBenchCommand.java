@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 import org.postcopysim.dest.bench.FaultBenchConfig;
 import org.postcopysim.dest.bench.FaultBenchResult;
 import org.postcopysim.dest.fault.FaultOptions;
-import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.guest.Workload;
 import org.postcopysim.kernel.KernelBenchOptions;
 import org.postcopysim.kernel.Uffd;
 import org.postcopysim.sim.cost.CostModel;

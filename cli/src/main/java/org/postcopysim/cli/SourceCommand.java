@@ -38,6 +38,9 @@ public final class SourceCommand implements Callable<Integer> {
     StreamOptions stream;
 
     @Mixin
+    PrecopyOptions precopy;
+
+    @Mixin
     SeedOption seed;
 
     @Mixin
@@ -64,6 +67,7 @@ public final class SourceCommand implements Callable<Integer> {
         metrics.validate(spec.commandLine());
         OptionCheck.check(spec.commandLine(), "--pages-per-batch",
                 () -> SourceConfig.builder().pagesPerBatch(stream.pagesPerBatch).build().validate());
+        org.postcopysim.source.policy.PrecopyPolicy precopyPolicy = precopy.resolve(spec.commandLine());
         Reliability.TlsFiles tlsFiles = tls.resolve(spec.commandLine());
         org.postcopysim.protocol.chaos.ChaosSpec chaosSpec = chaos.resolve(spec.commandLine());
         String token = null;
@@ -82,7 +86,7 @@ public final class SourceCommand implements Callable<Integer> {
         SourceConfig config = SourceConfig.builder().host(listen.host()).port(listen.port()).guestBytes(guest.guestBytes)
                 .memslots(guest.memslots).seed(s).maxBackgroundBytesPerSec(stream.maxBandwidth)
                 .pagesPerBatch(stream.pagesPerBatch).backgroundOrder(stream.backgroundOrder).token(token).reliability(reliability)
-                .memslotGapBytes(guest.memslotGapBytes).build().validate();
+                .memslotGapBytes(guest.memslotGapBytes).precopy(precopyPolicy).build().validate();
         // Both sockets are bound before the guest is generated: an address in use fails at once.
         MeterRegistry registry = metrics.open();
         try {
@@ -108,6 +112,13 @@ public final class SourceCommand implements Callable<Integer> {
                         r.demandPagesSent(), r.backgroundPagesSent(), r.duplicatePagesSent(),
                         r.demandPagesSent() - r.duplicatePagesSent(),
                         ByteSize.format(r.bytesSent()), Plural.of(r.pageRequests(), "page request"));
+                SourceResult.Precopy p = r.precopy();
+                if (p.rounds() > 0) {
+                    out.printf(Locale.ROOT, "source: precopy %s sent %d pages (%s) with the guest running here (%s); "
+                                    + "%s discarded at the switchover%n", Plural.of(p.rounds(), "round"), p.pagesSent(),
+                            ByteSize.format(p.bytesSent()), Plural.of(p.guestWrites(), "guest write"),
+                            Plural.of(p.discardedPages(), "page"));
+                }
                 if (r.recoveries() > 0) {
                     out.printf(Locale.ROOT, "source: resumed after %d dropped link%s, %d ms paused in all%n", r.recoveries(),
                             r.recoveries() == 1 ? "" : "s", r.pausedMs());
@@ -136,6 +147,7 @@ public final class SourceCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "guest: %s in %s%n", ByteSize.format(config.guestBytes()), Plural.of(config.memslots(), "memslot"));
         out.printf(Locale.ROOT, "background: %s order, %s%n", config.backgroundOrder(), config.maxBackgroundBytesPerSec() == 0
                 ? "uncapped" : "capped at " + ByteSize.format(config.maxBackgroundBytesPerSec()) + "/s");
+        if (config.precopy().enabled()) out.printf(Locale.ROOT, "precopy: %s, then postcopy%n", config.precopy());
         metrics.print(out);
         out.printf(Locale.ROOT, "generating %s of guest memory...%n", ByteSize.format(config.guestBytes()));
         out.flush();

@@ -77,8 +77,11 @@ final class SummaryPrinter {
                 duration(b.allVcpusNs()), allVcpus(b.perVcpuNs().length),
                 duration(b.perVcpuNs().length == 0 ? 0 : b.perVcpuNs()[worst]), worst);
         MigrationSummary.BytesPerPhase p = s.bytesPerPhase();
-        out.printf(Locale.ROOT, "  bytes     precopy %s, downtime %s, postcopy %s%n",
-                ByteSize.format(p.precopyBytes()), ByteSize.format(p.downtimeBytes()), ByteSize.format(p.postcopyBytes()));
+        out.printf(Locale.ROOT, "  phases    precopy %s (%s), downtime %s (%s), postcopy %s (%s); downtime %d ms%n",
+                Plural.of(p.precopyPages(), "page"), ByteSize.format(p.precopyBytes()),
+                Plural.of(p.downtimePages(), "page"), ByteSize.format(p.downtimeBytes()),
+                Plural.of(p.postcopyPages(), "page"), ByteSize.format(p.postcopyBytes()), s.downtimeMs());
+        if (s.precopyRounds() > 0) out.printf(Locale.ROOT, "  precopy   %s%n", precopy(s));
         out.printf(Locale.ROOT, "  guest     %s checked, %s, %s%n", Plural.of(s.guestReads(), "read"),
                 Plural.of(s.guestWrites(), "write"), Plural.of(s.staleReads(), "stale read"));
         out.printf(Locale.ROOT, "  stage-2   %s rebuilt when KVM_MEM_USERFAULT was cleared%n",
@@ -118,6 +121,18 @@ final class SummaryPrinter {
                     m.violations().isEmpty() ? "every MMU invariant held" : Plural.of(m.violations().size(), "MMU invariant violation"));
         }
         out.flush();
+    }
+
+    /** "3 rounds: 4096 pages (dirtied 1333, 9.2 MiB/s), ...; 816 pages discarded, 43565 guest writes on the source". */
+    static String precopy(MigrationSummary s) {
+        StringBuilder b = new StringBuilder(Plural.of(s.precopyRounds(), "round")).append(':');
+        for (MigrationSummary.PrecopyRound r : s.precopyRoundStats()) {
+            b.append(r.round() == 1 ? " " : ", ").append(Plural.of(r.pagesSent(), "page")).append(" in ").append(r.durationMs())
+                    .append(" ms (dirtied ").append(r.dirtiedPages()).append(", ").append(ByteSize.format(r.dirtyBytesPerSec()))
+                    .append("/s)");
+        }
+        return b.append("; ").append(Plural.of(s.discardedPages(), "page")).append(" discarded, ")
+                .append(Plural.of(s.sourceGuestWrites(), "guest write")).append(" on the source").toString();
     }
 
     /** "the only vCPU" for one, "all 4 vCPUs" for more: who was blocked when blocktime counts. */

@@ -1,7 +1,7 @@
 package org.postcopysim.cli;
 
 import org.postcopysim.dest.DestConfig;
-import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.guest.Workload;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 

@@ -47,7 +47,7 @@ class HelpAndVersionTest {
     void everyWorkloadKindIsListedWhereAWorkloadIsTaken(String sub) {
         String help = CliRun.of(sub, "--help").out().replaceAll("\\s+", " ");
         String workload = help.substring(help.lastIndexOf("--workload=KIND")); // the option list, after the synopsis
-        for (org.postcopysim.dest.workload.Workload.Kind k : org.postcopysim.dest.workload.Workload.Kind.values()) {
+        for (org.postcopysim.guest.Workload.Kind k : org.postcopysim.guest.Workload.Kind.values()) {
             String name = k.name().toLowerCase(java.util.Locale.ROOT);
             assertTrue(workload.substring(0, Math.min(workload.length(), 200)).contains(name), () -> sub + " --help omits " + name + ": " + workload);
         }

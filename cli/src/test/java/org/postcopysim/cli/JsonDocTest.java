@@ -31,7 +31,10 @@ class JsonDocTest {
                 List.of("--no-reconnect"), 1);
         assertFalse(failed.path("verified").asBoolean(), failed::toPrettyString);
         assertTrue(failed.path("missingGfnRanges").size() > 0, failed::toPrettyString);
-        JsonDoc.assertDocumented(JsonDoc.dest(), verified, failed);
+        // Precopy first: the rounds are listed.
+        JsonNode precopy = migrate("precopy", List.of("--precopy-rounds", "2"), List.of("--access-rate", "20000"), 0);
+        assertEquals(2, precopy.path("precopyRoundStats").size(), precopy::toPrettyString);
+        JsonDoc.assertDocumented(JsonDoc.dest(), verified, failed, precopy);
     }
 
     @Test

@@ -24,9 +24,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code queryMigrate} in dest's JSON: QEMU's field names, and each value in QEMU's unit as
  * recomputed from the rest of the summary ({@link QueryMigrateCheck}), for a migration that
- * verifies and one whose link drops with reconnecting off. The negative controls feed the check
- * the verified run's JSON with one deliberate mistake each (a wrong unit, a bucket off by one, a
- * byte count missing a phase) and show it catches every one.
+ * verifies, one whose link drops with reconnecting off, and one with two precopy rounds first
+ * (the phases' bytes, the dirty bitmap syncs and the setup that ends where precopy begins). The
+ * negative controls feed the check the verified runs' JSON with one deliberate mistake each (a
+ * wrong unit, a bucket off by one, a byte count missing a phase, a phase mapped to the wrong QEMU
+ * field) and show it catches every one.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
@@ -43,12 +45,15 @@ class QueryMigrateJsonTest {
     static Path tmp;
     private CommandMigration verified;
     private CommandMigration failed;
+    private CommandMigration precopy;
 
     @BeforeAll
     void migrateOnceVerifiedAndOnceFailed() throws Exception {
         verified = CommandMigration.expecting(0, tmp, "verified", List.of(), List.of());
         failed = CommandMigration.expecting(1, tmp, "failed", List.of("--chaos", "disconnect@30%", "--recovery-deadline", "1"),
                 List.of("--no-reconnect"));
+        precopy = CommandMigration.expecting(0, tmp, "precopy", List.of("--precopy-rounds", "2"),
+                List.of("--access-rate", "20000"));
     }
 
     @Test
@@ -128,8 +133,8 @@ class QueryMigrateJsonTest {
         mistakes.put("mbps in megabytes per second", m -> ram(m).put("mbps", ram(m).get("mbps").asDouble() / 8));
         mistakes.put("mbps in mebibits per second", m -> ram(m).put("mbps", ram(m).get("mbps").asDouble() * 1e6 / (1 << 20)));
         mistakes.put("pages-per-second per millisecond", m -> ram(m).put("pages-per-second", ram(m).get("pages-per-second").asLong() / 1000));
-        mistakes.put("transferred without the downtime bytes", m -> ram(m).put("transferred",
-                ram(m).get("transferred").asLong() - ram(m).get("downtime-bytes").asLong()));
+        mistakes.put("transferred without the postcopy bytes", m -> ram(m).put("transferred",
+                ram(m).get("transferred").asLong() - ram(m).get("postcopy-bytes").asLong()));
         mistakes.put("normal-bytes in KiB", m -> ram(m).put("normal-bytes", ram(m).get("normal-bytes").asLong() / 1024));
         mistakes.put("remaining counting the present pages", m -> ram(m).put("remaining", ram(m).get("total").asLong()));
         mistakes.put("status failed on a verified run", m -> m.put("status", "failed"));
@@ -145,6 +150,63 @@ class QueryMigrateJsonTest {
         ObjectNode silent = failed.summary().deepCopy();
         ((ObjectNode) silent.get("queryMigrate")).remove("error-desc");
         assertFalse(QueryMigrateCheck.violations(silent).isEmpty(), "the check misses a failed run without error-desc");
+    }
+
+    @Test
+    void aPrecopyRunReportsItsPhasesRoundsAndSetupInQemusFields() {
+        JsonNode s = precopy.summary();
+        JsonNode q = s.path("queryMigrate");
+        assertTrue(s.path("verified").asBoolean(), s::toPrettyString);
+        assertEquals(2, s.path("precopyRounds").asInt(), s::toPrettyString);
+        assertEquals(List.of(), QueryMigrateCheck.violations(s), q::toPrettyString);
+        assertEquals(2, q.path("ram").path("dirty-sync-count").asLong(), q::toPrettyString);
+        assertTrue(q.path("ram").path("precopy-bytes").asLong() >= s.path("guestBytes").asLong(),
+                "round 1 alone sends every page: " + q);
+        assertEquals(s.path("bytesTransferred").asLong(), q.path("ram").path("transferred").asLong(), q::toPrettyString);
+    }
+
+    @Test
+    void theCheckCatchesEveryMistakeOfThePrecopyPhases() {
+        JsonNode s = precopy.summary();
+        JsonNode q = s.path("queryMigrate");
+        JsonNode ram = q.path("ram");
+        long roundsMs = 0;
+        for (JsonNode r : s.path("precopyRoundStats")) roundsMs += r.path("durationMs").asLong();
+        // The mistakes below only show on a run whose phases differ and whose rounds take time: the run has them.
+        assertTrue(ram.path("precopy-bytes").asLong() > 0 && ram.path("postcopy-bytes").asLong() > 0, q::toPrettyString);
+        assertTrue(ram.path("precopy-bytes").asLong() != ram.path("postcopy-bytes").asLong(), q::toPrettyString);
+        assertTrue(roundsMs >= 10, "the rounds took " + roundsMs + " ms");
+        Map<String, Consumer<ObjectNode>> mistakes = new LinkedHashMap<>();
+        mistakes.put("precopy-bytes and postcopy-bytes swapped", m -> {
+            long pre = ram(q(m)).get("precopy-bytes").asLong();
+            ram(q(m)).put("precopy-bytes", ram(q(m)).get("postcopy-bytes").asLong()).put("postcopy-bytes", pre);
+        });
+        mistakes.put("precopy-bytes reported as downtime-bytes", m -> ram(q(m))
+                .put("downtime-bytes", ram(q(m)).get("downtime-bytes").asLong() + ram(q(m)).get("precopy-bytes").asLong())
+                .put("precopy-bytes", 0));
+        mistakes.put("the summary and queryMigrate both counting precopy's pages as the downtime's", m -> {
+            ObjectNode phases = (ObjectNode) m.get("bytesPerPhase");
+            long pre = phases.get("precopyBytes").asLong();
+            phases.put("downtimeBytes", phases.get("downtimeBytes").asLong() + pre).put("precopyBytes", 0);
+            ram(q(m)).put("downtime-bytes", ram(q(m)).get("downtime-bytes").asLong() + pre).put("precopy-bytes", 0);
+        });
+        mistakes.put("transferred without the precopy bytes", m -> ram(q(m)).put("transferred",
+                ram(q(m)).get("transferred").asLong() - ram(q(m)).get("precopy-bytes").asLong()));
+        mistakes.put("dirty-sync-count 0 after precopy", m -> ram(q(m)).put("dirty-sync-count", 0));
+        mistakes.put("dirty-sync-count counting the switchover as a round", m -> ram(q(m)).put("dirty-sync-count",
+                ram(q(m)).get("dirty-sync-count").asLong() + 1));
+        long precopyMs = roundsMs;
+        mistakes.put("setup-time counting the precopy rounds", m -> q(m).put("setup-time", q(m).get("setup-time").asLong() + precopyMs));
+        mistakes.put("downtime counting the precopy rounds", m -> q(m).put("downtime", q(m).get("downtime").asLong() + precopyMs));
+        for (Map.Entry<String, Consumer<ObjectNode>> e : mistakes.entrySet()) {
+            ObjectNode wrong = s.deepCopy();
+            e.getValue().accept(wrong);
+            assertFalse(QueryMigrateCheck.violations(wrong).isEmpty(), "the check misses: " + e.getKey());
+        }
+    }
+
+    private static ObjectNode q(ObjectNode summary) {
+        return (ObjectNode) summary.get("queryMigrate");
     }
 
     private static ObjectNode ram(ObjectNode queryMigrate) {

@@ -203,6 +203,16 @@ class UsageErrorTest {
     }
 
     @Test
+    void precopyOptionsAreCheckedBeforeAnythingStarts() {
+        assertUsageError("Invalid value for option '--precopy-rounds': precopy rounds must be >= 0", "source",
+                "--listen", "127.0.0.1:0", "--precopy-rounds", "-1");
+        assertUsageError("--precopy-until needs at least one round; --precopy-rounds is 0", "source",
+                "--listen", "127.0.0.1:0", "--precopy-until", "4M", "--precopy-rounds", "0");
+        assertUsageError("Invalid value for option '--precopy-until'", "demo", "--precopy-until", "lots");
+        assertUsageError("precopy rounds must be >= 0", "demo", "--precopy-rounds", "-2");
+    }
+
+    @Test
     void connectWithoutPortIsAUsageError() {
         assertUsageError("Invalid value for option '--connect'", "dest", "--connect", "localhost");
     }

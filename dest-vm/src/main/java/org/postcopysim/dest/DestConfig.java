@@ -2,7 +2,7 @@ package org.postcopysim.dest;
 
 import java.time.Duration;
 import org.postcopysim.dest.fault.FaultOptions;
-import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.guest.Workload;
 import org.postcopysim.protocol.FrameDescriptor;
 import org.postcopysim.protocol.Reliability;
 import org.postcopysim.protocol.VcpuCount;

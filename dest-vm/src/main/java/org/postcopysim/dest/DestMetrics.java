@@ -69,8 +69,10 @@ public final class DestMetrics {
     public static final String BLOCKTIME_VCPU = "postcopy.dest.vcpu.blocked";
     /** vCPUs blocked on a missing page right now (gauge). */
     public static final String VCPUS_BLOCKED = "postcopy.dest.blocked.vcpus";
-    /** Bytes received per migration phase (bytes, counter tagged {@code phase}: precopy, downtime, postcopy). */
+    /** Page contents received per migration phase (bytes, counter tagged {@code phase}: precopy, downtime, postcopy). */
     public static final String RECEIVED_BYTES = "postcopy.dest.received";
+    /** Page contents received in every phase, duplicates included (bytes, counter). */
+    public static final String RECEIVED_PAGE_BYTES = "postcopy.dest.received.page";
     /** Link recoveries completed: the link dropped, the migration paused and resumed (counter). */
     public static final String RECOVERIES = "postcopy.dest.recoveries";
     /** Times the link dropped and the migration paused (counter). */
@@ -101,7 +103,7 @@ public final class DestMetrics {
      * the 0th is the lowest latency recorded.
      */
     public static final double[] PERCENTILES = {0, 0.5, 0.9, 0.99, 0.999};
-    static final String RECEIVED_BYTES_HELP = "bytes received in one phase of the migration";
+    static final String RECEIVED_BYTES_HELP = "page contents received in one phase of the migration";
 
     final MeterRegistry registry;
     final Timer faultLatency;
@@ -114,7 +116,9 @@ public final class DestMetrics {
     final Counter recoveries;
     final Counter pauses;
     final Counter stalls;
-    private volatile long downtimeBytes;
+    /** Page copies and contents bytes received when precopy ended and when the vCPUs resumed ({pages, bytes}; null before). */
+    private volatile long[] atPrecopyEnd;
+    private volatile long[] atResume;
     /** The userfaultfds of a uffd mode, once set up; null before and in the other modes (the counts read 0). */
     private volatile UffdSet uffds;
 
@@ -135,11 +139,12 @@ public final class DestMetrics {
         this.demandPages = pagesInstalled("demand");
         this.duplicatePages = counter(DUPLICATE_PAGES, "copies dropped because the page was present (EEXIST)");
         this.crcFailures = counter(CRC_FAILURES, "copies whose CRC32C did not match");
-        // The postcopy phase's bytes are the page contents received; the other phases are set once.
-        this.bytesReceived = Counter.builder(RECEIVED_BYTES).description(RECEIVED_BYTES_HELP).baseUnit("bytes")
-                .tag("phase", "postcopy").register(registry);
+        // Every page's contents count here; the phases split them at the end of precopy and at the resume.
+        this.bytesReceived = Counter.builder(RECEIVED_PAGE_BYTES)
+                .description("page contents received in every phase, duplicates included").baseUnit("bytes").register(registry);
         phaseBytes("precopy", MigrationSummary.BytesPerPhase::precopyBytes);
         phaseBytes("downtime", MigrationSummary.BytesPerPhase::downtimeBytes);
+        phaseBytes("postcopy", MigrationSummary.BytesPerPhase::postcopyBytes);
         this.recoveries = counter(RECOVERIES, "times the migration resumed after a dropped link");
         this.pauses = counter(PAUSES, "times a dropped link paused the migration");
         this.stalls = counter(STALLS, "vCPU waits on one missing page longer than the stall timeout");
@@ -247,14 +252,38 @@ public final class DestMetrics {
         }
     }
 
-    /** Sets the bytes received during the downtime (the handshake and switchover, before the vCPUs resumed). */
-    void downtimeBytes(long bytes) {
-        downtimeBytes = bytes;
+    /** Page copies received so far (installed, duplicates and bad copies) and their contents bytes: {pages, bytes}. */
+    private long[] received() {
+        return new long[] {count(backgroundPages) + count(demandPages) + count(duplicatePages) + count(crcFailures),
+            count(bytesReceived)};
     }
 
-    /** Bytes received per phase: precopy (always 0: no precopy rounds are simulated), downtime, postcopy. */
+    /** Page contents received so far, every phase (bytes). */
+    long pageBytesReceived() {
+        return count(bytesReceived);
+    }
+
+    /** Precopy is over (the discard set applied): what arrived so far was precopy's. */
+    void markPrecopyEnd() {
+        atPrecopyEnd = received();
+    }
+
+    /** The vCPUs resume: what arrived since precopy ended (or since the start) was the downtime's. */
+    void markResume() {
+        atResume = received();
+    }
+
+    /**
+     * Page copies and their contents received per phase: precopy (before the discard set was
+     * applied; nothing without precopy), downtime (from then until the vCPUs resumed), postcopy
+     * (since). The three add up to every copy received.
+     */
     MigrationSummary.BytesPerPhase bytesPerPhase() {
-        return new MigrationSummary.BytesPerPhase(0, downtimeBytes, count(bytesReceived));
+        long[] now = received();
+        long[] pre = atPrecopyEnd == null ? new long[2] : atPrecopyEnd;
+        long[] resume = atResume == null ? now : atResume;
+        return new MigrationSummary.BytesPerPhase(pre[1], pre[0], resume[1] - pre[1], resume[0] - pre[0],
+                now[1] - resume[1], now[0] - resume[0]);
     }
 
     private Counter pagesInstalled(String channel) {

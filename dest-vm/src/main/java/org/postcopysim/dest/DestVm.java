@@ -27,7 +27,7 @@ import org.postcopysim.dest.net.DestConnectionHandler;
 import org.postcopysim.dest.threads.HostEventRunner;
 import org.postcopysim.dest.threads.ThreadedDest;
 import org.postcopysim.dest.workload.HostEventSpec;
-import org.postcopysim.dest.workload.SplitMix64;
+import org.postcopysim.guest.SplitMix64;
 import org.postcopysim.dest.vcpu.VcpuCounters;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
@@ -80,7 +80,7 @@ public final class DestVm {
      * kernel-uffd). A configuration the backend refuses fails at once, before connecting.
      */
     public static MigrationSummary run(DestConfig config, MeterRegistry registry, HostBackend backend) {
-        return new Run(config, registry, NanoClock.SYSTEM, backend).execute();
+        return new Run(config, registry, NanoClock.SYSTEM, backend, PrecopyBug.NONE).execute();
     }
 
     /**
@@ -90,7 +90,12 @@ public final class DestVm {
      * blocktime meters and the timeouts of network waits keep real time.
      */
     static MigrationSummary run(DestConfig config, MeterRegistry registry, NanoClock clock) {
-        return new Run(config, registry, clock, HostBackend.MODEL).execute();
+        return new Run(config, registry, clock, HostBackend.MODEL, PrecopyBug.NONE).execute();
+    }
+
+    /** {@link #run(DestConfig, MeterRegistry)} with a deliberate mistake of the precopy's (a negative control). */
+    static MigrationSummary run(DestConfig config, MeterRegistry registry, PrecopyBug bug) {
+        return new Run(config, registry, NanoClock.SYSTEM, HostBackend.MODEL, bug).execute();
     }
 
     /** One migration's resources, released at the end of {@link #execute()}. */
@@ -100,7 +105,10 @@ public final class DestVm {
         private final DestMetrics metrics;
         /** Fault injection on the page frames received ({@code --chaos}), shared by every connection; null = none. */
         private final ChaosState chaos;
-        private final Migration migration = new Migration();
+        private final Migration migration;
+        private final PrecopyBug bug;
+        /** The Switchover the vCPUs resumed from (null before). */
+        private Switchover switchover;
         private final List<DestConnectionHandler> handlers = new ArrayList<>();
         private EventLoopGroup group;
         /** Client TLS context, built once for every connection of the run; null for plain TCP. */
@@ -144,8 +152,10 @@ public final class DestVm {
         /** The pages not held at the end (read before guest memory is unmapped); null before setup. */
         private PresentPages.Missing missing;
 
-        Run(DestConfig config, MeterRegistry registry, NanoClock clock, HostBackend backend) {
+        Run(DestConfig config, MeterRegistry registry, NanoClock clock, HostBackend backend, PrecopyBug bug) {
             this.config = config;
+            this.bug = bug;
+            this.migration = new Migration(clock);
             this.backend = backend;
             this.clock = clock;
             this.chaos = ChaosState.of(config.reliability().chaos(), config.reliability().chaosSeed());
@@ -185,11 +195,20 @@ public final class DestVm {
                 }
                 group = Transport.newGroup(2, "dest-io");
                 Handshake hs = connectDemand();
-                Switchover so = await(migration.switchover, "the source's switchover state");
-                guestStopped(so.getSourceStopNs());
-                setUp(hs, so);
-                migrationId = hs.getMigrationId();
-                connectBackground(hs.getMigrationId());
+                Switchover so;
+                if (hs.getPrecopy()) {
+                    so = receivePrecopy(hs);
+                } else {
+                    so = await(migration.switchover, "the source's switchover state");
+                    if (so.getPrecopyRoundsCount() > 0) {
+                        throw new MigrationException("the source reports precopy rounds but its Handshake announced none");
+                    }
+                    guestStopped(so.getSourceStopNs());
+                    setUpGuest(hs);
+                    setUpVcpus(so);
+                    migrationId = hs.getMigrationId();
+                    connectBackground(hs.getMigrationId());
+                }
                 startVcpus(so);
                 migration.resumable = true;
                 startWatchdog();
@@ -234,6 +253,10 @@ public final class DestVm {
                     .setRole(ChannelRole.CHANNEL_ROLE_DEMAND)
                     .setVcpus(config.vcpus())
                     .setToken(config.token() == null ? "" : config.token())
+                    // The guest's workload: a source that runs precopy runs it first.
+                    .setWorkload(org.postcopysim.protocol.GuestWorkload.newBuilder()
+                            .setPattern(config.workload().toString()).setWriteFraction(config.workload().writeFraction())
+                            .setAccessesPerSec(config.accessesPerSecPerVcpu()).setSeed(config.seed()))
                     .build();
             demand = connect(ChannelRole.CHANNEL_ROLE_DEMAND, hello);
             Handshake hs = await(migration.handshake, "the source's handshake");
@@ -249,9 +272,9 @@ public final class DestVm {
 
         /** The guest stopped on the source {@code sourceStopNs} before the Switchover that just arrived was sent. */
         private void guestStopped(long sourceStopNs) {
-            long now = clock.nanoTime();
+            long arrived = migration.switchoverArrivedNs();
             // A stop before this run started (or a nonsense value) counts from the start: the downtime is ours to measure.
-            guestStoppedNs = sourceStopNs >= 0 && sourceStopNs <= now - startedNs ? now - sourceStopNs : startedNs;
+            guestStoppedNs = sourceStopNs >= 0 && sourceStopNs <= arrived - startedNs ? arrived - sourceStopNs : startedNs;
             switchedOver = true;
         }
 
@@ -299,7 +322,7 @@ public final class DestVm {
             return m.startsWith("null") ? kind + m.substring(4) : org.postcopysim.protocol.SocketErrors.describe(m);
         }
 
-        private void setUp(Handshake hs, Switchover so) throws MigrationException {
+        private void setUpGuest(Handshake hs) throws MigrationException {
             List<GuestLayout.Slot> slots = new ArrayList<>();
             try {
                 for (org.postcopysim.protocol.Memslot m : hs.getMemslotsList()) {
@@ -308,10 +331,6 @@ public final class DestVm {
                 layout = GuestLayout.of(slots);
             } catch (IllegalArgumentException | ArithmeticException e) {
                 throw new MigrationException("the source's guest layout is invalid: " + e.getMessage());
-            }
-            if (so.getVcpusCount() != config.vcpus()) {
-                throw new MigrationException("source sent state for " + Plural.of(so.getVcpusCount(), "vCPU")
-                        + ", destination runs " + config.vcpus());
             }
             seedContent = hs.getContentSeed();
             if (chaos != null) chaos.pagesTotal(layout.totalPages());
@@ -326,8 +345,10 @@ public final class DestVm {
             log.info("allocated {} MiB of guest memory ({} backend) in {} ms", layout.totalBytes() >> 20, backend.name(),
                     (System.nanoTime() - t0) / 1_000_000);
             HostBackend.Guest g = guest;
-            ThreadedDest threadsLocal = new ThreadedDest(config.vcpus(), () -> migration.allPresent.complete(null),
-                    g::uffdRunner);
+            // During precopy every page may be present and then discarded: the last page present ends nothing yet.
+            ThreadedDest threadsLocal = new ThreadedDest(config.vcpus(), () -> {
+                if (!migration.precopyRunning()) migration.allPresent.complete(null);
+            }, g::uffdRunner);
             try {
                 model = DestModel.build(layout, config.faults(), config.vcpus(), config.hugePageRecovery(), startedNs,
                         threadsLocal, config.mmu().options());
@@ -347,7 +368,19 @@ public final class DestVm {
                     metrics.demandPages, metrics.duplicatePages, metrics.crcFailures, metrics.bytesReceived));
             migration.backgroundInstaller = new BatchInstaller(installer, fetcher, guest.newContext(), new BatchInstaller.Meters(
                     metrics.backgroundPages, metrics.duplicatePages, metrics.crcFailures, metrics.bytesReceived));
-            NetworkPageProvider provider = new NetworkPageProvider(fetcher);
+            this.presentPages = new PresentPages(model.vm(), model.presence());
+            metrics.bindPages(installer, fetcher);
+        }
+
+        /** The vCPUs, from the source's state for them. */
+        private void setUpVcpus(Switchover so) throws MigrationException {
+            if (so.getVcpusCount() != config.vcpus()) {
+                throw new MigrationException("source sent state for " + Plural.of(so.getVcpusCount(), "vCPU")
+                        + ", destination runs " + config.vcpus());
+            }
+            this.switchover = so;
+            HostBackend.Guest g = guest;
+            NetworkPageProvider provider = new NetworkPageProvider(model.fetcher());
             LatencyRecorder latency = metrics.latencyRecorder();
             for (int v = 0; v < config.vcpus(); v++) {
                 VcpuState state = so.getVcpus(v);
@@ -357,22 +390,104 @@ public final class DestVm {
             threaded.createVcpus(model, g::newContext, migration.control, clock,
                     v -> config.vcpuSpinNs(), config.accessesPerSecPerVcpu(), v -> 0);
             threaded.startReaders(provider, g::newContext);
-            this.presentPages = new PresentPages(model.vm(), model.presence());
-            metrics.bindVcpus(model.counters());
-            if (model.uffd() != null) metrics.bindUffd(model.uffd());
-            metrics.bindPages(installer, fetcher);
-            metrics.bindBlocktime(model.blocktime());
-            metrics.bindMmu(model);
             log.info("guest {} MiB in {}, {}, workload {}, seed {}", layout.totalBytes() >> 20,
                     Plural.of(layout.slotCount(), "memslot"), Plural.of(config.vcpus(), "vCPU"), config.workload(), config.seed());
         }
 
+        /** The vCPUs' meters: once they run, so that registering them is no part of the downtime. */
+        private void bindVcpuMeters() {
+            metrics.bindVcpus(model.counters());
+            if (model.uffd() != null) metrics.bindUffd(model.uffd());
+            metrics.bindBlocktime(model.blocktime());
+            metrics.bindMmu(model);
+        }
+
+
+        /**
+         * Precopy: the guest runs on the source while its pages arrive on BACKGROUND (a later
+         * round's copy replacing the one here), until the source stops it: the discard set on
+         * BACKGROUND, applied as it comes, and the Switchover on DEMAND. No page request goes out
+         * before both are here (a copy that failed its checksum is re-requested then). Returns the
+         * Switchover, with the vCPUs set up from it.
+         */
+        private Switchover receivePrecopy(Handshake hs) throws MigrationException {
+            if (backend != HostBackend.MODEL) {
+                throw new MigrationException("the source runs precopy, which needs the model backend: the " + backend.name()
+                        + " backend cannot drop a page it received (the switchover's discard)");
+            }
+            HostEventSpec events = config.mmu().hostEvents();
+            if (events != null && events.ratePerSec(org.postcopysim.dest.kvm.HostEvent.CONVERT) > 0) {
+                throw new MigrationException("the source runs precopy, but host events convert pages here: a converted page "
+                        + "is verified against the contents the source generated, which its guest's writes changed; run "
+                        + "precopy without convert events");
+            }
+            status = MigrationStatus.ACTIVE;
+            migration.precopyStarts();
+            setUpGuest(hs);
+            migrationId = hs.getMigrationId();
+            requestChannel = null; // requests wait for the Switchover (re-requests of bad copies go out with it)
+            migration.backgroundInstaller.replacePresentPages(bug != PrecopyBug.KEEP_FIRST_COPY);
+            migration.discardApplier = new DiscardApplier(model.installer(), guest.newContext(), layout,
+                    bug == PrecopyBug.IGNORE_DISCARD);
+            migration.onPrecopyOver = () -> {
+                if (bug != PrecopyBug.PRECOPY_END_NOT_MARKED) metrics.markPrecopyEnd();
+                if (model.installer().presentPages() == layout.totalPages()) migration.allPresent.complete(null);
+            };
+            connectBackground(migrationId);
+            log.info("precopy: the guest runs on the source; receiving its pages");
+            Switchover so = awaitDuringPrecopy(migration.switchover, "the source's switchover state");
+            if (so.getPrecopyRoundsCount() == 0) {
+                throw new MigrationException("the source announced precopy but its Switchover reports no precopy round");
+            }
+            guestStopped(so.getSourceStopNs());
+            long discarded = awaitDuringPrecopy(migration.discarded, "the discard set");
+            if (discarded != so.getDiscardedPages()) {
+                throw new MigrationException("the source's Switchover counts " + Long.toUnsignedString(so.getDiscardedPages())
+                        + " discarded pages, its Discard bitmaps " + discarded);
+            }
+            setUpVcpus(so);
+            requestChannel = demand;
+            int rerequested = model.fetcher().resendInFlight(layout::gfnOfPageIndex);
+            log.info("precopy over after {}: {} discarded, {} sent again", Plural.of(so.getPrecopyRoundsCount(), "round"),
+                    Plural.of(discarded, "page"), Plural.of(rerequested, "page request"));
+            return so;
+        }
+
+        /**
+         * Waits for {@code f} while precopy runs, which takes as long as the source's rounds take:
+         * a timeout only counts when no page arrived for the whole of it.
+         */
+        private <T> T awaitDuringPrecopy(CompletableFuture<T> f, String what) throws MigrationException {
+            long timeoutMs = config.connectTimeout().toMillis();
+            long lastBytes = metrics.pageBytesReceived();
+            while (true) {
+                try {
+                    return f.get(timeoutMs, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    long bytes = metrics.pageBytesReceived();
+                    if (bytes == lastBytes) {
+                        throw new MigrationException("timed out waiting for " + what + ": no page arrived from the source "
+                                + "for " + config.connectTimeout().toSeconds() + " s during precopy");
+                    }
+                    lastBytes = bytes;
+                } catch (ExecutionException e) {
+                    throw new MigrationException(e.getCause().getMessage());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new MigrationException("interrupted waiting for " + what);
+                }
+            }
+        }
 
         private void startVcpus(Switchover so) {
-            metrics.downtimeBytes(downtimeBytesReceived());
+            metrics.markResume();
             resumedNs = clock.nanoTime();
             threaded.startVcpus();
             status = MigrationStatus.POSTCOPY_ACTIVE;
+            log.info("vCPUs resumed: the guest was stopped {} ms ({} us on the source until the Switchover went out, {} us "
+                    + "here since it arrived)", downtimeMs(), so.getSourceStopNs() / 1000,
+                    (resumedNs - migration.switchoverArrivedNs()) / 1000);
+            bindVcpuMeters();
             HostEventSpec spec = config.mmu().hostEvents();
             if (spec != null) {
                 long seed = SplitMix64.fork(config.seed(), HOST_EVENT_STREAM);
@@ -402,15 +517,6 @@ public final class DestVm {
             stopHostEvents();
             migration.control.requestStop();
             if (threaded != null) threaded.stop();
-        }
-
-        /** Bytes of the handshake and switchover frames received so far: the downtime's transfer. */
-        private long downtimeBytesReceived() {
-            long bytes = 0;
-            for (DestConnectionHandler h : handlers) {
-                bytes += h.bytesReceived(FrameType.FRAME_TYPE_HANDSHAKE) + h.bytesReceived(FrameType.FRAME_TYPE_SWITCHOVER);
-            }
-            return bytes;
         }
 
         private void startWatchdog() {
@@ -646,7 +752,6 @@ public final class DestVm {
             }
             long endNs = allPresentNs != 0 ? allPresentNs : clock.nanoTime();
             long resumed = resumedNs != 0 ? resumedNs : endNs;
-            if (resumedNs == 0) metrics.downtimeBytes(downtimeBytesReceived()); // stopped before the resume
             long pagesTouched = pagesTouchedAtAllPresent >= 0 ? pagesTouchedAtAllPresent
                     : model == null ? 0 : model.pagesTouched();
             NetworkBoundFaults touched = new NetworkBoundFaults(result == null ? 0 : result.getPagesFetchedOnDemand(),
@@ -656,7 +761,8 @@ public final class DestVm {
                     : new MigrationSummary.Blocktime(model.blocktime().allBlockedNs(), model.blocktime().perVcpuBlockedNs());
             long pagesMissing = missing == null ? pagesTotal : missing.count();
             status = MigrationStatus.ofFinished(verified);
-            QueryMigrate queryMigrate = queryMigrate(error, endNs, pagesTotal, pagesMissing, perVcpu, blocked);
+            MigrationSummary.BytesPerPhase bytes = metrics.bytesPerPhase();
+            QueryMigrate queryMigrate = queryMigrate(error, endNs, pagesTotal, pagesMissing, bytes, perVcpu, blocked);
             return new MigrationSummary(config.faults().mode().cliName(), backend.name(), verified, error, config.seed(), config.workload().toString(), config.vcpus(),
                     config.faults().reportedReaders(), config.faults().reportedUffdScope(), config.faults().accessName(),
                     config.faults().internalAccessFraction(),
@@ -670,35 +776,40 @@ public final class DestVm {
                     metrics.functionCount(DestMetrics.PAGE_REQUESTS), metrics.functionCount(DestMetrics.GUEST_READS),
                     metrics.functionCount(DestMetrics.GUEST_WRITES), staleReads, hugeRecovered,
                     metrics.latency(), metrics.latencyLog2Us(), blockedNs, blocked, (endNs - resumed) / 1_000_000,
-                    (resumed - startedNs) / 1_000_000, DestMetrics.count(metrics.bytesReceived), metrics.bytesPerPhase(),
+                    (resumed - startedNs) / 1_000_000, DestMetrics.count(metrics.bytesReceived), bytes,
                     Transport.name(), metrics.functionCount(DestMetrics.POPULATES),
                     metrics.functionCount(DestMetrics.HOST_FAULTS), uffdStats(), recoveries, pausedNs() / 1_000_000,
                     DestMetrics.count(metrics.stalls), chaos == null ? null : chaos.describe(),
                     pagesMissing, missing == null ? List.of() : missing.ranges(),
                     missing != null && missing.rangesCut(), mmuSummary(), result == null ? null : result.getBackgroundOrder(),
                     touched.pagesTouched(), result == null ? null : touched.faults(),
-                    result == null ? null : touched.fraction(), queryMigrate);
+                    result == null ? null : touched.fraction(), switchover == null ? 0 : switchover.getPrecopyRoundsCount(),
+                    precopyRounds(), switchover == null ? 0 : switchover.getDiscardedPages(),
+                    switchover == null ? 0 : switchover.getSourceGuestWrites(), downtimeMs(), queryMigrate);
         }
 
         /** The run in QEMU's query-migrate fields, from the same counters as the rest of the summary. */
         private QueryMigrate queryMigrate(String error, long endNs, long pagesTotal, long pagesMissing,
-                                          List<VcpuCounters> perVcpu, MigrationSummary.Blocktime blocked) {
-            // No precopy: setup ends where the guest stops, and postcopy starts when the vCPUs resume here.
-            long setupEndNs = switchedOver ? guestStoppedNs : endNs;
+                                          MigrationSummary.BytesPerPhase bytes, List<VcpuCounters> perVcpu,
+                                          MigrationSummary.Blocktime blocked) {
+            // Setup ends where the first phase that moves guest state starts: without precopy the guest
+            // stopping (postcopy starts when the vCPUs resume here); with precopy the start of round 1, dated
+            // as the guest's stop less the rounds' times as the source measured them (the way the stop itself
+            // is dated from the Switchover), so that setup, precopy and downtime add up to the time to resume.
+            long setupEndNs = switchedOver ? Math.max(startedNs, guestStoppedNs - precopyNs()) : endNs;
             OptionalLong downtimeNs = resumedNs != 0 ? OptionalLong.of(resumedNs - guestStoppedNs) : OptionalLong.empty();
             QueryMigrate.Times times = new QueryMigrate.Times(endNs - startedNs, setupEndNs - startedNs, downtimeNs);
             // Every page travels with its contents: the protocol has no zero-page form (and the source's
             // generated pages are never all zero), so no page is QEMU's "duplicate".
             long zeroPages = 0;
-            long normalPages = DestMetrics.count(metrics.backgroundPages) + DestMetrics.count(metrics.demandPages)
-                    + DestMetrics.count(metrics.duplicatePages) + DestMetrics.count(metrics.crcFailures);
+            long normalPages = bytes.precopyPages() + bytes.downtimePages() + bytes.postcopyPages();
             QueryMigrate.Transfer transfer = new QueryMigrate.Transfer(pagesTotal * GuestLayout.PAGE_SIZE_BYTES,
                     GuestLayout.PAGE_SIZE_BYTES, pagesMissing, normalPages, DestMetrics.count(metrics.bytesReceived), zeroPages,
                     metrics.functionCount(DestMetrics.PAGE_REQUESTS));
-            MigrationSummary.BytesPerPhase bytes = metrics.bytesPerPhase();
-            // One background stream (no multifd bytes) and no precopy round (the dirty bitmap is never synchronized).
+            // One background stream (no multifd bytes); the dirty bitmap is synchronized once per precopy round.
+            int dirtySyncs = switchover == null ? 0 : switchover.getPrecopyRoundsCount();
             QueryMigrate.Phases phases = new QueryMigrate.Phases(bytes.precopyBytes(), bytes.downtimeBytes(),
-                    bytes.postcopyBytes(), 0, 0);
+                    bytes.postcopyBytes(), 0, dirtySyncs);
             int vcpus = blocked.perVcpuNs().length;
             long[] latencyNs = new long[vcpus];
             long[] faults = new long[vcpus];
@@ -710,6 +821,37 @@ public final class DestVm {
             QueryMigrate.Faults waited = new QueryMigrate.Faults(blocked.allVcpusNs(), blocked.perVcpuNs(), latencyNs, faults,
                     0, 0, metrics.latencyLog2Us());
             return QueryMigrate.of(status, error, times, transfer, phases, waited);
+        }
+
+        /** The precopy rounds' time as the source measured it, round 1's start to the last round's end (ns); 0 without. */
+        private long precopyNs() {
+            long ns = 0;
+            if (switchover != null) {
+                for (org.postcopysim.protocol.PrecopyRound r : switchover.getPrecopyRoundsList()) ns += Math.max(0, r.getDurationNs());
+            }
+            return ns;
+        }
+
+        private List<MigrationSummary.PrecopyRound> precopyRounds() {
+            if (switchover == null) return List.of();
+            List<MigrationSummary.PrecopyRound> out = new ArrayList<>();
+            for (org.postcopysim.protocol.PrecopyRound r : switchover.getPrecopyRoundsList()) {
+                long ns = r.getDurationNs();
+                long dirtyBytes = r.getDirtiedPages() * GuestLayout.PAGE_SIZE_BYTES;
+                out.add(new MigrationSummary.PrecopyRound(r.getRound(), r.getPagesSent(), r.getBytesSent(),
+                        TimeUnit.NANOSECONDS.toMillis(ns), r.getDirtiedPages(),
+                        ns <= 0 ? 0 : (long) (dirtyBytes * 1e9 / ns)));
+            }
+            return out;
+        }
+
+        /**
+         * The guest stopped on the source until it resumed here (ms): the source's part, as the
+         * Switchover reports it, then ours from the Switchover's arrival; 0 when it never resumed.
+         */
+        private long downtimeMs() {
+            if (!switchedOver || resumedNs == 0) return 0;
+            return TimeUnit.NANOSECONDS.toMillis(resumedNs - guestStoppedNs);
         }
 
         private MigrationSummary.Mmu mmuSummary() {

@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
 import org.postcopysim.dest.kvm.Vm;
-import org.postcopysim.dest.vcpu.GuestWriteLog;
+import org.postcopysim.guest.GuestWriteLog;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.memory.PageContents;

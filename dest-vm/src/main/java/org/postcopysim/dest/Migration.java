@@ -7,9 +7,11 @@ import org.postcopysim.dest.net.DestConnectionHandler;
 import org.postcopysim.dest.threads.RunControl;
 import org.postcopysim.protocol.ChannelRole;
 import org.postcopysim.protocol.CompletionResult;
+import org.postcopysim.protocol.Discard;
 import org.postcopysim.protocol.Handshake;
 import org.postcopysim.protocol.ResumeAck;
 import org.postcopysim.protocol.Switchover;
+import org.postcopysim.time.NanoClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +23,11 @@ import org.slf4j.LoggerFactory;
  * Once the vCPUs run ({@link #resumable}) and with reconnect on, a drop of the current link
  * completes {@link #linkDown()} instead of failing; the runner then pauses and reconnects,
  * starting a new link with {@link #newLink()}. Drops of older links are ignored.
+ *
+ * <p>Precopy (the Handshake says so): until the last Discard chunk has been applied
+ * ({@link #precopyOver}), the background installer replaces present pages with later copies, the
+ * last page made present does not end the migration, and {@link #discarded} completes with the
+ * discard set's size once the set is applied.
  */
 final class Migration implements DestConnectionHandler.Listener {
     private static final Logger log = LoggerFactory.getLogger(Migration.class);
@@ -29,7 +36,36 @@ final class Migration implements DestConnectionHandler.Listener {
     final CompletableFuture<Switchover> switchover = new CompletableFuture<>();
     final CompletableFuture<CompletionResult> result = new CompletableFuture<>();
     final CompletableFuture<Void> allPresent = new CompletableFuture<>();
+    /** Precopy: the discard set's size (pages), once the last Discard chunk was applied. */
+    final CompletableFuture<Long> discarded = new CompletableFuture<>();
     final RunControl control = new RunControl();
+    private final NanoClock clock;
+    /** When the Switchover arrived (the clock's time; 0 before). */
+    private volatile long switchoverArrivedNs;
+    /** Precopy: applies the Discard chunks; null without precopy. */
+    volatile DiscardApplier discardApplier;
+    /** Runs on the BACKGROUND event loop once the discard set is applied (the phase counters, the last-page check). */
+    volatile Runnable onPrecopyOver = () -> { };
+    private volatile boolean precopyRunning;
+
+    Migration(NanoClock clock) {
+        this.clock = clock;
+    }
+
+    /** Precopy runs until the discard set is applied ({@link #precopyOver}). */
+    void precopyStarts() {
+        precopyRunning = true;
+    }
+
+    /** Whether precopy runs: pages arrive but the guest still runs on the source. */
+    boolean precopyRunning() {
+        return precopyRunning;
+    }
+
+    /** When the Switchover arrived on the clock (0 before). */
+    long switchoverArrivedNs() {
+        return switchoverArrivedNs;
+    }
 
     volatile BatchInstaller demandInstaller;
     volatile BatchInstaller backgroundInstaller;
@@ -94,6 +130,7 @@ final class Migration implements DestConnectionHandler.Listener {
 
     @Override
     public void onSwitchover(Switchover s) {
+        if (!switchover.isDone()) switchoverArrivedNs = clock.nanoTime();
         if (!switchover.complete(s)) onFailure(ChannelRole.CHANNEL_ROLE_DEMAND, "source sent a second Switchover");
     }
 
@@ -102,6 +139,26 @@ final class Migration implements DestConnectionHandler.Listener {
         BatchInstaller installer = demandChannel ? demandInstaller : backgroundInstaller;
         if (installer == null) return "PAGE_BATCH before the migration was set up";
         return installer.installFrame(frame);
+    }
+
+    @Override
+    public String onDiscard(Discard chunk) {
+        DiscardApplier applier = discardApplier;
+        if (applier == null) return "Discard from a source that announced no precopy, or before the guest was set up";
+        String error = applier.accept(chunk);
+        if (error != null) return error;
+        if (applier.done()) precopyOver(applier);
+        return null;
+    }
+
+    /** The discard set is applied: from the next frame on, pages are postcopy's. BACKGROUND event loop. */
+    private void precopyOver(DiscardApplier applier) {
+        BatchInstaller bg = backgroundInstaller;
+        if (bg != null) bg.replacePresentPages(false);
+        precopyRunning = false;
+        onPrecopyOver.run();
+        log.info("precopy over: {} pages discarded ({} of them present and dropped)", applier.pages(), applier.dropped());
+        discarded.complete(applier.pages());
     }
 
     @Override
@@ -124,6 +181,7 @@ final class Migration implements DestConnectionHandler.Listener {
         RuntimeException e = new IllegalStateException(why);
         handshake.completeExceptionally(e);
         switchover.completeExceptionally(e);
+        discarded.completeExceptionally(e);
         result.completeExceptionally(e);
     }
 }

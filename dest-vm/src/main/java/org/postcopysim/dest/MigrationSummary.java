@@ -44,6 +44,15 @@ import org.postcopysim.dest.qmp.QueryMigrate;
  * {@code networkBoundFraction} their share of {@code pagesTouched} (null without a verdict); see
  * {@link org.postcopysim.dest.metrics.NetworkBoundFaults}.
  *
+ * <p>Precopy (the source's {@code --precopy-rounds} or {@code --precopy-until}):
+ * {@code precopyRounds} rounds ran, each in {@code precopyRoundStats}; {@code discardedPages}
+ * pages were dirtied after they were last sent and dropped here at the switchover;
+ * {@code sourceGuestWrites} guest writes the source's vCPUs made meanwhile. {@code downtimeMs}:
+ * the guest stopped on the source until it resumed here (the source's part, as the Switchover
+ * reports it, plus the time from the Switchover's arrival to the resume; one-way network latency
+ * not counted). Without precopy the guest stops when the destination connects, so the downtime
+ * covers the setup.
+ *
  * <p>{@code queryMigrate}: the same run in the field names and units of QEMU's query-migrate
  * (see {@link QueryMigrate}; docs/migration.md maps each field to the counters above).
  */
@@ -102,6 +111,11 @@ public record MigrationSummary(
         long pagesTouched,
         Long networkBoundFaults,
         Double networkBoundFraction,
+        int precopyRounds,
+        List<PrecopyRound> precopyRoundStats,
+        long discardedPages,
+        long sourceGuestWrites,
+        long downtimeMs,
         QueryMigrate queryMigrate) {
 
     /**
@@ -154,13 +168,23 @@ public record MigrationSummary(
     public record Blocktime(long allVcpusNs, long[] perVcpuNs) {}
 
     /**
-     * Bytes received per phase, as QEMU reports them. {@code precopyBytes} is always 0: the
-     * simulator runs no precopy rounds (the vCPUs resume on the destination straight after the
-     * switchover). {@code downtimeBytes}: the handshake and switchover frames received before the
-     * vCPUs resumed (whole frames, length fields included). {@code postcopyBytes}: page contents
-     * received, duplicates included (the same as {@code bytesTransferred}).
+     * Page copies received per phase, as QEMU reports its bytes per phase, and their contents
+     * (bytes): precopy (before the discard set was applied; 0 without precopy), downtime (from then,
+     * or from the start without precopy, until the vCPUs resumed) and postcopy (since). Copies
+     * count whatever became of them (installed, dropped as duplicates, failed their checksum), so
+     * the three add up to every copy received and the bytes to {@code bytesTransferred}.
      */
-    public record BytesPerPhase(long precopyBytes, long downtimeBytes, long postcopyBytes) {}
+    public record BytesPerPhase(long precopyBytes, long precopyPages, long downtimeBytes, long downtimePages,
+                                long postcopyBytes, long postcopyPages) {}
+
+    /**
+     * One precopy round, as the source reported it: its number (1-based), the pages and PAGE_BATCH
+     * bytes it sent, how long it took, and the pages the guest dirtied meanwhile that the next
+     * round (or the discard) had to deal with, with that as a rate ({@code dirtyBytesPerSec}: those
+     * pages' bytes over the round's time).
+     */
+    public record PrecopyRound(int round, long pagesSent, long bytesSent, long durationMs, long dirtiedPages,
+                               long dirtyBytesPerSec) {}
 
     /**
      * The userfaultfd side of a run (uffd modes; zeros otherwise): faults that slept on a wait

@@ -23,6 +23,7 @@ class ArchitectureTest {
         "org.postcopysim.dest.fetch",
         "org.postcopysim.dest.vcpu",
         "org.postcopysim.dest.workload",
+        "org.postcopysim.guest",
         "org.postcopysim.dest.model",
         "org.postcopysim.dest.metrics",
         "org.postcopysim.source.policy",

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.postcopysim.dest.fault.FaultOptions;
 import org.postcopysim.dest.fetch.FaultMode;
 import org.postcopysim.dest.workload.HostEventSpec;
-import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.guest.Workload;
 import org.postcopysim.protocol.FrameDescriptor;
 import org.postcopysim.protocol.Reliability;
 

@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.postcopysim.dest.metrics.Log2Buckets;
-import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.guest.Workload;
 import org.postcopysim.source.SourceConfig;
 import org.postcopysim.source.SourceResult;
 import org.postcopysim.source.SourceVm;
@@ -157,13 +157,19 @@ class LoopbackMigrationTest {
 
             // Bytes per phase.
             MigrationSummary.BytesPerPhase bytes = s.bytesPerPhase();
-            assertEquals(0, bytes.precopyBytes(), "no precopy rounds are simulated");
-            assertTrue(bytes.downtimeBytes() > 0, "the handshake and switchover were received");
-            assertEquals(s.bytesTransferred(), bytes.postcopyBytes());
-            assertEquals(bytes.downtimeBytes(),
-                    (long) registry.get(DestMetrics.RECEIVED_BYTES).tag("phase", "downtime").functionCounter().count());
-            assertEquals(bytes.postcopyBytes(),
-                    (long) registry.get(DestMetrics.RECEIVED_BYTES).tag("phase", "postcopy").counter().count());
+            assertEquals(0, bytes.precopyBytes(), "no precopy rounds without --precopy-rounds");
+            assertEquals(0, bytes.precopyPages());
+            assertEquals(s.bytesTransferred(), bytes.downtimeBytes() + bytes.postcopyBytes(), "the phases add up: " + bytes);
+            assertEquals(s.backgroundPages() + s.demandPages() + s.duplicatePages() + s.crcFailures(),
+                    bytes.downtimePages() + bytes.postcopyPages(), "and so do the copies: " + bytes);
+            assertTrue(bytes.postcopyPages() > 0);
+            for (String phase : new String[] {"precopy", "downtime", "postcopy"}) {
+                long expected = phase.equals("precopy") ? bytes.precopyBytes()
+                        : phase.equals("downtime") ? bytes.downtimeBytes() : bytes.postcopyBytes();
+                assertEquals(expected, (long) registry.get(DestMetrics.RECEIVED_BYTES).tag("phase", phase).functionCounter().count(),
+                        phase);
+            }
+            assertEquals(s.bytesTransferred(), (long) registry.get(DestMetrics.RECEIVED_PAGE_BYTES).counter().count());
 
             // The QEMU counts that existed before are in the registry under their names too.
             assertEquals(s.redundantFaults(), (long) registry.get(DestMetrics.REDUNDANT_FAULTS).functionCounter().count());

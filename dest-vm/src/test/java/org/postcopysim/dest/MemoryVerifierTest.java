@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.postcopysim.dest.kvm.HostPageTable;
 import org.postcopysim.dest.kvm.MmuOptions;
 import org.postcopysim.dest.kvm.Vm;
-import org.postcopysim.dest.vcpu.GuestWriteLog;
+import org.postcopysim.guest.GuestWriteLog;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.memory.PageContents;

@@ -32,7 +32,7 @@ class FramesTest {
 
     @Test
     void typeOfAnUnknownNumberIsUnrecognized() {
-        assertEquals(FrameType.UNRECOGNIZED, typeOf(12)); // the first number after FRAME_TYPE_KEEPALIVE (11)
+        assertEquals(FrameType.UNRECOGNIZED, typeOf(13)); // the first number after FRAME_TYPE_DISCARD (12)
         assertEquals(FrameType.UNRECOGNIZED, typeOf(0x7F, 1, 2));
         assertEquals(FrameType.UNRECOGNIZED, typeOf(0x80));
         assertEquals(FrameType.UNRECOGNIZED, typeOf(0xFF));

@@ -18,7 +18,10 @@ import org.postcopysim.source.policy.BackgroundPolicy;
  * {@link #onWritabilityChanged}) and, under a bandwidth cap, schedules its continuation for
  * when the token bucket refills: it never sleeps or blocks. Time is the event loop's ticker, so
  * that a test on an {@code EmbeddedChannel} drives the cap by moving the channel's clock.
- * Single-threaded; allocates one pooled frame buffer per batch and nothing per page.
+ * With precopy ({@link Precopy}) the stream carries the rounds first: each time it runs out of
+ * pages the round ends, and the next begins at once or, at the switchover, the stream waits until
+ * the precopy resumes it as postcopy. Single-threaded; allocates one pooled frame buffer per batch
+ * and nothing per page.
  */
 final class BackgroundStreamer implements Runnable {
     /** Batches written per turn before flushing and yielding the event loop to other work. */
@@ -32,6 +35,8 @@ final class BackgroundStreamer implements Runnable {
     private final BackgroundPolicy policy;
     private boolean queued;
     private boolean finished;
+    /** Waiting for the precopy's switchover, which resumes the stream. */
+    private boolean awaitingSwitchover;
 
     BackgroundStreamer(Channel channel, SourceGuest guest, Migration migration, int pagesPerBatch, long maxBytesPerSec) {
         this.channel = channel;
@@ -64,10 +69,16 @@ final class BackgroundStreamer implements Runnable {
         channel.eventLoop().execute(this);
     }
 
+    /** The switchover is done: the stream goes on with the postcopy pages (call on the channel's event loop). */
+    private void resumeAfterSwitchover() {
+        awaitingSwitchover = false;
+        queue();
+    }
+
     @Override
     public void run() {
         queued = false;
-        if (finished) return;
+        if (finished || awaitingSwitchover) return;
         if (!channel.isActive() || migration.isEnded()) {
             finished = true;
             return;
@@ -82,15 +93,25 @@ final class BackgroundStreamer implements Runnable {
                 return;
             }
             int n = policy.claim(batch);
+            Precopy precopy = migration.precopy();
+            boolean precopyPages = precopy != null && precopy.running();
             if (n == 0) {
+                if (precopyPages) {
+                    if (precopy.onRoundSent(migration, channel, this::resumeAfterSwitchover)) continue; // the next round
+                    awaitingSwitchover = true;
+                    if (written > 0) channel.flush();
+                    return;
+                }
                 finished = true;
                 break;
             }
-            ByteBuf frame = guest.encodeBatch(channel.alloc(), 0, batch, 0, n, view);
+            ByteBuf frame = precopyPages ? precopy.encode(channel.alloc(), batch, n)
+                    : guest.encodeBatch(channel.alloc(), 0, batch, 0, n, view);
             int bytes = frame.readableBytes();
             policy.sent(bytes);
             channel.write(frame, channel.voidPromise());
             migration.recordBackground(n, bytes);
+            if (precopyPages) precopy.recordSent(n, bytes);
             written++;
         }
         if (written > 0) channel.flush();

@@ -11,12 +11,21 @@ import org.postcopysim.source.policy.BackgroundOrder;
  * Chunks may arrive in any order; a page covered twice keeps its last checksum. The verdict
  * walks pages in dense order, so it does not depend on chunk order. Single-threaded (the
  * DEMAND channel's event loop).
+ *
+ * <p>When the guest ran on the source (precopy), its memory is not what it was generated as:
+ * the checksums compared are taken again from the source's memory as it is now (frozen since the
+ * switchover), page by page as the chunks come, not from what the source recorded while sending.
+ * So the destination must hold every write the source's vCPUs made, whatever the dirty log or
+ * the discard did; its own writes it undoes itself ({@code MemoryVerifier}).
  */
 final class DigestVerifier {
     /** Most mismatched gfns a verdict names (count). */
     static final int MAX_MISMATCHED_GFNS = 32;
 
     private final SourceGuest guest;
+    /** The guest ran on the source: checksum its memory again (null: the generated checksums hold). */
+    private final org.postcopysim.memory.GuestMemory.View view;
+    private final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
     private final long[] covered;
     private final long[] mismatched;
 
@@ -35,8 +44,10 @@ final class DigestVerifier {
         }
     }
 
-    DigestVerifier(SourceGuest guest) {
+    /** @param guestRan whether the source's vCPUs wrote guest memory (precopy) */
+    DigestVerifier(SourceGuest guest, boolean guestRan) {
         this.guest = guest;
+        this.view = guestRan ? guest.newView() : null;
         int words = (guest.totalPages() + 63) >>> 6;
         this.covered = new long[words];
         this.mismatched = new long[words];
@@ -59,6 +70,7 @@ final class DigestVerifier {
             int p = base + i;
             long bit = 1L << p;
             covered[p >>> 6] |= bit;
+            if (view != null) guest.crc32c(p, guest.checksumNow(p, view, crc));
             if (chunk.getPageCrc32C(i) == guest.crc32c(p)) {
                 mismatched[p >>> 6] &= ~bit;
             } else {
@@ -70,6 +82,7 @@ final class DigestVerifier {
 
     /** The verdict on every chunk accepted so far; pages never covered count as mismatches. */
     Verdict verdict() {
+        if (view != null) guest.recomputeDigest();
         int total = guest.totalPages();
         long verified = 0;
         long mismatches = 0;

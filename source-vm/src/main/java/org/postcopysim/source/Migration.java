@@ -43,7 +43,8 @@ final class Migration {
     private enum State { RUNNING, PAUSED, RESUMING }
 
     private final String id;
-    private final long stopNs;
+    /** When the source guest stopped (System.nanoTime()): the DEMAND Hello, or the switchover after precopy. */
+    private volatile long stopNs;
     private final SourceGuest guest;
     private final SourcePolicy policy;
     private final SentBitmap sent;
@@ -59,6 +60,8 @@ final class Migration {
     private final AtomicLong bytesSent = new AtomicLong();
     private final AtomicLong pageRequests = new AtomicLong();
     private final AtomicBoolean allSentLogged = new AtomicBoolean();
+    /** The precopy of this migration, or null without (set once, before any BACKGROUND connection). */
+    private volatile Precopy precopy;
     // recovery state, guarded by this
     private State state = State.RUNNING;
     /** Number of the current (or last) outage: a deadline timer only fails the outage it was set for. */
@@ -88,6 +91,33 @@ final class Migration {
 
     long stopNs() {
         return stopNs;
+    }
+
+    /** Runs precopy before the switchover ({@code p} owns the guest's vCPUs from now on). */
+    void attachPrecopy(Precopy p) {
+        precopy = p;
+    }
+
+    /** The precopy, or null without. */
+    Precopy precopy() {
+        return precopy;
+    }
+
+    /** Whether precopy runs and the switchover is not done yet. */
+    boolean inPrecopy() {
+        Precopy p = precopy;
+        return p != null && p.running();
+    }
+
+    /** The source guest stopped at {@code nowNs} (System.nanoTime()): the precopy's switchover. */
+    void guestStopped(long nowNs) {
+        stopNs = nowNs;
+    }
+
+    /** Sends {@code switchover} on the DEMAND connection (any thread). */
+    void sendSwitchover(org.postcopysim.protocol.Switchover switchover) {
+        Channel d = demandChannel.get();
+        if (d != null) d.writeAndFlush(Frames.encode(d.alloc(), org.postcopysim.protocol.FrameType.FRAME_TYPE_SWITCHOVER, switchover));
     }
 
     /** The send policies (demand first, the background order, the cap) over this migration's sent pages. */
@@ -231,7 +261,7 @@ final class Migration {
     }
 
     private void logIfAllSent() {
-        if (sent.unsent() == 0 && allSentLogged.compareAndSet(false, true)) {
+        if (sent.unsent() == 0 && !inPrecopy() && allSentLogged.compareAndSet(false, true)) {
             log.info("migration {}: every page sent ({} pages: {} background, {} on demand, {} duplicates) {} ms after stop",
                     id, guest.totalPages(), backgroundPages.get(), demandPages.get(), duplicatePages.get(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopNs));
@@ -245,6 +275,7 @@ final class Migration {
                 : verdict.pageMismatches() + " of " + verdict.pagesTotal() + " pages failed verification";
         SourceResult result = result(error == null, verdict.pagesVerified(), verdict.pageMismatches(),
                 verdict.mismatchedGfns(), error);
+        stopGuest();
         if (completion.complete(result)) {
             if (result.verified()) {
                 log.info("migration {} verified: {} pages, memory digest {}, {} ms after stop", id, verdict.pagesTotal(),
@@ -257,12 +288,19 @@ final class Migration {
 
     /** Ends the migration as failed (unless it already ended) and closes its connections. */
     void fail(String error) {
+        stopGuest();
         if (!completion.complete(result(false, 0, 0, List.of(), error))) return;
         log.error("migration {} failed: {}", id, error);
         Channel d = demandChannel.get();
         if (d != null) closeWithError(d, error);
         Channel bg = backgroundChannel.get();
         if (bg != null) closeWithError(bg, error);
+    }
+
+    /** Stops the source's vCPUs if precopy still runs them. */
+    void stopGuest() {
+        Precopy p = precopy;
+        if (p != null) p.stopGuest();
     }
 
     private void closeWithError(Channel channel, String error) {
@@ -296,7 +334,9 @@ final class Migration {
             } else {
                 return;
             }
-            if (linkLoss && !recoveryDeadline.isZero()) {
+            if (inPrecopy()) {
+                failure += " during precopy (recovery resumes postcopy only)";
+            } else if (linkLoss && !recoveryDeadline.isZero()) {
                 pause(failure, channel.eventLoop());
                 return;
             }
@@ -305,8 +345,10 @@ final class Migration {
     }
 
     private SourceResult result(boolean verified, long pagesVerified, long mismatches, List<Long> gfns, String error) {
+        Precopy p = precopy;
+        SourceResult.Precopy pre = p == null ? SourceResult.Precopy.NONE : p.result();
         return new SourceResult(verified, guest.totalPages(), pagesVerified, mismatches, gfns, demandPages.get(),
                 backgroundPages.get(), duplicatePages.get(), bytesSent.get(), pageRequests.get(),
-                guest.memoryDigest(), recoveries(), pausedMs(), error);
+                guest.memoryDigest(), recoveries(), pausedMs(), pre, error);
     }
 }

@@ -6,6 +6,7 @@ import org.postcopysim.protocol.FrameDescriptor;
 import org.postcopysim.protocol.Reliability;
 import org.postcopysim.source.policy.BackgroundOrder;
 import org.postcopysim.protocol.PageBatchCodec;
+import org.postcopysim.source.policy.PrecopyPolicy;
 
 /**
  * Configuration of a source VM: where it listens, the guest it owns and how it streams it.
@@ -26,10 +27,13 @@ import org.postcopysim.protocol.PageBatchCodec;
  *                                 {@link GuestLayout#gapped}.
  * @param backgroundOrder          the order the background stream sends pages in
  *                                 ({@link BackgroundOrder}; the default, follow-faults, is QEMU's)
+ * @param precopy                  precopy rounds before the switchover (the guest runs on the source
+ *                                 meanwhile); {@link PrecopyPolicy#NONE} = stop at once, postcopy only
  */
 public record SourceConfig(String host, int port, long guestBytes, int memslots, long seed,
                            long maxBackgroundBytesPerSec, int maxFrameBytes, int pagesPerBatch, String token,
-                           Reliability reliability, long memslotGapBytes, BackgroundOrder backgroundOrder) {
+                           Reliability reliability, long memslotGapBytes, BackgroundOrder backgroundOrder,
+                           PrecopyPolicy precopy) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final long DEFAULT_GUEST_BYTES = 256L << 20;
     public static final int DEFAULT_MEMSLOTS = 2;
@@ -39,6 +43,7 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(reliability, "reliability");
         Objects.requireNonNull(backgroundOrder, "backgroundOrder");
+        Objects.requireNonNull(precopy, "precopy");
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be within 0..65535, got " + port);
         if (guestBytes <= 0 || guestBytes % GuestLayout.PAGE_SIZE_BYTES != 0) {
             throw new IllegalArgumentException("guest memory must be a positive multiple of 4 KiB, got " + guestBytes);
@@ -82,7 +87,7 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
                 .host(host).port(port).guestBytes(guestBytes).memslots(memslots).seed(seed)
                 .maxBackgroundBytesPerSec(maxBackgroundBytesPerSec).maxFrameBytes(maxFrameBytes)
                 .pagesPerBatch(pagesPerBatch).token(token).reliability(reliability).memslotGapBytes(memslotGapBytes)
-                .backgroundOrder(backgroundOrder);
+                .backgroundOrder(backgroundOrder).precopy(precopy);
     }
 
     /**
@@ -117,7 +122,7 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
                 + ", seed=" + seed + ", maxBackgroundBytesPerSec=" + maxBackgroundBytesPerSec
                 + ", maxFrameBytes=" + maxFrameBytes + ", pagesPerBatch=" + pagesPerBatch
                 + ", token=" + (requiresToken() ? "<set>" : "<none>") + ", memslotGapBytes=" + memslotGapBytes
-                + ", backgroundOrder=" + backgroundOrder + "]";
+                + ", backgroundOrder=" + backgroundOrder + ", precopy=" + precopy + "]";
     }
 
     /**
@@ -137,6 +142,7 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
         private Reliability reliability = Reliability.DEFAULT;
         private long memslotGapBytes = 0;
         private BackgroundOrder backgroundOrder = BackgroundOrder.DEFAULT;
+        private PrecopyPolicy precopy = PrecopyPolicy.NONE;
 
         private Builder() {}
 
@@ -200,6 +206,11 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
             return this;
         }
 
+        public Builder precopy(PrecopyPolicy precopy) {
+            this.precopy = precopy;
+            return this;
+        }
+
         /**
          * The configuration.
          *
@@ -207,7 +218,7 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
          */
         public SourceConfig build() {
             return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes,
-                    pagesPerBatch, token, reliability, memslotGapBytes, backgroundOrder);
+                    pagesPerBatch, token, reliability, memslotGapBytes, backgroundOrder, precopy);
         }
     }
 }

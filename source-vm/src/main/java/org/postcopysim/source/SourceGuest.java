@@ -14,7 +14,10 @@ import org.postcopysim.protocol.PageBatchCodec;
 
 /**
  * The source's guest: off-heap memory generated from a seed, its layout, the CRC32C of every
- * page (computed once) and the digest over them. Immutable after {@link #generate}; pages are
+ * page and the digest over them. Without precopy nothing changes after {@link #generate}. With
+ * precopy the guest's vCPUs write its memory until the switchover; the checksum of a page sent
+ * then is taken from the copy that is sent ({@link #crc32c(int, int)}), and after the switchover
+ * (memory frozen) from memory again ({@link #checksumNow}, {@link #recomputeDigest}). Pages are
  * read through one {@link GuestMemory.View} per thread.
  */
 final class SourceGuest implements AutoCloseable {
@@ -22,7 +25,7 @@ final class SourceGuest implements AutoCloseable {
     private final GuestMemory memory;
     private final long seed;
     private final int[] pageCrc32c;
-    private final int memoryDigest;
+    private volatile int memoryDigest;
 
     private SourceGuest(GuestLayout layout, GuestMemory memory, long seed, int[] pageCrc32c) {
         this.layout = layout;
@@ -117,6 +120,26 @@ final class SourceGuest implements AutoCloseable {
 
     int memoryDigest() {
         return memoryDigest;
+    }
+
+    /** Records the CRC32C of the copy of dense page {@code pageIndex} last sent (precopy). */
+    void crc32c(int pageIndex, int crc32c) {
+        pageCrc32c[pageIndex] = crc32c;
+    }
+
+    /** The CRC32C of dense page {@code pageIndex} as memory holds it now, through the caller's view and engine. */
+    int checksumNow(int pageIndex, GuestMemory.View view, CRC32C crc) {
+        return PageContents.crc32c(crc, view.page(pageIndex));
+    }
+
+    /** The memory digest again, over the checksums as they are now (after precopy changed memory). */
+    void recomputeDigest() {
+        memoryDigest = digestOf(pageCrc32c);
+    }
+
+    /** Guest memory itself: the source's vCPUs run on it during precopy. */
+    GuestMemory memory() {
+        return memory;
     }
 
     /** A view for one thread's page reads. */

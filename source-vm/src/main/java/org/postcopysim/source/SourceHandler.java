@@ -27,6 +27,7 @@ import org.postcopysim.protocol.PagesHeldChunks;
 import org.postcopysim.protocol.ResumeAck;
 import org.postcopysim.protocol.ProtocolVersion;
 import org.postcopysim.protocol.Reliability;
+import org.postcopysim.guest.Workload;
 import org.postcopysim.text.Plural;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -151,6 +152,16 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
                     + " vCPUs, 1.." + SwitchoverFrames.MAX_VCPUS + " supported");
             return;
         }
+        boolean precopy = context.config().precopy().enabled();
+        Workload workload = null;
+        if (precopy) {
+            try {
+                workload = workloadOf(hello);
+            } catch (IllegalArgumentException e) {
+                reject(ctx, Error.Code.CODE_BAD_FRAME, e.getMessage());
+                return;
+            }
+        }
         long stopNs = System.nanoTime();
         Migration m = context.migrations().tryStart(ctx.channel(), stopNs);
         if (m == null) {
@@ -163,14 +174,39 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
         role = Role.DEMAND;
         SourceGuest guest = context.guest();
         demand = new DemandResponder(guest, m, context.config().maxPagesPerFrame());
-        digest = new DigestVerifier(guest);
+        digest = new DigestVerifier(guest, precopy);
         ctx.write(Frames.encode(ctx.alloc(), FrameType.FRAME_TYPE_HANDSHAKE,
-                SwitchoverFrames.handshake(SourceVm.PROTOCOL_VERSION, m.id(), guest.layout(), guest.seed())));
-        ctx.writeAndFlush(Frames.encode(ctx.alloc(), FrameType.FRAME_TYPE_SWITCHOVER,
-                SwitchoverFrames.switchover(guest.seed(), hello.getVcpus(), System.nanoTime() - stopNs)));
-        log.info("migration {} started: DEMAND connection from {}, {}, {} pages in {}",
+                SwitchoverFrames.handshake(SourceVm.PROTOCOL_VERSION, m.id(), guest.layout(), guest.seed()).toBuilder()
+                        .setPrecopy(precopy).build()));
+        if (precopy) {
+            // The guest keeps running here; Switchover follows the precopy rounds (Precopy).
+            Precopy p = new Precopy(m.id(), guest, context.config().precopy(), m.policy(), hello.getVcpus(), workload,
+                    hello.getWorkload().getAccessesPerSec(), hello.getWorkload().getSeed(), org.postcopysim.time.NanoClock.SYSTEM,
+                    m::fail);
+            m.attachPrecopy(p);
+            p.startGuest();
+            ctx.flush();
+        } else {
+            ctx.writeAndFlush(Frames.encode(ctx.alloc(), FrameType.FRAME_TYPE_SWITCHOVER,
+                    SwitchoverFrames.switchover(guest.seed(), hello.getVcpus(), System.nanoTime() - stopNs)));
+        }
+        log.info("migration {} started: DEMAND connection from {}, {}, {} pages in {}{}",
                 m.id(), remote(ctx), Plural.of(hello.getVcpus(), "vCPU"), guest.totalPages(),
-                Plural.of(guest.layout().slotCount(), "memslot"));
+                Plural.of(guest.layout().slotCount(), "memslot"),
+                precopy ? "; precopy (" + context.config().precopy() + ") with the guest running " + workload : "");
+    }
+
+    /** The guest's workload a precopy Hello names, or IllegalArgumentException saying what is wrong with it. */
+    private static Workload workloadOf(Hello hello) {
+        if (!hello.hasWorkload()) {
+            throw new IllegalArgumentException("this source runs precopy, so the guest runs here first, but the Hello names "
+                    + "no workload for its vCPUs");
+        }
+        try {
+            return Workload.parse(hello.getWorkload().getPattern(), hello.getWorkload().getWriteFraction());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the Hello's workload is invalid: " + e.getMessage(), e);
+        }
     }
 
     /** Hello(DEMAND, id, resume): only the right migration id may take over a paused (or presumed dead) migration. */
@@ -190,7 +226,7 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
         oldLinkCloses = closes;
         held = new long[PagesHeldChunks.wordsFor(context.guest().totalPages())];
         demand = new DemandResponder(context.guest(), m, context.config().maxPagesPerFrame());
-        digest = new DigestVerifier(context.guest());
+        digest = new DigestVerifier(context.guest(), m.precopy() != null);
         log.info("migration {}: DEMAND connection from {} resumes it; awaiting the pages it holds", m.id(), remote(ctx));
     }
 
@@ -260,6 +296,10 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
     }
 
     private void onPageRequest(ChannelHandlerContext ctx, ByteBuf frame) {
+        if (migration.inPrecopy()) {
+            reject(ctx, Error.Code.CODE_BAD_FRAME, "PAGE_REQUEST during precopy: the guest runs on the source until the Switchover");
+            return;
+        }
         DemandResponder.Rejection r = demand.answer(ctx.channel(), frame);
         if (r != null) reject(ctx, r.code(), r.text());
         else pauseReadingIfUnwritable(ctx.channel());
@@ -302,9 +342,11 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
         }
         if (!chunk.getLast()) return;
         long unsent = migration.sent().unsent();
-        if (unsent > 0) { // a destination cannot hold a page this source never sent
+        if (unsent > 0) { // a destination cannot hold a page this source never sent (or sent again: precopy's discard)
+            long differ = digest.verdict().pageMismatches();
             reject(ctx, Error.Code.CODE_BAD_FRAME, "final CompletionDigest while " + unsent + " of "
-                    + context.guest().totalPages() + " pages were never sent");
+                    + context.guest().totalPages() + " pages were never sent" + (differ == 0 ? ""
+                    : " (" + Plural.of(differ, "page") + " of the digest differ from the source's)"));
             return;
         }
         DigestVerifier.Verdict verdict = digest.verdict();

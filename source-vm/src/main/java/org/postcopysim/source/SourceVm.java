@@ -156,6 +156,8 @@ public final class SourceVm implements AutoCloseable {
         if (closed) return;
         closed = true;
         completion.complete(closedResult());
+        Migration m = migrations.current();
+        if (m != null) m.stopGuest(); // the guest's vCPUs, if precopy still runs them
         boolean stopped = server.shutdown();
         if (stopped) {
             guest.close();
@@ -169,6 +171,7 @@ public final class SourceVm implements AutoCloseable {
         String error = m == null ? "source closed before any migration started"
                 : "source closed before migration " + m.id() + " completed";
         return new SourceResult(false, guest.totalPages(), 0, 0, List.of(), 0, 0, 0, 0, 0, guest.memoryDigest(),
-                m == null ? 0 : m.recoveries(), m == null ? 0 : m.pausedMs(), error);
+                m == null ? 0 : m.recoveries(), m == null ? 0 : m.pausedMs(),
+                m == null || m.precopy() == null ? SourceResult.Precopy.NONE : m.precopy().result(), error);
     }
 }

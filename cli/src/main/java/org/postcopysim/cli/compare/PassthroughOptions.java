@@ -5,7 +5,7 @@ import java.util.List;
 import org.postcopysim.cli.ByteSize;
 import org.postcopysim.cli.Main;
 import org.postcopysim.dest.DestConfig;
-import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.guest.Workload;
 import org.postcopysim.source.SourceConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;

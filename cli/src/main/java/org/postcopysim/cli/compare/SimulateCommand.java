@@ -29,7 +29,7 @@ import org.postcopysim.sim.migration.SimMigration;
 import org.postcopysim.sim.migration.SimMigrationConfig;
 import org.postcopysim.sim.migration.SimMigrationResult;
 import org.postcopysim.dest.workload.HostEventSpec;
-import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.guest.Workload;
 import org.postcopysim.sim.dest.SimHostEvents;
 import org.postcopysim.sim.dest.SimMmuConfig;
 import org.postcopysim.sim.dest.SimMmuCounters;

@@ -9,7 +9,7 @@ import org.postcopysim.dest.workload.HostEventSpec;
 import org.postcopysim.dest.fault.FaultOptions;
 import org.postcopysim.dest.fetch.FaultMode;
 import org.postcopysim.dest.uffd.UffdSet;
-import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.guest.Workload;
 import org.postcopysim.protocol.Reliability;
 import org.postcopysim.source.SourceConfig;
 import org.postcopysim.source.policy.BackgroundOrder;

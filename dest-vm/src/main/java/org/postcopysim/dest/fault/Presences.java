@@ -4,6 +4,7 @@ import org.postcopysim.dest.fetch.FaultMode;
 import org.postcopysim.dest.fetch.PagePresence;
 import org.postcopysim.dest.kvm.HostPageTable;
 import org.postcopysim.dest.kvm.Memslot;
+import org.postcopysim.dest.kvm.Vm;
 
 /** The {@link PagePresence} of each fault mode. */
 public final class Presences {
@@ -52,6 +53,11 @@ public final class Presences {
                         boolean cleared = slot.userfaultBitmap().clear(bit);
                         return mapped || cleared;
                     }
+
+                    @Override
+                    public void makeMissing(Vm vm, Memslot slot, long bit, long gfn) {
+                        vm.discard(gfn, true, true); // the bit for vCPUs, and a none PTE for the uffd
+                    }
                 };
             default:
                 throw new IllegalArgumentException("unknown fault mode " + mode);
@@ -73,6 +79,11 @@ public final class Presences {
         @Override
         public boolean isPresent(Memslot slot, long bit, long pageIndex) {
             return host.hasContents(pageIndex);
+        }
+
+        @Override
+        public void makeMissing(Vm vm, Memslot slot, long bit, long gfn) {
+            vm.discard(gfn, false, true); // MADV_DONTNEED: the PTE is none again
         }
     }
 }

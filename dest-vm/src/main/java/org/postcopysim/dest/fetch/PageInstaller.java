@@ -45,6 +45,10 @@ public final class PageInstaller {
 
     /** The contents are in guest memory now but could not be put in place: the page stays missing. */
     public static final int PLACE_FAILED = 6;
+    /** {@link #discard}: the page was present and is missing again. */
+    public static final int DISCARDED = 7;
+    /** {@link #discard}: the page was missing already: nothing dropped. */
+    public static final int MISSING = 8;
 
     /**
      * Where an installing thread writes a page before it is made present, when it cannot write
@@ -101,7 +105,7 @@ public final class PageInstaller {
     private final Vm vm;
     private final PagePresence presence;
     private final AtomicBitmap claims;
-    /** Pages installed at least once (never cleared): "arrived", whatever the host did to them since. */
+    /** Pages installed at least once (cleared only by a {@link #discard}): "arrived", whatever the host did to them since. */
     private final AtomicBitmap arrived;
     private final AtomicLong presentPages = new AtomicLong();
     private final long totalPages;
@@ -205,6 +209,41 @@ public final class PageInstaller {
     }
 
     /**
+     * Drops page {@code gfn}, the switchover's discard after precopy: the copy here is stale (the
+     * guest wrote the page on the source after it was sent), so the page must be missing again and
+     * the guest must fault on it, never read the stale copy. Under the page's install claim, the
+     * fault mode makes it missing through the KVM model ({@link PagePresence#makeMissing}: the
+     * userfault bit set again, or the host page unmapped, the stage-2 entry zapped either way); its
+     * contents are zeroed as MADV_DONTNEED leaves them ({@code ctx} null: contents elided); it is no
+     * longer {@linkplain #hasArrived arrived}, so fetching it again is no refetch; and it no longer
+     * counts as present, so the last page made present after the discard is the last again. Call it
+     * before the vCPUs run on the destination.
+     *
+     * <p>Returns {@link #DISCARDED}, {@link #MISSING} (nothing here to drop), {@link #BUSY} (a copy
+     * of the page is being installed right now: nothing done, call again) or {@link #OUT_OF_RANGE}.
+     */
+    public int discard(Context ctx, long gfn) {
+        Memslot slot = vm.memslotOfGfn(gfn);
+        if (slot == null) return OUT_OF_RANGE;
+        long bit = slot.indexOf(gfn);
+        long pageIndex = slot.firstPageIndex() + bit;
+        if (claims.testAndSet(pageIndex)) return BUSY;
+        try {
+            if (!presence.isPresent(slot, bit, pageIndex)) return MISSING;
+            presence.makeMissing(vm, slot, bit, gfn);
+            if (ctx != null) {
+                if (ctx.view == null) throw new IllegalStateException("a discard needs guest memory written in place");
+                zero(ctx.view.page(pageIndex));
+            }
+            arrived.clear(pageIndex);
+            presentPages.decrementAndGet();
+            return DISCARDED;
+        } finally {
+            claims.clear(pageIndex);
+        }
+    }
+
+    /**
      * The change step of a conversion ({@link HostEvent#CONVERT}, begun with
      * {@link Vm#hostEventBegin}): the guest gives up the page's contents. Under the page's install
      * claim, let the KVM model flip the attribute and discard or replace the host page
@@ -231,9 +270,7 @@ public final class PageInstaller {
             boolean present = presence.isPresent(slot, bit, pageIndex);
             if (present && ctx != null) {
                 if (ctx.view == null) throw new IllegalStateException("a conversion needs guest memory written in place");
-                ByteBuffer page = ctx.view.page(pageIndex);
-                int start = page.position();
-                for (int i = 0; i < GuestLayout.PAGE_SIZE_BYTES; i += Long.BYTES) page.putLong(start + i, 0L);
+                zero(ctx.view.page(pageIndex));
             }
             // A missing page in a mode whose host mapping guards it (uffd+kvm-userfault) gets no
             // fresh host page: its copy maps it, with its contents.
@@ -242,5 +279,11 @@ public final class PageInstaller {
         } finally {
             claims.clear(pageIndex);
         }
+    }
+
+    /** Zeroes the page {@code page} is positioned on. */
+    private static void zero(ByteBuffer page) {
+        int start = page.position();
+        for (int i = 0; i < GuestLayout.PAGE_SIZE_BYTES; i += Long.BYTES) page.putLong(start + i, 0L);
     }
 }

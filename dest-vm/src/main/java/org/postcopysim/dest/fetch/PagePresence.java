@@ -1,6 +1,7 @@
 package org.postcopysim.dest.fetch;
 
 import org.postcopysim.dest.kvm.Memslot;
+import org.postcopysim.dest.kvm.Vm;
 
 /**
  * What "present" means for a page in a fault mode, and the act that makes it present once its
@@ -19,6 +20,13 @@ public interface PagePresence {
      */
     boolean makePresent(Memslot slot, long bit, long pageIndex);
 
+    /**
+     * Makes a present page missing again ({@code gfn}, bit {@code bit} of {@code slot}), through
+     * the KVM model ({@link Vm#discard}): QEMU's postcopy discard of a page that changed on the
+     * source after it was sent. Called with the page's install claim held, before the vCPUs run.
+     */
+    void makeMissing(Vm vm, Memslot slot, long bit, long gfn);
+
     /** KVM Userfault: present when the memslot's userfault bit is clear. */
     PagePresence USERFAULT_BITMAP = new PagePresence() {
         @Override
@@ -29,6 +37,11 @@ public interface PagePresence {
         @Override
         public boolean makePresent(Memslot slot, long bit, long pageIndex) {
             return slot.userfaultBitmap().clear(bit); // store-release: contents before the bit
+        }
+
+        @Override
+        public void makeMissing(Vm vm, Memslot slot, long bit, long gfn) {
+            vm.discard(gfn, true, false); // the bit again; the host page stays mapped
         }
     };
 }

@@ -59,6 +59,7 @@ public final class Vm {
     private final AtomicLong swapIns = new AtomicLong();
     private final AtomicLong hostWriteUpgrades = new AtomicLong();
     private final AtomicLong conversions = new AtomicLong();
+    private final AtomicLong discards = new AtomicLong();
     /** Pages whose contents the guest gave up in a conversion (dense page index); null without guest_memfd. */
     private final AtomicBitmap converted;
     /** The scratch event of the one-call host-event methods (host events come from one source at a time). */
@@ -529,6 +530,36 @@ public final class Vm {
         if (wasMapped) mmu.invalidateRange(gfn, gfn + 1);
         mmu.invalidateRangeEnd();
         return wasMapped;
+    }
+
+    /**
+     * QEMU's postcopy discard of {@code gfn}, before the vCPUs run on the destination: the copy the
+     * source sent during precopy is stale (the guest wrote the page since), so the VMM drops it and
+     * the page is missing again. Bracketed by invalidate_range_start/end like any change the MMU
+     * must hear of, so the stage-2 entry covering it goes (a huge one whole); with
+     * {@code setUserfaultBit} the memslot's KVM Userfault bit is set again (the next access exits);
+     * with {@code unmapHostPage} the host PTE becomes none (MADV_DONTNEED: the next access faults in
+     * the host, where a userfaultfd sees it). A private gfn's invalidation reaches private entries
+     * only (guest_memfd's hole punch), a shared one's shared entries only. Counted in
+     * {@link #discards}, not as a host event. The caller zeroes or forgets the contents.
+     *
+     * @throws IllegalArgumentException outside every memslot
+     */
+    public void discard(long gfn, boolean setUserfaultBit, boolean unmapHostPage) {
+        Memslot slot = memslotOfGfn(gfn);
+        if (slot == null) throw new IllegalArgumentException("gfn 0x" + Long.toHexString(gfn) + " is outside every memslot");
+        boolean isPrivate = slot.isPrivate(gfn);
+        mmu.invalidateRangeStart(gfn, gfn + 1, isPrivate ? Stage2Table.SCOPE_PRIVATE : Stage2Table.SCOPE_SHARED, !isPrivate,
+                Stage2Table.MARK_NONE);
+        if (setUserfaultBit) slot.userfaultBitmap().set(slot.indexOf(gfn));
+        if (unmapHostPage && host.unmap(slot.pageIndexOf(gfn))) mmu.invalidateRange(gfn, gfn + 1);
+        mmu.invalidateRangeEnd();
+        discards.incrementAndGet();
+    }
+
+    /** Pages dropped by {@link #discard}. */
+    public long discards() {
+        return discards.get();
     }
 
     /** Whether the guest gave up the contents of page {@code pageIndex} in a conversion (they are zero since, plus its writes). */

@@ -15,6 +15,11 @@ import org.postcopysim.protocol.PageBatchCodec;
  * Installs the pages of PAGE_BATCH frames arriving on one connection: decodes in place and
  * hands each page to the {@link PageInstaller}, counting the outcome. One per connection (it
  * owns that event loop's decoder and install context); allocation-free per page.
+ *
+ * <p>During precopy ({@link #replacePresentPages}) a copy of a page that is present already is a
+ * later round's: the guest wrote the page on the source since, so the copy replaces the one here
+ * (the page is dropped, then installed from the new copy with the usual checks; a copy that fails
+ * its CRC32C leaves the page missing, never present with wrong contents).
  */
 public final class BatchInstaller implements PageBatchCodec.PageSink {
     /** Counters this connection's outcomes go to. */
@@ -26,6 +31,7 @@ public final class BatchInstaller implements PageBatchCodec.PageSink {
     private final PageBatchCodec.Reader reader = new PageBatchCodec.Reader();
     private final PageInstaller.Context context;
     private final FramePage framePage = new FramePage();
+    private volatile boolean replacePresent;
     private String error;
 
     public BatchInstaller(PageInstaller installer, DemandFetcher fetcher, GuestMemory memory, Meters meters) {
@@ -38,6 +44,11 @@ public final class BatchInstaller implements PageBatchCodec.PageSink {
         this.fetcher = fetcher;
         this.meters = meters;
         this.context = context;
+    }
+
+    /** Precopy on ({@code true}: a later copy of a present page replaces it) or over. */
+    public void replacePresentPages(boolean on) {
+        replacePresent = on;
     }
 
     /** Installs every page of {@code frame} (from its type byte); returns an error text, or null. */
@@ -53,6 +64,10 @@ public final class BatchInstaller implements PageBatchCodec.PageSink {
         meters.bytes().increment(contentsLength);
         int result = contentsLength != GuestLayout.PAGE_SIZE_BYTES ? PageInstaller.BAD_LENGTH
                 : installer.install(context, gfn, crc32c, framePage.of(buf, contentsIndex));
+        if (result == PageInstaller.ALREADY_PRESENT && replacePresent) {
+            installer.discard(context, gfn); // the copy here is older: the guest wrote the page on the source since
+            result = installer.install(context, gfn, crc32c, framePage.of(buf, contentsIndex));
+        }
         switch (result) {
             case PageInstaller.INSTALLED:
                 meters.installed().increment();

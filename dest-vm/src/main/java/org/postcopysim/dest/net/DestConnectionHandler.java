@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import org.postcopysim.protocol.ChannelRole;
 import org.postcopysim.protocol.CompletionResult;
 import org.postcopysim.protocol.ConnectionError;
+import org.postcopysim.protocol.Discard;
 import org.postcopysim.protocol.Error;
 import org.postcopysim.protocol.FrameDescriptor;
 import org.postcopysim.protocol.FrameType;
@@ -39,6 +40,11 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
         String onPageBatch(ByteBuf frame, boolean demandChannel);
 
         void onCompletionResult(CompletionResult result);
+
+        /** A chunk of the discard set (BACKGROUND, after precopy); returns an error text to stop, or null. */
+        default String onDiscard(Discard discard) {
+            return "unexpected Discard: this destination runs no precopy";
+        }
 
         /** The connection failed or the peer reported an error; the migration cannot go on. */
         void onFailure(ChannelRole role, String why);
@@ -120,6 +126,13 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
                 case FRAME_TYPE_SWITCHOVER:
                     listener.onSwitchover(Frames.parse(Switchover.parser(), frame));
                     break;
+                case FRAME_TYPE_DISCARD: {
+                    String error = role == ChannelRole.CHANNEL_ROLE_BACKGROUND
+                            ? listener.onDiscard(Frames.parse(Discard.parser(), frame))
+                            : "Discard on the demand connection (it follows the precopy pages on BACKGROUND)";
+                    if (error != null) fail(ctx, error);
+                    break;
+                }
                 case FRAME_TYPE_RESUME_ACK:
                     listener.onResumeAck(epoch, Frames.parse(ResumeAck.parser(), frame));
                     break;

@@ -5,17 +5,18 @@ import com.fasterxml.jackson.annotation.JsonValue;
 /**
  * The states of QEMU's migration status that the destination passes through, under QEMU's
  * names ({@link #qemuName()}, also their JSON form). A migration starts in {@link #SETUP}
- * (connecting, handshake, guest memory and the model built), runs in {@link #POSTCOPY_ACTIVE}
- * once the vCPUs resume, and ends {@link #COMPLETED} (verified) or {@link #FAILED}. A dropped
- * link moves it to {@link #POSTCOPY_PAUSED}; each resume attempt is {@link #POSTCOPY_RECOVER_SETUP}
- * while the new connection is made and {@link #POSTCOPY_RECOVER} once the destination has told
- * the source which pages it holds, until the source acknowledges and the new background
- * connection is up (then active again) or the attempt fails (then paused again).
- *
- * <p>QEMU's precopy state ({@code active}) is not here: this destination runs no precopy.
+ * (connecting, handshake, guest memory and the model built), is {@link #ACTIVE} while precopy
+ * runs (the guest on the source, its pages arriving here; only with precopy), runs in
+ * {@link #POSTCOPY_ACTIVE} once the vCPUs resume, and ends {@link #COMPLETED} (verified) or
+ * {@link #FAILED}. A dropped link moves it to {@link #POSTCOPY_PAUSED}; each resume attempt is
+ * {@link #POSTCOPY_RECOVER_SETUP} while the new connection is made and {@link #POSTCOPY_RECOVER}
+ * once the destination has told the source which pages it holds, until the source acknowledges
+ * and the new background connection is up (then postcopy-active again) or the attempt fails
+ * (then paused again).
  */
 public enum MigrationStatus {
     SETUP("setup"),
+    ACTIVE("active"),
     POSTCOPY_ACTIVE("postcopy-active"),
     POSTCOPY_PAUSED("postcopy-paused"),
     POSTCOPY_RECOVER_SETUP("postcopy-recover-setup"),

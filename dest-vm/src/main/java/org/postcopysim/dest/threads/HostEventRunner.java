@@ -6,7 +6,7 @@ import org.postcopysim.dest.kvm.HostEvent;
 import org.postcopysim.dest.model.HostEventDriver;
 import org.postcopysim.dest.workload.HostEventSpec;
 import org.postcopysim.dest.workload.HostEvents;
-import org.postcopysim.dest.workload.SplitMix64;
+import org.postcopysim.guest.SplitMix64;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.time.NanoClock;
 import org.slf4j.Logger;

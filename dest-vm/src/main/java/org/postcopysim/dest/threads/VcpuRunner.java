@@ -1,10 +1,12 @@
 package org.postcopysim.dest.threads;
 
-import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.postcopysim.dest.kvm.AccessResult;
 import org.postcopysim.dest.vcpu.GuestAccess;
 import org.postcopysim.dest.vcpu.VcpuCounters;
+import org.postcopysim.guest.Pacing;
 import org.postcopysim.time.NanoClock;
+import org.postcopysim.time.ParkUntil;
 
 /**
  * One vCPU as a real thread ({@code vcpu-N}): the KVM_RUN loop and its pacing. What an access
@@ -17,7 +19,7 @@ import org.postcopysim.time.NanoClock;
  */
 public final class VcpuRunner implements Runnable {
     /** Accesses between two checks of the pacing clock and the stop flag. */
-    static final int PACING_BATCH = 256;
+    static final int PACING_BATCH = Pacing.BATCH_ACCESSES;
 
     private final GuestAccess access;
     private final FaultResolver resolver;
@@ -26,6 +28,7 @@ public final class VcpuRunner implements Runnable {
     private final long accessesPerSec;
     private final long maxAccesses;
     private final VcpuCounters counters;
+    private final BooleanSupplier stopped;
     private volatile long startedNs;
     private volatile long finishedNs;
 
@@ -42,6 +45,7 @@ public final class VcpuRunner implements Runnable {
         this.accessesPerSec = accessesPerSec;
         this.maxAccesses = maxAccesses;
         this.counters = access.counters();
+        this.stopped = control::stopRequested;
     }
 
     public int id() {
@@ -66,32 +70,19 @@ public final class VcpuRunner implements Runnable {
     public void run() {
         long started = clock.nanoTime();
         startedNs = started;
-        long batchDone = 0;
+        // Whether the next batch is due: the guest's pacing arithmetic, shared with the source's vCPUs.
+        Pacing pacing = new Pacing(accessesPerSec, started);
         try {
             while (!control.stopRequested()) {
                 for (int i = 0; i < PACING_BATCH; i++) {
                     if (maxAccesses > 0 && counters.accesses >= maxAccesses) return;
                     if (!step()) return;
                 }
-                batchDone += PACING_BATCH;
-                if (accessesPerSec > 0) {
+                if (pacing.paced()) {
                     long now = clock.nanoTime();
-                    long dueNs = started + batchDone * 1_000_000_000L / accessesPerSec;
-                    if (dueNs > now) {
-                        // Until the clock says the next batch is due: a wake-up before then (a
-                        // spurious one, or an installer's unpark meant for a fault wait that is
-                        // over) must not run it early.
-                        do {
-                            LockSupport.parkNanos(this, dueNs - now);
-                            if (control.stopRequested()) return;
-                            now = clock.nanoTime();
-                        } while (dueNs > now);
-                    } else {
-                        // Behind (it was blocked on a fault): do not run flat out to catch up, which
-                        // would starve the fetcher's threads; pace from now on.
-                        started = now;
-                        batchDone = 0;
-                    }
+                    // Until the clock says the next batch is due: a wake-up before then (a spurious
+                    // one, or an installer's unpark meant for a fault wait that is over) must not run it early.
+                    if (!ParkUntil.until(clock, pacing.nextBatchDueNs(now), now, stopped, this)) return;
                 }
             }
         } finally {

@@ -5,21 +5,23 @@ import org.postcopysim.dest.kvm.MemoryFaultExit;
 import org.postcopysim.dest.kvm.PfnCache;
 import org.postcopysim.dest.kvm.Stage2Fault;
 import org.postcopysim.dest.kvm.Vm;
-import org.postcopysim.dest.workload.AccessStream;
-import org.postcopysim.dest.workload.SplitMix64;
+import org.postcopysim.guest.AccessStream;
+import org.postcopysim.guest.GuestVcpu;
+import org.postcopysim.guest.GuestWriteLog;
+import org.postcopysim.guest.SplitMix64;
 import org.postcopysim.memory.AtomicBitmap;
-import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
-import org.postcopysim.memory.PageContents;
 
 /**
- * One vCPU's guest access semantics, as plain data and methods: which page the guest touches
- * next and how ({@link #next}), whether KVM itself makes the access (it then cannot exit), the
- * access through the model's stage-2 ({@link #attempt}), and what the access does once it maps
- * ({@link #complete}): a read checks one word against the source's generated contents, so a
- * vCPU reading a page before its contents are in place is caught and counted; a write adds 1 to
- * the page's counter word and to the {@link GuestWriteLog}. Pacing, waiting and threads are the
- * runner's. Confined to its vCPU; allocates nothing (a failure text only on a stale read).
+ * One destination vCPU's guest access semantics, as plain data and methods: which page the guest
+ * touches next and how ({@link #next}), whether KVM itself makes the access (it then cannot
+ * exit), the access through the model's stage-2 ({@link #attempt}), and what the access does once
+ * it maps ({@link #complete}). The guest's own part, the workload and what a read or a write does
+ * to memory, is {@link GuestVcpu}'s, the same code the source's vCPUs run during precopy: a read
+ * checks one word against the source's generated contents, so a vCPU reading a page before its
+ * contents are in place is caught and counted; a write adds 1 to the page's counter word and to
+ * the {@link GuestWriteLog}. Pacing, waiting and threads are the runner's. Confined to its vCPU;
+ * allocates nothing (a failure text only on a stale read).
  *
  * <p>With contents elided (no guest memory: the simulator's large guests) reads and writes are
  * counted but touch no memory; the page was present when the access mapped, which is what the
@@ -37,11 +39,7 @@ import org.postcopysim.memory.PageContents;
 public final class GuestAccess {
     private final int vcpu;
     private final Vm vm;
-    private final GuestLayout layout;
-    private final GuestMemory memory;
-    private final GuestWriteLog writeLog;
-    private final AccessStream stream;
-    private final long contentSeed;
+    private final GuestVcpu guest;
     private final double internalFraction;
     private final SplitMix64 internalRng;
     private final VcpuCounters counters;
@@ -79,11 +77,7 @@ public final class GuestAccess {
         }
         this.vcpu = vcpu;
         this.vm = vm;
-        this.layout = vm.layout();
-        this.memory = memory;
-        this.writeLog = writeLog;
-        this.stream = stream;
-        this.contentSeed = contentSeed;
+        this.guest = new GuestVcpu(vm.layout(), memory, writeLog, stream, contentSeed);
         this.internalFraction = internalFraction;
         this.internalRng = new SplitMix64(internalSeed);
         this.counters = counters;
@@ -111,10 +105,10 @@ public final class GuestAccess {
 
     /** Draws the next guest access. */
     public void next() {
-        stream.next();
-        pageIndex = stream.pageIndex();
-        gfn = layout.gfnOfPageIndex(pageIndex);
-        write = stream.isWrite();
+        guest.next();
+        pageIndex = guest.pageIndex();
+        gfn = guest.gfn();
+        write = guest.isWrite();
         internal = internalFraction > 0 && internalRng.nextDouble() < internalFraction;
         if (internal) counters.internalAccesses++;
     }
@@ -177,25 +171,21 @@ public final class GuestAccess {
     public boolean complete() {
         counters.accesses++;
         if (touched != null && !touched.get(pageIndex)) touched.testAndSet(pageIndex);
-        if (write) {
-            if (memory != null) memory.getAndAddWord(pageIndex, PageContents.COUNTER_WORD, 1);
-            writeLog.recordWrite(pageIndex);
+        int r = guest.complete();
+        if (r == GuestVcpu.WROTE) {
             counters.writes++;
             return true;
         }
         counters.reads++;
-        if (memory == null) return true;
-        int word = stream.word();
-        long seen = memory.readWord(pageIndex, word);
-        long expected = PageContents.expectedWord(contentSeed, gfn, word);
-        if (seen == expected) return true;
+        if (r == GuestVcpu.READ_OK) return true;
+        long seen = guest.seenWord();
         // The guest gave the contents up in a conversion: the page is zero since (a read racing
         // the conversion may still see the old word).
         if (seen == 0 && vm.isConverted(pageIndex)) return true;
         counters.staleReads++;
         failure = String.format("vcpu-%d read gfn 0x%x word %d and saw a value the source never had (page read before its "
                 + "contents were in place, or installed with wrong contents): saw 0x%x, source has 0x%x",
-                vcpu, gfn, word, seen, expected);
+                vcpu, gfn, guest.word(), seen, guest.expectedWord());
         return false;
     }
 

@@ -1,6 +1,7 @@
 package org.postcopysim.dest.workload;
 
 import org.postcopysim.dest.kvm.HostEvent;
+import org.postcopysim.guest.SplitMix64;
 import org.postcopysim.memory.GuestLayout;
 
 /**

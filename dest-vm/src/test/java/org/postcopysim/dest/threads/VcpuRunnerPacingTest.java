@@ -20,7 +20,7 @@ import org.postcopysim.dest.fetch.TestPages;
 import org.postcopysim.dest.metrics.LatencyRecorder;
 import org.postcopysim.dest.model.DestModel;
 import org.postcopysim.dest.vcpu.VcpuCounters;
-import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.guest.Workload;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.time.NanoClock;

@@ -14,7 +14,7 @@ import org.postcopysim.dest.model.DestModel;
 import org.postcopysim.dest.uffd.UffdSet;
 import org.postcopysim.dest.uffd.WakeSink;
 import org.postcopysim.dest.vcpu.VcpuCounters;
-import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.guest.Workload;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.memory.PageContents;

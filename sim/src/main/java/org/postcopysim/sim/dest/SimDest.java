@@ -6,7 +6,7 @@ import org.postcopysim.dest.fault.UffdCopier;
 import org.postcopysim.dest.fault.UffdPaths;
 import org.postcopysim.dest.model.DestModel;
 import org.postcopysim.dest.uffd.WakeSink;
-import org.postcopysim.dest.workload.SplitMix64;
+import org.postcopysim.guest.SplitMix64;
 import org.postcopysim.sim.cost.Cost;
 import org.postcopysim.sim.cost.CostModel;
 import org.postcopysim.sim.engine.CpuPool;

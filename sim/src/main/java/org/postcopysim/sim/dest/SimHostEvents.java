@@ -8,7 +8,7 @@ import org.postcopysim.dest.model.DestModel;
 import org.postcopysim.dest.model.HostEventDriver;
 import org.postcopysim.dest.workload.HostEventSpec;
 import org.postcopysim.dest.workload.HostEvents;
-import org.postcopysim.dest.workload.SplitMix64;
+import org.postcopysim.guest.SplitMix64;
 import org.postcopysim.sim.cost.Cost;
 import org.postcopysim.sim.engine.Actor;
 

@@ -5,7 +5,7 @@ import org.postcopysim.dest.fault.UffdPaths;
 import org.postcopysim.dest.fetch.PageInstaller;
 import org.postcopysim.dest.uffd.UffdMsg;
 import org.postcopysim.dest.uffd.UffdResult;
-import org.postcopysim.dest.workload.SplitMix64;
+import org.postcopysim.guest.SplitMix64;
 import org.postcopysim.sim.cost.Cost;
 import org.postcopysim.sim.engine.Actor;
 

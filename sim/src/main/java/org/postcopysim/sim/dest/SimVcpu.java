@@ -9,7 +9,7 @@ import org.postcopysim.dest.kvm.PfnCache;
 import org.postcopysim.dest.model.DestModel;
 import org.postcopysim.dest.vcpu.GuestAccess;
 import org.postcopysim.dest.vcpu.VcpuCounters;
-import org.postcopysim.dest.workload.SplitMix64;
+import org.postcopysim.guest.SplitMix64;
 import org.postcopysim.sim.cost.Cost;
 import org.postcopysim.sim.engine.Actor;
 

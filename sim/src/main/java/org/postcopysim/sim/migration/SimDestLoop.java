@@ -1,7 +1,7 @@
 package org.postcopysim.sim.migration;
 
 import org.postcopysim.dest.fetch.PageInstaller;
-import org.postcopysim.dest.workload.SplitMix64;
+import org.postcopysim.guest.SplitMix64;
 import org.postcopysim.sim.cost.Cost;
 import org.postcopysim.sim.dest.SimDest;
 import org.postcopysim.sim.engine.Actor;

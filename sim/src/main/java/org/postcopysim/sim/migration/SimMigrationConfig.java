@@ -3,7 +3,7 @@ package org.postcopysim.sim.migration;
 import org.postcopysim.dest.fault.FaultOptions;
 import org.postcopysim.dest.fetch.FaultMode;
 import org.postcopysim.dest.uffd.UffdSet;
-import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.guest.Workload;
 import org.postcopysim.sim.cost.CostModel;
 import org.postcopysim.sim.dest.SimMmuConfig;
 import org.postcopysim.source.policy.BackgroundOrder;

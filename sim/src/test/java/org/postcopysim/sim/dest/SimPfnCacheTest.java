@@ -11,7 +11,7 @@ import org.postcopysim.dest.fetch.FaultMode;
 import org.postcopysim.dest.kvm.MmuOptions;
 import org.postcopysim.dest.uffd.UffdSet;
 import org.postcopysim.dest.workload.HostEventSpec;
-import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.guest.Workload;
 import org.postcopysim.sim.bench.SimFaultBench;
 import org.postcopysim.sim.bench.SimFaultBenchConfig;
 import org.postcopysim.sim.bench.SimFaultBenchResult;

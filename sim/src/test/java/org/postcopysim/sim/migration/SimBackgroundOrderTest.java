@@ -10,7 +10,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.postcopysim.dest.fetch.FaultMode;
 import org.postcopysim.dest.uffd.UffdSet;
-import org.postcopysim.dest.workload.Workload;
+import org.postcopysim.guest.Workload;
 import org.postcopysim.sim.cost.CostModel;
 import org.postcopysim.source.policy.BackgroundOrder;
 

@@ -12,7 +12,9 @@ import org.postcopysim.memory.AtomicBitmap;
  * it. Postcopy recovery clears bits ({@link #markUnsentExcept}): its caller guarantees that no
  * streamer or responder of a dead connection can still claim (their channels are closed, and
  * close runs on their own event loops), so a page cleared is never claimed for a dead link.
- * Allocates nothing after construction.
+ * Precopy clears bits too ({@link #markUnsent}: at each round and at the switchover), on the
+ * background stream's own thread, while no demand request is answered (there are none before
+ * the switchover). Allocates nothing after construction.
  */
 public final class SentBitmap {
     private final AtomicBitmap sent;
@@ -52,6 +54,21 @@ public final class SentBitmap {
             int w = p >>> 6;
             boolean held = w < heldWords.length && (heldWords[w] & (1L << p)) != 0;
             if (!held && sent.testAndClear(p)) unsent.incrementAndGet();
+        }
+        cursor.set(0);
+        return unsent.get();
+    }
+
+    /**
+     * Precopy: marks every page set in {@code pages} (by dense page index) unsent again, to be
+     * streamed again (the next round, or postcopy after the discard), and restarts the background
+     * scan at page 0.
+     *
+     * @return pages not sent after the call (count)
+     */
+    public long markUnsent(AtomicBitmap pages) {
+        for (long p = pages.nextSet(0); p >= 0 && p < pageCount; p = pages.nextSet(p + 1)) {
+            if (sent.testAndClear(p)) unsent.incrementAndGet();
         }
         cursor.set(0);
         return unsent.get();

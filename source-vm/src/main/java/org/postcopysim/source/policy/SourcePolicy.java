@@ -72,6 +72,19 @@ public final class SourcePolicy {
     }
 
     /**
+     * Precopy: every page set in {@code pages} (by dense page index) is unsent again, to be sent
+     * by the next round or, after the discard, by postcopy; the background order starts over,
+     * as after a recovery. Called by the background stream while no demand request is answered.
+     *
+     * @return pages not sent after the call (count)
+     */
+    public long markUnsent(org.postcopysim.memory.AtomicBitmap pages) {
+        long toSend = sent.markUnsent(pages);
+        scan.reset();
+        return toSend;
+    }
+
+    /**
      * The policy of one background connection's stream.
      *
      * @param pagesPerBatch  pages per PAGE_BATCH frame (at least 1)

@@ -1,4 +1,4 @@
-package org.postcopysim.dest.workload;
+package org.postcopysim.guest;
 
 /**
  * Zipf-distributed ranks in [1, n] by rejection-inversion (Hörmann and Derflinger, 1996), the

@@ -1,4 +1,4 @@
-package org.postcopysim.dest.vcpu;
+package org.postcopysim.guest;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -8,7 +8,7 @@ import java.lang.invoke.VarHandle;
  * page's counter word (see {@link org.postcopysim.memory.PageContents#COUNTER_WORD}) and to this
  * log, so completion can undo the writes and compare the page with the source's copy.
  */
-public final class GuestWriteLog {
+public final class GuestWriteLog implements PageWrites {
     private static final VarHandle COUNTS = MethodHandles.arrayElementVarHandle(long[].class);
     private final long[] counts;
 
@@ -16,6 +16,7 @@ public final class GuestWriteLog {
         counts = new long[Math.toIntExact(pages)];
     }
 
+    @Override
     public void recordWrite(long pageIndex) {
         COUNTS.getAndAdd(counts, (int) pageIndex, 1L);
     }

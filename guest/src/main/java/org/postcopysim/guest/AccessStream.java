@@ -1,4 +1,4 @@
-package org.postcopysim.dest.workload;
+package org.postcopysim.guest;
 
 /**
  * One vCPU's sequence of guest accesses over dense page indexes [firstPage, firstPage + pages):

@@ -1,4 +1,4 @@
-package org.postcopysim.dest.workload;
+package org.postcopysim.guest;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package org.postcopysim.dest.workload;
+package org.postcopysim.guest;
 
 import org.postcopysim.memory.PageContents;
 
