@@ -4,12 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import org.postcopysim.cli.Main;
-import picocli.CommandLine;
 
 /**
  * Step 2 of {@code bench latency}: a two-process migration ({@code postcopy-sim demo}: source
@@ -36,28 +31,11 @@ final class SimulatedFaults {
     private SimulatedFaults() {}
 
     /** Runs demo, its output echoed to {@code echo}; throws when the migration did not verify. */
-    static Result measure(long guestBytes, long seed, PrintWriter echo, ObjectMapper json)
-            throws IOException {
-        Path file = Files.createTempFile("postcopy-sim-bench-latency-", ".json");
-        try {
-            CommandLine demo = Main.commandLine();
-            demo.setOut(echo);
-            demo.setErr(echo);
-            List<String> args = new ArrayList<>(List.of("demo"));
-            args.addAll(demoOptions(guestBytes));
-            args.addAll(List.of("--seed", Long.toString(seed), "--json", file.toString()));
-            int code = demo.execute(args.toArray(new String[0]));
-            JsonNode summary = Files.size(file) > 0 ? json.readTree(file.toFile()) : null;
-            if (code != 0 || summary == null || !summary.path("verified").asBoolean()) {
-                throw new IOException("the simulated migration failed (demo exit " + code + ")"
-                        + (summary == null ? "" : ": " + summary.path("error").asText()));
-            }
-            Percentiles lat = Percentiles.of(summary.path("faultLatencyNs"));
-            if (lat.count() == 0) throw new IOException("the simulated migration had no demand faults");
-            return new Result(lat, summary);
-        } finally {
-            Files.deleteIfExists(file);
-        }
+    static Result measure(long guestBytes, long seed, PrintWriter echo, ObjectMapper json) throws IOException {
+        JsonNode summary = DemoRun.run(demoOptions(guestBytes), seed, echo, json);
+        Percentiles lat = Percentiles.of(summary.path("faultLatencyNs"));
+        if (lat.count() == 0) throw new IOException("the simulated migration had no demand faults");
+        return new Result(lat, summary);
     }
 
     /** The options demo runs with (besides seed and JSON file). */
