@@ -28,11 +28,37 @@ final class SimulatedFaults {
      */
     record Result(Percentiles faultLatency, JsonNode summary) {}
 
+    /**
+     * The saturated case: the stream uncapped while {@link #SATURATED_VCPUS} vCPUs fault all over
+     * the guest ({@code demo --vcpus 2 --max-bandwidth 0} with its default workload, uniform, at a
+     * million accesses a second each): each demand fault's round trip shares the link and both
+     * cores with the background stream at full speed. Demand pages travel on their own connection.
+     */
+    static final int SATURATED_VCPUS = 2;
+    /** The saturated case's workload: demo's default. */
+    static final String SATURATED_WORKLOAD = "uniform";
+    /** The saturated case's accesses per second per vCPU: demo's default. */
+    static final long SATURATED_ACCESSES_PER_SEC = 1_000_000;
+
     private SimulatedFaults() {}
+
+    /** The saturated case (see {@link #SATURATED_VCPUS}); throws when it did not verify or had no demand fault. */
+    static Result measureSaturated(long guestBytes, long seed, PrintWriter echo, ObjectMapper json) throws IOException {
+        return result(DemoRun.run(saturatedOptions(guestBytes), seed, echo, json));
+    }
+
+    static List<String> saturatedOptions(long guestBytes) {
+        return List.of("--guest-mem", Long.toString(guestBytes), "--vcpus", Integer.toString(SATURATED_VCPUS),
+                "--workload", SATURATED_WORKLOAD, "--access-rate", Long.toString(SATURATED_ACCESSES_PER_SEC),
+                "--max-bandwidth", "0");
+    }
 
     /** Runs demo, its output echoed to {@code echo}; throws when the migration did not verify. */
     static Result measure(long guestBytes, long seed, PrintWriter echo, ObjectMapper json) throws IOException {
-        JsonNode summary = DemoRun.run(demoOptions(guestBytes), seed, echo, json);
+        return result(DemoRun.run(demoOptions(guestBytes), seed, echo, json));
+    }
+
+    private static Result result(JsonNode summary) throws IOException {
         Percentiles lat = Percentiles.of(summary.path("faultLatencyNs"));
         if (lat.count() == 0) throw new IOException("the simulated migration had no demand faults");
         return new Result(lat, summary);
