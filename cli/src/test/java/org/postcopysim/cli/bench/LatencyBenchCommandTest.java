@@ -46,7 +46,7 @@ class LatencyBenchCommandTest {
     void shortRunMeasuresRoundTripAndFaultsAndWritesPositiveLatenciesAndRatios() throws Exception {
         Path json = tmp.resolve("latency.json");
         Run run = assertTimeoutPreemptively(BOUND, () -> Run.of("bench", "latency", "--iterations", "200",
-                "--warmup", "50", "--guest-mem", "16M", "--seed", "7", "--json", json.toString()));
+                "--warmup", "50", "--guest-mem", "16M", "--saturated-guest-mem", "0", "--seed", "7", "--json", json.toString()));
         assertEquals(0, run.exitCode(), run::toString);
         assertTrue(run.out().lines().anyMatch(l -> l.startsWith("raw 4 KiB round trip, caller parked")), run::toString);
         assertTrue(run.out().lines().anyMatch(l -> l.startsWith("demand fault (simulator)")), run::toString);
@@ -70,13 +70,40 @@ class LatencyBenchCommandTest {
         }
         assertFalse(s.path("transport").path("benchClient").asText().isEmpty(), context);
         assertTrue(s.path("withinMaxRatio").asBoolean(), context);
+        assertTrue(s.path("saturated").isNull(), "--saturated-guest-mem 0 skips the saturated case\n" + context);
+    }
+
+    @Test
+    void theSaturatedCaseFaultsWhileTheStreamRunsUncappedAndItsGateExitsOne() throws Exception {
+        Path json = tmp.resolve("latency.json");
+        Run run = assertTimeoutPreemptively(BOUND, () -> Run.of("bench", "latency", "--iterations", "100",
+                "--warmup", "20", "--guest-mem", "4M", "--saturated-guest-mem", "64M", "--max-saturated-ratio", "0.0001",
+                "--seed", "9", "--json", json.toString()));
+        assertEquals(1, run.exitCode(), run::toString);
+        assertTrue(run.out().contains("exceeds --max-saturated-ratio"), run::toString);
+        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("demand fault, stream saturated")), run::toString);
+        JsonNode s = new ObjectMapper().readTree(json.toFile());
+        String context = run + "--- json ---\n" + s.toPrettyString();
+        JsonNode q = s.path("saturated");
+        assertEquals(2, q.path("vcpus").asInt(), context);
+        assertEquals(0, q.path("maxBackgroundBytesPerSec").asLong(), context);
+        assertTrue(q.path("verified").asBoolean(), context);
+        assertTrue(q.path("demandFaults").asLong() > 0 && q.path("backgroundPages").asLong() > 0,
+                "both demand faults and the stream\n" + context);
+        for (String p : new String[] {"p50", "p90", "p99"}) {
+            assertTrue(q.path("faultLatencyNs").path(p).asLong() > 0, p + "\n" + context);
+            assertEquals((double) q.path("faultLatencyNs").path(p).asLong() / s.path("raw").path("roundTripNs").path(p).asLong(),
+                    q.path("ratio").path(p).asDouble(), 1e-9, p + "\n" + context);
+        }
+        assertFalse(s.path("withinMaxSaturatedRatio").asBoolean(), context);
+        assertTrue(s.path("withinMaxRatio").asBoolean(), "no --max-ratio: only the saturated gate failed\n" + context);
     }
 
     @Test
     void exitsOneWhenTheP50RatioExceedsMaxRatio() throws Exception {
         Path json = tmp.resolve("latency.json");
         Run run = assertTimeoutPreemptively(BOUND, () -> Run.of("bench", "latency", "--iterations", "50",
-                "--warmup", "10", "--guest-mem", "1M", "--seed", "8", "--max-ratio", "0.0001",
+                "--warmup", "10", "--guest-mem", "1M", "--saturated-guest-mem", "0", "--seed", "8", "--max-ratio", "0.0001",
                 "--json", json.toString()));
         assertEquals(1, run.exitCode(), run::toString);
         assertTrue(run.out().contains("exceeds --max-ratio"), run::toString);
