@@ -1,18 +1,14 @@
 package org.postcopysim.cli.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.postcopysim.cli.ByteSize;
 import org.postcopysim.cli.SeedOption;
 import org.postcopysim.cli.VersionProvider;
-import org.postcopysim.source.SourceConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,7 +36,7 @@ import picocli.CommandLine.Spec;
                 "Prints both and their ratio; the children's output goes to stderr. Exits 0 (a measurement), "
                         + "or 1 when a step fails or the p50 ratio exceeds --max-ratio."})
 public final class LatencyBenchCommand implements Callable<Integer> {
-    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static final ObjectMapper JSON = BenchFiles.JSON;
 
     @Spec
     CommandSpec spec;
@@ -128,7 +124,7 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         boolean withinLimit = maxRatio == null || report.ratioP50() <= maxRatio;
         boolean withinSaturated = maxSaturatedRatio == null || saturated == null
                 || report.saturatedRatioP50() <= maxSaturatedRatio;
-        if (jsonFile != null) writeJson(report.toJson(JSON, maxRatio, withinLimit, maxSaturatedRatio, withinSaturated));
+        if (jsonFile != null) BenchFiles.writeJson(jsonFile, report.toJson(JSON, maxRatio, withinLimit, maxSaturatedRatio, withinSaturated));
         int code = 0;
         if (!withinLimit) {
             out.printf(Locale.ROOT, "bench latency: p50 ratio %.2f exceeds --max-ratio %s%n", report.ratioP50(),
@@ -152,31 +148,11 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         if (maxSaturatedRatio != null && !(maxSaturatedRatio > 0)) {
             throw usage("--max-saturated-ratio must be positive, got " + maxSaturatedRatio);
         }
-        if (saturatedGuestBytes != 0) {
-            try {
-                SourceConfig.builder().guestBytes(saturatedGuestBytes).build();
-            } catch (IllegalArgumentException e) {
-                throw usage("Invalid value for option '--saturated-guest-mem': " + e.getMessage());
-            }
-        }
-        try {
-            SourceConfig.builder().guestBytes(guestBytes).build();
-        } catch (IllegalArgumentException e) {
-            throw usage("Invalid value for option '--guest-mem': " + e.getMessage());
-        }
+        if (saturatedGuestBytes != 0) BenchFiles.checkGuestBytes(spec.commandLine(), "--saturated-guest-mem", saturatedGuestBytes);
+        BenchFiles.checkGuestBytes(spec.commandLine(), "--guest-mem", guestBytes);
     }
 
     private ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), message);
-    }
-
-    private void writeJson(ObjectNode node) {
-        try {
-            Path parent = jsonFile.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
-            JSON.writeValue(jsonFile.toFile(), node);
-        } catch (IOException e) {
-            throw new org.postcopysim.cli.CommandFailure("cannot write " + jsonFile + ": " + org.postcopysim.cli.IoReasons.of(e), e);
-        }
     }
 }

@@ -1,10 +1,8 @@
 package org.postcopysim.cli.bench;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +11,6 @@ import java.util.concurrent.Callable;
 import org.postcopysim.cli.ByteSize;
 import org.postcopysim.cli.SeedOption;
 import org.postcopysim.cli.VersionProvider;
-import org.postcopysim.source.SourceConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -91,7 +88,7 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                         ThroughputReport.gbps(limitRate));
                 out.flush();
                 double loadStream = load();
-                ThroughputReport.Stream stream = StreamRun.measure(guestBytes, s + i - 1, echo, LatencyBenchCommand.JSON);
+                ThroughputReport.Stream stream = StreamRun.measure(guestBytes, s + i - 1, echo, BenchFiles.JSON);
                 out.printf(Locale.ROOT, "bench throughput: round %d: background stream %s (%d ms)%n", i,
                         ThroughputReport.gbps(stream.bytesPerSec()), stream.migrationTimeMs());
                 out.flush();
@@ -105,7 +102,7 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
         ThroughputReport report = new ThroughputReport(s, guestBytes, wire.tool(), limitSeconds, done, load());
         report.print(out);
         boolean within = minRatio == null || report.ratio() >= minRatio;
-        if (jsonFile != null) writeJson(report.toJson(LatencyBenchCommand.JSON, minRatio, within));
+        if (jsonFile != null) BenchFiles.writeJson(jsonFile, report.toJson(BenchFiles.JSON, minRatio, within));
         if (!within) {
             out.printf(Locale.ROOT, "bench throughput: ratio %.2f is below --min-ratio %s%n", report.ratio(), minRatio);
             out.flush();
@@ -116,7 +113,7 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
 
     private WireLimit resolveLimit(PrintWriter out) {
         if (limit == Limit.netty) return new NettyBulkLimit();
-        Iperf3Limit iperf = Iperf3Limit.find(LatencyBenchCommand.JSON);
+        Iperf3Limit iperf = Iperf3Limit.find(BenchFiles.JSON);
         if (iperf != null) return iperf;
         if (limit == Limit.iperf3) {
             throw new ParameterException(spec.commandLine(), "--limit iperf3: no iperf3 on PATH (install it, for "
@@ -137,25 +134,10 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
         if (rounds < 1) throw usage("--rounds must be at least 1, got " + rounds);
         if (limitSeconds < 1) throw usage("--limit-seconds must be at least 1, got " + limitSeconds);
         if (minRatio != null && !(minRatio > 0)) throw usage("--min-ratio must be positive, got " + minRatio);
-        try {
-            SourceConfig.builder().guestBytes(guestBytes).build();
-        } catch (IllegalArgumentException e) {
-            throw usage("Invalid value for option '--guest-mem': " + e.getMessage());
-        }
+        BenchFiles.checkGuestBytes(spec.commandLine(), "--guest-mem", guestBytes);
     }
 
     private ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), message);
-    }
-
-    private void writeJson(ObjectNode node) {
-        try {
-            Path parent = jsonFile.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
-            LatencyBenchCommand.JSON.writeValue(jsonFile.toFile(), node);
-        } catch (IOException e) {
-            throw new org.postcopysim.cli.CommandFailure("cannot write " + jsonFile + ": "
-                    + org.postcopysim.cli.IoReasons.of(e), e);
-        }
     }
 }

@@ -7,17 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.postcopysim.cli.Main;
 import org.postcopysim.cli.docs.JsonDoc;
-import picocli.CommandLine;
 
 /** {@code bench throughput} end to end: the limit, a two-process migration per round, the report. */
 class ThroughputBenchCommandTest {
@@ -26,27 +22,10 @@ class ThroughputBenchCommandTest {
     @TempDir
     Path tmp;
 
-    private record Run(int exitCode, String out, String err) {
-        static Run of(String... args) {
-            StringWriter out = new StringWriter();
-            StringWriter err = new StringWriter();
-            CommandLine cl = Main.commandLine();
-            cl.setOut(new PrintWriter(out, true));
-            cl.setErr(new PrintWriter(err, true));
-            int code = cl.execute(args);
-            return new Run(code, out.toString(), err.toString());
-        }
-
-        @Override
-        public String toString() {
-            return "exit " + exitCode + "\n--- stdout ---\n" + out + "--- stderr ---\n" + err;
-        }
-    }
-
     @Test
     void twoRoundsAgainstTheNettyLimitReportBothRatesAndTheRatioWithTheDocumentedFields() throws Exception {
         Path json = tmp.resolve("throughput.json");
-        Run run = assertTimeoutPreemptively(BOUND, () -> Run.of("bench", "throughput", "--guest-mem", "32M",
+        BenchRun run = assertTimeoutPreemptively(BOUND, () -> BenchRun.of("bench", "throughput", "--guest-mem", "32M",
                 "--rounds", "2", "--limit", "netty", "--limit-seconds", "1", "--seed", "5", "--json", json.toString()));
         assertEquals(0, run.exitCode(), run::toString);
         assertTrue(run.out().lines().anyMatch(l -> l.startsWith("median") && l.endsWith("x")), run::toString);
@@ -72,7 +51,7 @@ class ThroughputBenchCommandTest {
     void iperf3IsTheLimitWhenItIsInstalled() throws Exception {
         Assumptions.assumeTrue(Iperf3Limit.find(new ObjectMapper()) != null, "no iperf3 on PATH");
         Path json = tmp.resolve("throughput.json");
-        Run run = assertTimeoutPreemptively(BOUND, () -> Run.of("bench", "throughput", "--guest-mem", "8M",
+        BenchRun run = assertTimeoutPreemptively(BOUND, () -> BenchRun.of("bench", "throughput", "--guest-mem", "8M",
                 "--rounds", "1", "--limit-seconds", "1", "--seed", "7", "--json", json.toString()));
         assertEquals(0, run.exitCode(), run::toString);
         JsonNode s = new ObjectMapper().readTree(json.toFile());
@@ -83,7 +62,7 @@ class ThroughputBenchCommandTest {
     @Test
     void exitsOneWhenTheRatioIsBelowMinRatio() throws Exception {
         Path json = tmp.resolve("throughput.json");
-        Run run = assertTimeoutPreemptively(BOUND, () -> Run.of("bench", "throughput", "--guest-mem", "8M",
+        BenchRun run = assertTimeoutPreemptively(BOUND, () -> BenchRun.of("bench", "throughput", "--guest-mem", "8M",
                 "--rounds", "1", "--limit", "netty", "--limit-seconds", "1", "--min-ratio", "1000", "--seed", "6",
                 "--json", json.toString()));
         assertEquals(1, run.exitCode(), run::toString);
@@ -101,7 +80,7 @@ class ThroughputBenchCommandTest {
             args[0] = "bench";
             args[1] = "throughput";
             System.arraycopy(bad, 0, args, 2, bad.length);
-            Run run = Run.of(args);
+            BenchRun run = BenchRun.of(args);
             assertEquals(2, run.exitCode(), String.join(" ", bad) + "\n" + run);
         }
         assertFalse(Files.exists(tmp.resolve("throughput.json")));
