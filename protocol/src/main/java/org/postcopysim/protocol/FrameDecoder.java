@@ -13,6 +13,7 @@ import java.util.List;
  * {@link io.netty.handler.codec.TooLongFrameException} before the body is buffered. A connection
  * that closes in the middle of a frame fails with a {@link TruncatedFrameException} (before the
  * channel turns inactive), so that the truncation is reported instead of passing silently.
+ * The reads a frame spans are chained without a copy ({@link #COMPOSITE_CUMULATOR}).
  */
 public final class FrameDecoder extends LengthFieldBasedFrameDecoder {
     /** Largest length field accepted (type and body, bytes), as the protocol counts it. */
@@ -27,6 +28,10 @@ public final class FrameDecoder extends LengthFieldBasedFrameDecoder {
         super(FrameDescriptor.checkMaxFrameBytes(maxFrameBytes) + FrameDescriptor.LENGTH_FIELD_BYTES, 0,
                 FrameDescriptor.LENGTH_FIELD_BYTES, 0, FrameDescriptor.LENGTH_FIELD_BYTES, true);
         this.maxFrameBytes = maxFrameBytes;
+        // Bytes that arrive in several reads are chained, not copied into one buffer: a 256 KiB
+        // page batch spans four or more reads, and copying each into the cumulation cost the
+        // destination a sixth of its time (docs/performance.md). A frame is a slice of the chain.
+        setCumulator(COMPOSITE_CUMULATOR);
     }
 
     /** Netty's limit counts the length field; the message states the limit as the protocol does (type and body). */

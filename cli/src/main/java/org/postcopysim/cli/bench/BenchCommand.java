@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Benchmarks: each measures a limit of this machine and the simulator in one run and reports "
                 + "their ratio.",
-        subcommands = {LatencyBenchCommand.class, PingPongServerCommand.class})
+        subcommands = {LatencyBenchCommand.class, ThroughputBenchCommand.class, PingPongServerCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -1,18 +1,14 @@
 package org.postcopysim.cli.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.postcopysim.cli.ByteSize;
 import org.postcopysim.cli.SeedOption;
 import org.postcopysim.cli.VersionProvider;
-import org.postcopysim.source.SourceConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -33,11 +29,14 @@ import picocli.CommandLine.Spec;
                         + "one at a time; the calling thread parks and the event loop wakes it, as a vCPU waits);",
                 "2. a two-process migration (as `demo` runs it) with 1 vCPU walking the guest sequentially and the "
                         + "background stream capped at 1 MiB/s, so nearly every page touched is a demand fault.",
-                "Half the round trips are measured before the migration and half after it, on the same connection.",
+                "3. the saturated case (unless --saturated-guest-mem is 0): a two-process migration with the background "
+                        + "stream uncapped while 2 vCPUs fault (demo's default workload, uniform), so that every demand "
+                        + "fault shares the link and the cores with the stream at full speed.",
+                "Half the round trips are measured before the migrations and half after them, on the same connection.",
                 "Prints both and their ratio; the children's output goes to stderr. Exits 0 (a measurement), "
                         + "or 1 when a step fails or the p50 ratio exceeds --max-ratio."})
 public final class LatencyBenchCommand implements Callable<Integer> {
-    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static final ObjectMapper JSON = BenchFiles.JSON;
 
     @Spec
     CommandSpec spec;
@@ -57,6 +56,16 @@ public final class LatencyBenchCommand implements Callable<Integer> {
                     + "first few thousand run while the source and destination JVMs are still compiling their hot "
                     + "paths, so a small guest inflates p90 and p99. Default: ${DEFAULT-VALUE}.")
     long guestBytes;
+
+    @Option(names = "--saturated-guest-mem", paramLabel = "SIZE", converter = ByteSize.class, defaultValue = "1G",
+            description = "Guest memory of the saturated case (the stream uncapped, 2 vCPUs faulting); 0 skips it. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    long saturatedGuestBytes;
+
+    @Option(names = "--max-saturated-ratio", paramLabel = "R",
+            description = "Exit 1 when the saturated case's fault latency p50 over raw round trip p50 exceeds R. "
+                    + "Default: no limit.")
+    Double maxSaturatedRatio;
 
     @Option(names = "--max-ratio", paramLabel = "R",
             description = "Exit 1 when fault latency p50 over raw round trip p50 exceeds R. Default: no limit.")
@@ -82,6 +91,7 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         RawRoundTrip.Sample before;
         RawRoundTrip.Sample after = null;
         SimulatedFaults.Result sim;
+        SimulatedFaults.Result saturated = null;
         String clientTransport;
         String serverTransport;
         int recordedBefore = (iterations + 1) / 2;
@@ -94,6 +104,12 @@ public final class LatencyBenchCommand implements Callable<Integer> {
                     LatencyReport.us(before.parked().getValueAtPercentile(50)));
             out.flush();
             sim = SimulatedFaults.measure(guestBytes, s, echo, JSON);
+            if (saturatedGuestBytes > 0) {
+                out.printf(Locale.ROOT, "bench latency: the saturated case: a %s guest, the stream uncapped, %d vCPUs "
+                        + "faulting...%n", ByteSize.format(saturatedGuestBytes), SimulatedFaults.SATURATED_VCPUS);
+                out.flush();
+                saturated = SimulatedFaults.measureSaturated(saturatedGuestBytes, s, echo, JSON);
+            }
             if (recordedAfter > 0) after = raw.measure(warmup, recordedAfter);
         } catch (IOException e) {
             out.println("bench latency: FAILED: " + e.getMessage());
@@ -102,17 +118,26 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         }
         RawSummary rawSummary = RawSummary.of(clientTransport, serverTransport, before, after);
 
-        LatencyReport report = new LatencyReport(s, iterations, warmup, guestBytes, rawSummary, sim);
+        LatencyReport report = new LatencyReport(s, iterations, warmup, guestBytes, rawSummary, sim,
+                saturatedGuestBytes, saturated);
         report.print(out);
         boolean withinLimit = maxRatio == null || report.ratioP50() <= maxRatio;
-        if (jsonFile != null) writeJson(report.toJson(JSON, maxRatio, withinLimit));
+        boolean withinSaturated = maxSaturatedRatio == null || saturated == null
+                || report.saturatedRatioP50() <= maxSaturatedRatio;
+        if (jsonFile != null) BenchFiles.writeJson(jsonFile, report.toJson(JSON, maxRatio, withinLimit, maxSaturatedRatio, withinSaturated));
+        int code = 0;
         if (!withinLimit) {
             out.printf(Locale.ROOT, "bench latency: p50 ratio %.2f exceeds --max-ratio %s%n", report.ratioP50(),
                     maxRatio);
-            out.flush();
-            return 1;
+            code = 1;
         }
-        return 0;
+        if (!withinSaturated) {
+            out.printf(Locale.ROOT, "bench latency: saturated p50 ratio %.2f exceeds --max-saturated-ratio %s%n",
+                    report.saturatedRatioP50(), maxSaturatedRatio);
+            code = 1;
+        }
+        out.flush();
+        return code;
     }
 
     private void validate() {
@@ -120,24 +145,14 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         if (iterations < 1) throw usage("--iterations must be at least 1, got " + iterations);
         if (warmup < 0) throw usage("--warmup must not be negative, got " + warmup);
         if (maxRatio != null && !(maxRatio > 0)) throw usage("--max-ratio must be positive, got " + maxRatio);
-        try {
-            SourceConfig.builder().guestBytes(guestBytes).build();
-        } catch (IllegalArgumentException e) {
-            throw usage("Invalid value for option '--guest-mem': " + e.getMessage());
+        if (maxSaturatedRatio != null && !(maxSaturatedRatio > 0)) {
+            throw usage("--max-saturated-ratio must be positive, got " + maxSaturatedRatio);
         }
+        if (saturatedGuestBytes != 0) BenchFiles.checkGuestBytes(spec.commandLine(), "--saturated-guest-mem", saturatedGuestBytes);
+        BenchFiles.checkGuestBytes(spec.commandLine(), "--guest-mem", guestBytes);
     }
 
     private ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), message);
-    }
-
-    private void writeJson(ObjectNode node) {
-        try {
-            Path parent = jsonFile.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
-            JSON.writeValue(jsonFile.toFile(), node);
-        } catch (IOException e) {
-            throw new org.postcopysim.cli.CommandFailure("cannot write " + jsonFile + ": " + org.postcopysim.cli.IoReasons.of(e), e);
-        }
     }
 }

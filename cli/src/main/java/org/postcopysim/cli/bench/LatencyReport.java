@@ -1,5 +1,6 @@
 package org.postcopysim.cli.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
@@ -18,9 +19,14 @@ final class LatencyReport {
     private final long guestBytes;
     private final RawSummary raw;
     private final SimulatedFaults.Result sim;
+    private final long saturatedGuestBytes;
+    /** The saturated case, or null when it was skipped. */
+    private final SimulatedFaults.Result saturated;
 
     LatencyReport(long seed, int iterations, int warmup, long guestBytes, RawSummary raw,
-                  SimulatedFaults.Result sim) {
+                  SimulatedFaults.Result sim, long saturatedGuestBytes, SimulatedFaults.Result saturated) {
+        this.saturatedGuestBytes = saturatedGuestBytes;
+        this.saturated = saturated;
         this.seed = seed;
         this.iterations = iterations;
         this.warmup = warmup;
@@ -32,6 +38,11 @@ final class LatencyReport {
     /** Fault latency p50 over the parked raw round trip p50. */
     double ratioP50() {
         return ratio(sim.faultLatency().p50(), raw.parked().p50());
+    }
+
+    /** The saturated case's fault latency p50 over the parked raw round trip p50; NaN without the case. */
+    double saturatedRatioP50() {
+        return saturated == null ? Double.NaN : ratio(saturated.faultLatency().p50(), raw.parked().p50());
     }
 
     static double ratio(long faultNs, long rawNs) {
@@ -47,8 +58,14 @@ final class LatencyReport {
         row(out, "raw 4 KiB round trip, caller parked", p);
         row(out, "raw 4 KiB round trip, event loop", e);
         row(out, "demand fault (simulator)", f);
+        if (saturated != null) row(out, "demand fault, stream saturated", saturated.faultLatency());
         out.printf(Locale.ROOT, "%-36s %9.2fx %9.2fx %9.2fx%n", "fault / raw round trip (parked)",
                 ratio(f.p50(), p.p50()), ratio(f.p90(), p.p90()), ratio(f.p99(), p.p99()));
+        if (saturated != null) {
+            Percentiles q = saturated.faultLatency();
+            out.printf(Locale.ROOT, "%-36s %9.2fx %9.2fx %9.2fx%n", "saturated fault / raw (parked)",
+                    ratio(q.p50(), p.p50()), ratio(q.p90(), p.p90()), ratio(q.p99(), p.p99()));
+        }
         out.printf(Locale.ROOT, "%-36s %9.2fx %9.2fx %9.2fx%n", "fault / raw round trip (event loop)",
                 ratio(f.p50(), e.p50()), ratio(f.p90(), e.p90()), ratio(f.p99(), e.p99()));
         out.println();
@@ -65,6 +82,14 @@ final class LatencyReport {
                 ByteSize.format(guestBytes), sim.summary().path("demandFaults").asLong(),
                 sim.summary().path("redundantFaults").asLong(), sim.summary().path("backgroundPages").asLong(),
                 sim.summary().path("migrationTimeMs").asLong(), sim.summary().path("verified").asBoolean(), seed);
+        if (saturated != null) {
+            JsonNode q = saturated.summary();
+            out.printf(Locale.ROOT, "saturated: %s guest, %d vCPUs (%s), stream uncapped: %d demand faults, %d background "
+                            + "pages, migrated in %d ms, verified %s%n", ByteSize.format(saturatedGuestBytes),
+                    SimulatedFaults.SATURATED_VCPUS, SimulatedFaults.SATURATED_WORKLOAD, q.path("demandFaults").asLong(),
+                    q.path("backgroundPages").asLong(), q.path("migrationTimeMs").asLong(),
+                    q.path("verified").asBoolean());
+        }
         out.flush();
     }
 
@@ -77,7 +102,8 @@ final class LatencyReport {
         return String.format(Locale.ROOT, "%.1f us", ns / 1e3);
     }
 
-    ObjectNode toJson(ObjectMapper json, Double maxRatio, boolean withinLimit) {
+    ObjectNode toJson(ObjectMapper json, Double maxRatio, boolean withinLimit, Double maxSaturatedRatio,
+                      boolean withinSaturated) {
         ObjectNode root = json.createObjectNode();
         root.put("benchmark", "latency");
         root.put("seed", seed);
@@ -118,6 +144,29 @@ final class LatencyReport {
         if (maxRatio != null) root.put("maxRatio", maxRatio);
         else root.putNull("maxRatio");
         root.put("withinMaxRatio", withinLimit);
+        if (saturated == null) {
+            root.putNull("saturated");
+        } else {
+            JsonNode q = saturated.summary();
+            Percentiles l = saturated.faultLatency();
+            ObjectNode n = root.putObject("saturated");
+            n.put("guestBytes", saturatedGuestBytes);
+            n.put("vcpus", SimulatedFaults.SATURATED_VCPUS);
+            n.put("workload", SimulatedFaults.SATURATED_WORKLOAD);
+            n.put("maxBackgroundBytesPerSec", 0);
+            n.put("demandFaults", q.path("demandFaults").asLong());
+            n.put("backgroundPages", q.path("backgroundPages").asLong());
+            n.put("migrationTimeMs", q.path("migrationTimeMs").asLong());
+            n.put("verified", q.path("verified").asBoolean());
+            n.set("faultLatencyNs", percentiles(json, l));
+            ObjectNode sr = n.putObject("ratio");
+            sr.put("p50", ratio(l.p50(), raw.parked().p50()));
+            sr.put("p90", ratio(l.p90(), raw.parked().p90()));
+            sr.put("p99", ratio(l.p99(), raw.parked().p99()));
+        }
+        if (maxSaturatedRatio != null) root.put("maxSaturatedRatio", maxSaturatedRatio);
+        else root.putNull("maxSaturatedRatio");
+        root.put("withinMaxSaturatedRatio", withinSaturated);
         return root;
     }
 

@@ -4,12 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import org.postcopysim.cli.Main;
-import picocli.CommandLine;
 
 /**
  * Step 2 of {@code bench latency}: a two-process migration ({@code postcopy-sim demo}: source
@@ -33,31 +28,40 @@ final class SimulatedFaults {
      */
     record Result(Percentiles faultLatency, JsonNode summary) {}
 
+    /**
+     * The saturated case: the stream uncapped while {@link #SATURATED_VCPUS} vCPUs fault all over
+     * the guest ({@code demo --vcpus 2 --max-bandwidth 0} with its default workload, uniform, at a
+     * million accesses a second each): each demand fault's round trip shares the link and both
+     * cores with the background stream at full speed. Demand pages travel on their own connection.
+     */
+    static final int SATURATED_VCPUS = 2;
+    /** The saturated case's workload: demo's default. */
+    static final String SATURATED_WORKLOAD = "uniform";
+    /** The saturated case's accesses per second per vCPU: demo's default. */
+    static final long SATURATED_ACCESSES_PER_SEC = 1_000_000;
+
     private SimulatedFaults() {}
 
+    /** The saturated case (see {@link #SATURATED_VCPUS}); throws when it did not verify or had no demand fault. */
+    static Result measureSaturated(long guestBytes, long seed, PrintWriter echo, ObjectMapper json) throws IOException {
+        return result(DemoRun.run(saturatedOptions(guestBytes), seed, echo, json));
+    }
+
+    static List<String> saturatedOptions(long guestBytes) {
+        return List.of("--guest-mem", Long.toString(guestBytes), "--vcpus", Integer.toString(SATURATED_VCPUS),
+                "--workload", SATURATED_WORKLOAD, "--access-rate", Long.toString(SATURATED_ACCESSES_PER_SEC),
+                "--max-bandwidth", "0");
+    }
+
     /** Runs demo, its output echoed to {@code echo}; throws when the migration did not verify. */
-    static Result measure(long guestBytes, long seed, PrintWriter echo, ObjectMapper json)
-            throws IOException {
-        Path file = Files.createTempFile("postcopy-sim-bench-latency-", ".json");
-        try {
-            CommandLine demo = Main.commandLine();
-            demo.setOut(echo);
-            demo.setErr(echo);
-            List<String> args = new ArrayList<>(List.of("demo"));
-            args.addAll(demoOptions(guestBytes));
-            args.addAll(List.of("--seed", Long.toString(seed), "--json", file.toString()));
-            int code = demo.execute(args.toArray(new String[0]));
-            JsonNode summary = Files.size(file) > 0 ? json.readTree(file.toFile()) : null;
-            if (code != 0 || summary == null || !summary.path("verified").asBoolean()) {
-                throw new IOException("the simulated migration failed (demo exit " + code + ")"
-                        + (summary == null ? "" : ": " + summary.path("error").asText()));
-            }
-            Percentiles lat = Percentiles.of(summary.path("faultLatencyNs"));
-            if (lat.count() == 0) throw new IOException("the simulated migration had no demand faults");
-            return new Result(lat, summary);
-        } finally {
-            Files.deleteIfExists(file);
-        }
+    static Result measure(long guestBytes, long seed, PrintWriter echo, ObjectMapper json) throws IOException {
+        return result(DemoRun.run(demoOptions(guestBytes), seed, echo, json));
+    }
+
+    private static Result result(JsonNode summary) throws IOException {
+        Percentiles lat = Percentiles.of(summary.path("faultLatencyNs"));
+        if (lat.count() == 0) throw new IOException("the simulated migration had no demand faults");
+        return new Result(lat, summary);
     }
 
     /** The options demo runs with (besides seed and JSON file). */

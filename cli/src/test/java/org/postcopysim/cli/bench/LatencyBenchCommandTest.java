@@ -7,15 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.postcopysim.cli.Main;
-import picocli.CommandLine;
 
 /** {@code bench latency} end to end: a ping-pong server JVM, a two-process migration, the report. */
 class LatencyBenchCommandTest {
@@ -24,29 +20,11 @@ class LatencyBenchCommandTest {
     @TempDir
     Path tmp;
 
-    /** One execute of the real command line; what it printed on stdout and stderr. */
-    private record Run(int exitCode, String out, String err) {
-        static Run of(String... args) {
-            StringWriter out = new StringWriter();
-            StringWriter err = new StringWriter();
-            CommandLine cl = Main.commandLine();
-            cl.setOut(new PrintWriter(out, true));
-            cl.setErr(new PrintWriter(err, true));
-            int code = cl.execute(args);
-            return new Run(code, out.toString(), err.toString());
-        }
-
-        @Override
-        public String toString() {
-            return "exit " + exitCode + "\n--- stdout ---\n" + out + "--- stderr ---\n" + err;
-        }
-    }
-
     @Test
     void shortRunMeasuresRoundTripAndFaultsAndWritesPositiveLatenciesAndRatios() throws Exception {
         Path json = tmp.resolve("latency.json");
-        Run run = assertTimeoutPreemptively(BOUND, () -> Run.of("bench", "latency", "--iterations", "200",
-                "--warmup", "50", "--guest-mem", "16M", "--seed", "7", "--json", json.toString()));
+        BenchRun run = assertTimeoutPreemptively(BOUND, () -> BenchRun.of("bench", "latency", "--iterations", "200",
+                "--warmup", "50", "--guest-mem", "16M", "--saturated-guest-mem", "0", "--seed", "7", "--json", json.toString()));
         assertEquals(0, run.exitCode(), run::toString);
         assertTrue(run.out().lines().anyMatch(l -> l.startsWith("raw 4 KiB round trip, caller parked")), run::toString);
         assertTrue(run.out().lines().anyMatch(l -> l.startsWith("demand fault (simulator)")), run::toString);
@@ -70,13 +48,40 @@ class LatencyBenchCommandTest {
         }
         assertFalse(s.path("transport").path("benchClient").asText().isEmpty(), context);
         assertTrue(s.path("withinMaxRatio").asBoolean(), context);
+        assertTrue(s.path("saturated").isNull(), "--saturated-guest-mem 0 skips the saturated case\n" + context);
+    }
+
+    @Test
+    void theSaturatedCaseFaultsWhileTheStreamRunsUncappedAndItsGateExitsOne() throws Exception {
+        Path json = tmp.resolve("latency.json");
+        BenchRun run = assertTimeoutPreemptively(BOUND, () -> BenchRun.of("bench", "latency", "--iterations", "100",
+                "--warmup", "20", "--guest-mem", "4M", "--saturated-guest-mem", "64M", "--max-saturated-ratio", "0.0001",
+                "--seed", "9", "--json", json.toString()));
+        assertEquals(1, run.exitCode(), run::toString);
+        assertTrue(run.out().contains("exceeds --max-saturated-ratio"), run::toString);
+        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("demand fault, stream saturated")), run::toString);
+        JsonNode s = new ObjectMapper().readTree(json.toFile());
+        String context = run + "--- json ---\n" + s.toPrettyString();
+        JsonNode q = s.path("saturated");
+        assertEquals(2, q.path("vcpus").asInt(), context);
+        assertEquals(0, q.path("maxBackgroundBytesPerSec").asLong(), context);
+        assertTrue(q.path("verified").asBoolean(), context);
+        assertTrue(q.path("demandFaults").asLong() > 0 && q.path("backgroundPages").asLong() > 0,
+                "both demand faults and the stream\n" + context);
+        for (String p : new String[] {"p50", "p90", "p99"}) {
+            assertTrue(q.path("faultLatencyNs").path(p).asLong() > 0, p + "\n" + context);
+            assertEquals((double) q.path("faultLatencyNs").path(p).asLong() / s.path("raw").path("roundTripNs").path(p).asLong(),
+                    q.path("ratio").path(p).asDouble(), 1e-9, p + "\n" + context);
+        }
+        assertFalse(s.path("withinMaxSaturatedRatio").asBoolean(), context);
+        assertTrue(s.path("withinMaxRatio").asBoolean(), "no --max-ratio: only the saturated gate failed\n" + context);
     }
 
     @Test
     void exitsOneWhenTheP50RatioExceedsMaxRatio() throws Exception {
         Path json = tmp.resolve("latency.json");
-        Run run = assertTimeoutPreemptively(BOUND, () -> Run.of("bench", "latency", "--iterations", "50",
-                "--warmup", "10", "--guest-mem", "1M", "--seed", "8", "--max-ratio", "0.0001",
+        BenchRun run = assertTimeoutPreemptively(BOUND, () -> BenchRun.of("bench", "latency", "--iterations", "50",
+                "--warmup", "10", "--guest-mem", "1M", "--saturated-guest-mem", "0", "--seed", "8", "--max-ratio", "0.0001",
                 "--json", json.toString()));
         assertEquals(1, run.exitCode(), run::toString);
         assertTrue(run.out().contains("exceeds --max-ratio"), run::toString);
@@ -87,12 +92,12 @@ class LatencyBenchCommandTest {
 
     @Test
     void rejectsNonPositiveMaxRatioAndZeroIterationsAsUsageErrorsBeforeStartingAnything() {
-        Run ratio = Run.of("bench", "latency", "--max-ratio", "0");
+        BenchRun ratio = BenchRun.of("bench", "latency", "--max-ratio", "0");
         assertEquals(2, ratio.exitCode(), ratio::toString);
         assertTrue(ratio.err().contains("--max-ratio must be positive"), ratio::toString);
-        Run iterations = Run.of("bench", "latency", "--iterations", "0");
+        BenchRun iterations = BenchRun.of("bench", "latency", "--iterations", "0");
         assertEquals(2, iterations.exitCode(), iterations::toString);
-        Run bench = Run.of("bench");
+        BenchRun bench = BenchRun.of("bench");
         assertEquals(2, bench.exitCode(), bench::toString);
         assertFalse(Files.exists(tmp.resolve("latency.json")));
     }

@@ -24,6 +24,7 @@ public final class JsonDoc {
     static final String FAULT_BENCH = "## fault-bench (`fault-bench --json FILE`)";
     static final String COMPARE_EVERY = "### Every record";
     static final String COMPARE_MIGRATION = "### Migration records";
+    static final String BENCH_THROUGHPUT = "## bench throughput (`bench throughput --json FILE`)";
     static final String VALIDATE = "## validate (`validate --json FILE`)";
 
     /** One documented field: its path, its type without the qualifiers, and whether it may be null or absent. */
@@ -41,6 +42,10 @@ public final class JsonDoc {
 
     public static List<Field> validate() {
         return table(VALIDATE);
+    }
+
+    public static List<Field> benchThroughput() {
+        return table(BENCH_THROUGHPUT);
     }
 
     public static List<Field> faultBench() {
