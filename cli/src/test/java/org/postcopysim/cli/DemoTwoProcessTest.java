@@ -81,8 +81,19 @@ class DemoTwoProcessTest {
         assertTrue(SourceDestInJvmTest.BAR.matcher(raw).find(), () -> "the bar was drawn\n" + context);
         assertTrue(lines.stream().noneMatch(l -> SourceDestInJvmTest.BAR.matcher(l).find()), () -> "a bar left or glued\n" + context);
         List<String> steps = List.of("demo: starting the source...", "source| generating 16 MiB of guest memory...",
-                "source| listening on 127.0.0.1:", "demo: starting the destination...", "source| source: migration verified",
-                "dest  | migration verified: 4096/4096", "demo: VERIFIED.");
+                "source| listening on 127.0.0.1:", "demo: starting the destination...", "dest  | migration verified: 4096/4096",
+                "demo: VERIFIED.");
+        // The two children's last lines race each other: the source's verdict may come before or after the
+        // destination's summary, but after the destination was started and before demo's own verdict.
+        int destStarted = lines.indexOf("demo: starting the destination...");
+        int sourceVerified = -1;
+        for (int i = 0; i < lines.size() && sourceVerified < 0; i++) {
+            if (lines.get(i).startsWith("source| source: migration verified")) sourceVerified = i;
+        }
+        int demoVerdict = -1;
+        for (int i = 0; i < lines.size() && demoVerdict < 0; i++) if (lines.get(i).startsWith("demo: VERIFIED.")) demoVerdict = i;
+        assertTrue(destStarted >= 0 && sourceVerified > destStarted && sourceVerified < demoVerdict,
+                () -> "the source's verdict between the destination's start and demo's verdict\n" + context);
         int at = -1;
         for (String step : steps) {
             int from = at + 1;
