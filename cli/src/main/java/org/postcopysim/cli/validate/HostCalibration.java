@@ -90,7 +90,9 @@ public final class HostCalibration {
         }
         // Free to run anywhere, one thread and one reader on an otherwise idle machine: every wake-up
         // finds an idle CPU.
-        Fit idle = fit(base, steps.acrossCpus(), WakeRegime.IDLE, acrossCpus.ns(), o);
+        // On one CPU no wake-up ever finds a CPU idle: the idle price cannot be fitted and is never charged, so it
+        // is taken to be the busy one.
+        Fit idle = hostCpus == 1 && busy != null ? busy : fit(base, steps.acrossCpus(), WakeRegime.IDLE, acrossCpus.ns(), o);
         CostModel fitted = withWakeup(base, steps.acrossCpus(), idle.wakeupNs(), WakeRegime.IDLE);
         if (oneCpu == null) fitted = withWakeup(fitted, steps.acrossCpus(), idle.wakeupNs(), WakeRegime.BUSY);
         return new Calibration(steps, copy.copy4kNs(), acrossCpus, idle, oneCpu, busy, fitted, hostCpus, o.rounds(),
