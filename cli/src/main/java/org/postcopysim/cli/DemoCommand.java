@@ -70,6 +70,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Mixin
     PrecopyOptions precopy;
 
+    @Mixin
+    ParallelStreamsOption streams;
+
     @Option(names = "--mem-per-vcpu", paramLabel = "SIZE", converter = ByteSize.class,
             description = "Guest memory per vCPU, instead of --guest-mem: the guest gets this times --vcpus.")
     Long memPerVcpu;
@@ -116,6 +119,7 @@ public final class DemoCommand implements Callable<Integer> {
         org.postcopysim.dest.HostBackend hostBackend = backend.resolve(spec.commandLine(), faultOptions, mmu);
         tls.resolve(spec.commandLine());
         chaos.resolve(spec.commandLine());
+        streams.resolve(spec.commandLine());
         org.postcopysim.source.policy.PrecopyPolicy precopyPolicy = precopy.resolve(spec.commandLine());
         if (progressWhen == MigrationProgress.When.LINES) {
             throw new ParameterException(spec.commandLine(), "Invalid value for option '--progress': lines is for dest; "
@@ -176,6 +180,7 @@ public final class DemoCommand implements Callable<Integer> {
             destArgs.addAll(faults.asArgs(faultOptions));
             destArgs.addAll(backend.asArgs(hostBackend));
             destArgs.addAll(host.asArgs());
+            destArgs.addAll(streams.asArgs());
             // The destination reports progress as lines; the bar is ours, so every line steps around it.
             destArgs.add("--progress=" + (bar ? "lines" : "never"));
             relay.say("demo: starting the destination...");

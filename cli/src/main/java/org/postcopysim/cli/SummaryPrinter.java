@@ -44,6 +44,12 @@ final class SummaryPrinter {
         out.printf(Locale.ROOT, "  pages     %d background, %d demand, %s dropped (EEXIST), %s%n",
                 s.backgroundPages(), s.demandPages(), Plural.of(s.duplicatePages(), "duplicate copy", "duplicate copies"),
                 Plural.of(s.crcFailures(), "CRC32C failure"));
+        long[] streams = s.streamPages();
+        if (streams != null && streams.length > 1) {
+            StringBuilder per = new StringBuilder();
+            for (long p : streams) per.append(per.length() == 0 ? "" : ", ").append(p);
+            out.printf(Locale.ROOT, "  streams   %d BACKGROUND streams carried %s pages%n", streams.length, per);
+        }
         out.printf(Locale.ROOT, "  faults    %s: %s, %d redundant (joined a request in flight)%n",
                 Plural.of(s.exits(), "exit"), Plural.of(s.demandFaults(), "demand request"), s.redundantFaults());
         if (s.networkBoundFaults() != null) {

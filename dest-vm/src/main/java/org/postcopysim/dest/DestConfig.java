@@ -5,6 +5,7 @@ import org.postcopysim.dest.fault.FaultOptions;
 import org.postcopysim.guest.Workload;
 import org.postcopysim.protocol.FrameDescriptor;
 import org.postcopysim.protocol.Reliability;
+import org.postcopysim.protocol.StreamCount;
 import org.postcopysim.protocol.VcpuCount;
 
 /**
@@ -26,11 +27,13 @@ import org.postcopysim.protocol.VcpuCount;
  * @param reliability           link-loss recovery, stall watchdog, fault injection and TLS
  * @param mmu                   private memory, the notify-on-upgrade variant and the host events
  *                              run during postcopy ({@link MmuSetup#NONE}: none)
+ * @param streams               BACKGROUND connections to open (count, 1..{@link StreamCount#MAX}):
+ *                              QEMU's multifd channels
  */
 public record DestConfig(String host, int port, int vcpus, Workload workload, long seed, boolean hugePageRecovery,
                          long accessesPerSecPerVcpu, long vcpuSpinNs, int maxPageRetries, int maxFrameBytes,
                          String token, Duration connectTimeout, FaultOptions faults, Reliability reliability,
-                         MmuSetup mmu) {
+                         MmuSetup mmu, int streams) {
     public static final int DEFAULT_VCPUS = 4;
     public static final long DEFAULT_ACCESSES_PER_SEC_PER_VCPU = 1_000_000;
     public static final long DEFAULT_VCPU_SPIN_NS = 0;
@@ -45,6 +48,7 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
         if (faults == null) throw new IllegalArgumentException("fault options are required");
         if (reliability == null) throw new IllegalArgumentException("reliability settings are required");
         if (mmu == null) throw new IllegalArgumentException("MMU setup is required");
+        StreamCount.check(streams);
     }
 
     /** Defaults: 4 vCPUs, uniform workload with 20% writes, seed 1, huge page recovery on. */
@@ -63,7 +67,7 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
                 .vcpus(vcpus).workload(workload).seed(seed).hugePageRecovery(hugePageRecovery)
                 .accessesPerSecPerVcpu(accessesPerSecPerVcpu).vcpuSpinNs(vcpuSpinNs).maxPageRetries(maxPageRetries)
                 .maxFrameBytes(maxFrameBytes).token(token).connectTimeout(connectTimeout).faults(faults)
-                .reliability(reliability).mmu(mmu);
+                .reliability(reliability).mmu(mmu).streams(streams);
     }
 
     /**
@@ -86,6 +90,7 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
         private FaultOptions faults = FaultOptions.DEFAULT;
         private Reliability reliability = Reliability.DEFAULT;
         private MmuSetup mmu = MmuSetup.NONE;
+        private int streams = 1;
 
         private Builder(String host, int port) {
             this.host = host;
@@ -167,6 +172,11 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
             return this;
         }
 
+        public Builder streams(int streams) {
+            this.streams = streams;
+            return this;
+        }
+
         /**
          * The configuration.
          *
@@ -174,7 +184,7 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
          */
         public DestConfig build() {
             return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                    maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, mmu);
+                    maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, mmu, streams);
         }
     }
 }

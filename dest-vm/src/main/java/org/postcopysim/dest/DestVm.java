@@ -114,7 +114,8 @@ public final class DestVm {
         /** Client TLS context, built once for every connection of the run; null for plain TCP. */
         private SslContext tls;
         private Channel demand;
-        private Channel background;
+        /** The BACKGROUND streams of the current link (empty before they connect). */
+        private List<Channel> background = List.of();
         private GuestLayout layout;
         private final HostBackend backend;
         private HostBackend.Guest guest;
@@ -251,6 +252,7 @@ public final class DestVm {
             Hello hello = Hello.newBuilder()
                     .setProtocolVersion(ProtocolVersion.CURRENT)
                     .setRole(ChannelRole.CHANNEL_ROLE_DEMAND)
+                    .setStreams(config.streams())
                     .setVcpus(config.vcpus())
                     .setToken(config.token() == null ? "" : config.token())
                     // The guest's workload: a source that runs precopy runs it first.
@@ -279,14 +281,29 @@ public final class DestVm {
         }
 
         private void connectBackground(String migrationId) throws MigrationException {
-            Hello hello = Hello.newBuilder()
-                    .setProtocolVersion(ProtocolVersion.CURRENT)
-                    .setRole(ChannelRole.CHANNEL_ROLE_BACKGROUND)
-                    .setMigrationId(migrationId)
-                    .setVcpus(config.vcpus())
-                    .setToken(config.token() == null ? "" : config.token())
-                    .build();
-            background = connect(ChannelRole.CHANNEL_ROLE_BACKGROUND, hello);
+            connectBackground(migrationId, config.connectTimeout().toMillis());
+        }
+
+        /** Opens the link's BACKGROUND streams, 0 to streams - 1. */
+        private void connectBackground(String migrationId, long timeoutMs) throws MigrationException {
+            List<Channel> streams = new ArrayList<>(config.streams());
+            background = streams;
+            for (int i = 0; i < config.streams(); i++) {
+                Hello hello = Hello.newBuilder()
+                        .setProtocolVersion(ProtocolVersion.CURRENT)
+                        .setRole(ChannelRole.CHANNEL_ROLE_BACKGROUND)
+                        .setMigrationId(migrationId)
+                        .setStreamIndex(i)
+                        .setVcpus(config.vcpus())
+                        .setToken(config.token() == null ? "" : config.token())
+                        .build();
+                streams.add(connect(ChannelRole.CHANNEL_ROLE_BACKGROUND, hello, timeoutMs));
+            }
+        }
+
+        /** Closes the BACKGROUND streams and waits for them. */
+        private void closeBackground() {
+            for (Channel c : background) c.close().awaitUninterruptibly();
         }
 
         private Channel connect(ChannelRole role, Hello hello) throws MigrationException {
@@ -366,8 +383,12 @@ public final class DestVm {
             PageInstaller installer = model.installer();
             migration.demandInstaller = new BatchInstaller(installer, fetcher, guest.newContext(), new BatchInstaller.Meters(
                     metrics.demandPages, metrics.duplicatePages, metrics.crcFailures, metrics.bytesReceived));
-            migration.backgroundInstaller = new BatchInstaller(installer, fetcher, guest.newContext(), new BatchInstaller.Meters(
-                    metrics.backgroundPages, metrics.duplicatePages, metrics.crcFailures, metrics.bytesReceived));
+            BatchInstaller[] streams = new BatchInstaller[config.streams()];
+            for (int i = 0; i < streams.length; i++) {
+                streams[i] = new BatchInstaller(installer, fetcher, guest.newContext(), new BatchInstaller.Meters(
+                        metrics.backgroundPages, metrics.duplicatePages, metrics.crcFailures, metrics.bytesReceived));
+            }
+            migration.backgroundInstallers = streams;
             this.presentPages = new PresentPages(model.vm(), model.presence());
             metrics.bindPages(installer, fetcher);
         }
@@ -426,9 +447,8 @@ public final class DestVm {
             setUpGuest(hs);
             migrationId = hs.getMigrationId();
             requestChannel = null; // requests wait for the Switchover (re-requests of bad copies go out with it)
-            migration.backgroundInstaller.replacePresentPages(bug != PrecopyBug.KEEP_FIRST_COPY);
-            migration.discardApplier = new DiscardApplier(model.installer(), guest.newContext(), layout,
-                    bug == PrecopyBug.IGNORE_DISCARD);
+            for (BatchInstaller bg : migration.backgroundInstallers) bg.replacePresentPages(bug != PrecopyBug.KEEP_FIRST_COPY);
+            migration.discardApplier = new DiscardApplier(model.installer(), guest.newContext(), layout, config.streams(), bug);
             migration.onPrecopyOver = () -> {
                 if (bug != PrecopyBug.PRECOPY_END_NOT_MARKED) metrics.markPrecopyEnd();
                 if (model.installer().presentPages() == layout.totalPages()) migration.allPresent.complete(null);
@@ -636,15 +656,8 @@ public final class DestVm {
             if (migration.control.failed()) throw new MigrationException(migration.control.failureText());
             if (down.isDone()) return down.join();
             ResumeAck ack = migration.resumeAck().join();
-            Hello bgHello = Hello.newBuilder()
-                    .setProtocolVersion(ProtocolVersion.CURRENT)
-                    .setRole(ChannelRole.CHANNEL_ROLE_BACKGROUND)
-                    .setMigrationId(migrationId)
-                    .setVcpus(config.vcpus())
-                    .setToken(config.token() == null ? "" : config.token())
-                    .build();
             try {
-                background = connect(ChannelRole.CHANNEL_ROLE_BACKGROUND, bgHello, timeoutMs);
+                connectBackground(migrationId, timeoutMs);
             } catch (MigrationException e) {
                 return e.getMessage();
             }
@@ -659,7 +672,7 @@ public final class DestVm {
         /** Closes the current link's connections on purpose (their close is no drop) and waits for them. */
         private void closeLink() {
             for (DestConnectionHandler h : handlers) h.expectClose();
-            if (background != null) background.close().awaitUninterruptibly();
+            closeBackground();
             if (demand != null) demand.close().awaitUninterruptibly();
         }
 
@@ -725,7 +738,7 @@ public final class DestVm {
 
         private void close() {
             for (DestConnectionHandler h : handlers) h.expectClose();
-            if (background != null) background.close().awaitUninterruptibly();
+            closeBackground();
             if (demand != null) demand.close().awaitUninterruptibly();
             if (group != null) group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
             if (guest != null) guest.close();
@@ -785,7 +798,24 @@ public final class DestVm {
                     touched.pagesTouched(), result == null ? null : touched.faults(),
                     result == null ? null : touched.fraction(), switchover == null ? 0 : switchover.getPrecopyRoundsCount(),
                     precopyRounds(), switchover == null ? 0 : switchover.getDiscardedPages(),
-                    switchover == null ? 0 : switchover.getSourceGuestWrites(), downtimeMs(), queryMigrate);
+                    switchover == null ? 0 : switchover.getSourceGuestWrites(), downtimeMs(), streamPages(), queryMigrate);
+        }
+
+        /** Bytes of the page frames the BACKGROUND streams delivered, length fields included, over every link. */
+        private long backgroundPageBytes() {
+            long bytes = 0;
+            for (DestConnectionHandler h : handlers) {
+                if (h.role() == ChannelRole.CHANNEL_ROLE_BACKGROUND) bytes += h.bytesReceived(FrameType.FRAME_TYPE_PAGE_BATCH);
+            }
+            return bytes;
+        }
+
+        /** The page copies each BACKGROUND stream delivered, by stream index. */
+        private long[] streamPages() {
+            BatchInstaller[] streams = migration.backgroundInstallers;
+            long[] pages = new long[config.streams()];
+            for (int i = 0; i < Math.min(pages.length, streams.length); i++) pages[i] = streams[i].pagesReceived();
+            return pages;
         }
 
         /** The run in QEMU's query-migrate fields, from the same counters as the rest of the summary. */
@@ -806,10 +836,11 @@ public final class DestVm {
             QueryMigrate.Transfer transfer = new QueryMigrate.Transfer(pagesTotal * GuestLayout.PAGE_SIZE_BYTES,
                     GuestLayout.PAGE_SIZE_BYTES, pagesMissing, normalPages, DestMetrics.count(metrics.bytesReceived), zeroPages,
                     metrics.functionCount(DestMetrics.PAGE_REQUESTS));
-            // One background stream (no multifd bytes); the dirty bitmap is synchronized once per precopy round.
+            // With more than one BACKGROUND stream they are QEMU's multifd channels: their page frames are
+            // multifd bytes. The dirty bitmap is synchronized once per precopy round.
             int dirtySyncs = switchover == null ? 0 : switchover.getPrecopyRoundsCount();
             QueryMigrate.Phases phases = new QueryMigrate.Phases(bytes.precopyBytes(), bytes.downtimeBytes(),
-                    bytes.postcopyBytes(), 0, dirtySyncs);
+                    bytes.postcopyBytes(), config.streams() > 1 ? backgroundPageBytes() : 0, dirtySyncs);
             int vcpus = blocked.perVcpuNs().length;
             long[] latencyNs = new long[vcpus];
             long[] faults = new long[vcpus];

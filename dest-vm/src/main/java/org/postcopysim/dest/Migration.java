@@ -68,7 +68,9 @@ final class Migration implements DestConnectionHandler.Listener {
     }
 
     volatile BatchInstaller demandInstaller;
-    volatile BatchInstaller backgroundInstaller;
+    /** One per BACKGROUND stream, by stream index. */
+    volatile BatchInstaller[] backgroundInstallers = new BatchInstaller[0];
+    private final java.util.concurrent.atomic.AtomicBoolean precopyEnded = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Whether a dropped link pauses the migration (else it fails it, as without recovery). */
     volatile boolean reconnect;
@@ -135,26 +137,33 @@ final class Migration implements DestConnectionHandler.Listener {
     }
 
     @Override
-    public String onPageBatch(ByteBuf frame, boolean demandChannel) {
-        BatchInstaller installer = demandChannel ? demandInstaller : backgroundInstaller;
+    public String onPageBatch(ByteBuf frame, int stream) {
+        BatchInstaller[] background = backgroundInstallers;
+        BatchInstaller installer = stream < 0 ? demandInstaller : stream < background.length ? background[stream] : null;
         if (installer == null) return "PAGE_BATCH before the migration was set up";
         return installer.installFrame(frame);
     }
 
     @Override
-    public String onDiscard(Discard chunk) {
+    public CompletableFuture<?> holdPagesUntil(int stream) {
+        DiscardApplier applier = discardApplier;
+        // Past its discard set while another stream is not: postcopy pages wait until the set is applied.
+        return applier != null && !discarded.isDone() && applier.streamDone(stream) ? discarded : null;
+    }
+
+    @Override
+    public String onDiscard(Discard chunk, int stream) {
         DiscardApplier applier = discardApplier;
         if (applier == null) return "Discard from a source that announced no precopy, or before the guest was set up";
-        String error = applier.accept(chunk);
+        String error = applier.accept(chunk, stream);
         if (error != null) return error;
-        if (applier.done()) precopyOver(applier);
+        if (applier.applied() && precopyEnded.compareAndSet(false, true)) precopyOver(applier);
         return null;
     }
 
     /** The discard set is applied: from the next frame on, pages are postcopy's. BACKGROUND event loop. */
     private void precopyOver(DiscardApplier applier) {
-        BatchInstaller bg = backgroundInstaller;
-        if (bg != null) bg.replacePresentPages(false);
+        for (BatchInstaller bg : backgroundInstallers) bg.replacePresentPages(false);
         precopyRunning = false;
         onPrecopyOver.run();
         log.info("precopy over: {} pages discarded ({} of them present and dropped)", applier.pages(), applier.dropped());

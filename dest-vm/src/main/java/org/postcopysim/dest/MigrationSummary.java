@@ -53,6 +53,9 @@ import org.postcopysim.dest.qmp.QueryMigrate;
  * not counted). Without precopy the guest stops when the destination connects, so the downtime
  * covers the setup.
  *
+ * <p>{@code streamPages}: the page copies each BACKGROUND stream delivered ({@code --streams},
+ * by stream index; over all its links after a recovery), duplicates and bad copies included.
+ *
  * <p>{@code queryMigrate}: the same run in the field names and units of QEMU's query-migrate
  * (see {@link QueryMigrate}; docs/migration.md maps each field to the counters above).
  */
@@ -116,6 +119,7 @@ public record MigrationSummary(
         long discardedPages,
         long sourceGuestWrites,
         long downtimeMs,
+        long[] streamPages,
         QueryMigrate queryMigrate) {
 
     /**

@@ -14,5 +14,10 @@ enum PrecopyBug {
     /** A later round's copy of a present page is dropped as a duplicate instead of replacing it. */
     KEEP_FIRST_COPY,
     /** The end of precopy is not marked in the phase counters: precopy's pages count as the downtime's. */
-    PRECOPY_END_NOT_MARKED
+    PRECOPY_END_NOT_MARKED,
+    /**
+     * With several BACKGROUND streams, the discard set is applied as soon as the first stream has
+     * delivered it, while precopy pages may still be on their way on the others.
+     */
+    DISCARD_ON_FIRST_STREAM
 }

@@ -27,6 +27,10 @@ class ChaosMigrationTest {
     record Outcome(MigrationSummary summary, SourceResult source, ChaosState sourceChaos) {}
 
     static Outcome migrate(String sourceChaos, String destChaos, long guestBytes) {
+        return migrate(sourceChaos, destChaos, guestBytes, 1);
+    }
+
+    static Outcome migrate(String sourceChaos, String destChaos, long guestBytes, int streams) {
         Reliability srcRel = sourceChaos == null ? Reliability.DEFAULT
                 : Reliability.DEFAULT.withChaos(sourceChaos, ChaosState.seedOf(SEED));
         Reliability dstRel = destChaos == null ? Reliability.DEFAULT
@@ -35,7 +39,7 @@ class ChaosMigrationTest {
                 .maxBackgroundBytesPerSec(BACKGROUND_BYTES_PER_SEC).reliability(srcRel).build();
         try (SourceVm source = SourceVm.start(src, new SimpleMeterRegistry())) {
             DestConfig dst = DestConfig.builder("127.0.0.1", source.boundAddress().getPort()).vcpus(2).seed(SEED)
-                    .reliability(dstRel).build();
+                    .reliability(dstRel).streams(streams).build();
             MigrationSummary summary = DestVm.run(dst, new SimpleMeterRegistry());
             SourceResult sr = source.completion().orTimeout(30, TimeUnit.SECONDS).join();
             assertEquals(summary.verified(), sr.verified(), "both sides agree on the verdict");
@@ -132,5 +136,16 @@ class ChaosMigrationTest {
         assertEquals(1, o.summary().recoveries(), "one drop, one recovery");
         assertEquals(1, o.source().recoveries(), "on both sides");
         assertTrue(o.summary().pausedMs() > 0);
+    }
+
+    /** With three streams, disconnect@P% drops all four connections once, and the new link has four again. */
+    @Test
+    void aDisconnectWithThreeStreamsDropsEveryConnectionAndIsRecoveredFrom() {
+        Outcome o = migrate("disconnect@30%", "duplicate:0.1", GUEST_BYTES, 3);
+        assertEquals(4, o.sourceChaos().disconnects(), "DEMAND and the three streams dropped, once");
+        assertVerified(o.summary());
+        assertEquals(1, o.summary().recoveries(), "one drop, one recovery");
+        assertEquals(1, o.source().recoveries(), "on both sides");
+        for (int i = 0; i < 3; i++) assertTrue(o.summary().streamPages()[i] > 0, "stream " + i);
     }
 }

@@ -65,11 +65,22 @@ class RecoveryTest {
 
         Run(SourceConfig sourceConfig, Reliability destReliability, org.postcopysim.dest.fault.FaultOptions faults,
             org.postcopysim.guest.Workload workload, NanoClock clock) throws Exception {
+            this(sourceConfig, destReliability, faults, workload, clock, 1);
+        }
+
+        /** With {@code streams} BACKGROUND streams. */
+        Run(SourceConfig sourceConfig, int streams) throws Exception {
+            this(sourceConfig, Reliability.DEFAULT, org.postcopysim.dest.fault.FaultOptions.DEFAULT,
+                    DestConfig.defaults("x", 0).workload(), NanoClock.SYSTEM, streams);
+        }
+
+        Run(SourceConfig sourceConfig, Reliability destReliability, org.postcopysim.dest.fault.FaultOptions faults,
+            org.postcopysim.guest.Workload workload, NanoClock clock, int streams) throws Exception {
             source = SourceVm.start(sourceConfig, new SimpleMeterRegistry());
             proxy = new CuttableProxy(source.boundAddress());
             DestConfig dest = DestConfig.builder("127.0.0.1", proxy.port()).vcpus(2).seed(5)
                     .accessesPerSecPerVcpu(300).reliability(destReliability).faults(faults)
-                    .workload(workload).build();
+                    .workload(workload).streams(streams).build();
             Thread t = new Thread(() -> {
                 try {
                     summary.complete(DestVm.run(dest, registry, clock));
@@ -189,6 +200,26 @@ class RecoveryTest {
             assertEquals(0, s.staleReads());
             assertEquals(s.pagesTotal(), s.pagesVerified());
             assertEquals(1, (long) run.registry.get(DestMetrics.RECOVERIES).counter().count());
+            SourceResult sr = run.sourceResult();
+            assertTrue(sr.verified(), sr.error());
+        }
+    }
+
+    @Test
+    void aCutLinkWithThreeStreamsIsResumedOnThreeNewStreamsAndEveryPageStillVerifies() throws Exception {
+        try (Run run = new Run(source(), 3)) {
+            run.awaitPresentFraction(0.3);
+            int before = run.proxy.accepted();
+            assertEquals(4, before, "DEMAND and three BACKGROUND streams");
+            run.proxy.cut();
+            run.awaitPaused(true);
+            run.proxy.restore();
+            MigrationSummary s = run.result();
+            assertTrue(s.verified(), s.error());
+            assertEquals(1, s.recoveries());
+            assertEquals(s.pagesTotal(), s.pagesVerified());
+            assertTrue(run.proxy.accepted() >= before + 4, run.proxy.accepted() + " connections: a new link of four");
+            for (int i = 0; i < 3; i++) assertTrue(s.streamPages()[i] > 0, "stream " + i + ": " + s.streamPages()[i]);
             SourceResult sr = run.sourceResult();
             assertTrue(sr.verified(), sr.error());
         }

@@ -65,6 +65,18 @@ class TlsMigrationTest {
     }
 
     @Test
+    void fourStreamsOverMutualTlsWithTheTokenVerifyEveryPage() {
+        try (SourceVm source = startSource(new SimpleMeterRegistry())) {
+            MigrationSummary s = DestVm.run(dest(source, destFiles).toBuilder().streams(4).build(), new SimpleMeterRegistry());
+            assertTrue(s.verified(), s.error());
+            assertEquals(GUEST_BYTES / 4096, s.pagesVerified());
+            for (int i = 0; i < 4; i++) assertTrue(s.streamPages()[i] > 0, "stream " + i + " carried pages over TLS");
+            SourceResult r = source.completion().orTimeout(30, TimeUnit.SECONDS).join();
+            assertTrue(r.verified(), r.error());
+        }
+    }
+
+    @Test
     void aDestinationCertifiedByAnotherCaIsRefusedAndTheSourceThenMigratesALegitimateOne() throws Exception {
         TestPki rogue = TestPki.create("rogue", dir);
         Reliability.TlsFiles rogueLeaf = rogue.issue("dest");

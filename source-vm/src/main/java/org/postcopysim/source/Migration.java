@@ -21,8 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One migration: its id, its two connections, which pages have been sent, its counters and
- * how it ended. Touched by the DEMAND and BACKGROUND event loops, hence atomics throughout;
+ * One migration: its id, its DEMAND connection and its BACKGROUND streams
+ * ({@link BackgroundStreams}), which pages have been sent, its counters and how it ended.
+ * Touched by the DEMAND and BACKGROUND event loops, hence atomics throughout;
  * counters are updated once per frame. The first of {@link #finish} or {@link #fail} decides the
  * result.
  *
@@ -34,8 +35,8 @@ import org.slf4j.LoggerFactory;
  *   RUNNING --Hello(DEMAND, id, resume) (the destination saw a drop first)--> RESUMING
  *   PAUSED or RESUMING --recovery deadline since the drop--> failed
  * </pre>
- * A BACKGROUND connection attaches only while RUNNING, and gets a fresh streamer; the streamer
- * of a closed connection stops at its next turn.
+ * A BACKGROUND stream attaches only while RUNNING, and gets a fresh streamer; the streamer
+ * of a closed connection stops at its next turn. A drop of any stream is a drop of the link.
  */
 final class Migration {
     private static final Logger log = LoggerFactory.getLogger(Migration.class);
@@ -52,7 +53,8 @@ final class Migration {
     private final CompletableFuture<SourceResult> completion;
     private final Duration recoveryDeadline;
     private final AtomicReference<Channel> demandChannel = new AtomicReference<>();
-    private final AtomicReference<Channel> backgroundChannel = new AtomicReference<>();
+    /** The BACKGROUND streams (set once, at the DEMAND Hello, before any stream can attach). */
+    private volatile BackgroundStreams streams;
     private final AtomicLong demandPages = new AtomicLong();
     private final AtomicLong backgroundPages = new AtomicLong();
     private final AtomicLong duplicatePages = new AtomicLong();
@@ -91,6 +93,15 @@ final class Migration {
 
     long stopNs() {
         return stopNs;
+    }
+
+    /** The BACKGROUND streams the destination asked for. */
+    void attachStreams(BackgroundStreams s) {
+        streams = s;
+    }
+
+    BackgroundStreams streams() {
+        return streams;
     }
 
     /** Runs precopy before the switchover ({@code p} owns the guest's vCPUs from now on). */
@@ -133,12 +144,14 @@ final class Migration {
         return completion.isDone();
     }
 
-    /** Binds the BACKGROUND connection; null when bound, else why not (the migration has one, or is paused). */
-    synchronized String attachBackground(Channel channel) {
+    /**
+     * Binds BACKGROUND stream {@code index} to {@code streamer}; null when bound, else why not (out
+     * of range, the stream is bound already, or the migration is paused).
+     */
+    synchronized String attachBackground(int index, BackgroundStreamer streamer, long nowNs) {
         if (state != State.RUNNING) return "migration " + id + " is " + state.name().toLowerCase(java.util.Locale.ROOT)
                 + "; resume it on DEMAND first";
-        return backgroundChannel.compareAndSet(null, channel) ? null
-                : "migration " + id + " already has a BACKGROUND connection";
+        return streams.attach(index, streamer, nowNs);
     }
 
     /** Recoveries completed (count). */
@@ -166,9 +179,9 @@ final class Migration {
         state = State.RESUMING;
         List<ChannelFuture> closes = new ArrayList<>(2);
         Channel oldDemand = demandChannel.getAndSet(channel);
-        Channel oldBackground = backgroundChannel.getAndSet(null);
         if (oldDemand != null && oldDemand != channel) closes.add(oldDemand.close());
-        if (oldBackground != null) closes.add(oldBackground.close());
+        BackgroundStreams s = streams;
+        if (s != null) for (Channel old : s.detachAll()) closes.add(old.close());
         log.info("migration {}: resume requested from {}", id, channel.remoteAddress());
         return closes;
     }
@@ -209,9 +222,9 @@ final class Migration {
         log.warn("migration {} paused: {}; waiting up to {} s for the destination to resume", id, reason,
                 recoveryDeadline.toSeconds());
         Channel d = demandChannel.get();
-        Channel b = backgroundChannel.get();
         if (d != null) d.close();
-        if (b != null) b.close();
+        BackgroundStreams s = streams;
+        if (s != null) for (Channel b : s.channels()) b.close();
         timer.schedule(() -> onRecoveryDeadline(thisOutage), recoveryDeadline.toNanos(), TimeUnit.NANOSECONDS);
     }
 
@@ -293,8 +306,8 @@ final class Migration {
         log.error("migration {} failed: {}", id, error);
         Channel d = demandChannel.get();
         if (d != null) closeWithError(d, error);
-        Channel bg = backgroundChannel.get();
-        if (bg != null) closeWithError(bg, error);
+        BackgroundStreams s = streams;
+        if (s != null) for (Channel bg : s.channels()) closeWithError(bg, error);
     }
 
     /** Stops the source's vCPUs if precopy still runs them. */
@@ -323,11 +336,10 @@ final class Migration {
             String what = linkLoss ? "link dropped: " : "protocol error: ";
             if (demandChannel.get() == channel) {
                 failure = what + "DEMAND connection closed before completion" + why;
-            } else if (backgroundChannel.get() == channel) {
+            } else if (streams != null && streams.isStream(channel)) {
                 long unsent = sent.unsent();
                 if (unsent == 0) {
-                    backgroundChannel.set(null);
-                    log.info("migration {}: BACKGROUND connection closed after every page was sent", id);
+                    log.info("migration {}: a BACKGROUND stream closed after every page was sent", id);
                     return;
                 }
                 failure = what + "BACKGROUND connection closed with " + org.postcopysim.text.Plural.of(unsent, "page") + " not yet sent" + why;

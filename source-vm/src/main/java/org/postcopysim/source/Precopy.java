@@ -35,14 +35,15 @@ import org.slf4j.LoggerFactory;
  * round 1 (every page) and then round after round the pages dirtied since they were last sent;
  * when the {@link PrecopyPolicy} says so, the switchover: the vCPUs stop, the pages still dirty
  * are the discard set (their checksums taken again from the now frozen memory, marked unsent so
- * that postcopy sends them again), Discard goes out on BACKGROUND behind the last precopy page,
- * Switchover on DEMAND, and the stream goes on as postcopy.
+ * that postcopy sends them again), Discard goes out on every BACKGROUND stream behind its last
+ * precopy page, Switchover on DEMAND, and the streams go on as postcopy.
  *
  * <p>A precopy page is copied out of guest memory (the dirty bit cleared first, see
  * {@link DirtyLog}) and its checksum taken from that copy, since the guest may write the page
- * meanwhile; the checksum is recorded as the page's. Threads: the vCPUs write; everything else
- * runs on the BACKGROUND connection's event loop, but {@link #running} (any thread) and
- * {@link #stopGuest} (whoever ends the migration).
+ * meanwhile; the checksum is recorded as the page's. Threads: the vCPUs write; each stream
+ * encodes with its own {@link Encoder} on its own event loop; the round's counters take this
+ * object's lock; a round ends under the {@link BackgroundStreams}' lock, once per round; the
+ * switchover runs on one stream's event loop; {@link #running} and {@link #stopGuest} on any.
  */
 final class Precopy {
     private static final Logger log = LoggerFactory.getLogger(Precopy.class);
@@ -58,12 +59,12 @@ final class Precopy {
     private final SourceVcpus vcpus;
     private final int vcpuCount;
     private final NanoClock clock;
+    /** The switchover's view and checksum (one thread: the switchover's). */
     private final GuestMemory.View view;
-    private final ByteBuffer scratch = ByteBuffer.allocateDirect(GuestLayout.PAGE_SIZE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     private final CRC32C crc = new CRC32C();
     private final List<PrecopyRound> rounds = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile Phase phase = Phase.ROUNDS;
-    // the current round, BACKGROUND event loop only
+    // the current round, guarded by this
     private int round = 1;
     private long roundStartNs;
     private long roundPages;
@@ -109,11 +110,25 @@ final class Precopy {
         vcpus.stop();
     }
 
+    /** One stream's scratch for {@link #encode}: a page's copy, a checksum, a view of guest memory. */
+    final class Encoder {
+        private final GuestMemory.View view = guest.newView();
+        private final ByteBuffer scratch = ByteBuffer.allocateDirect(GuestLayout.PAGE_SIZE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        private final CRC32C crc = new CRC32C();
+    }
+
+    /** Scratch for one stream's {@link #encode} calls. */
+    Encoder newEncoder() {
+        return new Encoder();
+    }
+
     /**
      * One PAGE_BATCH of the precopy pages {@code pages[0, n)}: each page's dirty bit cleared, then
      * the page copied out and checksummed from the copy. Allocates the frame and nothing per page.
+     * Any thread, each with its own {@code e}.
      */
-    ByteBuf encode(ByteBufAllocator alloc, int[] pages, int n) {
+    ByteBuf encode(ByteBufAllocator alloc, int[] pages, int n, Encoder e) {
+        ByteBuffer scratch = e.scratch;
         GuestLayout layout = guest.layout();
         ByteBuf frame = PageBatchCodec.begin(alloc, 0, n, GuestLayout.PAGE_SIZE_BYTES);
         try {
@@ -121,31 +136,32 @@ final class Precopy {
                 int p = pages[i];
                 dirty.clearBeforeCopy(p);
                 scratch.clear();
-                scratch.put(view.page(p)).flip();
-                int c = PageContents.crc32c(crc, scratch);
+                scratch.put(e.view.page(p)).flip();
+                int c = PageContents.crc32c(e.crc, scratch);
                 guest.crc32c(p, c);
                 PageBatchCodec.addPage(frame, layout.gfnOfPageIndex(p), c, scratch);
             }
             return PageBatchCodec.finish(frame);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException ex) {
             frame.release();
-            throw e;
+            throw ex;
         }
     }
 
     /** A precopy frame of {@code pages} pages and {@code bytes} bytes went out. */
-    void recordSent(int pages, long bytes) {
+    synchronized void recordSent(int pages, long bytes) {
         roundPages += pages;
         roundBytes += bytes;
     }
 
     /**
-     * The stream found nothing more to send: the round is over. Either the next round begins (the
-     * pages dirtied since they were sent are unsent again) and this returns true, the stream going
-     * on at once; or the switchover begins and this returns false: the stream waits, and
-     * {@code resume} runs on {@code background}'s event loop once Switchover is out.
+     * The streams found nothing more to send, and none is writing a batch: the round is over.
+     * Either the next round begins (the pages dirtied since they were sent are unsent again) and
+     * this returns true, the streams going on at once; or the switchover begins and this returns
+     * false: the streams wait, and {@code resume} runs once Switchover is out. Called once per
+     * round, under the {@link BackgroundStreams}' lock.
      */
-    boolean onRoundSent(Migration migration, Channel background, Runnable resume) {
+    synchronized boolean onRoundSent(Migration migration, java.util.List<Channel> streams, Runnable resume) {
         long now = clock.nanoTime();
         long dirtied = dirty.dirtyPages();
         rounds.add(PrecopyRound.newBuilder().setRound(round).setPagesSent(roundPages).setBytesSent(roundBytes)
@@ -162,13 +178,20 @@ final class Precopy {
         }
         phase = Phase.STOPPING;
         stopRequestedNs = now;
-        vcpus.stop().thenRun(() -> background.eventLoop().execute(() -> switchover(migration, background, resume)));
+        Channel first = streams.get(0);
+        vcpus.stop().thenRun(() -> first.eventLoop().execute(() -> switchover(migration, streams, resume)));
         return false;
     }
 
-    /** The source's vCPUs have stopped: the discard set, Discard on BACKGROUND, Switchover on DEMAND, postcopy. */
-    private void switchover(Migration migration, Channel background, Runnable resume) {
-        if (migration.isEnded() || !background.isActive()) return;
+    /**
+     * The source's vCPUs have stopped: the discard set, Discard on every BACKGROUND stream (each
+     * stream waits with nothing in flight, so it follows the stream's last precopy page: the
+     * destination applies the set once every stream has delivered it), Switchover on DEMAND,
+     * postcopy.
+     */
+    private void switchover(Migration migration, java.util.List<Channel> streams, Runnable resume) {
+        if (migration.isEnded()) return;
+        for (Channel s : streams) if (!s.isActive()) return; // the migration fails over the closed stream
         long stopNs = clock.nanoTime();
         migration.guestStopped(stopNs);
         guestWrites = vcpus.writes();
@@ -182,10 +205,11 @@ final class Precopy {
         }
         discardedPages = count;
         long unsent = sends.markUnsent(set);
-        for (Discard chunk : DiscardChunks.split(words, BitmapChunks.DEFAULT_BYTES_PER_CHUNK)) {
-            background.write(Frames.encode(background.alloc(), FrameType.FRAME_TYPE_DISCARD, chunk));
+        List<Discard> chunks = DiscardChunks.split(words, BitmapChunks.DEFAULT_BYTES_PER_CHUNK);
+        for (Channel s : streams) {
+            for (Discard chunk : chunks) s.write(Frames.encode(s.alloc(), FrameType.FRAME_TYPE_DISCARD, chunk));
+            s.flush();
         }
-        background.flush();
         phase = Phase.POSTCOPY; // before Switchover: the destination's page requests follow it
         migration.sendSwitchover(switchoverMessage(clock.nanoTime() - stopNs));
         long sentNs = clock.nanoTime();
@@ -205,7 +229,7 @@ final class Precopy {
     }
 
     /** What precopy did so far, for the source's result. */
-    SourceResult.Precopy result() {
+    synchronized SourceResult.Precopy result() {
         long pages = 0;
         long bytes = 0;
         for (PrecopyRound r : rounds) {

@@ -27,6 +27,7 @@ import org.postcopysim.protocol.PagesHeldChunks;
 import org.postcopysim.protocol.ResumeAck;
 import org.postcopysim.protocol.ProtocolVersion;
 import org.postcopysim.protocol.Reliability;
+import org.postcopysim.protocol.StreamCount;
 import org.postcopysim.guest.Workload;
 import org.postcopysim.text.Plural;
 import org.slf4j.Logger;
@@ -152,6 +153,14 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
                     + " vCPUs, 1.." + SwitchoverFrames.MAX_VCPUS + " supported");
             return;
         }
+        int streams = StreamCount.ofHello(hello);
+        try {
+            StreamCount.check(streams);
+        } catch (IllegalArgumentException e) {
+            reject(ctx, Error.Code.CODE_BAD_FRAME, "Hello asks for " + Integer.toUnsignedString(hello.getStreams())
+                    + " BACKGROUND streams, 1.." + StreamCount.MAX + " supported");
+            return;
+        }
         boolean precopy = context.config().precopy().enabled();
         Workload workload = null;
         if (precopy) {
@@ -172,6 +181,8 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
         }
         migration = m;
         role = Role.DEMAND;
+        m.attachStreams(new BackgroundStreams(m, streams, context.config().pagesPerBatch(),
+                context.config().maxBackgroundBytesPerSec(), context.capPerStreamBug()));
         SourceGuest guest = context.guest();
         demand = new DemandResponder(guest, m, context.config().maxPagesPerFrame());
         digest = new DigestVerifier(guest, precopy);
@@ -190,8 +201,9 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
             ctx.writeAndFlush(Frames.encode(ctx.alloc(), FrameType.FRAME_TYPE_SWITCHOVER,
                     SwitchoverFrames.switchover(guest.seed(), hello.getVcpus(), System.nanoTime() - stopNs)));
         }
-        log.info("migration {} started: DEMAND connection from {}, {}, {} pages in {}{}",
+        log.info("migration {} started: DEMAND connection from {}, {}, {} pages in {}, {}{}",
                 m.id(), remote(ctx), Plural.of(hello.getVcpus(), "vCPU"), guest.totalPages(),
+                Plural.of(streams, "BACKGROUND stream"),
                 Plural.of(guest.layout().slotCount(), "memslot"),
                 precopy ? "; precopy (" + context.config().precopy() + ") with the guest running " + workload : "");
     }
@@ -279,20 +291,23 @@ final class SourceHandler extends SimpleChannelInboundHandler<ByteBuf> {
             reject(ctx, Error.Code.CODE_UNKNOWN_MIGRATION, "migration " + m.id() + " has ended");
             return;
         }
-        String refused = m.attachBackground(ctx.channel());
+        SourceConfig config = context.config();
+        BackgroundStreamer streamer = new BackgroundStreamer(ctx.channel(), context.guest(), m, m.streams(),
+                config.pagesPerBatch());
+        String refused = m.attachBackground(hello.getStreamIndex(), streamer, ctx.executor().ticker().nanoTime());
         if (refused != null) {
             reject(ctx, Error.Code.CODE_BAD_FRAME, refused);
             return;
         }
         migration = m;
         role = Role.BACKGROUND;
-        SourceConfig config = context.config();
-        background = new BackgroundStreamer(ctx.channel(), context.guest(), m, config.pagesPerBatch(),
-                config.maxBackgroundBytesPerSec());
-        log.info("migration {}: BACKGROUND connection from {}, streaming {} pages, {}", m.id(), remote(ctx),
-                m.sent().unsent(), config.maxBackgroundBytesPerSec() == 0 ? "uncapped"
-                        : "capped at " + config.maxBackgroundBytesPerSec() + " bytes/s");
-        background.start();
+        background = streamer;
+        int streams = m.streams().count();
+        log.info("migration {}: BACKGROUND stream {} of {} from {}, {} pages to stream, {}{}", m.id(),
+                Integer.toUnsignedString(hello.getStreamIndex()), streams, remote(ctx), m.sent().unsent(),
+                config.maxBackgroundBytesPerSec() == 0 ? "uncapped"
+                        : "capped at " + config.maxBackgroundBytesPerSec() + " bytes/s" + (streams > 1 ? " over all streams" : ""),
+                m.streams().attached() < streams ? "; streaming starts once all " + streams + " are here" : "");
     }
 
     private void onPageRequest(ChannelHandlerContext ctx, ByteBuf frame) {

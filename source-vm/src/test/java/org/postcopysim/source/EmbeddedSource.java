@@ -49,6 +49,9 @@ final class EmbeddedSource implements AutoCloseable {
     /** Every connection's event loop reads this clock; it moves only when the test moves it. */
     private final MockTicker ticker = Ticker.newMockTicker();
 
+    /** The negative control's broken source: each BACKGROUND stream gets the whole cap. */
+    private boolean capPerStreamBug;
+
     EmbeddedSource(SourceConfig config) {
         this.config = config.validate();
         this.guest = SourceGuest.generate(config.layout(), config.seed(), 1);
@@ -56,10 +59,17 @@ final class EmbeddedSource implements AutoCloseable {
                 config.backgroundOrder());
     }
 
+    /** From now on, connections are those of the broken source that gives each stream the whole cap. */
+    EmbeddedSource withCapPerStreamBug() {
+        capPerStreamBug = true;
+        return this;
+    }
+
     /** A new connection from a destination, accepted now. */
     EmbeddedSocketChannel connect() {
+        SourceContext context = new SourceContext(config, guest, migrations, metrics);
         EmbeddedSocketChannel ch = new EmbeddedSocketChannel(ticker,
-                new SourceChannelInitializer(new SourceContext(config, guest, migrations, metrics), null));
+                new SourceChannelInitializer(capPerStreamBug ? context.withCapPerStreamBug() : context, null));
         ch.config().setAllocator(alloc);
         channels.add(ch);
         try {

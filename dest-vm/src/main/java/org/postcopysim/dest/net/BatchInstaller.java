@@ -32,6 +32,8 @@ public final class BatchInstaller implements PageBatchCodec.PageSink {
     private final PageInstaller.Context context;
     private final FramePage framePage = new FramePage();
     private volatile boolean replacePresent;
+    /** Page copies this connection delivered (count); written by its event loop only. */
+    private volatile long pagesReceived;
     private String error;
 
     public BatchInstaller(PageInstaller installer, DemandFetcher fetcher, GuestMemory memory, Meters meters) {
@@ -59,8 +61,14 @@ public final class BatchInstaller implements PageBatchCodec.PageSink {
         return error;
     }
 
+    /** Page copies this connection delivered (count), duplicates and bad copies included. */
+    public long pagesReceived() {
+        return pagesReceived;
+    }
+
     @Override
     public boolean onPage(long requestId, long gfn, int crc32c, ByteBuf buf, int contentsIndex, int contentsLength) {
+        pagesReceived++; // one writer: this connection's event loop
         meters.bytes().increment(contentsLength);
         int result = contentsLength != GuestLayout.PAGE_SIZE_BYTES ? PageInstaller.BAD_LENGTH
                 : installer.install(context, gfn, crc32c, framePage.of(buf, contentsIndex));

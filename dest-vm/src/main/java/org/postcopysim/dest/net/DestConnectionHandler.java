@@ -23,9 +23,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One destination connection (DEMAND or BACKGROUND): sends Hello when connected, then hands each
- * frame to the migration. Logic only; decoding of page batches happens in the listener so that
- * it runs allocation-free on this event loop.
+ * One destination connection (DEMAND or one of the BACKGROUND streams): sends Hello when
+ * connected, then hands each frame to the migration. Logic only; decoding of page batches happens
+ * in the listener so that it runs allocation-free on this event loop.
+ *
+ * <p>A BACKGROUND stream whose page frames the listener asks to hold
+ * ({@link Listener#holdPagesUntil}: after precopy, a stream that has delivered the discard set
+ * while another has not) keeps them, in order, and stops reading the socket until the future
+ * completes; it then hands them over and reads again. What is held is bounded by what one read
+ * decoded.
  */
 public final class DestConnectionHandler extends SimpleChannelInboundHandler<ByteBuf> {
     private static final Logger log = LoggerFactory.getLogger(DestConnectionHandler.class);
@@ -36,13 +42,24 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
 
         void onSwitchover(Switchover switchover);
 
-        /** A PAGE_BATCH frame (from its type byte); returns an error text to stop, or null. */
-        String onPageBatch(ByteBuf frame, boolean demandChannel);
+        /**
+         * A PAGE_BATCH frame (from its type byte) on DEMAND ({@code stream} -1) or on BACKGROUND
+         * stream {@code stream}; returns an error text to stop, or null.
+         */
+        String onPageBatch(ByteBuf frame, int stream);
+
+        /**
+         * Null when BACKGROUND stream {@code stream}'s page frames may be handed over now; else a
+         * future that completes when they may (held until then, see the class comment).
+         */
+        default java.util.concurrent.CompletableFuture<?> holdPagesUntil(int stream) {
+            return null;
+        }
 
         void onCompletionResult(CompletionResult result);
 
-        /** A chunk of the discard set (BACKGROUND, after precopy); returns an error text to stop, or null. */
-        default String onDiscard(Discard discard) {
+        /** A chunk of the discard set on BACKGROUND stream {@code stream}, after precopy; returns an error text to stop, or null. */
+        default String onDiscard(Discard discard, int stream) {
             return "unexpected Discard: this destination runs no precopy";
         }
 
@@ -65,6 +82,8 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
     }
 
     private final ChannelRole role;
+    /** DEMAND: -1; BACKGROUND: the stream's index. */
+    private final int stream;
     private final Hello hello;
     private final Listener listener;
     /** Which link (0 = the first; one more per resume attempt) this connection belongs to. */
@@ -72,6 +91,8 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
     private volatile boolean expectClose;
     /** Why this side closed a connection it considers dropped (the link timeout), or null. Event loop only. */
     private String dropReason;
+    /** Page frames held (see the class comment), retained; event loop only. */
+    private final java.util.ArrayDeque<ByteBuf> held = new java.util.ArrayDeque<>();
     /** Bytes received per frame type number (whole frames, length field included); written by the event loop only. */
     private final AtomicLongArray bytesReceivedByType = new AtomicLongArray(256);
 
@@ -83,6 +104,7 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
     public DestConnectionHandler(ChannelRole role, Hello hello, Listener listener, int epoch) {
         this.epoch = epoch;
         this.role = role;
+        this.stream = role == ChannelRole.CHANNEL_ROLE_DEMAND ? -1 : hello.getStreamIndex();
         this.hello = hello;
         this.listener = listener;
     }
@@ -90,6 +112,10 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
     /** Bytes of the frames of {@code type} received so far on this connection, length fields included. */
     public long bytesReceived(FrameType type) {
         return bytesReceivedByType.getAcquire(type.getNumber());
+    }
+
+    public ChannelRole role() {
+        return role;
     }
 
     /** The migration is over: a close from now on is not a failure. */
@@ -116,7 +142,11 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
                 case FRAME_TYPE_KEEPALIVE:
                     break; // counted by LinkLiveness
                 case FRAME_TYPE_PAGE_BATCH: {
-                    String error = listener.onPageBatch(frame, role == ChannelRole.CHANNEL_ROLE_DEMAND);
+                    if (holds(ctx)) {
+                        held.add(frame.retain());
+                        break;
+                    }
+                    String error = listener.onPageBatch(frame, stream);
                     if (error != null) fail(ctx, error);
                     break;
                 }
@@ -128,7 +158,7 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
                     break;
                 case FRAME_TYPE_DISCARD: {
                     String error = role == ChannelRole.CHANNEL_ROLE_BACKGROUND
-                            ? listener.onDiscard(Frames.parse(Discard.parser(), frame))
+                            ? listener.onDiscard(Frames.parse(Discard.parser(), frame), stream)
                             : "Discard on the demand connection (it follows the precopy pages on BACKGROUND)";
                     if (error != null) fail(ctx, error);
                     break;
@@ -156,6 +186,36 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
         }
     }
 
+    /** Whether this page frame must wait (behind others held, or because the listener says so). */
+    private boolean holds(ChannelHandlerContext ctx) {
+        if (!held.isEmpty()) return true;
+        if (stream < 0) return false;
+        java.util.concurrent.CompletableFuture<?> until = listener.holdPagesUntil(stream);
+        if (until == null || until.isDone()) return false;
+        ctx.channel().config().setAutoRead(false);
+        until.whenComplete((ok, failed) -> ctx.executor().execute(() -> release(ctx, failed == null)));
+        return true;
+    }
+
+    /** Hands the held page frames over in order ({@code deliver}) or drops them, and reads again. */
+    private void release(ChannelHandlerContext ctx, boolean deliver) {
+        while (!held.isEmpty()) {
+            ByteBuf frame = held.poll();
+            try {
+                if (deliver && ctx.channel().isActive()) {
+                    String error = listener.onPageBatch(frame, stream);
+                    if (error != null) {
+                        deliver = false;
+                        fail(ctx, error);
+                    }
+                }
+            } finally {
+                frame.release();
+            }
+        }
+        if (ctx.channel().isActive()) ctx.channel().config().setAutoRead(true);
+    }
+
     private void fail(ChannelHandlerContext ctx, String why) {
         expectClose = true;
         listener.onFailure(role, why);
@@ -178,7 +238,13 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
     }
 
     @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        while (!held.isEmpty()) held.poll().release();
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        while (!held.isEmpty()) held.poll().release();
         if (!expectClose) {
             listener.onLinkDown(epoch, role, "the " + roleName() + " connection to the source dropped"
                     + (dropReason == null ? "" : " (" + dropReason + ")"));
@@ -221,6 +287,6 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
     }
 
     private String roleName() {
-        return role == ChannelRole.CHANNEL_ROLE_DEMAND ? "demand" : "background";
+        return role == ChannelRole.CHANNEL_ROLE_DEMAND ? "demand" : stream == 0 ? "background" : "background stream " + stream;
     }
 }

@@ -59,7 +59,8 @@ public record QueryMigrate(
      * @param precopyBytes     bytes received while the guest ran on the source
      * @param downtimeBytes    bytes received while the guest ran nowhere
      * @param postcopyBytes    bytes received while the guest ran here
-     * @param multifdBytes     bytes received over the extra parallel streams
+     * @param multifdBytes     bytes of the page frames the BACKGROUND streams delivered when there are several
+     *                         (QEMU's multifd channels, which carry every page of a multifd migration); 0 with one
      * @param mbps             transferred over the transfer time (total-time minus setup-time), megabits per second
      * @param pagesPerSecond   pages (normal and duplicate) over the same time
      */
@@ -107,7 +108,7 @@ public record QueryMigrate(
     /**
      * The counters of the migration's phases and streams: the one place where precopy rounds and
      * parallel streams report to QEMU's fields. {@code dirtySyncCount}: synchronizations of the
-     * dirty bitmap (one per precopy round); {@code multifdBytes}: bytes over the extra streams.
+     * dirty bitmap (one per precopy round); {@code multifdBytes}: page-frame bytes over the BACKGROUND streams when there are several, else 0.
      */
     public record Phases(long precopyBytes, long downtimeBytes, long postcopyBytes, long multifdBytes,
                          long dirtySyncCount) {}

@@ -1,0 +1,191 @@
+package org.postcopysim.source;
+
+import io.netty.channel.Channel;
+import java.util.ArrayList;
+import java.util.List;
+import org.postcopysim.source.policy.BackgroundPolicy;
+
+/**
+ * The BACKGROUND streams of one migration (QEMU's multifd channels): up to
+ * {@link org.postcopysim.protocol.StreamCount#MAX} connections, each with its own
+ * {@link BackgroundStreamer} on its own event loop, drawing from one background policy. The
+ * policy's scan order and the bandwidth cap are single-caller state, so every claim and every
+ * charge to the cap goes through this object's lock: the streams carry disjoint pages (the sent
+ * bitmap's test-and-set makes that so whatever the order does) and together stay under one cap.
+ * Encoding a batch, the per-page work, runs outside the lock, on each stream's own event loop.
+ *
+ * <p>The streams of a link start together, once all of them have attached, so that a precopy
+ * round is spread over all of them from its first page. A precopy round ends when a claim
+ * finds nothing unsent and no stream is between its claim and its write ({@link #roundExhausted}):
+ * until then a stream that ran out waits, and the last stream to finish its batch ends the
+ * round, starting the next one or the switchover, which writes the discard set behind each
+ * stream's last precopy page (see {@link Precopy}).
+ */
+final class BackgroundStreams {
+    /** What a stream that found no page to claim during precopy does next. */
+    enum Next { CLAIM_AGAIN, WAIT }
+
+    private final Migration migration;
+    private final int streams;
+    private final int pagesPerBatch;
+    private final long maxBytesPerSec;
+    /** The negative control's broken source: a policy, and so a cap, per stream. */
+    private final boolean capPerStream;
+    // guarded by this
+    private BackgroundPolicy policy;
+    /** With {@link #capPerStream}: each stream's own policy. */
+    private final BackgroundPolicy[] policies;
+    private final Channel[] channels;
+    private final BackgroundStreamer[] streamers;
+    private int attached;
+    /** Streams between a claim and the write of its batch. */
+    private int busy;
+    /** Streams waiting for the precopy round to end, or for the switchover. */
+    private final List<BackgroundStreamer> waiting = new ArrayList<>();
+    private boolean awaitingSwitchover;
+
+    BackgroundStreams(Migration migration, int streams, int pagesPerBatch, long maxBytesPerSec) {
+        this(migration, streams, pagesPerBatch, maxBytesPerSec, false);
+    }
+
+    /** @param capPerStream the negative control's broken source: each stream gets the whole cap */
+    BackgroundStreams(Migration migration, int streams, int pagesPerBatch, long maxBytesPerSec, boolean capPerStream) {
+        this.migration = migration;
+        this.capPerStream = capPerStream;
+        this.policies = new BackgroundPolicy[streams];
+        this.streams = streams;
+        this.pagesPerBatch = pagesPerBatch;
+        this.maxBytesPerSec = maxBytesPerSec;
+        this.channels = new Channel[streams];
+        this.streamers = new BackgroundStreamer[streams];
+    }
+
+    /** The stream count the destination asked for. */
+    int count() {
+        return streams;
+    }
+
+    /**
+     * Binds stream {@code index} of the current link to {@code streamer}'s channel. Returns null
+     * when bound, else why not (out of range, or taken). When it was the last of the link's
+     * streams, every stream starts.
+     */
+    String attach(int index, BackgroundStreamer streamer, long nowNs) {
+        List<BackgroundStreamer> start;
+        synchronized (this) {
+            if (index < 0 || index >= streams) {
+                return "BACKGROUND stream " + Integer.toUnsignedString(index) + " of a migration with " + streams
+                        + " stream" + (streams == 1 ? "" : "s") + " (0.." + (streams - 1) + ")";
+            }
+            if (channels[index] != null) return "migration " + migration.id() + " already has BACKGROUND stream " + index;
+            if (policy == null) policy = newPolicy(nowNs);
+            if (capPerStream && policies[index] == null) policies[index] = newPolicy(nowNs);
+            channels[index] = streamer.channel();
+            streamers[index] = streamer;
+            if (++attached < streams) return null;
+            start = List.of(streamers.clone());
+        }
+        for (BackgroundStreamer s : start) s.start();
+        return null;
+    }
+
+    private BackgroundPolicy newPolicy(long nowNs) {
+        return migration.policy().background(pagesPerBatch, maxBytesPerSec, BackgroundStreamer.maxFrameBytes(pagesPerBatch),
+                nowNs);
+    }
+
+    /** The policy {@code streamer} draws from: the shared one (but in the negative control). */
+    private BackgroundPolicy policyOf(BackgroundStreamer streamer) {
+        if (!capPerStream) return policy;
+        for (int i = 0; i < streamers.length; i++) if (streamers[i] == streamer) return policies[i];
+        return policy; // a stream of an old link, stopping
+    }
+
+    /** Streams attached to the current link (count). */
+    synchronized int attached() {
+        return attached;
+    }
+
+    /** Whether {@code channel} is one of the current link's streams. */
+    synchronized boolean isStream(Channel channel) {
+        for (Channel c : channels) if (c == channel) return true;
+        return false;
+    }
+
+    /** The current link's stream channels (the attached ones). */
+    synchronized List<Channel> channels() {
+        List<Channel> out = new ArrayList<>(streams);
+        for (Channel c : channels) if (c != null) out.add(c);
+        return out;
+    }
+
+    /**
+     * Forgets the current link's streams (recovery closes them; a new link attaches its own),
+     * and returns their channels.
+     */
+    synchronized List<Channel> detachAll() {
+        List<Channel> out = channels();
+        java.util.Arrays.fill(channels, null);
+        java.util.Arrays.fill(streamers, null);
+        attached = 0;
+        waiting.clear();
+        return out;
+    }
+
+    /** Nanoseconds until the next batch may go at {@code nowNs}, under the cap shared by every stream; 0 = now. */
+    synchronized long nanosUntilNext(BackgroundStreamer streamer, long nowNs) {
+        return policyOf(streamer).nanosUntilNext(nowNs);
+    }
+
+    /**
+     * Claims the next batch into {@code out}: up to pages-per-batch unsent pages in the background
+     * order, marked sent. When it returns more than 0, the stream must call {@link #batchDone}
+     * once the batch is written (or failed).
+     */
+    synchronized int claim(int[] out) {
+        int n = policy.claim(out); // the scan is the migration's, whichever policy object claims
+        if (n > 0) busy++;
+        return n;
+    }
+
+    /** The batch claimed last by a stream went out as {@code bytes} bytes (charged to the shared cap); 0 if it failed. */
+    synchronized void batchDone(BackgroundStreamer streamer, long bytes) {
+        busy--;
+        if (bytes > 0) policyOf(streamer).sent(bytes);
+    }
+
+    /**
+     * During precopy, {@code streamer} found no unsent page. When no other stream is still
+     * writing a batch the round is over: the next round begins ({@link Next#CLAIM_AGAIN}, and the
+     * waiting streams go on too) or the switchover (every stream waits until it is done).
+     */
+    Next roundExhausted(Precopy precopy, BackgroundStreamer streamer) {
+        List<BackgroundStreamer> resume;
+        synchronized (this) {
+            if (awaitingSwitchover || busy > 0) {
+                waiting.add(streamer);
+                return Next.WAIT;
+            }
+            if (!precopy.onRoundSent(migration, channels(), this::resumeAfterSwitchover)) {
+                awaitingSwitchover = true;
+                waiting.add(streamer);
+                return Next.WAIT;
+            }
+            resume = new ArrayList<>(waiting);
+            waiting.clear();
+        }
+        for (BackgroundStreamer s : resume) s.resume();
+        return Next.CLAIM_AGAIN;
+    }
+
+    /** The switchover is out: every stream goes on with the postcopy pages (any thread). */
+    private void resumeAfterSwitchover() {
+        List<BackgroundStreamer> resume;
+        synchronized (this) {
+            awaitingSwitchover = false;
+            resume = new ArrayList<>(waiting);
+            waiting.clear();
+        }
+        for (BackgroundStreamer s : resume) s.resume();
+    }
+}
