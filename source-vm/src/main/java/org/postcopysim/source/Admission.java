@@ -6,7 +6,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Bounds the connections that have not yet presented a valid Hello. Each is closed after the
- * link timeout anyway (see {@link SourceHandler#channelActive}); this bound keeps a peer that
+ * link timeout anyway (see {@link HelloHandler#channelActive}); this bound keeps a peer that
  * opens connections faster than they time out from using up the process's file descriptors.
  * Past the bound the connection that has waited longest is closed: a legitimate destination
  * sends its Hello within a round trip of connecting, so a flood would have to fill the whole

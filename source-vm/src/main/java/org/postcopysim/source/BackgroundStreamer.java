@@ -14,7 +14,7 @@ import org.postcopysim.protocol.PageBatchCodec;
  * migration's {@link BackgroundStreams} (the background order, shared by every stream), encodes
  * one PAGE_BATCH per claim, writes up to {@link #MAX_BATCHES_PER_TURN} batches and flushes once,
  * then yields the loop by re-queueing itself. It stops while the channel is unwritable (resumed
- * by {@link #onWritabilityChanged}) and, under the bandwidth cap the streams share, schedules its
+ * by {@link #onWritabilityChanged}) and, under its share of the bandwidth cap, schedules its
  * continuation for when the token bucket refills: it never sleeps or blocks. Time is the event
  * loop's ticker, so that a test on an {@code EmbeddedChannel} drives the cap by moving the
  * channel's clock. With precopy ({@link Precopy}) the streams carry the rounds first: a stream
@@ -102,7 +102,7 @@ final class BackgroundStreamer implements Runnable {
             }
             Precopy precopy = migration.precopy();
             boolean precopyPages = precopy != null && precopy.running();
-            int n = streams.claim(batch);
+            int n = streams.claim(this, batch);
             if (n == 0) {
                 if (precopyPages) {
                     if (streams.roundExhausted(precopy, this) == BackgroundStreams.Next.CLAIM_AGAIN) continue;

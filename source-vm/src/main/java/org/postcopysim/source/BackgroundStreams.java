@@ -8,11 +8,13 @@ import org.postcopysim.source.policy.BackgroundPolicy;
 /**
  * The BACKGROUND streams of one migration (QEMU's multifd channels): up to
  * {@link org.postcopysim.protocol.StreamCount#MAX} connections, each with its own
- * {@link BackgroundStreamer} on its own event loop, drawing from one background policy. The
- * policy's scan order and the bandwidth cap are single-caller state, so every claim and every
- * charge to the cap goes through this object's lock: the streams carry disjoint pages (the sent
- * bitmap's test-and-set makes that so whatever the order does) and together stay under one cap.
- * Encoding a batch, the per-page work, runs outside the lock, on each stream's own event loop.
+ * {@link BackgroundStreamer} on its own event loop, drawing from the migration's one background
+ * order. The scan is single-caller state, so every claim goes through this object's lock: the
+ * streams carry disjoint pages (the sent bitmap's test-and-set makes that so whatever the order
+ * does). The bandwidth cap is split evenly: each stream's token bucket gets 1/N of it, so that
+ * together they stay under the cap and each gets its share (one shared bucket lets whichever
+ * stream's timer fires first take every refill, and a stream can starve). Encoding a batch, the
+ * per-page work, runs outside the lock, on each stream's own event loop.
  *
  * <p>The streams of a link start together, once all of them have attached, so that a precopy
  * round is spread over all of them from its first page. A precopy round ends when a claim
@@ -29,11 +31,10 @@ final class BackgroundStreams {
     private final int streams;
     private final int pagesPerBatch;
     private final long maxBytesPerSec;
-    /** The negative control's broken source: a policy, and so a cap, per stream. */
+    /** The negative control's broken source: each stream gets the whole cap. */
     private final boolean capPerStream;
     // guarded by this
-    private BackgroundPolicy policy;
-    /** With {@link #capPerStream}: each stream's own policy. */
+    /** Each stream's policy: the migration's scan, and the stream's share of the cap. */
     private final BackgroundPolicy[] policies;
     private final Channel[] channels;
     private final BackgroundStreamer[] streamers;
@@ -48,7 +49,7 @@ final class BackgroundStreams {
         this(migration, streams, pagesPerBatch, maxBytesPerSec, false);
     }
 
-    /** @param capPerStream the negative control's broken source: each stream gets the whole cap */
+    /** @param capPerStream the negative control's broken source: each stream gets the whole cap, not 1/N */
     BackgroundStreams(Migration migration, int streams, int pagesPerBatch, long maxBytesPerSec, boolean capPerStream) {
         this.migration = migration;
         this.capPerStream = capPerStream;
@@ -78,8 +79,7 @@ final class BackgroundStreams {
                         + " stream" + (streams == 1 ? "" : "s") + " (0.." + (streams - 1) + ")";
             }
             if (channels[index] != null) return "migration " + migration.id() + " already has BACKGROUND stream " + index;
-            if (policy == null) policy = newPolicy(nowNs);
-            if (capPerStream && policies[index] == null) policies[index] = newPolicy(nowNs);
+            if (policies[index] == null) policies[index] = newPolicy(nowNs);
             channels[index] = streamer.channel();
             streamers[index] = streamer;
             if (++attached < streams) return null;
@@ -89,16 +89,16 @@ final class BackgroundStreams {
         return null;
     }
 
+    /** A stream's policy: its share of the cap (all of it in the negative control), its burst one frame. */
     private BackgroundPolicy newPolicy(long nowNs) {
-        return migration.policy().background(pagesPerBatch, maxBytesPerSec, BackgroundStreamer.maxFrameBytes(pagesPerBatch),
-                nowNs);
+        long share = maxBytesPerSec == 0 || capPerStream ? maxBytesPerSec : Math.max(1, maxBytesPerSec / streams);
+        return migration.policy().background(pagesPerBatch, share, BackgroundStreamer.maxFrameBytes(pagesPerBatch), nowNs);
     }
 
-    /** The policy {@code streamer} draws from: the shared one (but in the negative control). */
+    /** The policy {@code streamer} draws from (a stream of an old link, stopping, draws from stream 0's). */
     private BackgroundPolicy policyOf(BackgroundStreamer streamer) {
-        if (!capPerStream) return policy;
         for (int i = 0; i < streamers.length; i++) if (streamers[i] == streamer) return policies[i];
-        return policy; // a stream of an old link, stopping
+        return policies[0];
     }
 
     /** Streams attached to the current link (count). */
@@ -132,7 +132,7 @@ final class BackgroundStreams {
         return out;
     }
 
-    /** Nanoseconds until the next batch may go at {@code nowNs}, under the cap shared by every stream; 0 = now. */
+    /** Nanoseconds until {@code streamer}'s next batch may go at {@code nowNs}, under its share of the cap; 0 = now. */
     synchronized long nanosUntilNext(BackgroundStreamer streamer, long nowNs) {
         return policyOf(streamer).nanosUntilNext(nowNs);
     }
@@ -142,8 +142,8 @@ final class BackgroundStreams {
      * order, marked sent. When it returns more than 0, the stream must call {@link #batchDone}
      * once the batch is written (or failed).
      */
-    synchronized int claim(int[] out) {
-        int n = policy.claim(out); // the scan is the migration's, whichever policy object claims
+    synchronized int claim(BackgroundStreamer streamer, int[] out) {
+        int n = policyOf(streamer).claim(out); // the scan is the migration's, whichever stream claims
         if (n > 0) busy++;
         return n;
     }

@@ -14,8 +14,9 @@ import org.postcopysim.protocol.chaos.ChaosState;
  * The pipeline of every accepted connection: TLS (when configured, always first), the link's
  * liveness check and keepalives (unless the link timeout is zero), frame decoder,
  * flow control (frames decoded in one read wait there while the handler has paused reading,
- * see {@link SourceHandler}), fault injection on the page frames written (when {@code --chaos} is
- * set), then the source handler.
+ * see {@link DemandHandler}), fault injection on the page frames written (when {@code --chaos} is
+ * set), then the connection's handler: {@link HelloHandler}, which replaces itself with the
+ * handler of the role the Hello names.
  */
 final class SourceChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final SourceContext context;
@@ -51,6 +52,6 @@ final class SourceChannelInitializer extends ChannelInitializer<SocketChannel> {
         p.addLast(new FrameDecoder(context.config().maxFrameBytes()));
         p.addLast("flow", new FlowControlHandler());
         if (chaos != null) p.addLast("chaos", new ChaosHandler(chaos, ChaosHandler.Side.OUTBOUND));
-        p.addLast(new SourceHandler(context));
+        p.addLast(SourceConnection.NAME, new HelloHandler(context));
     }
 }

@@ -80,7 +80,10 @@ class BackgroundStreamsTest {
         }
     }
 
-    /** Bytes every stream sent in the first 1.5 s under a cap of {@code rate}, checked against it every 10 ms. */
+    /**
+     * Bytes every stream sent in the first 1.5 s under a cap of {@code rate}, checked against it
+     * every 10 ms, and each stream's share at the end.
+     */
     private static void assertTheStreamsShareTheCap(EmbeddedSource src, long rate) {
         long burst = BackgroundStreamer.maxFrameBytes(src.config.pagesPerBatch());
         EmbeddedSocketChannel demand = src.connect();
@@ -88,20 +91,28 @@ class BackgroundStreamsTest {
         List<EmbeddedSocketChannel> streams = new ArrayList<>();
         for (int s = 0; s < 4; s++) streams.add(stream(src, id, s));
         long sent = 0;
+        long[] perStream = new long[4];
         for (int ms = 0; ms <= 1_500; ms += 10) {
             if (ms > 0) src.advanceMs(10);
-            for (EmbeddedSocketChannel ch : streams) {
-                for (EmbeddedSource.Out o : src.written(ch, FrameType.FRAME_TYPE_PAGE_BATCH)) sent += o.wireBytes();
+            for (int s = 0; s < 4; s++) {
+                for (EmbeddedSource.Out o : src.written(streams.get(s), FrameType.FRAME_TYPE_PAGE_BATCH)) {
+                    sent += o.wireBytes();
+                    perStream[s] += o.wireBytes();
+                }
             }
             long allowed = rate * ms / 1000;
-            // The shared bucket's burst, a frame of debt, and a batch in flight per stream at most.
-            assertTrue(sent <= allowed + 6 * burst, ms + " ms: " + sent + " bytes over 4 streams, cap " + allowed);
-            assertTrue(sent >= allowed - burst, ms + " ms: only " + sent + " bytes of the cap's " + allowed);
+            // Each stream's bucket: its burst and a frame of debt ahead, a frame behind at most.
+            assertTrue(sent <= allowed + 8 * burst, ms + " ms: " + sent + " bytes over 4 streams, cap " + allowed);
+            assertTrue(sent >= allowed - 4 * burst, ms + " ms: only " + sent + " bytes of the cap's " + allowed);
+        }
+        for (int s = 0; s < 4; s++) {
+            long share = rate * 1_500 / 1000 / 4;
+            assertTrue(Math.abs(perStream[s] - share) <= 2 * burst, "stream " + s + " sent " + perStream[s] + ", its share " + share);
         }
     }
 
     @Test
-    void fourStreamsShareOneCap() {
+    void fourStreamsShareOneCapEachItsQuarter() {
         long rate = 2L << 20;
         SourceConfig capped = SMALL.toBuilder().guestBytes(16L << 20).maxBackgroundBytesPerSec(rate).build();
         try (EmbeddedSource src = new EmbeddedSource(capped)) {
