@@ -249,12 +249,8 @@ public final class DestVm {
         }
 
         private Handshake connectDemand() throws MigrationException {
-            Hello hello = Hello.newBuilder()
-                    .setProtocolVersion(ProtocolVersion.CURRENT)
-                    .setRole(ChannelRole.CHANNEL_ROLE_DEMAND)
+            Hello hello = hello(ChannelRole.CHANNEL_ROLE_DEMAND)
                     .setStreams(config.streams())
-                    .setVcpus(config.vcpus())
-                    .setToken(config.token() == null ? "" : config.token())
                     // The guest's workload: a source that runs precopy runs it first.
                     .setWorkload(org.postcopysim.protocol.GuestWorkload.newBuilder()
                             .setPattern(config.workload().toString()).setWriteFraction(config.workload().writeFraction())
@@ -289,16 +285,15 @@ public final class DestVm {
             List<Channel> streams = new ArrayList<>(config.streams());
             background = streams;
             for (int i = 0; i < config.streams(); i++) {
-                Hello hello = Hello.newBuilder()
-                        .setProtocolVersion(ProtocolVersion.CURRENT)
-                        .setRole(ChannelRole.CHANNEL_ROLE_BACKGROUND)
-                        .setMigrationId(migrationId)
-                        .setStreamIndex(i)
-                        .setVcpus(config.vcpus())
-                        .setToken(config.token() == null ? "" : config.token())
-                        .build();
+                Hello hello = hello(ChannelRole.CHANNEL_ROLE_BACKGROUND).setMigrationId(migrationId).setStreamIndex(i).build();
                 streams.add(connect(ChannelRole.CHANNEL_ROLE_BACKGROUND, hello, timeoutMs));
             }
+        }
+
+        /** A Hello of {@code role} with what every Hello carries: the version, the vCPUs and the token. */
+        private Hello.Builder hello(ChannelRole role) {
+            return Hello.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT).setRole(role).setVcpus(config.vcpus())
+                    .setToken(config.token() == null ? "" : config.token());
         }
 
         /** Closes the BACKGROUND streams and waits for them. */
@@ -622,14 +617,8 @@ public final class DestVm {
             status = MigrationStatus.POSTCOPY_RECOVER_SETUP;
             int epoch = migration.newLink();
             long timeoutMs = Math.max(1, Math.min(config.connectTimeout().toMillis(), remainingNs / 1_000_000));
-            Hello hello = Hello.newBuilder()
-                    .setProtocolVersion(ProtocolVersion.CURRENT)
-                    .setRole(ChannelRole.CHANNEL_ROLE_DEMAND)
-                    .setMigrationId(migrationId)
-                    .setResume(true)
-                    .setVcpus(config.vcpus())
-                    .setToken(config.token() == null ? "" : config.token())
-                    .build();
+            Hello hello = hello(ChannelRole.CHANNEL_ROLE_DEMAND).setMigrationId(migrationId).setResume(true)
+                    .setStreams(config.streams()).build();
             try {
                 demand = connect(ChannelRole.CHANNEL_ROLE_DEMAND, hello, timeoutMs);
             } catch (MigrationException e) {
