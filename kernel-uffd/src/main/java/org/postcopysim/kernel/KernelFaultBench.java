@@ -111,7 +111,7 @@ public final class KernelFaultBench {
             }
             resolvedAtNs.set(System.nanoTime());
             for (int v = 0; v < c.vcpus(); v++) {
-                touchers[v] = new Toucher(v, useUffd, sourceBase, metrics.latencyRecorder(), blocktime);
+                touchers[v] = new Toucher(v, useUffd, sourceBase, false, metrics.latencyRecorder(), blocktime);
                 vcpuThreads[v] = new Thread(touchers[v], "vcpu-" + v);
                 vcpuThreads[v].setDaemon(true);
             }
@@ -296,11 +296,65 @@ public final class KernelFaultBench {
         }
     }
 
+    /**
+     * The benchmark's own userspace work per fault, timed on present memory where nothing
+     * faults: what the kernel's round trip includes besides the kernel's steps and the
+     * wake-ups, and what the simulator charges as {@code fault-user} and {@code uffd-reader-user}.
+     *
+     * @param vcpuNs   a "vCPU" thread's per faulted page (the present check, two timestamps, the
+     *                 blocktime and latency records, the native read and its check): the
+     *                 {@link Toucher}'s loop over present pages, each recorded as if it had waited
+     * @param readerNs a reader's per fault message besides its system calls (the decode and the
+     *                 resolver's bookkeeping: the counters, the present bit, the progress
+     *                 timestamp): {@link UffdReader#handle} with the resolving ioctl left out
+     */
+    public record UserWork(long vcpuNs, long readerNs) {
+    }
+
+    /** Times the benchmark's own per-fault work over {@code pages} present pages, the fastest of {@code rounds}. */
+    public static UserWork measureUserWork(long pages, int rounds, long seed) throws KernelUnavailable {
+        if (rounds < 1 || pages < 1) throw new IllegalArgumentException("rounds and pages must be at least 1");
+        FaultBenchConfig one = new FaultBenchConfig(new org.postcopysim.dest.fault.FaultOptions(FaultMode.UFFD, 1,
+                UffdSet.Scope.SHARED, 0, true), 1, pages * PAGE, 0, 0, seed);
+        KernelFaultBench b = new KernelFaultBench(one, KernelBenchOptions.DEFAULT);
+        try {
+            b.guest = GuestRegion.map(pages, Uffd.Registration.MISSING); // not registered: every page present once filled
+            b.fill(b.guest.address());
+            long vcpu = Long.MAX_VALUE;
+            long reader = Long.MAX_VALUE;
+            Place none = (u, page, offset, sc) -> 0; // the ioctl is timed by KernelCostProbe
+            for (int r = 0; r <= rounds; r++) { // round 0 warms up
+                DestMetrics metrics = new DestMetrics(new SimpleMeterRegistry());
+                Toucher t = b.new Toucher(0, true, 0, true, metrics.latencyRecorder(),
+                        new BlocktimeTracker(1, System.nanoTime()));
+                t.run();
+                if (t.stale > 0) throw new IllegalStateException("the user-work probe read contents other than the source's");
+                UffdReader h = new UffdReader("user-work-probe", null,
+                        (uffd, address, flags, s) -> b.resolve(uffd, address, s, none), (name, why) -> { });
+                long base = b.guest.address();
+                long t0 = System.nanoTime();
+                for (long p = 0; p < pages; p++) {
+                    h.queueFaultMessage(base + p * PAGE + 8);
+                    h.handle(0);
+                }
+                long readerRound = (System.nanoTime() - t0) / pages;
+                if (r == 0) continue;
+                vcpu = Math.min(vcpu, (t.finishedNs - t.startedNs) / pages);
+                reader = Math.min(reader, readerRound);
+            }
+            return new UserWork(vcpu, reader);
+        } finally {
+            b.guest.close();
+        }
+    }
+
     /** One "vCPU": a host thread touching its pages through native reads. */
     private final class Toucher implements Runnable {
         final int vcpu;
         final boolean useUffd;
         final long sourceBase;
+        /** Record every page as one that waited (the user-work probe, on present memory). */
+        final boolean recordEvery;
         final LatencyRecorder latency;
         final BlocktimeTracker blocktime;
         final long firstPage;
@@ -311,10 +365,12 @@ public final class KernelFaultBench {
         long startedNs;
         long finishedNs;
 
-        Toucher(int vcpu, boolean useUffd, long sourceBase, LatencyRecorder latency, BlocktimeTracker blocktime) {
+        Toucher(int vcpu, boolean useUffd, long sourceBase, boolean recordEvery, LatencyRecorder latency,
+                BlocktimeTracker blocktime) {
             this.vcpu = vcpu;
             this.useUffd = useUffd;
             this.sourceBase = sourceBase;
+            this.recordEvery = recordEvery;
             this.latency = latency;
             this.blocktime = blocktime;
             this.firstPage = c.faults().partitioned() ? vcpu * c.pagesPerVcpu() : 0;
@@ -330,7 +386,7 @@ public final class KernelFaultBench {
                     long p = firstPage + i;
                     int word = PageContents.FIRST_DATA_WORD + (int) (p % (PageContents.WORDS_PER_PAGE - 1));
                     long offset = p * PAGE;
-                    boolean waits = !useUffd || !present.get(p);
+                    boolean waits = !useUffd || !present.get(p) || recordEvery;
                     long t0 = System.nanoTime();
                     if (waits) blocktime.onBlock(vcpu, t0);
                     if (!useUffd) {

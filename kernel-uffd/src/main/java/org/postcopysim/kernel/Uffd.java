@@ -196,6 +196,13 @@ public final class Uffd implements AutoCloseable {
         return e == Libc.EAGAIN || e == Libc.EINTR ? 0 : -e;
     }
 
+    /** Writes a page-fault message for {@code address} (flags 0) into slot {@code i}, as the kernel's read does. */
+    static void writeFaultMessage(Scratch s, int i, long address) {
+        s.messages.put(i * MSG_BYTES, (byte) EVENT_PAGEFAULT);
+        s.messages.putLong(i * MSG_BYTES + MSG_FLAGS_OFFSET, 0);
+        s.messages.putLong(i * MSG_BYTES + MSG_ADDRESS_OFFSET, address);
+    }
+
     /** Message {@code i}'s event (EVENT_PAGEFAULT for a fault). */
     static int event(Scratch s, int i) {
         return s.messages.get(i * MSG_BYTES) & 0xFF;

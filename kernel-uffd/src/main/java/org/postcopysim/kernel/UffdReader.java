@@ -89,19 +89,27 @@ public final class UffdReader implements Runnable {
                 continue;
             }
             reads++;
-            for (int i = 0; i < n; i++) {
-                if (Uffd.event(scratch, i) != Uffd.EVENT_PAGEFAULT) {
-                    otherEvents++;
-                    continue;
-                }
-                if (faults == dieAfterFaults) throw new IllegalStateException("killed by the test after " + faults + " faults");
-                int r = resolver.resolve(uffd, Uffd.faultAddress(scratch, i), Uffd.faultFlags(scratch, i), scratch);
-                if (r < 0) {
-                    throw new IllegalStateException(String.format("resolving the fault at 0x%x failed: %s",
-                            Uffd.faultAddress(scratch, i), Libc.errnoName(-r)));
-                }
-                faults++;
-            }
+            for (int i = 0; i < n; i++) handle(i);
         }
+    }
+
+    /** Message {@code i} of the last read: a page fault is decoded and resolved, anything else counted. */
+    void handle(int i) {
+        if (Uffd.event(scratch, i) != Uffd.EVENT_PAGEFAULT) {
+            otherEvents++;
+            return;
+        }
+        if (faults == dieAfterFaults) throw new IllegalStateException("killed by the test after " + faults + " faults");
+        int r = resolver.resolve(uffd, Uffd.faultAddress(scratch, i), Uffd.faultFlags(scratch, i), scratch);
+        if (r < 0) {
+            throw new IllegalStateException(String.format("resolving the fault at 0x%x failed: %s",
+                    Uffd.faultAddress(scratch, i), Libc.errnoName(-r)));
+        }
+        faults++;
+    }
+
+    /** Test and probe hook: writes a page-fault message for {@code address} into slot 0, as a read would. */
+    void queueFaultMessage(long address) {
+        Uffd.writeFaultMessage(scratch, 0, address);
     }
 }

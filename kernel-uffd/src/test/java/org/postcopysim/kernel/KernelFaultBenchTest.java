@@ -126,4 +126,11 @@ class KernelFaultBenchTest {
                 config(FaultMode.KVM_USERFAULT, 1, 1, UffdSet.Scope.SHARED, true, 1 << 20, 0), KernelBenchOptions.DEFAULT));
         assertTrue(e.getMessage().contains("upstream kernel"), e.getMessage());
     }
+
+    @Test
+    void theBenchmarksOwnWorkPerFaultIsTimedOnEachSide() throws Exception {
+        KernelFaultBench.UserWork w = KernelFaultBench.measureUserWork(512, 2, 3);
+        assertTrue(w.vcpuNs() > 0 && w.vcpuNs() < 100_000, () -> "faulting thread's work " + w.vcpuNs() + " ns");
+        assertTrue(w.readerNs() > 0 && w.readerNs() < 100_000, () -> "reader's work " + w.readerNs() + " ns");
+    }
 }

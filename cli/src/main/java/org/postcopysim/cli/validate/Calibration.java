@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.postcopysim.kernel.KernelCostProbe;
+import org.postcopysim.kernel.KernelFaultBench;
 import org.postcopysim.sim.cost.Cost;
 import org.postcopysim.sim.cost.CostModel;
 
@@ -14,6 +15,7 @@ import org.postcopysim.sim.cost.CostModel;
  *
  * @param steps      the kernel steps, each the fastest of its rounds
  * @param copy4kNs   the 4 KiB copy (ns)
+ * @param userWork   the kernel benchmark's own userspace work per fault, on the faulting thread and the reader
  * @param acrossCpus the kernel's single-thread round trip, its threads free to run on any CPU
  * @param idle       the wake-up onto an idle CPU, fitted to it
  * @param oneCpu     the same round trip with its threads pinned to one CPU, or null where that cannot be done
@@ -23,14 +25,16 @@ import org.postcopysim.sim.cost.CostModel;
  * @param rounds     rounds of each measurement
  * @param pages      pages per round
  */
-public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, HostCalibration.RoundTrip acrossCpus,
+public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelFaultBench.UserWork userWork,
+                          HostCalibration.RoundTrip acrossCpus,
                           HostCalibration.Fit idle, HostCalibration.RoundTrip oneCpu, HostCalibration.Fit busy,
                           CostModel costs, int hostCpus, int rounds, long pages) {
     /** The costs calibrate-host sets (the others keep their defaults). */
     public static final List<Cost> SET = List.of(Cost.HOST_CPUS, Cost.COPY_4K_NS, Cost.UFFD_POLL_SYSCALL_NS,
             Cost.UFFD_READ_SYSCALL_NS, Cost.UFFD_IOCTL_NS, Cost.PAGE_ALLOC_NS, Cost.HOST_FAULT_NS, Cost.THREAD_WAKEUP_NS,
             Cost.WAKEUP_CPU_NS, Cost.WAKER_CPU_NS, Cost.WAKEUP_CPU_BUSY_NS,
-            Cost.WAKER_CPU_BUSY_NS, Cost.UFFD_POLL_WAKE_PER_POLLER_NS, Cost.UFFD_WAKE_HOLD_NS, Cost.STAGE2_FAULT_NS);
+            Cost.WAKER_CPU_BUSY_NS, Cost.UFFD_POLL_WAKE_PER_POLLER_NS, Cost.UFFD_WAKE_HOLD_NS, Cost.STAGE2_FAULT_NS,
+            Cost.FAULT_USER_NS, Cost.UFFD_READER_USER_NS);
 
     /** The cost file: every value, the calibrated ones saying how each was measured, with the date and CPUs. */
     public String costFileText() {
@@ -58,6 +62,8 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, HostCal
         l.add(String.format(Locale.ROOT, "  first-touch fault %d ns, 4 KiB copy %d ns, thread wake-up across CPUs %d ns "
                 + "(%d ns of it CPU time, %d ns the waker's unpark)", m.firstTouchNs(), copy4kNs, a.oneWayNs(), a.cpuNs(),
                 a.wakerNs()));
+        l.add(String.format(Locale.ROOT, "  the benchmark's own work per fault: %d ns on the faulting thread, %d ns on the "
+                + "reader", userWork.vcpuNs(), userWork.readerNs()));
         if (m.oneCpu() != null) {
             KernelCostProbe.Wakeup b1 = m.oneCpu();
             l.add(String.format(Locale.ROOT, "  thread wake-up on one CPU %d ns (%d ns of it CPU time, %d ns the waker's unpark)",

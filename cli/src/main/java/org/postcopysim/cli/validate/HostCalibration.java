@@ -20,7 +20,8 @@ import org.postcopysim.sim.cost.HostCostProbe;
  * Measures this host's costs with the kernel backend and turns them into the simulator's cost
  * model ({@code simulate --calibrate-host}): the steps of a userfaultfd fault's round trip each on
  * its own ({@link KernelCostProbe}: poll, read, UFFDIO_WAKE, UFFDIO_COPY, a first-touch fault, a
- * thread wake-up across cores), the 4 KiB copy ({@link HostCostProbe}), and the whole round trip
+ * thread wake-up across cores), the 4 KiB copy ({@link HostCostProbe}), the benchmark's own
+ * userspace work per fault on each side ({@link KernelFaultBench#measureUserWork}), and the whole round trip
  * (the kernel fault benchmark with one thread, one reader, no fetch delay). Each simulator cost
  * is the measured step less the lock holds the simulator charges inside it (left at their
  * defaults: they only matter under contention).
@@ -72,13 +73,14 @@ public final class HostCalibration {
     public static Calibration run(Options o, int hostCpus) throws KernelUnavailable {
         KernelCostProbe.Measured steps = KernelCostProbe.measure(o.rounds(), o.pages());
         HostCostProbe.Measured copy = HostCostProbe.measure();
+        KernelFaultBench.UserWork user = KernelFaultBench.measureUserWork(o.pages(), o.rounds(), o.seed());
         FaultBenchConfig single = singleThread(o);
         KernelFaultBench.run(single, KernelBenchOptions.DEFAULT); // warm-up
         RoundTrip acrossCpus = fastestRoundTrip(o, single);
         RoundTrip oneCpu = steps.oneCpu() == null ? null
                 : CpuAffinity.onOneCpu(CpuAffinity.firstAllowed(), () -> fastestRoundTrip(o, single));
         CostModel base = fromSteps(CostModel.defaults().with(Cost.HOST_CPUS, hostCpus, SOURCE + " (nproc)"),
-                steps, copy.copy4kNs()).with(Cost.STAGE2_FAULT_NS, 0, SOURCE + " (0: the part of the round trip no "
+                steps, copy.copy4kNs(), user).with(Cost.STAGE2_FAULT_NS, 0, SOURCE + " (0: the part of the round trip no "
                 + "step accounts for is in the wake-ups, fitted to it)");
         // With both threads on one CPU every wake-up finds that CPU busy: the pinned round trip fits
         // the wake-up onto a busy CPU, simulated on one host CPU (where no CPU is ever idle at a wake).
@@ -95,7 +97,7 @@ public final class HostCalibration {
         Fit idle = hostCpus == 1 && busy != null ? busy : fit(base, steps.acrossCpus(), WakeRegime.IDLE, acrossCpus.ns(), o);
         CostModel fitted = withWakeup(base, steps.acrossCpus(), idle.wakeupNs(), WakeRegime.IDLE);
         if (oneCpu == null) fitted = withWakeup(fitted, steps.acrossCpus(), idle.wakeupNs(), WakeRegime.BUSY);
-        return new Calibration(steps, copy.copy4kNs(), acrossCpus, idle, oneCpu, busy, fitted, hostCpus, o.rounds(),
+        return new Calibration(steps, copy.copy4kNs(), user, acrossCpus, idle, oneCpu, busy, fitted, hostCpus, o.rounds(),
                 o.pages());
     }
 
@@ -223,7 +225,7 @@ public final class HostCalibration {
     }
 
     /** {@code base} with every cost a step measured: the step less the lock holds charged inside it. */
-    static CostModel fromSteps(CostModel base, KernelCostProbe.Measured m, long copy4kNs) {
+    static CostModel fromSteps(CostModel base, KernelCostProbe.Measured m, long copy4kNs, KernelFaultBench.UserWork user) {
         long lock = base.get(Cost.LOCK_ACQUIRE_NS);
         long poll = m.pollEmptyNs() - base.get(Cost.UFFD_POLL_REGISTER_HOLD_NS) - lock;
         long read = m.readEmptyNs() - base.get(Cost.UFFD_READ_HOLD_NS) - 2 * lock;
@@ -232,6 +234,10 @@ public final class HostCalibration {
         long alloc0 = Math.max(0, alloc);
         long hostFault = m.firstTouchNs() - alloc0 - base.get(Cost.MM_LOCK_HOLD_NS) - lock;
         return base
+                .with(Cost.FAULT_USER_NS, user.vcpuNs(), SOURCE + " (the kernel benchmark's own work per faulted page on "
+                        + "its thread, timed on present memory)")
+                .with(Cost.UFFD_READER_USER_NS, user.readerNs(), SOURCE + " (the kernel benchmark's reader's own work "
+                        + "per fault message besides its system calls, timed without them)")
                 .with(Cost.COPY_4K_NS, copy4kNs, SOURCE + " (4 KiB copy between off-heap buffers)")
                 .with(Cost.UFFD_POLL_SYSCALL_NS, Math.max(0, poll), SOURCE + " (poll of an idle uffd: "
                         + m.pollEmptyNs() + " ns, less poll-register-hold and lock-acquire)")

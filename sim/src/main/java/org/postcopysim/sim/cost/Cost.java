@@ -54,6 +54,14 @@ public enum Cost {
             "poll() putting the reader on the poll queue and checking for pending faults, under the poll queue's lock"),
     UFFD_POLL_WAKE_PER_POLLER_NS("uffd-poll-wake-per-poller", "ns", 1_200, Origin.CALIBRATED,
             "wake_up_poll() waking one reader asleep in poll, under the poll queue's lock (the herd: every poller wakes)"),
+    FAULT_USER_NS("fault-user", "ns", 0, Origin.CALIBRATED,
+            "the faulting thread's own work per fault it waited for, besides the access: the fault benchmark's "
+                    + "timestamps, its blocktime and latency records and the read's check (demand_paging_test's vCPUs "
+                    + "record nothing per fault: 0 in table A's fit; calibrate-host times the kernel backend's)"),
+    UFFD_READER_USER_NS("uffd-reader-user", "ns", 0, Origin.CALIBRATED,
+            "a uffd reader's own work per fault message besides its system calls: decoding the message and the "
+                    + "resolver's bookkeeping (0 in table A's fit, where it is inside the calibrated syscall costs; "
+                    + "calibrate-host times the kernel backend's)"),
     // ---- scheduling and locks
     LOCK_ACQUIRE_NS("lock-acquire", "ns", 20, Origin.CALIBRATED,
             "taking an uncontended spinlock"),

@@ -39,6 +39,7 @@ public final class SimReader implements Actor {
     static final int READ_POLL_GRANTED = 18;
     static final int WOKEN_RUN = 19;
     static final int RUN_ON = 20;
+    static final int RESOLVE = 21;
     /** Salt of the seeds of the readers' cost jitter. */
     static final long COST_SEED_SALT = 0x4EADE45L;
 
@@ -166,8 +167,13 @@ public final class SimReader implements Actor {
                 if (waiter == UffdResult.EAGAIN) {
                     d.sim.schedule(0, actor, POLL_AND_READ); // another reader took it: poll again
                 } else {
-                    resolve();
+                    long userNs = d.cost(Cost.UFFD_READER_USER_NS, rng); // the message decoded, the fault handled
+                    if (userNs == 0) resolve();
+                    else d.sim.schedule(userNs, actor, RESOLVE);
                 }
+                break;
+            case RESOLVE:
+                resolve();
                 break;
             case DELAYED:
                 d.cpus.acquire(actor, COPY_WORK);

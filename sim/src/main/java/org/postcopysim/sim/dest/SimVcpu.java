@@ -222,7 +222,7 @@ public final class SimVcpu implements Actor {
                 if (!queued) {
                     // The page was mapped meanwhile (must-wait said no): get_user_pages retries at once.
                     wokenEarly = false;
-                    d.sim.schedule(0, actor, RESUME);
+                    d.sim.schedule(resumeDelayNs, actor, RESUME);
                 } else {
                     d.pollLock(path.uffdIndex()).acquire(actor, POLL_GRANTED);
                 }
@@ -370,12 +370,14 @@ public final class SimVcpu implements Actor {
     }
 
     private void onExit() {
-        resumeDelayNs = d.cost(Cost.VM_ENTRY_NS, rng);
+        resumeDelayNs = d.cost(Cost.VM_ENTRY_NS, rng) + d.cost(Cost.FAULT_USER_NS, rng);
         dispatch(path.onExit(access.exit(), ctx, d.sim.nowNs()));
     }
 
     private void onHostFault() {
-        resumeDelayNs = 0; // KVM retries the fault in the kernel and maps: the retried access pays the stage-2 fault
+        // KVM retries the fault in the kernel and maps: the retried access pays the stage-2 fault. Back in the
+        // thread, its own record of the fault (fault-user).
+        resumeDelayNs = d.cost(Cost.FAULT_USER_NS, rng);
         dispatch(path.onHostFault(access.exit(), ctx, d.sim.nowNs()));
     }
 
