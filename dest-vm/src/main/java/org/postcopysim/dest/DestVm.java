@@ -442,7 +442,12 @@ public final class DestVm {
             setUpGuest(hs);
             migrationId = hs.getMigrationId();
             requestChannel = null; // requests wait for the Switchover (re-requests of bad copies go out with it)
-            for (BatchInstaller bg : migration.backgroundInstallers) bg.replacePresentPages(bug != PrecopyBug.KEEP_FIRST_COPY);
+            model.installer().trackPrecopyRounds();
+            java.util.concurrent.atomic.AtomicInteger arrivals = new java.util.concurrent.atomic.AtomicInteger();
+            for (BatchInstaller bg : migration.backgroundInstallers) {
+                bg.replacePresentPages(bug != PrecopyBug.KEEP_FIRST_COPY);
+                if (bug == PrecopyBug.LAST_ARRIVAL_WINS) bg.lastArrivalWins(arrivals);
+            }
             migration.discardApplier = new DiscardApplier(model.installer(), guest.newContext(), layout, config.streams(), bug);
             migration.onPrecopyOver = () -> {
                 if (bug != PrecopyBug.PRECOPY_END_NOT_MARKED) metrics.markPrecopyEnd();

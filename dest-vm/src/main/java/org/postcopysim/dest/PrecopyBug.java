@@ -19,5 +19,10 @@ enum PrecopyBug {
      * With several BACKGROUND streams, the discard set is applied as soon as the first stream has
      * delivered it, while precopy pages may still be on their way on the others.
      */
-    DISCARD_ON_FIRST_STREAM
+    DISCARD_ON_FIRST_STREAM,
+    /**
+     * A precopy copy replaces the one here whatever its round: the last copy to arrive wins, so an
+     * earlier round's copy overtaken on another stream overwrites the later one.
+     */
+    LAST_ARRIVAL_WINS
 }

@@ -18,6 +18,7 @@ public final class PageBatchCodec {
     /** Field numbers of PageBatch and PageData; see postcopy.proto. */
     private static final int BATCH_REQUEST_ID = 1;
     private static final int BATCH_PAGES = 2;
+    private static final int BATCH_PRECOPY_ROUND = 3;
     private static final int PAGE_GFN = 1;
     private static final int PAGE_CRC32C = 2;
     private static final int PAGE_CONTENTS = 3;
@@ -49,6 +50,15 @@ public final class PageBatchCodec {
             out.writeByte(ProtoWire.tag(BATCH_REQUEST_ID, ProtoWire.WIRETYPE_VARINT));
             ProtoWire.writeVarint(out, requestId);
         }
+        return out;
+    }
+
+    /** Starts a PAGE_BATCH frame of precopy copies read in round {@code round} (1 or more), as {@link #begin}. */
+    public static ByteBuf beginPrecopy(ByteBufAllocator alloc, int round, int maxPages, int pageSize) {
+        if (round < 1) throw new IllegalArgumentException("precopy rounds count from 1, got " + round);
+        ByteBuf out = begin(alloc, 0, maxPages, pageSize);
+        out.writeByte(ProtoWire.tag(BATCH_PRECOPY_ROUND, ProtoWire.WIRETYPE_VARINT));
+        ProtoWire.writeVarint(out, round);
         return out;
     }
 
@@ -92,8 +102,15 @@ public final class PageBatchCodec {
     /** Decodes PAGE_BATCH bodies for one channel; not thread-safe, allocates nothing per page. */
     public static final class Reader {
         private final int[] cursor = new int[1];
-        /** The request id {@link #scanRequestId} found (the last one, as protobuf merges). */
+        /** The request id {@link #scanHeader} found (the last one, as protobuf merges). */
         private long requestId;
+        /** The precopy round {@link #scanHeader} found (0: none). */
+        private int precopyRound;
+
+        /** The precopy round of the batch being read (0: not a precopy batch); valid during and after {@link #read}. */
+        public int precopyRound() {
+            return precopyRound;
+        }
 
         /**
          * Decodes the PageBatch body in {@code body[index, index + length)} and calls {@code sink}
@@ -101,20 +118,21 @@ public final class PageBatchCodec {
          * delivers nothing. Returns the number of pages delivered, or {@link #MALFORMED}.
          */
         public int read(ByteBuf body, int index, int length, PageSink sink) {
-            if (!scanRequestId(body, index, index + length)) return MALFORMED;
+            if (!scanHeader(body, index, index + length)) return MALFORMED;
             if (walk(body, index, index + length, requestId, null) == MALFORMED) return MALFORMED;
             return walk(body, index, index + length, requestId, sink);
         }
 
         /** Checks the whole body is a well-formed PageBatch without delivering anything; returns pages or MALFORMED. */
         public int validate(ByteBuf body, int index, int length) {
-            if (!scanRequestId(body, index, index + length)) return MALFORMED;
+            if (!scanHeader(body, index, index + length)) return MALFORMED;
             return walk(body, index, index + length, requestId, null);
         }
 
-        // Sets requestId; false when the top level of the body is malformed.
-        private boolean scanRequestId(ByteBuf in, int i, int limit) {
+        // Sets requestId and precopyRound; false when the top level of the body is malformed.
+        private boolean scanHeader(ByteBuf in, int i, int limit) {
             requestId = 0;
+            precopyRound = 0;
             while (i < limit) {
                 long tag = ProtoWire.readVarint(in, i, limit, cursor);
                 if (cursor[0] < 0 || tag > Integer.MAX_VALUE) return false;
@@ -125,6 +143,11 @@ public final class PageBatchCodec {
                     long v = ProtoWire.readVarint(in, i, limit, cursor);
                     if (cursor[0] < 0) return false;
                     requestId = v;
+                    i = cursor[0];
+                } else if (field == BATCH_PRECOPY_ROUND && wire == ProtoWire.WIRETYPE_VARINT) {
+                    long v = ProtoWire.readVarint(in, i, limit, cursor);
+                    if (cursor[0] < 0 || v > Integer.MAX_VALUE) return false;
+                    precopyRound = (int) v; // uint32: wider values are malformed here
                     i = cursor[0];
                 } else {
                     i = ProtoWire.skip(in, i, limit, wire, cursor);

@@ -3,6 +3,7 @@ package org.postcopysim.protocol;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
@@ -180,6 +181,50 @@ class PageBatchCodecTest {
         CollectingSink sink = new CollectingSink();
         assertEquals(count, readAll(body, sink));
         assertEquals(pages, sink.pages);
+    }
+
+    @ParameterizedTest(name = "round={0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2, 127, 128, Integer.MAX_VALUE})
+    void thePrecopyRoundGoesBothWays(int round) throws Exception {
+        List<Page> pages = pages(0, 3);
+        ByteBuf frame = PageBatchCodec.beginPrecopy(ALLOC, round, pages.size(), GuestLayout.PAGE_SIZE_BYTES);
+        for (Page p : pages) PageBatchCodec.addPage(frame, p.gfn(), p.crc32c(), ByteBuffer.wrap(p.contents()));
+        PageBatchCodec.finish(frame);
+        try {
+            PageBatch parsed = PageBatch.parseFrom(frame.nioBuffer(FrameDescriptor.HEADER_BYTES,
+                    frame.readableBytes() - FrameDescriptor.HEADER_BYTES));
+            assertEquals(round, parsed.getPrecopyRound());
+            assertEquals(0, parsed.getRequestId());
+            assertEquals(pages, fromGenerated(parsed));
+        } finally {
+            assertTrue(frame.release());
+        }
+        byte[] body = generated(0, pages).toBuilder().setPrecopyRound(round).build().toByteArray();
+        ByteBuf buf = ALLOC.buffer(body.length).writeBytes(body);
+        try {
+            PageBatchCodec.Reader reader = new PageBatchCodec.Reader();
+            CollectingSink sink = new CollectingSink();
+            assertEquals(3, reader.read(buf, 0, body.length, sink));
+            assertEquals(round, reader.precopyRound());
+            assertEquals(pages, sink.pages);
+            byte[] plain = generated(0, pages).toByteArray();
+            ByteBuf next = ALLOC.buffer(plain.length).writeBytes(plain);
+            try {
+                assertEquals(3, reader.read(next, 0, plain.length, new CollectingSink()));
+                assertEquals(0, reader.precopyRound(), "a batch without a round resets it");
+            } finally {
+                next.release();
+            }
+        } finally {
+            buf.release();
+        }
+        assertThrows(IllegalArgumentException.class, () -> PageBatchCodec.beginPrecopy(ALLOC, 0, 1, GuestLayout.PAGE_SIZE_BYTES));
+    }
+
+    @Test
+    void aPrecopyRoundBeyondThirtyOneBitsIsMalformed() {
+        byte[] body = generated(0, pages(0, 1)).toBuilder().setPrecopyRound(-1).build().toByteArray(); // uint32 max
+        assertEquals(PageBatchCodec.MALFORMED, readAll(body, new CollectingSink()));
     }
 
     @Test

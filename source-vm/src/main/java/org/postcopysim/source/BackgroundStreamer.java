@@ -113,17 +113,13 @@ final class BackgroundStreamer implements Runnable {
                 finished = true;
                 break;
             }
-            int bytes = 0;
-            try {
-                ByteBuf frame = precopyPages ? precopy.encode(channel.alloc(), batch, n, precopyEncoder)
-                        : guest.encodeBatch(channel.alloc(), 0, batch, 0, n, view);
-                bytes = frame.readableBytes();
-                channel.write(frame, channel.voidPromise());
-            } finally {
-                streams.batchDone(this, bytes);
-            }
+            ByteBuf frame = precopyPages ? precopy.encode(channel.alloc(), batch, n, precopyEncoder)
+                    : guest.encodeBatch(channel.alloc(), 0, batch, 0, n, view);
+            int bytes = frame.readableBytes();
+            channel.write(frame, channel.voidPromise());
+            streams.sent(this, bytes);
             migration.recordBackground(n, bytes);
-            if (precopyPages) precopy.recordSent(n, bytes);
+            if (precopyPages) precopy.recordSent(n, bytes); // before this stream can park and end the round
             written++;
         }
         if (written > 0) channel.flush();

@@ -17,11 +17,13 @@ import org.postcopysim.source.policy.BackgroundPolicy;
  * per-page work, runs outside the lock, on each stream's own event loop.
  *
  * <p>The streams of a link start together, once all of them have attached, so that a precopy
- * round is spread over all of them from its first page. A precopy round ends when a claim
- * finds nothing unsent and no stream is between its claim and its write ({@link #roundExhausted}):
- * until then a stream that ran out waits, and the last stream to finish its batch ends the
- * round, starting the next one or the switchover, which writes the discard set behind each
- * stream's last precopy page (see {@link Precopy}).
+ * round is spread over all of them from its first page. A precopy round ends when every stream
+ * of the link has found nothing unsent and parked ({@link #roundExhausted}; QEMU's multifd
+ * syncs its channels at each round's end the same way): the last to park ends the round,
+ * starting the next one or the switchover. No stream runs during the switchover, which writes
+ * the discard set behind each stream's last precopy page and queues each stream's resume behind
+ * it (see {@link Precopy}). A stream that is not parked (between batches, waiting for its share
+ * of the cap or for its socket) holds the round open until it parks.
  */
 final class BackgroundStreams {
     /** What a stream that found no page to claim during precopy does next. */
@@ -39,9 +41,7 @@ final class BackgroundStreams {
     private final Channel[] channels;
     private final BackgroundStreamer[] streamers;
     private int attached;
-    /** Streams between a claim and the write of its batch. */
-    private int busy;
-    /** Streams waiting for the precopy round to end, or for the switchover. */
+    /** Streams parked until the precopy round ends, or until the switchover is done. */
     private final List<BackgroundStreamer> waiting = new ArrayList<>();
     private boolean awaitingSwitchover;
 
@@ -137,40 +137,33 @@ final class BackgroundStreams {
         return policyOf(streamer).nanosUntilNext(nowNs);
     }
 
-    /**
-     * Claims the next batch into {@code out}: up to pages-per-batch unsent pages in the background
-     * order, marked sent. When it returns more than 0, the stream must call {@link #batchDone}
-     * once the batch is written (or failed).
-     */
+    /** Claims the next batch into {@code out}: up to pages-per-batch unsent pages in the background order, marked sent. */
     synchronized int claim(BackgroundStreamer streamer, int[] out) {
-        int n = policyOf(streamer).claim(out); // the scan is the migration's, whichever stream claims
-        if (n > 0) busy++;
-        return n;
+        return policyOf(streamer).claim(out); // the scan is the migration's, whichever stream claims
     }
 
-    /** The batch claimed last by a stream went out as {@code bytes} bytes (charged to the shared cap); 0 if it failed. */
-    synchronized void batchDone(BackgroundStreamer streamer, long bytes) {
-        busy--;
-        if (bytes > 0) policyOf(streamer).sent(bytes);
+    /** A batch of {@code bytes} bytes went out on {@code streamer}: charged to its share of the cap. */
+    synchronized void sent(BackgroundStreamer streamer, long bytes) {
+        policyOf(streamer).sent(bytes);
     }
 
     /**
-     * During precopy, {@code streamer} found no unsent page. When no other stream is still
-     * writing a batch the round is over: the next round begins ({@link Next#CLAIM_AGAIN}, and the
-     * waiting streams go on too) or the switchover (every stream waits until it is done).
+     * During precopy, {@code streamer} found no unsent page: it parks ({@link Next#WAIT}) until
+     * the round ends. When it is the last of the link's streams to park, the round is over: the
+     * next round begins ({@link Next#CLAIM_AGAIN}, and the parked streams go on too), or the
+     * switchover (every stream stays parked until it is done).
      */
     Next roundExhausted(Precopy precopy, BackgroundStreamer streamer) {
         List<BackgroundStreamer> resume;
         synchronized (this) {
-            if (awaitingSwitchover || busy > 0) {
-                waiting.add(streamer);
-                return Next.WAIT;
-            }
+            if (!precopy.running()) return Next.CLAIM_AGAIN; // the switchover is done: postcopy pages
+            waiting.add(streamer);
+            if (awaitingSwitchover || waiting.size() < attached) return Next.WAIT;
             if (!precopy.onRoundSent(migration, channels(), this::resumeAfterSwitchover)) {
                 awaitingSwitchover = true;
-                waiting.add(streamer);
                 return Next.WAIT;
             }
+            waiting.remove(streamer);
             resume = new ArrayList<>(waiting);
             waiting.clear();
         }

@@ -338,11 +338,13 @@ final class Migration {
                 failure = what + "DEMAND connection closed before completion" + why;
             } else if (streams != null && streams.isStream(channel)) {
                 long unsent = sent.unsent();
-                if (unsent == 0) {
+                if (unsent == 0 && !inPrecopy()) {
                     log.info("migration {}: a BACKGROUND stream closed after every page was sent", id);
                     return;
                 }
-                failure = what + "BACKGROUND connection closed with " + org.postcopysim.text.Plural.of(unsent, "page") + " not yet sent" + why;
+                // During precopy every page may be claimed (at a round's end) while rounds or the discard set are to come.
+                failure = what + "BACKGROUND connection closed"
+                        + (unsent == 0 ? "" : " with " + org.postcopysim.text.Plural.of(unsent, "page") + " not yet sent") + why;
             } else {
                 return;
             }

@@ -64,8 +64,9 @@ final class Precopy {
     private final CRC32C crc = new CRC32C();
     private final List<PrecopyRound> rounds = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile Phase phase = Phase.ROUNDS;
-    // the current round, guarded by this
-    private int round = 1;
+    /** The current round: written under this object's lock at a round's end, while every stream is parked; read by encode. */
+    private volatile int round = 1;
+    // the current round's counters, guarded by this
     private long roundStartNs;
     private long roundPages;
     private long roundBytes;
@@ -123,14 +124,16 @@ final class Precopy {
     }
 
     /**
-     * One PAGE_BATCH of the precopy pages {@code pages[0, n)}: each page's dirty bit cleared, then
-     * the page copied out and checksummed from the copy. Allocates the frame and nothing per page.
-     * Any thread, each with its own {@code e}.
+     * One PAGE_BATCH of the precopy pages {@code pages[0, n)}, tagged with the current round (so
+     * that the destination keeps the later of two copies that crossed on two streams): each page's
+     * dirty bit cleared, then the page copied out and checksummed from the copy. Allocates the frame
+     * and nothing per page. Any thread, each with its own {@code e}, between its claim and the end
+     * of the round (which cannot end while the claiming stream runs).
      */
     ByteBuf encode(ByteBufAllocator alloc, int[] pages, int n, Encoder e) {
         ByteBuffer scratch = e.scratch;
         GuestLayout layout = guest.layout();
-        ByteBuf frame = PageBatchCodec.begin(alloc, 0, n, GuestLayout.PAGE_SIZE_BYTES);
+        ByteBuf frame = PageBatchCodec.beginPrecopy(alloc, round, n, GuestLayout.PAGE_SIZE_BYTES);
         try {
             for (int i = 0; i < n; i++) {
                 int p = pages[i];
@@ -155,13 +158,14 @@ final class Precopy {
     }
 
     /**
-     * The streams found nothing more to send, and none is writing a batch: the round is over.
-     * Either the next round begins (the pages dirtied since they were sent are unsent again) and
-     * this returns true, the streams going on at once; or the switchover begins and this returns
-     * false: the streams wait, and {@code resume} runs once Switchover is out. Called once per
-     * round, under the {@link BackgroundStreams}' lock.
+     * Every stream found nothing more to send and is parked: the round is over. Either the next
+     * round begins (the pages dirtied since they were sent are unsent again) and this returns
+     * true, the streams going on at once; or the switchover begins and this returns false: the
+     * streams stay parked, and {@code resume} runs once Switchover is out. Called once per round,
+     * under the {@link BackgroundStreams}' lock.
      */
     synchronized boolean onRoundSent(Migration migration, java.util.List<Channel> streams, Runnable resume) {
+        if (phase != Phase.ROUNDS) throw new IllegalStateException("precopy round " + round + " ended twice");
         long now = clock.nanoTime();
         long dirtied = dirty.dirtyPages();
         rounds.add(PrecopyRound.newBuilder().setRound(round).setPagesSent(roundPages).setBytesSent(roundBytes)
@@ -184,14 +188,20 @@ final class Precopy {
     }
 
     /**
-     * The source's vCPUs have stopped: the discard set, Discard on every BACKGROUND stream (each
-     * stream waits with nothing in flight, so it follows the stream's last precopy page: the
-     * destination applies the set once every stream has delivered it), Switchover on DEMAND,
-     * postcopy.
+     * The source's vCPUs have stopped: the discard set, Discard on every BACKGROUND stream (every
+     * stream is parked, so it follows the stream's last precopy page, and the stream's resume is
+     * queued on its event loop behind it: the destination applies the set once every stream has
+     * delivered it), Switchover on DEMAND, postcopy. With every stream parked this is the sent
+     * pages' and the scan's one caller.
      */
     private void switchover(Migration migration, java.util.List<Channel> streams, Runnable resume) {
         if (migration.isEnded()) return;
-        for (Channel s : streams) if (!s.isActive()) return; // the migration fails over the closed stream
+        for (Channel s : streams) {
+            if (!s.isActive()) {
+                migration.fail("a BACKGROUND stream closed before the switchover (recovery resumes postcopy only)");
+                return;
+            }
+        }
         long stopNs = clock.nanoTime();
         migration.guestStopped(stopNs);
         guestWrites = vcpus.writes();

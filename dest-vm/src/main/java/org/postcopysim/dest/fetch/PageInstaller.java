@@ -49,6 +49,11 @@ public final class PageInstaller {
     public static final int DISCARDED = 7;
     /** {@link #discard}: the page was missing already: nothing dropped. */
     public static final int MISSING = 8;
+    /**
+     * {@link #installPrecopyCopy}: the copy is an earlier precopy round's than the one here (it was
+     * overtaken on another stream by a later copy): dropped without touching the page.
+     */
+    public static final int STALE_ROUND = 9;
 
     /**
      * Where an installing thread writes a page before it is made present, when it cannot write
@@ -110,6 +115,11 @@ public final class PageInstaller {
     private final AtomicLong presentPages = new AtomicLong();
     private final long totalPages;
     private final Listener listener;
+    /**
+     * The precopy round of each page's copy here (0: none), allocated by {@link #trackPrecopyRounds};
+     * each entry read and written under the page's claim.
+     */
+    private volatile int[] copyRounds;
 
     /** An installer for the KVM Userfault mode (present = userfault bit clear). */
     public PageInstaller(Vm vm, Listener listener) {
@@ -184,28 +194,87 @@ public final class PageInstaller {
         long pageIndex = slot.firstPageIndex() + bit;
         if (presence.isPresent(slot, bit, pageIndex)) return ALREADY_PRESENT;
         if (claims.testAndSet(pageIndex)) return BUSY;
+        int r;
         try {
-            if (presence.isPresent(slot, bit, pageIndex)) return ALREADY_PRESENT;
-            if (!elided) {
-                Staging staging = ctx.staging;
-                ByteBuffer page = staging != null ? staging.page() : ctx.view.page(pageIndex);
-                int start = page.position();
-                src.copyTo(page);
-                page.position(start);
-                // Verify the installed (or staged) copy itself: catches damage in flight and in the copy.
-                if (PageContents.crc32c(ctx.crc, page) != expectedCrc32c) return BAD_CHECKSUM;
-                // Only a verified page is copied into guest memory (UFFDIO_COPY); a WAS_THERE is tolerated.
-                if (staging != null && staging.place(pageIndex) == Staging.FAILED) return PLACE_FAILED;
-            }
-            // Release: the contents above happen-before any vCPU seeing the page present.
-            if (!presence.makePresent(slot, bit, pageIndex)) return ALREADY_PRESENT;
-            arrived.set(pageIndex);
+            r = fillClaimed(ctx, slot, bit, pageIndex, expectedCrc32c, src, elided);
         } finally {
             claims.clear(pageIndex);
         }
+        if (r == INSTALLED) onMadePresent(pageIndex, gfn);
+        return r;
+    }
+
+    /**
+     * Installs a precopy copy of page {@code gfn} read on the source in precopy round {@code round}
+     * (1 or more). Copies of one page from two rounds can travel on two streams and arrive in either
+     * order; under the page's claim the later round's wins: a copy of an earlier round than the one
+     * here is dropped ({@link #STALE_ROUND}), a copy of a later round replaces it (the page dropped
+     * as {@link #discard} drops it, then filled and verified as {@link #install} does: a copy that
+     * fails its CRC32C leaves the page missing), and another copy of the same round as the present one
+     * is a duplicate ({@link #ALREADY_PRESENT}). {@link #BUSY} means another copy of the page is
+     * being installed this moment: the caller must try again (dropping the copy could lose a later
+     * round's to an earlier one; a claim is held for one page's copy and check). Only while the vCPUs
+     * do not run here (precopy), after {@link #trackPrecopyRounds}.
+     */
+    public int installPrecopyCopy(Context ctx, long gfn, int expectedCrc32c, PageBytes src, int round) {
+        if (round < 1) throw new IllegalArgumentException("precopy rounds count from 1, got " + round);
+        Memslot slot = vm.memslotOfGfn(gfn);
+        if (slot == null) return OUT_OF_RANGE;
+        long bit = slot.indexOf(gfn);
+        long pageIndex = slot.firstPageIndex() + bit;
+        int[] rounds = copyRounds;
+        if (rounds == null) throw new IllegalStateException("a precopy copy before trackPrecopyRounds()");
+        if (claims.testAndSet(pageIndex)) return BUSY;
+        int r;
+        boolean dropped = false;
+        try {
+            int here = rounds[(int) pageIndex];
+            boolean present = presence.isPresent(slot, bit, pageIndex);
+            if (round < here) return STALE_ROUND;
+            if (round == here && present) return ALREADY_PRESENT;
+            rounds[(int) pageIndex] = round;
+            if (present) {
+                dropClaimed(ctx, slot, bit, gfn, pageIndex);
+                dropped = true;
+            }
+            r = fillClaimed(ctx, slot, bit, pageIndex, expectedCrc32c, src, false);
+        } finally {
+            claims.clear(pageIndex);
+        }
+        if (dropped) presentPages.decrementAndGet();
+        if (r == INSTALLED) onMadePresent(pageIndex, gfn);
+        return r;
+    }
+
+    /** Precopy is coming: from now on each page's copy round is kept (4 bytes a page). Before the first precopy page. */
+    public void trackPrecopyRounds() {
+        if (copyRounds == null) copyRounds = new int[Math.toIntExact(totalPages)];
+    }
+
+    /** Under the page's claim: fill, verify, then make present; returns INSTALLED or why not. */
+    private int fillClaimed(Context ctx, Memslot slot, long bit, long pageIndex, int expectedCrc32c, PageBytes src,
+                            boolean elided) {
+        if (presence.isPresent(slot, bit, pageIndex)) return ALREADY_PRESENT;
+        if (!elided) {
+            Staging staging = ctx.staging;
+            ByteBuffer page = staging != null ? staging.page() : ctx.view.page(pageIndex);
+            int start = page.position();
+            src.copyTo(page);
+            page.position(start);
+            // Verify the installed (or staged) copy itself: catches damage in flight and in the copy.
+            if (PageContents.crc32c(ctx.crc, page) != expectedCrc32c) return BAD_CHECKSUM;
+            // Only a verified page is copied into guest memory (UFFDIO_COPY); a WAS_THERE is tolerated.
+            if (staging != null && staging.place(pageIndex) == Staging.FAILED) return PLACE_FAILED;
+        }
+        // Release: the contents above happen-before any vCPU seeing the page present.
+        if (!presence.makePresent(slot, bit, pageIndex)) return ALREADY_PRESENT;
+        arrived.set(pageIndex);
+        return INSTALLED;
+    }
+
+    private void onMadePresent(long pageIndex, long gfn) {
         long present = presentPages.incrementAndGet();
         listener.onInstalled(pageIndex, gfn, present == totalPages);
-        return INSTALLED;
     }
 
     /**
@@ -230,17 +299,22 @@ public final class PageInstaller {
         if (claims.testAndSet(pageIndex)) return BUSY;
         try {
             if (!presence.isPresent(slot, bit, pageIndex)) return MISSING;
-            presence.makeMissing(vm, slot, bit, gfn);
-            if (ctx != null) {
-                if (ctx.view == null) throw new IllegalStateException("a discard needs guest memory written in place");
-                zero(ctx.view.page(pageIndex));
-            }
-            arrived.clear(pageIndex);
+            dropClaimed(ctx, slot, bit, gfn, pageIndex);
             presentPages.decrementAndGet();
             return DISCARDED;
         } finally {
             claims.clear(pageIndex);
         }
+    }
+
+    /** Under the page's claim, a present page made missing, its contents zeroed (not counted here). */
+    private void dropClaimed(Context ctx, Memslot slot, long bit, long gfn, long pageIndex) {
+        presence.makeMissing(vm, slot, bit, gfn);
+        if (ctx != null) {
+            if (ctx.view == null) throw new IllegalStateException("a discard needs guest memory written in place");
+            zero(ctx.view.page(pageIndex));
+        }
+        arrived.clear(pageIndex);
     }
 
     /**

@@ -16,10 +16,12 @@ import org.postcopysim.protocol.PageBatchCodec;
  * hands each page to the {@link PageInstaller}, counting the outcome. One per connection (it
  * owns that event loop's decoder and install context); allocation-free per page.
  *
- * <p>During precopy ({@link #replacePresentPages}) a copy of a page that is present already is a
- * later round's: the guest wrote the page on the source since, so the copy replaces the one here
- * (the page is dropped, then installed from the new copy with the usual checks; a copy that fails
- * its CRC32C leaves the page missing, never present with wrong contents).
+ * <p>During precopy ({@link #replacePresentPages}) each batch carries the round its copies were
+ * read in, and a copy of a page replaces the one here only if it is of a later round: the guest
+ * wrote the page on the source since ({@link PageInstaller#installPrecopyCopy}: the page is
+ * dropped, then installed from the new copy with the usual checks; a copy that fails its CRC32C
+ * leaves the page missing, never present with wrong contents). An earlier round's copy arriving
+ * late, overtaken on another stream, is dropped.
  */
 public final class BatchInstaller implements PageBatchCodec.PageSink {
     /** Counters this connection's outcomes go to. */
@@ -32,6 +34,8 @@ public final class BatchInstaller implements PageBatchCodec.PageSink {
     private final PageInstaller.Context context;
     private final FramePage framePage = new FramePage();
     private volatile boolean replacePresent;
+    /** The negative control's broken destination: the order of arrival stands in for the round (shared by the streams). */
+    private volatile java.util.concurrent.atomic.AtomicInteger arrivalOrder;
     /** Page copies this connection delivered (count); written by its event loop only. */
     private volatile long pagesReceived;
     private String error;
@@ -53,6 +57,14 @@ public final class BatchInstaller implements PageBatchCodec.PageSink {
         replacePresent = on;
     }
 
+    /**
+     * The negative control's broken destination: every precopy copy counts as newer than the one
+     * here, whatever its round (the last to arrive wins), {@code order} shared by every stream.
+     */
+    public void lastArrivalWins(java.util.concurrent.atomic.AtomicInteger order) {
+        arrivalOrder = order;
+    }
+
     /** Installs every page of {@code frame} (from its type byte); returns an error text, or null. */
     public String installFrame(ByteBuf frame) {
         error = null;
@@ -71,17 +83,14 @@ public final class BatchInstaller implements PageBatchCodec.PageSink {
         pagesReceived++; // one writer: this connection's event loop
         meters.bytes().increment(contentsLength);
         int result = contentsLength != GuestLayout.PAGE_SIZE_BYTES ? PageInstaller.BAD_LENGTH
-                : installer.install(context, gfn, crc32c, framePage.of(buf, contentsIndex));
-        if (result == PageInstaller.ALREADY_PRESENT && replacePresent) {
-            installer.discard(context, gfn); // the copy here is older: the guest wrote the page on the source since
-            result = installer.install(context, gfn, crc32c, framePage.of(buf, contentsIndex));
-        }
+                : install(gfn, crc32c, framePage.of(buf, contentsIndex));
         switch (result) {
             case PageInstaller.INSTALLED:
                 meters.installed().increment();
                 return true;
             case PageInstaller.ALREADY_PRESENT:
             case PageInstaller.BUSY:
+            case PageInstaller.STALE_ROUND:
                 meters.duplicates().increment();
                 return true;
             case PageInstaller.BAD_CHECKSUM: {
@@ -105,6 +114,20 @@ public final class BatchInstaller implements PageBatchCodec.PageSink {
                         gfn, contentsLength, GuestLayout.PAGE_SIZE_BYTES);
                 return false;
         }
+    }
+
+    private int install(long gfn, int crc32c, PageBytes page) {
+        int round = reader.precopyRound();
+        if (round == 0 || !replacePresent) return installer.install(context, gfn, crc32c, page);
+        java.util.concurrent.atomic.AtomicInteger order = arrivalOrder;
+        int asRound = order == null ? round : order.incrementAndGet();
+        int r;
+        // BUSY: another stream is installing a copy of this page this moment (one page's copy and check); a
+        // precopy copy must not be dropped for it, since it may be the later round's.
+        while ((r = installer.installPrecopyCopy(context, gfn, crc32c, page, asRound)) == PageInstaller.BUSY) {
+            Thread.onSpinWait();
+        }
+        return r;
     }
 
     /** The page inside the frame being installed: a cursor reused for every page. */
