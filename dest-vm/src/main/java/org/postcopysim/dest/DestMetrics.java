@@ -69,6 +69,7 @@ public final class DestMetrics {
     public static final String BLOCKTIME_VCPU = "postcopy.dest.vcpu.blocked";
     /** vCPUs blocked on a missing page right now (gauge). */
     public static final String VCPUS_BLOCKED = "postcopy.dest.blocked.vcpus";
+    public static final String PAGES_TOUCHED = "postcopy.dest.guest.pages.touched";
     /** Page contents received per migration phase (bytes, counter tagged {@code phase}: precopy, downtime, postcopy). */
     public static final String RECEIVED_BYTES = "postcopy.dest.received";
     /** Page contents received in every phase, duplicates included (bytes, counter). */
@@ -209,6 +210,16 @@ public final class DestMetrics {
                 "read-only stage-2 entries made writable on a write fault, without a notification");
         mmuCounter(REFETCHED_ARRIVED_PAGES, model, DestModel::refetchedArrivedPages,
                 "page requests for pages that had arrived (must stay 0)");
+    }
+
+    /**
+     * Registers the distinct pages the guest touched as a gauge: the denominator of Hines and
+     * Gopalan's network-bound fault fraction, whose numerator the source counts (a scrape can take
+     * the demand connection's installs as the destination's view of it).
+     */
+    void bindTouched(DestModel model) {
+        Gauge.builder(PAGES_TOUCHED, model, DestModel::pagesTouched).strongReference(true)
+                .description("distinct pages the guest's accesses touched so far").register(registry);
     }
 
     private void mmuCounter(String name, DestModel model,

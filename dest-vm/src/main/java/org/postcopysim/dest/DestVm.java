@@ -416,6 +416,7 @@ public final class DestVm {
             if (model.uffd() != null) metrics.bindUffd(model.uffd());
             metrics.bindBlocktime(model.blocktime());
             metrics.bindMmu(model);
+            metrics.bindTouched(model);
         }
 
 

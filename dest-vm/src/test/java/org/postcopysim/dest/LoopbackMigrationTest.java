@@ -105,6 +105,9 @@ class LoopbackMigrationTest {
                     (long) registry.get(DestMetrics.EXITS).tag("vcpu", "1").functionCounter().count());
             assertEquals(s.pagesTotal(), (long) registry.get(DestMetrics.PAGES_PRESENT).gauge().value());
             assertEquals(s.pagesTotal(), (long) registry.get(DestMetrics.PAGES_TOTAL).gauge().value());
+            long touched = (long) registry.get(DestMetrics.PAGES_TOUCHED).gauge().value();
+            assertTrue(touched >= s.pagesTouched() && s.pagesTouched() > 0 && touched <= s.pagesTotal(),
+                    () -> "pages touched: gauge " + touched + ", summary (until all present) " + s.pagesTouched());
             assertEquals(s.backgroundPages(), (long) registry.get(DestMetrics.PAGES_INSTALLED).tag("channel", "background").counter().count());
             assertEquals(s.pageRequests(), (long) registry.get(DestMetrics.PAGE_REQUESTS).functionCounter().count());
             assertTrue(s.pageRequests() >= s.demandFaults());

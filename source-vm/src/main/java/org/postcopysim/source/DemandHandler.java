@@ -10,6 +10,7 @@ import org.postcopysim.protocol.CompletionDigest;
 import org.postcopysim.protocol.Error;
 import org.postcopysim.protocol.FrameType;
 import org.postcopysim.protocol.Frames;
+import org.postcopysim.protocol.ReadPauses;
 import org.postcopysim.text.Plural;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,11 +64,15 @@ final class DemandHandler extends SourceConnection {
      * reads is held to its own pace, and the source's memory for it stays bounded by the high
      * water mark plus one request's answer.
      */
+    /** Whether this handler paused reads for backpressure (its reason in {@link ReadPauses}). */
+    private boolean readsPaused;
+
     private void pauseReadingIfUnwritable(Channel ch) {
         ChannelOutboundBuffer queued = ch.unsafe().outboundBuffer();
         if (queued != null) context.metrics().demandOutboundPeakBytes.accumulateAndGet(queued.totalPendingWriteBytes(), Math::max);
-        if (!ch.isWritable() && ch.config().isAutoRead()) {
-            ch.config().setAutoRead(false);
+        if (!ch.isWritable() && !readsPaused) {
+            readsPaused = true;
+            ReadPauses.pause(ch);
             context.metrics().demandReadsPaused.increment();
             log.debug("migration {}: DEMAND connection from {} reads faster than it drains; pausing reads", migration.id(),
                     ch.remoteAddress());
@@ -76,8 +81,9 @@ final class DemandHandler extends SourceConnection {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable() && !ctx.channel().config().isAutoRead()) {
-            ctx.channel().config().setAutoRead(true); // drained below the low water mark: read requests again
+        if (ctx.channel().isWritable() && readsPaused) {
+            readsPaused = false;
+            ReadPauses.resume(ctx.channel()); // drained below the low water mark: read requests again
         }
         ctx.fireChannelWritabilityChanged();
     }

@@ -17,6 +17,7 @@ import org.postcopysim.protocol.Frames;
 import org.postcopysim.protocol.Handshake;
 import org.postcopysim.protocol.Hello;
 import org.postcopysim.protocol.LinkLiveness;
+import org.postcopysim.protocol.ReadPauses;
 import org.postcopysim.protocol.ResumeAck;
 import org.postcopysim.protocol.Switchover;
 import org.slf4j.Logger;
@@ -192,7 +193,7 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
         if (stream < 0) return false;
         java.util.concurrent.CompletableFuture<?> until = listener.holdPagesUntil(stream);
         if (until == null || until.isDone()) return false;
-        ctx.channel().config().setAutoRead(false);
+        ReadPauses.pause(ctx.channel());
         until.whenComplete((ok, failed) -> ctx.executor().execute(() -> release(ctx, failed == null)));
         return true;
     }
@@ -213,7 +214,7 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
                 frame.release();
             }
         }
-        if (ctx.channel().isActive()) ctx.channel().config().setAutoRead(true);
+        ReadPauses.resume(ctx.channel());
     }
 
     private void fail(ChannelHandlerContext ctx, String why) {

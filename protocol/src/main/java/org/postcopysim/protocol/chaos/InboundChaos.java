@@ -29,9 +29,9 @@ final class InboundChaos extends ChaosDirection {
     void hold(Object msg, ChannelPromise promise, int bytes) {
         reads.add(msg);
         heldBytes += bytes;
-        if (!readsPaused && heldBytes > ChaosHandler.MAX_HELD_INBOUND_BYTES && ctx.channel().config().isAutoRead()) {
+        if (!readsPaused && heldBytes > ChaosHandler.MAX_HELD_INBOUND_BYTES) {
             readsPaused = true;
-            ctx.channel().config().setAutoRead(false);
+            org.postcopysim.protocol.ReadPauses.pause(ctx.channel());
         }
     }
 
@@ -51,7 +51,7 @@ final class InboundChaos extends ChaosDirection {
         if (fromTimer) ctx.fireChannelReadComplete();
         if (readsPaused && heldBytes <= ChaosHandler.MAX_HELD_INBOUND_BYTES / 2) {
             readsPaused = false;
-            ctx.channel().config().setAutoRead(true);
+            org.postcopysim.protocol.ReadPauses.resume(ctx.channel());
         }
     }
 

@@ -53,6 +53,15 @@ public final class SimMigration {
      * negative controls of the tests inject a model bug there; nothing else should need it).
      */
     public static SimMigrationResult run(SimMigrationConfig c, Consumer<DestModel> setup) {
+        return run(c, setup, false);
+    }
+
+    /**
+     * As {@link #run(SimMigrationConfig, Consumer)}; {@code faultsUnheard} is the negative control of
+     * the background orders' test: the source answers each request without telling its background
+     * order (package-private: not an option anyone can set on a run).
+     */
+    static SimMigrationResult run(SimMigrationConfig c, Consumer<DestModel> setup, boolean faultsUnheard) {
         long wallStart = System.nanoTime();
         GuestLayout layout = GuestLayout.contiguous(c.memPerVcpuBytes() * c.vcpus(), 1);
         Simulator sim = new Simulator();
@@ -73,7 +82,7 @@ public final class SimMigration {
             requests.send(Messages.REQUEST, requestId, one, 1, Messages.REQUEST_BYTES);
         });
         SimSource source = new SimSource(sim, (int) layout.totalPages(), answers, stream, c.pagesPerBatch(),
-                c.maxBackgroundBytesPerSec(), c.sendBufferBytes(), c.backgroundOrder());
+                c.maxBackgroundBytesPerSec(), c.sendBufferBytes(), c.backgroundOrder(), faultsUnheard);
         requests.receiver(source);
         Counts counts = new Counts();
         boolean uffdInstall = c.mode().usesUffd();

@@ -20,6 +20,7 @@ final class SimSource implements Actor, SimChannel.Receiver {
     private final Simulator sim;
     private final int actor;
     private final SourcePolicy policy;
+    private final boolean faultsUnheard;
     private final BackgroundPolicy background;
     private final SimChannel answers;
     private final SimChannel stream;
@@ -38,9 +39,11 @@ final class SimSource implements Actor, SimChannel.Receiver {
      * @param maxBytesPerSec   the background cap (bytes/s), 0 for none
      * @param sendBufferBytes  most background bytes queued on the stream's channel
      * @param order            the background order
+     * @param faultsUnheard    the negative control's broken source: requests are answered without telling the order
      */
     SimSource(Simulator sim, int pages, SimChannel answers, SimChannel stream, int pagesPerBatch, long maxBytesPerSec,
-              long sendBufferBytes, BackgroundOrder order) {
+              long sendBufferBytes, BackgroundOrder order, boolean faultsUnheard) {
+        this.faultsUnheard = faultsUnheard;
         this.sim = sim;
         this.actor = sim.register(this);
         this.policy = new SourcePolicy(pages, order);
@@ -61,7 +64,11 @@ final class SimSource implements Actor, SimChannel.Receiver {
     public void onMessage(SimChannel from, int kind, long requestId, int count) {
         for (int i = 0; i < count; i++) {
             one[0] = from.page(i);
-            duplicates += policy.onDemand(one, 1);
+            if (faultsUnheard) {
+                if (!policy.sent().markSent(one[0])) duplicates++;
+            } else {
+                duplicates += policy.onDemand(one, 1);
+            }
             demandPages++;
             answers.send(Messages.ANSWER, requestId, one, 1, Messages.batchBytes(1));
         }

@@ -65,4 +65,17 @@ class SimBackgroundOrderTest {
         assertTrue(prepage.networkBound().fraction() < linear.networkBound().fraction() / 2, all);
         assertNotEquals(linear.networkBound(), follow.networkBound());
     }
+
+    @Test
+    void negativeControlASourceThatDoesNotTellTheOrderOfItsRequestsIsCaught() {
+        // The source answers every request but the order never hears of them: following the faults and
+        // pre-paging around them degenerate to gfn order, and the check above fails for both.
+        SimMigrationResult linear = SimMigration.run(sequentialPartitioned(BackgroundOrder.LINEAR, 1));
+        for (BackgroundOrder order : List.of(BackgroundOrder.FOLLOW_FAULTS, BackgroundOrder.prepage(64))) {
+            SimMigrationResult unheard = SimMigration.run(sequentialPartitioned(order, 1), model -> { }, true);
+            assertTrue(unheard.verified(), order + ": " + unheard.error());
+            assertTrue(unheard.networkBound().fraction() >= linear.networkBound().fraction() / 2, () -> order
+                    + " without hearing the faults: " + unheard.networkBound() + ", linear " + linear.networkBound());
+        }
+    }
 }
