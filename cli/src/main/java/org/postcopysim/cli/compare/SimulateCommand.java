@@ -108,6 +108,13 @@ public final class SimulateCommand implements Callable<Integer> {
                     + "and blocktime. Default: ${DEFAULT-VALUE}.")
     List<BackgroundOrder> backgroundOrders;
 
+    @Option(names = "--streams", split = ",", paramLabel = "N", defaultValue = "1",
+            description = "Migration: background streams (QEMU's multifd channels, 1.." + org.postcopysim.protocol.StreamCount.MAX
+                    + "), comma-separated, each count a run of its own (shown as 'MODE [N streams]' when more than one). "
+                    + "The streams share the link (each channel 1/N of net-bandwidth) and the cap; each has its own event "
+                    + "loop on the destination. Default: ${DEFAULT-VALUE}.")
+    List<Integer> streamCounts;
+
     @Option(names = "--vcpus", split = ",", paramLabel = "N", defaultValue = "1,2,4,8,16,32,64",
             description = "vCPU counts, comma-separated (1.." + SimFaultBenchConfig.MAX_VCPUS + "). Default: ${DEFAULT-VALUE}.")
     List<Integer> vcpuCounts;
@@ -226,6 +233,21 @@ public final class SimulateCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '--background-order': an order is "
                     + "listed twice (" + backgroundOrders + ")");
         }
+        boolean streamsGiven = cl.getParseResult() != null && cl.getParseResult().hasMatchedOption("--streams");
+        if (streamsGiven && bench != Bench.MIGRATION) {
+            throw new CommandLine.ParameterException(cl, "--streams applies to --bench migration only");
+        }
+        for (int n : streamCounts) {
+            try {
+                org.postcopysim.protocol.StreamCount.check(n);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(cl, "Invalid value for option '--streams': " + e.getMessage());
+            }
+        }
+        if (new java.util.HashSet<>(streamCounts).size() != streamCounts.size()) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--streams': a count is listed twice ("
+                    + streamCounts + ")");
+        }
         if (channels != 1 && channels != 2) {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '--channels': 1 or 2, got " + channels);
         }
@@ -280,7 +302,8 @@ public final class SimulateCommand implements Callable<Integer> {
                     } else {
                         SimMigrationResult res = SimMigration.run(new SimMigrationConfig(cell.mode, run.vcpus(), memPerVcpu,
                                 r, uffdScope, workloadOf(cl), accessRate, channels, 64, maxBandwidth,
-                                SimMigrationConfig.DEFAULT_SEND_BUFFER_BYTES, run.seed(), costs, mmu, internal, cell.order));
+                                SimMigrationConfig.DEFAULT_SEND_BUFFER_BYTES, run.seed(), costs, mmu, internal, cell.order,
+                                cell.streams));
                         j = json(res, run, costs);
                         counters = res.mmu();
                     }
@@ -428,12 +451,15 @@ public final class SimulateCommand implements Callable<Integer> {
         /** Readers per uffd, or -1 for as many as vCPUs. */
         final int readers;
         final BackgroundOrder order;
+        /** Background streams (migration). */
+        final int streams;
 
-        Cell(String label, FaultMode mode, int readers, BackgroundOrder order) {
+        Cell(String label, FaultMode mode, int readers, BackgroundOrder order, int streams) {
             this.label = label;
             this.mode = mode;
             this.readers = readers;
             this.order = order;
+            this.streams = streams;
         }
 
         int readersFor(int vcpus) {
@@ -477,13 +503,19 @@ public final class SimulateCommand implements Callable<Integer> {
             }
             FaultMode mode = FaultMode.parse(m);
             List<BackgroundOrder> orders = bench == Bench.MIGRATION ? backgroundOrders : List.of(BackgroundOrder.DEFAULT);
+            List<Integer> counts = bench == Bench.MIGRATION ? streamCounts : List.of(1);
             for (BackgroundOrder o : orders) {
-                String suffix = orders.size() > 1 ? " [" + o + "]" : "";
-                if (!mode.usesUffd() || readerValues.size() == 1) {
-                    int r = mode.usesUffd() ? readerValues.get(0) : 1;
-                    cells.add(new Cell(m + suffix, mode, r, o));
-                } else {
-                    for (int r : readerValues) cells.add(new Cell(m + ":" + (r < 0 ? "vcpus" : r) + suffix, mode, r, o));
+                for (int n : counts) {
+                    List<String> dims = new ArrayList<>();
+                    if (orders.size() > 1) dims.add(o.toString());
+                    if (counts.size() > 1) dims.add(n + (n == 1 ? " stream" : " streams"));
+                    String suffix = dims.isEmpty() ? "" : " [" + String.join(", ", dims) + "]";
+                    if (!mode.usesUffd() || readerValues.size() == 1) {
+                        int r = mode.usesUffd() ? readerValues.get(0) : 1;
+                        cells.add(new Cell(m + suffix, mode, r, o, n));
+                    } else {
+                        for (int r : readerValues) cells.add(new Cell(m + ":" + (r < 0 ? "vcpus" : r) + suffix, mode, r, o, n));
+                    }
                 }
             }
         }
@@ -549,6 +581,9 @@ public final class SimulateCommand implements Callable<Integer> {
         j.put("blocktimeAllMs", r.allBlockedNs() / 1e6);
         j.put("blockedNsTotal", r.blockedNsTotal());
         j.put("backgroundOrder", r.backgroundOrder());
+        j.put("streams", r.streams());
+        com.fasterxml.jackson.databind.node.ArrayNode sp = j.putArray("streamPages");
+        for (long p : r.streamPages()) sp.add(p);
         j.put("pagesTouched", r.networkBound().pagesTouched());
         j.put("networkBoundFaults", r.networkBound().faults());
         j.put("networkBoundFraction", r.networkBound().fraction());

@@ -62,6 +62,19 @@ public final class SimMigration {
      * order (package-private: not an option anyone can set on a run).
      */
     static SimMigrationResult run(SimMigrationConfig c, Consumer<DestModel> setup, boolean faultsUnheard) {
+        return run(c, setup, faultsUnheard, StreamsBug.NONE);
+    }
+
+    /** Deliberate mistakes in the simulated streams, for the negative controls of {@code SimStreamsTest}. */
+    enum StreamsBug {
+        NONE,
+        /** Each stream gets the whole link's bandwidth, as if every stream had a link of its own. */
+        FULL_BANDWIDTH_PER_STREAM,
+        /** Every stream's pages are installed by one event loop on the destination. */
+        ONE_DEST_LOOP
+    }
+
+    static SimMigrationResult run(SimMigrationConfig c, Consumer<DestModel> setup, boolean faultsUnheard, StreamsBug bug) {
         long wallStart = System.nanoTime();
         GuestLayout layout = GuestLayout.contiguous(c.memPerVcpuBytes() * c.vcpus(), 1);
         Simulator sim = new Simulator();
@@ -74,14 +87,20 @@ public final class SimMigration {
         long latency = c.costs().get(Cost.NET_LATENCY_NS);
         long bandwidth = c.costs().get(Cost.NET_BANDWIDTH_BYTES_PER_SEC);
         SimChannel requests = new SimChannel(sim, "requests", latency, bandwidth);
-        SimChannel stream = new SimChannel(sim, "background", latency, bandwidth);
+        // The streams share one link: each gets its fair share of the bandwidth (the broken variant: all of it).
+        SimChannel[] streams = new SimChannel[c.streams()];
+        long perStream = bug == StreamsBug.FULL_BANDWIDTH_PER_STREAM ? bandwidth : Math.max(1, bandwidth / c.streams());
+        for (int i = 0; i < streams.length; i++) {
+            streams[i] = new SimChannel(sim, c.streams() == 1 ? "background" : "background-" + i, latency, perStream);
+        }
+        SimChannel stream = streams[0];
         SimChannel answers = c.channels() == 2 ? new SimChannel(sim, "demand", latency, bandwidth) : stream;
         int[] one = new int[1];
         DemandFetcher fetcher = model.useNetwork(3, (requestId, gfn, urgent) -> {
             one[0] = (int) layout.pageIndexOfGfn(gfn);
             requests.send(Messages.REQUEST, requestId, one, 1, Messages.REQUEST_BYTES);
         });
-        SimSource source = new SimSource(sim, (int) layout.totalPages(), answers, stream, c.pagesPerBatch(),
+        SimSource source = new SimSource(sim, (int) layout.totalPages(), answers, streams, c.pagesPerBatch(),
                 c.maxBackgroundBytesPerSec(), c.sendBufferBytes(), c.backgroundOrder(), faultsUnheard);
         requests.receiver(source);
         Counts counts = new Counts();
@@ -89,6 +108,10 @@ public final class SimMigration {
         SimDestLoop streamLoop = new SimDestLoop(d, uffdInstall, c.seed(), 0, counts);
         stream.receiver(streamLoop);
         if (answers != stream) answers.receiver(new SimDestLoop(d, uffdInstall, c.seed(), 1, counts));
+        for (int i = 1; i < streams.length; i++) {
+            // Each stream's connection has an event loop of its own (the broken variant: stream 0's does them all).
+            streams[i].receiver(bug == StreamsBug.ONE_DEST_LOOP ? streamLoop : new SimDestLoop(d, uffdInstall, c.seed(), 1 + i, counts));
+        }
 
         Histogram latencies = new Histogram(1, VIRTUAL_TIMEOUT_NS, 3);
         NetworkPageProvider provider = new NetworkPageProvider(fetcher);
@@ -168,7 +191,7 @@ public final class SimMigration {
                 counts.backgroundInstalled, counts.duplicatesDropped, lat, model.blocktime().allBlockedNs(), t.blockedNs, sim.events(),
                 sim.traceHash(), (System.nanoTime() - wallStart) / 1_000_000, mmu, c.backgroundOrder().toString(),
                 new NetworkBoundFaults(source.pagesFetchedOnDemand(),
-                        pagesTouched[0] >= 0 ? pagesTouched[0] : model.pagesTouched()));
+                        pagesTouched[0] >= 0 ? pagesTouched[0] : model.pagesTouched()), c.streams(), source.streamPages());
     }
 
     /** Whether {@code mode} installs through a uffd (so the event loops take its lock). */

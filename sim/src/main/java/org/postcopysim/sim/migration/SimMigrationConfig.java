@@ -24,11 +24,15 @@ import org.postcopysim.source.policy.BackgroundOrder;
  *                          {@code dest --internal-access-fraction} does
  * @param backgroundOrder   the order the source's background stream sends pages in (the real
  *                          source's {@link BackgroundOrder})
+ * @param streams           background streams (QEMU's multifd channels, 1..16): they share the link
+ *                          (each channel gets 1/N of net-bandwidth, as TCP flows share a bottleneck)
+ *                          and the cap, and each has its own event loop on the destination
  */
 public record SimMigrationConfig(FaultMode mode, int vcpus, long memPerVcpuBytes, int readers, UffdSet.Scope uffdScope,
                                  Workload workload, long accessesPerSec, int channels, int pagesPerBatch,
                                  long maxBackgroundBytesPerSec, long sendBufferBytes, long seed, CostModel costs,
-                                 SimMmuConfig mmu, double internalAccessFraction, BackgroundOrder backgroundOrder) {
+                                 SimMmuConfig mmu, double internalAccessFraction, BackgroundOrder backgroundOrder,
+                                 int streams) {
     /** A socket send buffer's worth (Linux's tcp_wmem maximum, 4 MiB). */
     public static final long DEFAULT_SEND_BUFFER_BYTES = 4L << 20;
 
@@ -42,6 +46,16 @@ public record SimMigrationConfig(FaultMode mode, int vcpus, long memPerVcpuBytes
         faultOptions(mode, readers, uffdScope, internalAccessFraction); // validates
         java.util.Objects.requireNonNull(mmu, "mmu");
         java.util.Objects.requireNonNull(backgroundOrder, "backgroundOrder");
+        org.postcopysim.protocol.StreamCount.check(streams);
+    }
+
+    /** One stream. */
+    public SimMigrationConfig(FaultMode mode, int vcpus, long memPerVcpuBytes, int readers, UffdSet.Scope uffdScope,
+                              Workload workload, long accessesPerSec, int channels, int pagesPerBatch,
+                              long maxBackgroundBytesPerSec, long sendBufferBytes, long seed, CostModel costs,
+                              SimMmuConfig mmu, double internalAccessFraction, BackgroundOrder backgroundOrder) {
+        this(mode, vcpus, memPerVcpuBytes, readers, uffdScope, workload, accessesPerSec, channels, pagesPerBatch,
+                maxBackgroundBytesPerSec, sendBufferBytes, seed, costs, mmu, internalAccessFraction, backgroundOrder, 1);
     }
 
     /** With the default background order (follow-faults). */
@@ -81,12 +95,19 @@ public record SimMigrationConfig(FaultMode mode, int vcpus, long memPerVcpuBytes
     /** This config with KVM making fraction {@code f} of the accesses itself (uffd+kvm-userfault only). */
     public SimMigrationConfig withInternalAccessFraction(double f) {
         return new SimMigrationConfig(mode, vcpus, memPerVcpuBytes, readers, uffdScope, workload, accessesPerSec, channels,
-                pagesPerBatch, maxBackgroundBytesPerSec, sendBufferBytes, seed, costs, mmu, f, backgroundOrder);
+                pagesPerBatch, maxBackgroundBytesPerSec, sendBufferBytes, seed, costs, mmu, f, backgroundOrder, streams);
     }
 
     /** This config with the source's background stream in {@code order}. */
     public SimMigrationConfig withBackgroundOrder(BackgroundOrder order) {
         return new SimMigrationConfig(mode, vcpus, memPerVcpuBytes, readers, uffdScope, workload, accessesPerSec, channels,
-                pagesPerBatch, maxBackgroundBytesPerSec, sendBufferBytes, seed, costs, mmu, internalAccessFraction, order);
+                pagesPerBatch, maxBackgroundBytesPerSec, sendBufferBytes, seed, costs, mmu, internalAccessFraction, order, streams);
+    }
+
+    /** This config with {@code n} background streams. */
+    public SimMigrationConfig withStreams(int n) {
+        return new SimMigrationConfig(mode, vcpus, memPerVcpuBytes, readers, uffdScope, workload, accessesPerSec, channels,
+                pagesPerBatch, maxBackgroundBytesPerSec, sendBufferBytes, seed, costs, mmu, internalAccessFraction,
+                backgroundOrder, n);
     }
 }

@@ -14,6 +14,8 @@ package org.postcopysim.sim.migration;
  * @param backgroundOrder  the order the source's background stream sent pages in
  * @param networkBound     network-bound faults (pages first sent on demand) and the pages the
  *                         guest touched until every page was present
+ * @param streams          background streams
+ * @param streamPages      background pages the source sent on each stream
  */
 public record SimMigrationResult(String mode, int vcpus, int readers, int channels, long netLatencyNs, long seed,
                                  boolean verified, String error, long pages, long migrationNs, long guestAccesses,
@@ -22,7 +24,8 @@ public record SimMigrationResult(String mode, int vcpus, int readers, int channe
                                  org.postcopysim.sim.bench.SimFaultBenchResult.Latency faultLatencyNs,
                                  long allBlockedNs, long blockedNsTotal, long events, long traceHash, long wallMs,
                                  org.postcopysim.sim.dest.SimMmuCounters mmu, String backgroundOrder,
-                                 org.postcopysim.dest.metrics.NetworkBoundFaults networkBound) {
+                                 org.postcopysim.dest.metrics.NetworkBoundFaults networkBound, int streams,
+                                 long[] streamPages) {
     public String traceHashHex() {
         return String.format("%016x", traceHash);
     }

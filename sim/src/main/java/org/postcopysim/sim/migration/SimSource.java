@@ -12,7 +12,10 @@ import org.postcopysim.source.policy.SourcePolicy;
  * answered first, each told to the background order; {@link BackgroundPolicy}: batches of unsent
  * pages in that order, paced by the cap's token bucket) over simulated channels. The background stream
  * keeps at most a socket send buffer's worth of bytes queued on its channel, as Netty's writability
- * stops the real streamer. The source's own CPU is not modelled: its channels are its limit.
+ * stops the real streamer. With several streams (QEMU's multifd channels, {@code --streams}) each
+ * batch goes on the stream with the fewest bytes queued, each stream keeping at most its own send
+ * buffer's worth, as N event loops each write when their socket drains; the cap is one bucket for
+ * all of them. The source's own CPU is not modelled: its channels are its limit.
  */
 final class SimSource implements Actor, SimChannel.Receiver {
     private static final int PUMP = 0;
@@ -23,7 +26,8 @@ final class SimSource implements Actor, SimChannel.Receiver {
     private final boolean faultsUnheard;
     private final BackgroundPolicy background;
     private final SimChannel answers;
-    private final SimChannel stream;
+    private final SimChannel[] streams;
+    private final long[] streamPages;
     private final long sendBufferBytes;
     private final int[] batch;
     private final int[] one = new int[1];
@@ -35,13 +39,13 @@ final class SimSource implements Actor, SimChannel.Receiver {
 
     /**
      * @param answers          where demand answers go (the stream's channel too, with one channel)
-     * @param stream           where background batches go
-     * @param maxBytesPerSec   the background cap (bytes/s), 0 for none
-     * @param sendBufferBytes  most background bytes queued on the stream's channel
+     * @param streams          where background batches go (one channel per stream)
+     * @param maxBytesPerSec   the background cap (bytes/s) of all the streams together, 0 for none
+     * @param sendBufferBytes  most background bytes queued on each stream's channel
      * @param order            the background order
      * @param faultsUnheard    the negative control's broken source: requests are answered without telling the order
      */
-    SimSource(Simulator sim, int pages, SimChannel answers, SimChannel stream, int pagesPerBatch, long maxBytesPerSec,
+    SimSource(Simulator sim, int pages, SimChannel answers, SimChannel[] streams, int pagesPerBatch, long maxBytesPerSec,
               long sendBufferBytes, BackgroundOrder order, boolean faultsUnheard) {
         this.faultsUnheard = faultsUnheard;
         this.sim = sim;
@@ -49,10 +53,11 @@ final class SimSource implements Actor, SimChannel.Receiver {
         this.policy = new SourcePolicy(pages, order);
         this.background = policy.background(pagesPerBatch, maxBytesPerSec, Messages.batchBytes(pagesPerBatch), 0);
         this.answers = answers;
-        this.stream = stream;
+        this.streams = streams.clone();
+        this.streamPages = new long[streams.length];
         this.sendBufferBytes = sendBufferBytes;
         this.batch = new int[pagesPerBatch];
-        stream.onDrained(c -> schedulePump(0));
+        for (SimChannel stream : this.streams) stream.onDrained(c -> schedulePump(0));
     }
 
     void start() {
@@ -83,7 +88,7 @@ final class SimSource implements Actor, SimChannel.Receiver {
     @Override
     public void onEvent(int kind) {
         pumpScheduled = false;
-        while (stream.queuedBytes() < sendBufferBytes) {
+        for (int to = leastQueued(); streams[to].queuedBytes() < sendBufferBytes; to = leastQueued()) {
             long waitNs = background.nanosUntilNext(sim.nowNs());
             if (waitNs > 0) {
                 schedulePump(waitNs);
@@ -97,8 +102,21 @@ final class SimSource implements Actor, SimChannel.Receiver {
             long bytes = Messages.batchBytes(n);
             background.sent(bytes);
             backgroundPages += n;
-            stream.send(Messages.BACKGROUND, 0, batch, n, bytes);
+            streamPages[to] += n;
+            streams[to].send(Messages.BACKGROUND, 0, batch, n, bytes);
         }
+    }
+
+    /** The stream with the fewest bytes queued (the lowest index among equals: deterministic). */
+    private int leastQueued() {
+        int best = 0;
+        for (int i = 1; i < streams.length; i++) if (streams[i].queuedBytes() < streams[best].queuedBytes()) best = i;
+        return best;
+    }
+
+    /** Background pages sent on each stream (count). */
+    long[] streamPages() {
+        return streamPages.clone();
     }
 
     long demandPages() {
