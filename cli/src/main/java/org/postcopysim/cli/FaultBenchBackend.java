@@ -37,6 +37,19 @@ public enum FaultBenchBackend {
     }
 
     /**
+     * One kernel run recording where each fault's two sides ran.
+     *
+     * @throws CommandFailure when the kernel refuses (its one-line reason)
+     */
+    static KernelFaultBench.PlacedRun runKernelRecordingPlacement(FaultBenchConfig c, KernelBenchOptions kernel) {
+        try {
+            return KernelFaultBench.runRecordingPlacement(c, kernel);
+        } catch (KernelUnavailable e) {
+            throw new CommandFailure("fault-bench --backend kernel: " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * One run.
      *
      * @throws CommandFailure when the kernel refuses (its one-line reason)

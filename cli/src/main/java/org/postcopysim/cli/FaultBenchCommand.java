@@ -8,7 +8,9 @@ import org.postcopysim.dest.bench.FaultBenchConfig;
 import org.postcopysim.dest.bench.FaultBenchResult;
 import org.postcopysim.dest.fault.FaultOptions;
 import org.postcopysim.guest.Workload;
+import org.postcopysim.dest.fetch.FaultMode;
 import org.postcopysim.kernel.KernelBenchOptions;
+import org.postcopysim.kernel.KernelFaultBench;
 import org.postcopysim.kernel.Uffd;
 import org.postcopysim.sim.cost.CostModel;
 import org.postcopysim.protocol.VcpuCount;
@@ -77,6 +79,11 @@ public final class FaultBenchCommand implements Callable<Integer> {
                     + "DONTWAKE and a UFFDIO_WAKE follows). Default: ${DEFAULT-VALUE}.")
     String uffdWake;
 
+    @Option(names = "--record-placement",
+            description = "Kernel backend, uffd: record the CPU of both sides of every fault (sched_getcpu) and print "
+                    + "how many of the wake-ups stayed on the waker's CPU (calibrate-host's wake-affine).")
+    boolean recordPlacement;
+
     @Option(names = "--cost-file", paramLabel = "FILE",
             description = "Sim backend: the cost model's values (see simulate --print-costs; simulate "
                     + "--calibrate-host writes one for this machine).")
@@ -129,9 +136,25 @@ public final class FaultBenchCommand implements Callable<Integer> {
                 return 1;
             }
         }
-        FaultBenchResult r = run(cl, b, config, kernel, costs);
+        KernelFaultBench.Placement placement = null;
+        FaultBenchResult r;
+        if (recordPlacement) {
+            if (b != FaultBenchBackend.KERNEL || config.faults().mode() != FaultMode.UFFD) {
+                throw new CommandLine.ParameterException(cl, "--record-placement needs --backend kernel and --fault-mode uffd");
+            }
+            KernelFaultBench.PlacedRun placed = FaultBenchBackend.runKernelRecordingPlacement(config, kernel);
+            r = placed.result();
+            placement = placed.placement();
+        } else {
+            r = run(cl, b, config, kernel, costs);
+        }
         logRate("measured", r);
         print(out, r);
+        if (placement != null) {
+            out.printf(Locale.ROOT, "  placement %d%% of the wake-ups on the waker's CPU: of %d faults, %d read by a reader on "
+                    + "the faulting thread's CPU, %d resumed on the resolving reader's CPU%n", placement.sameCpuPercent(),
+                    placement.faults(), placement.readerOnFaultingCpu(), placement.resumedOnResolvingCpu());
+        }
         if (json.file != null) SummaryPrinter.writeJson(json.file, r);
         return r.exitCode();
     }

@@ -57,6 +57,12 @@ class ValidateCommandTest {
             assertTrue(m.get(c) > 0, c.key() + " measured as " + m.get(c));
             assertTrue(text.contains("set by calibrate-host"), c.key());
         }
+        // The share of the round trip's wake-ups that stayed on the waker's CPU, measured where the mask can be set.
+        if (!text.contains("on one CPU not measured")) {
+            assertTrue(text.contains("the share that ran on the waker's CPU: sched_getcpu on both sides of every fault"), text);
+        }
+        assertTrue(m.get(Cost.WAKE_AFFINE_PERCENT) >= 0 && m.get(Cost.WAKE_AFFINE_PERCENT) <= 100);
+        assertTrue(calibrate.out().contains("of its wake-ups on the waker's CPU"), calibrate::toString);
     }
 
     @Test

@@ -56,12 +56,64 @@ public final class KernelFaultBench {
     private long[] rangeBytes = new long[0];
     private final Object unregisterLock = new Object();
     private boolean unregistered;
+    /** Per page, with {@link #runRecordingPlacement}: the CPU its thread faulted on, its reader resolved it on, its thread resumed on. */
+    private int[] faultCpu;
+    private int[] resolveCpu;
+    private int[] resumeCpu;
 
     private KernelFaultBench(FaultBenchConfig c, KernelBenchOptions k) {
         this.c = c;
         this.k = k;
         this.pages = c.guestBytes() / PAGE;
         this.present = new AtomicBitmap(pages);
+    }
+
+    /**
+     * Where the scheduler ran the two sides of each fault, as {@link #runRecordingPlacement} counted:
+     * of the faults a reader resolved, those whose reader ran on the CPU the thread had faulted on
+     * (the fault's wake of the reader stayed on the waker's CPU) and those whose thread resumed on the
+     * CPU the reader had resolved it on (the resolving ioctl's wake of the thread stayed on the
+     * waker's CPU). Linux places a woken thread on its waker's CPU or on another (wake-affine); on a
+     * virtual machine, where an idle CPU halts, which one decides most of a round trip's time.
+     */
+    public record Placement(long faults, long readerOnFaultingCpu, long resumedOnResolvingCpu) {
+        /** Of both kinds of wake-up, the share that stayed on the waker's CPU (%), rounded. */
+        public int sameCpuPercent() {
+            return faults == 0 ? 0 : (int) Math.round(50.0 * (readerOnFaultingCpu + resumedOnResolvingCpu) / faults);
+        }
+    }
+
+    /** A run and where its wake-ups ran. */
+    public record PlacedRun(FaultBenchResult result, Placement placement) {
+    }
+
+    /**
+     * As {@link #run}, also recording the CPU of each side of every fault (three {@code sched_getcpu}
+     * calls per fault: a few tens of nanoseconds, and three ints per page).
+     */
+    public static PlacedRun runRecordingPlacement(FaultBenchConfig c, KernelBenchOptions k) throws KernelUnavailable {
+        if (c.faults().mode() != FaultMode.UFFD) throw new IllegalArgumentException("placement is recorded on the uffd path only");
+        KernelFaultBench b = new KernelFaultBench(c, k);
+        int n = Math.toIntExact(b.pages);
+        b.faultCpu = new int[n];
+        b.resolveCpu = new int[n];
+        b.resumeCpu = new int[n];
+        java.util.Arrays.fill(b.resolveCpu, -1);
+        FaultBenchResult r = b.run();
+        return new PlacedRun(r, b.placement());
+    }
+
+    private Placement placement() {
+        long faults = 0;
+        long reader = 0;
+        long resumed = 0;
+        for (int p = 0; p < resolveCpu.length; p++) {
+            if (resolveCpu[p] < 0) continue; // not resolved by a reader (or not touched)
+            faults++;
+            if (faultCpu[p] == resolveCpu[p]) reader++;
+            if (resumeCpu[p] == resolveCpu[p]) resumed++;
+        }
+        return new Placement(faults, reader, resumed);
     }
 
     /**
@@ -212,6 +264,7 @@ public final class KernelFaultBench {
     private int resolve(Uffd uffd, long faultAddress, Scratch s, Place place) {
         long pageAddress = faultAddress & -(long) PAGE;
         long offset = pageAddress - guest.address();
+        if (resolveCpu != null) resolveCpu[(int) (offset / PAGE)] = Libc.sched_getcpu();
         FetchDelay.await(c.fetchDelayNs(), NanoClock.SYSTEM, this);
         while (true) {
             int r = place.place(uffd, pageAddress, offset, s);
@@ -387,6 +440,7 @@ public final class KernelFaultBench {
                     int word = PageContents.FIRST_DATA_WORD + (int) (p % (PageContents.WORDS_PER_PAGE - 1));
                     long offset = p * PAGE;
                     boolean waits = !useUffd || !present.get(p) || recordEvery;
+                    if (faultCpu != null) faultCpu[(int) p] = Libc.sched_getcpu();
                     long t0 = System.nanoTime();
                     if (waits) blocktime.onBlock(vcpu, t0);
                     if (!useUffd) {
@@ -395,6 +449,7 @@ public final class KernelFaultBench {
                     }
                     long value = mem.getLong(offset + (long) word * Long.BYTES);
                     long t1 = System.nanoTime();
+                    if (resumeCpu != null) resumeCpu[(int) p] = Libc.sched_getcpu();
                     if (waits) {
                         blocktime.onUnblock(vcpu, t1);
                         latency.record(t1 - t0);

@@ -56,6 +56,30 @@ class KernelFaultBenchTest {
         assertTrue(r.blocktime().perVcpuNs()[0] > 0);
     }
 
+    /**
+     * Where each fault's two wake-ups ran: pinned to one CPU, every one stayed on its waker's CPU;
+     * free on a machine of two or more CPUs, the counts cover every fault and are a share. The
+     * control is the pinned run itself: a recording that took the wrong CPU, or none, would not
+     * give 100% there.
+     */
+    @Test
+    void placementCountsEveryFaultAndAPinnedRunStaysOnItsCpu() throws Exception {
+        FaultBenchConfig one = config(FaultMode.UFFD, 1, 1, UffdSet.Scope.SHARED, true, 1 << 20, 0);
+        KernelFaultBench.PlacedRun pinned = CpuAffinity.onOneCpu(CpuAffinity.firstAllowed(),
+                () -> KernelFaultBench.runRecordingPlacement(one, KernelBenchOptions.DEFAULT));
+        assertResolvedEveryPage(pinned.result(), 256);
+        assertEquals(256, pinned.placement().faults());
+        assertEquals(256, pinned.placement().readerOnFaultingCpu());
+        assertEquals(256, pinned.placement().resumedOnResolvingCpu());
+        assertEquals(100, pinned.placement().sameCpuPercent());
+        KernelFaultBench.PlacedRun free = KernelFaultBench.runRecordingPlacement(
+                config(FaultMode.UFFD, 2, 2, UffdSet.Scope.SHARED, true, 1 << 20, 0), KernelBenchOptions.DEFAULT);
+        assertResolvedEveryPage(free.result(), 512);
+        assertEquals(512, free.placement().faults());
+        assertTrue(free.placement().sameCpuPercent() >= 0 && free.placement().sameCpuPercent() <= 100);
+        if (CpuAffinity.allowedCount() == 1) assertEquals(100, free.placement().sameCpuPercent());
+    }
+
     @Test
     void negativeControlACopyOfTheWrongPageIsCaughtByTheReadsAndTheVerifier() throws Exception {
         FaultBenchResult r = KernelFaultBench.run(config(FaultMode.UFFD, 2, 1, UffdSet.Scope.SHARED, true, 1 << 20, 0),

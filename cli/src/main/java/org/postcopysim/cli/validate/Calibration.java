@@ -34,7 +34,7 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
             Cost.UFFD_READ_SYSCALL_NS, Cost.UFFD_IOCTL_NS, Cost.PAGE_ALLOC_NS, Cost.HOST_FAULT_NS, Cost.THREAD_WAKEUP_NS,
             Cost.WAKEUP_CPU_NS, Cost.WAKER_CPU_NS, Cost.WAKEUP_CPU_BUSY_NS,
             Cost.WAKER_CPU_BUSY_NS, Cost.UFFD_POLL_WAKE_PER_POLLER_NS, Cost.UFFD_WAKE_HOLD_NS, Cost.STAGE2_FAULT_NS,
-            Cost.FAULT_USER_NS, Cost.UFFD_READER_USER_NS);
+            Cost.FAULT_USER_NS, Cost.UFFD_READER_USER_NS, Cost.WAKE_AFFINE_PERCENT);
 
     /** The cost file: every value, the calibrated ones saying how each was measured, with the date and CPUs. */
     public String costFileText() {
@@ -69,8 +69,8 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
             l.add(String.format(Locale.ROOT, "  thread wake-up on one CPU %d ns (%d ns of it CPU time, %d ns the waker's unpark)",
                     b1.oneWayNs(), b1.cpuNs(), b1.wakerNs()));
         }
-        l.add(String.format(Locale.ROOT, "  kernel round trip (1 thread, 1 reader) %.0f ns per page, fault p50 %d ns",
-                acrossCpus.ns(), acrossCpus.p50Ns()));
+        l.add(String.format(Locale.ROOT, "  kernel round trip (1 thread, 1 reader) %.0f ns per page, fault p50 %d ns, "
+                + "%d%% of its wake-ups on the waker's CPU", acrossCpus.ns(), acrossCpus.p50Ns(), acrossCpus.sameCpuPercent()));
         if (oneCpu != null) {
             l.add(String.format(Locale.ROOT, "  the same on one CPU %.0f ns per page, fault p50 %d ns", oneCpu.ns(),
                     oneCpu.p50Ns()));
@@ -80,9 +80,10 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
         } else {
             l.add("  the same on one CPU: not measured (the CPU mask could not be set); a busy CPU's wake-up is taken as an idle one's");
         }
-        l.add(String.format(Locale.ROOT, "fitted: the steps simulate to %.0f ns without idle wake-ups; the round trip's two "
-                + "wake-ups onto an idle CPU are %d ns each; simulated round trip %.0f ns (%.2fx the kernel's)",
-                idle.simStepsNs(), idle.wakeupNs(), idle.simFittedNs(), idle.simFittedNs() / acrossCpus.ns()));
+        l.add(String.format(Locale.ROOT, "fitted: with %d%% of the wake-ups on the waker's CPU, the steps simulate to %.0f ns "
+                + "without idle wake-ups; a wake-up onto an idle CPU is %d ns; simulated round trip %.0f ns (%.2fx the kernel's)",
+                acrossCpus.sameCpuPercent(), idle.simStepsNs(), idle.wakeupNs(), idle.simFittedNs(),
+                idle.simFittedNs() / acrossCpus.ns()));
         StringBuilder b = new StringBuilder("costs:");
         for (Cost c : SET) b.append(' ').append(c.key()).append('=').append(costs.get(c));
         l.add(b.toString());

@@ -90,19 +90,39 @@ public final class HostCalibration {
                     WakeRegime.BUSY, oneCpu.ns(), o);
             base = withWakeup(base, steps.oneCpu(), busy.wakeupNs(), WakeRegime.BUSY);
         }
-        // Free to run anywhere, one thread and one reader on an otherwise idle machine: every wake-up
-        // finds an idle CPU.
-        // On one CPU no wake-up ever finds a CPU idle: the idle price cannot be fitted and is never charged, so it
-        // is taken to be the busy one.
-        Fit idle = hostCpus == 1 && busy != null ? busy : fit(base, steps.acrossCpus(), WakeRegime.IDLE, acrossCpus.ns(), o);
+        // Free to run anywhere, one thread and one reader on an otherwise idle machine: the scheduler kept
+        // some wake-ups on the waker's CPU (at the busy price, measured on one CPU) and sent the others to
+        // the idle CPU. The measured share is the model's wake-affine; the idle wake-up is fitted to the rest.
+        // (Without the busy price, where the CPU mask cannot be set, every wake-up is priced as an idle one, as before.)
+        if (busy != null) {
+            base = base.with(Cost.WAKE_AFFINE_PERCENT, acrossCpus.sameCpuPercent(), SOURCE + " (of the unpinned round "
+                    + "trip's wake-ups, the share that ran on the waker's CPU: sched_getcpu on both sides of every fault)");
+        }
+        // On one CPU no wake-up ever finds a CPU idle: the idle price cannot be fitted and is never charged, so it is
+        // taken to be the busy one. With every wake-up of the round trip on its waker's CPU it cannot be fitted either,
+        // but it is charged (a poll herd's second reader goes to the idle CPU): it is the ping-pong's across CPUs.
+        Fit idle;
+        if (hostCpus == 1 && busy != null) {
+            idle = busy;
+        } else if (busy != null && base.get(Cost.WAKE_AFFINE_PERCENT) >= 100) {
+            long pingPong = steps.acrossCpus().oneWayNs();
+            idle = new Fit(simulatedRoundTripNs(withWakeup(base, steps.acrossCpus(), 0, WakeRegime.IDLE), o), pingPong,
+                    simulatedRoundTripNs(withWakeup(base, steps.acrossCpus(), pingPong, WakeRegime.IDLE), o));
+        } else {
+            idle = fit(base, steps.acrossCpus(), WakeRegime.IDLE, acrossCpus.ns(), o);
+        }
         CostModel fitted = withWakeup(base, steps.acrossCpus(), idle.wakeupNs(), WakeRegime.IDLE);
         if (oneCpu == null) fitted = withWakeup(fitted, steps.acrossCpus(), idle.wakeupNs(), WakeRegime.BUSY);
         return new Calibration(steps, copy.copy4kNs(), user, acrossCpus, idle, oneCpu, busy, fitted, hostCpus, o.rounds(),
                 o.pages());
     }
 
-    /** A kernel round trip: 1 / pages per second of the fastest round (ns), and that round's median fault latency. */
-    public record RoundTrip(double ns, long p50Ns) {
+    /**
+     * A kernel round trip: 1 / pages per second of the fastest round (ns), that round's median
+     * fault latency, and the share of its wake-ups that ran on the waker's CPU (%, {@link
+     * KernelFaultBench.Placement#sameCpuPercent}).
+     */
+    public record RoundTrip(double ns, long p50Ns, int sameCpuPercent) {
     }
 
     /**
@@ -121,16 +141,19 @@ public final class HostCalibration {
     private static RoundTrip fastestRoundTrip(Options o, FaultBenchConfig single) throws KernelUnavailable {
         double best = Double.MAX_VALUE;
         long p50 = 0;
+        int sameCpu = 0;
         for (int r = 0; r < o.rounds(); r++) {
-            FaultBenchResult k = KernelFaultBench.run(single, KernelBenchOptions.DEFAULT);
+            KernelFaultBench.PlacedRun run = KernelFaultBench.runRecordingPlacement(single, KernelBenchOptions.DEFAULT);
+            FaultBenchResult k = run.result();
             if (!k.verified()) throw new IllegalStateException("the kernel round-trip run failed: " + k.error());
             double ns = 1e9 / k.pagesPerSecOverall();
             if (ns < best) {
                 best = ns;
                 p50 = k.faultLatencyNs().p50();
+                sameCpu = run.placement().sameCpuPercent();
             }
         }
-        return new RoundTrip(best, p50);
+        return new RoundTrip(best, p50, sameCpu);
     }
 
     /**

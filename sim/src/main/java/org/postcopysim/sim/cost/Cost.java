@@ -93,6 +93,12 @@ public enum Cost {
                     + "context switch, before it runs on"),
     WAKER_CPU_BUSY_NS("waker-cpu-busy", "ns", 0, Origin.CALIBRATED,
             "as waker-cpu, per thread woken while no CPU is idle (queued on a busy CPU: no idle CPU to wake)"),
+    WAKE_AFFINE_PERCENT("wake-affine", "%", 0, Origin.CALIBRATED,
+            "of the wake-ups on the uffd path (a reader's UFFDIO_COPY or UFFDIO_WAKE waking a vCPU thread, a fault waking "
+                    + "the readers in poll), the share placed on the waker's CPU, at the busy price, although another CPU "
+                    + "is idle (while no other thread waits for the waker's CPU): the woken thread waits for its waker to yield or sleep (Linux's wake-affine placement; on a "
+                    + "virtual machine most wake-ups stay on the waker's CPU, and calibrate-host measures the share); 0: "
+                    + "a wake-up takes an idle CPU whenever one is free"),
     CONTEXT_SWITCH_NS("context-switch", "ns", 1_500, Origin.CALIBRATED,
             "handing a CPU to the next runnable thread when every CPU is busy"),
     HOST_CPUS("host-cpus", "CPUs", 96, Origin.PUBLISHED,

@@ -47,6 +47,10 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
     private long[] waitingFor = new long[0];
     private int presenceWaiters;
     private Runnable onAllPresent = () -> { };
+    /** Per entry of {@link #woken}: the actor whose CPU that wake-up places it on (wake-affine), or -1. */
+    private final IntList wokenPlacedWith = new IntList();
+    /** The share of the uffd path's wake-ups placed on the waker's CPU ({@code wake-affine}, %). */
+    private final long affinePercent;
     private long wakeWalksCharged;
     private long wakeWalkVisitsCharged;
     private long wakeWalkChargedNs;
@@ -56,6 +60,10 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
         this.costs = costs;
         this.jitter = costs.get(Cost.JITTER_PERCENT) / 100.0;
         if (jitter >= 1) throw new IllegalArgumentException("jitter must be below 100%, got " + costs.get(Cost.JITTER_PERCENT));
+        this.affinePercent = costs.get(Cost.WAKE_AFFINE_PERCENT);
+        if (affinePercent > 100) {
+            throw new IllegalArgumentException("wake-affine is a share of the wake-ups: at most 100%, got " + affinePercent);
+        }
         this.cpus = new CpuPool(sim, (int) costs.get(Cost.HOST_CPUS), costs.get(Cost.CONTEXT_SWITCH_NS), maxThreads);
         // The host mm's serialization stands for the page allocator's and page tables' locks, which hand
         // off at a constant cost (per-CPU lists, split page-table locks): no per-spinner growth.
@@ -168,8 +176,11 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
 
     /** Wakes, {@code delayNs} from now, every vCPU the last step woke (each then {@link #wake}s). */
     public void flushWakes(long delayNs) {
-        for (int i = 0; i < woken.size(); i++) vcpus.get(woken.get(i)).wokenIn(delayNs);
+        for (int i = 0; i < woken.size(); i++) {
+            vcpus.get(woken.get(i)).wokenIn(delayNs, i < wokenPlacedWith.size() ? wokenPlacedWith.get(i) : -1);
+        }
         woken.clear();
+        wokenPlacedWith.clear();
     }
 
     /**
@@ -180,13 +191,58 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
      * it found an idle CPU (its CPU time then is {@code wakeup-cpu}, else {@code wakeup-cpu-busy}:
      * see {@link #wakeupCpuNs}).
      */
-    boolean wake(int actor, int runKind) {
-        if (cpus.tryReserve()) {
+    boolean wake(int actor, int runKind, int placedWith) {
+        if (placedWith >= 0) {
+            cpus.acquireOnCpuOf(placedWith, actor, runKind);
+            return false;
+        }
+        if (cpus.tryReserve(actor)) {
             sim.schedule(costs.get(Cost.THREAD_WAKEUP_NS), actor, runKind);
             return true;
         }
         cpus.acquireWoken(actor, runKind);
         return false;
+    }
+
+    /** Whether the uffd-path wake-up a thread issues now is placed on its own CPU ({@code wake-affine}). */
+    private boolean drawAffine(SplitMix64 rng) {
+        if (affinePercent == 0) return false;
+        return affinePercent >= 100 || rng.nextLong(100) < affinePercent;
+    }
+
+    /**
+     * The waker's CPU time for the uffd-path wake-ups {@code waker} issues now, of the threads
+     * {@code wakees} yields (actor ids), each placed as Linux's wake-affine placement would: a
+     * thread that last ran on the waker's CPU stays there as often as {@code wake-affine} says
+     * ({@link #drawAffine}; at the busy price); any other goes to an idle CPU if one is free (its
+     * previous CPU if that one is idle), else onto a busy CPU's run queue, priced as {@link
+     * #wakerNs}. Each placement is added to {@code placed} in order ({@code waker} when on its
+     * CPU, else -1).
+     */
+    private long uffdWakerNs(int threads, java.util.function.IntUnaryOperator wakees, SplitMix64 rng, int waker,
+                             IntList placed) {
+        if (affinePercent == 0) {
+            for (int i = 0; i < threads; i++) placed.add(-1);
+            return wakerNs(threads, rng);
+        }
+        int idle = cpus.free();
+        int wakerCpu = cpus.cpuOf(waker);
+        int queued = wakerCpu < 0 ? 0 : cpus.waitingOn(wakerCpu);
+        long ns = 0;
+        for (int i = 0; i < threads; i++) {
+            // Placed with its waker only while no other thread waits for the waker's CPU (a loaded CPU
+            // loses the comparison of wake_affine_weight to an idle one).
+            boolean affine = wakerCpu >= 0 && (queued == 0 || idle == 0) && drawAffine(rng);
+            if (affine) queued++;
+            placed.add(affine ? waker : -1);
+            if (!affine && idle > 0) {
+                idle--;
+                ns += cost(Cost.WAKER_CPU_NS, rng);
+            } else {
+                ns += cost(Cost.WAKER_CPU_BUSY_NS, rng);
+            }
+        }
+        return ns;
     }
 
     /** The CPU time a woken thread spends before it runs on: {@code onIdleCpu} as {@link #wake} returned. */
@@ -205,19 +261,30 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
         return idle * cost(Cost.WAKER_CPU_NS, rng) + (threads - idle) * cost(Cost.WAKER_CPU_BUSY_NS, rng);
     }
 
-    /** Readers asleep in poll on uffd {@code u} are woken (the herd), {@code delayNs} from now. */
-    int wakePollers(int u, long delayNs) {
-        int n = paths.pollWakeups(u);
+    /**
+     * A fault wakes the readers asleep in poll on uffd {@code u} (the herd, as many as the model
+     * counted): returns the poll-queue lock's hold for it (the per-poller walk and the waker's CPU
+     * time, {@link #uffdWakerNs}), at the end of which each reader is woken.
+     */
+    long wakePollers(int u, SplitMix64 rng, int waker) {
+        int n = paths.pollers(u);
+        long hold = n * cost(Cost.UFFD_POLL_WAKE_PER_POLLER_NS, rng); // drawn even for none: the trace stays as it was
         if (n == 0) return 0;
-        long at = delayNs;
+        herdPlacedWith.clear();
+        List<SimReader> woke = pollers.get(u);
+        hold += uffdWakerNs(n, i -> woke.get(i).actorId(), rng, waker, herdPlacedWith);
+        int counted = paths.pollWakeups(u);
         List<SimReader> herd = pollers.get(u);
-        if (herd.size() != n) {
-            throw new IllegalStateException("uffd " + u + ": model counted " + n + " pollers, simulator " + herd.size());
+        if (herd.size() != counted || counted != n) {
+            throw new IllegalStateException("uffd " + u + ": model counted " + counted + " pollers, simulator " + herd.size());
         }
-        for (int i = 0; i < herd.size(); i++) herd.get(i).wokenIn(at);
+        for (int i = 0; i < herd.size(); i++) herd.get(i).wokenIn(hold, herdPlacedWith.get(i));
         herd.clear();
-        return n;
+        return hold;
     }
+
+    /** Scratch: the placement of each reader of the last poll herd (as {@link #wokenPlacedWith}). */
+    private final IntList herdPlacedWith = new IntList();
 
     void addVcpu(SimVcpu v) {
         vcpus.add(v);
@@ -277,8 +344,22 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
      * for the threads it woke ({@link #wakerNs}), charged and totalled.
      */
     public long wakeWalkHoldNs(long visited, SplitMix64 rng) {
-        long hold = cost(Cost.UFFD_WAKE_HOLD_NS, rng) + visited * cost(Cost.UFFD_WAKE_PER_WAITER_NS, rng)
-                + wakerNs(woken.size(), rng);
+        return chargeWakeWalk(cost(Cost.UFFD_WAKE_HOLD_NS, rng) + visited * cost(Cost.UFFD_WAKE_PER_WAITER_NS, rng)
+                + wakerNs(woken.size(), rng), visited);
+    }
+
+    /**
+     * As {@link #wakeWalkHoldNs}, for a uffd reader's ioctl: each thread it woke is placed on the
+     * reader's CPU or not as {@code wake-affine} draws ({@link #uffdWakerNs}).
+     */
+    long uffdWakeWalkHoldNs(long visited, SplitMix64 rng, int waker) {
+        long walk = cost(Cost.UFFD_WAKE_HOLD_NS, rng) + visited * cost(Cost.UFFD_WAKE_PER_WAITER_NS, rng);
+        wokenPlacedWith.clear();
+        return chargeWakeWalk(walk + uffdWakerNs(woken.size(), i -> vcpus.get(woken.get(i)).actorId(), rng, waker,
+                wokenPlacedWith), visited);
+    }
+
+    private long chargeWakeWalk(long hold, long visited) {
         wakeWalksCharged++;
         wakeWalkVisitsCharged += visited;
         wakeWalkChargedNs += hold;

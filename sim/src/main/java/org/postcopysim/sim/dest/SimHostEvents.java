@@ -170,11 +170,11 @@ public final class SimHostEvents implements Actor {
                 break;
             case END_UNLOCK:
                 d.mmuLock.releaseWrite();
-                d.cpus.release();
+                d.cpus.release(actor);
                 scheduleNext();
                 break;
             case UNNOTIFIED_DONE:
-                d.cpus.release();
+                d.cpus.release(actor);
                 scheduleNext();
                 break;
             default:

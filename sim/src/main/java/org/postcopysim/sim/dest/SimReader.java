@@ -57,6 +57,8 @@ public final class SimReader implements Actor {
     private boolean polling;
     /** Its last wake-up from poll found an idle CPU (see {@link SimDest#wake}). */
     private boolean wokeOnIdleCpu;
+    /** The actor whose CPU its last wake-up placed it on ({@code wake-affine}), or -1. */
+    private int placedWith = -1;
     private long jobGfn;
     private long jobPage;
     private long visitedBefore;
@@ -98,6 +100,10 @@ public final class SimReader implements Actor {
         d.sim.schedule(0, actor, START);
     }
 
+    int actorId() {
+        return actor;
+    }
+
     /** Stops reading at its next step (the run is over). */
     public void stop() {
         stopped = true;
@@ -107,9 +113,10 @@ public final class SimReader implements Actor {
         return polling;
     }
 
-    /** The poll herd woke it: it runs {@code delayNs} from now. */
-    void wokenIn(long delayNs) {
+    /** The poll herd woke it: it runs {@code delayNs} from now, placed on {@code waker}'s CPU (-1: not placed). */
+    void wokenIn(long delayNs, int waker) {
         polling = false;
+        placedWith = waker;
         d.sim.schedule(delayNs, actor, WOKEN);
     }
 
@@ -121,7 +128,7 @@ public final class SimReader implements Actor {
                 d.cpus.acquire(actor, POLL_AND_READ);
                 break;
             case WOKEN:
-                wokeOnIdleCpu = d.wake(actor, WOKEN_RUN);
+                wokeOnIdleCpu = d.wake(actor, WOKEN_RUN, placedWith);
                 break;
             case WOKEN_RUN:
                 // Back from a sleep in poll, the wake-up's CPU time comes first.
@@ -207,7 +214,7 @@ public final class SimReader implements Actor {
                     return;
                 }
                 long visited = d.paths().uffds().get(pu).waitersVisited() - visitedBefore;
-                d.sim.schedule(d.wakeWalkHoldNs(visited, rng), actor, COPY_UNLOCK);
+                d.sim.schedule(d.uffdWakeWalkHoldNs(visited, rng, actor), actor, COPY_UNLOCK);
                 break;
             }
             case COPY_UNLOCK:
@@ -219,7 +226,7 @@ public final class SimReader implements Actor {
                 visitedBefore = d.paths().uffds().get(u).waitersVisited();
                 d.paths().wakePage(msg.pageIndex(), d);
                 long visited = d.paths().uffds().get(u).waitersVisited() - visitedBefore;
-                d.sim.schedule(d.wakeWalkHoldNs(visited, rng), actor, WAKE_UNLOCK);
+                d.sim.schedule(d.uffdWakeWalkHoldNs(visited, rng, actor), actor, WAKE_UNLOCK);
                 break;
             }
             case WAKE_UNLOCK:
@@ -237,7 +244,7 @@ public final class SimReader implements Actor {
         d.paths().beginPoll(u);
         d.polling(u, this);
         polling = true;
-        d.cpus.release();
+        d.cpus.release(actor);
     }
 
     private void resolve() {
@@ -255,7 +262,7 @@ public final class SimReader implements Actor {
             jobGfn = local.jobGfn();
             jobPage = local.jobPageIndex();
             if (fetchDelayNs > 0) {
-                d.cpus.release();
+                d.cpus.release(actor);
                 d.sim.schedule(fetchDelayNs, actor, DELAYED);
             } else {
                 d.sim.schedule(0, actor, COPY_WORK);

@@ -72,6 +72,8 @@ public final class SimVcpu implements Actor {
     private long accessIntervalNs;
     private boolean wokenEarly;
     private boolean wokeOnIdleCpu;
+    /** The actor whose CPU its last wake-up placed it on ({@code wake-affine}), or -1. */
+    private int placedWith = -1;
     private boolean queued;
     private long resumeDelayNs;
     private long jobGfn;
@@ -128,15 +130,23 @@ public final class SimVcpu implements Actor {
         return finishedNs;
     }
 
+    int actorId() {
+        return actor;
+    }
+
     /** Starts the vCPU {@code delayNs} from now. */
     public void start(long delayNs) {
         d.sim.schedule(delayNs, actor, START);
     }
 
-    /** Its page is present or a uffd wake named it: it runs again {@code delayNs} from now. */
-    void wokenIn(long delayNs) {
+    /**
+     * Its page is present or a uffd wake named it: it runs again {@code delayNs} from now, placed
+     * on {@code waker}'s CPU ({@code wake-affine}; -1: not placed).
+     */
+    void wokenIn(long delayNs, int waker) {
         if (sleeping) {
             sleeping = false;
+            placedWith = waker;
             d.sim.schedule(delayNs, actor, WOKEN);
         } else {
             wokenEarly = true; // still running: it finds the wake before it sleeps
@@ -228,9 +238,7 @@ public final class SimVcpu implements Actor {
                 }
                 break;
             case POLL_GRANTED: {
-                int pollers = d.paths().pollers(path.uffdIndex());
-                long hold = pollers * d.cost(Cost.UFFD_POLL_WAKE_PER_POLLER_NS, rng) + d.wakerNs(pollers, rng);
-                d.wakePollers(path.uffdIndex(), hold);
+                long hold = d.wakePollers(path.uffdIndex(), rng, actor);
                 d.sim.schedule(hold, actor, POLL_RELEASE);
                 break;
             }
@@ -239,7 +247,7 @@ public final class SimVcpu implements Actor {
                 sleepUnlessWoken(0);
                 break;
             case WOKEN:
-                wokeOnIdleCpu = d.wake(actor, WOKEN_RUN);
+                wokeOnIdleCpu = d.wake(actor, WOKEN_RUN, placedWith);
                 break;
             case WOKEN_RUN:
                 d.sim.schedule(resumeDelayNs + d.wakeupCpuNs(wokeOnIdleCpu, rng), actor, RESUME);
@@ -283,7 +291,7 @@ public final class SimVcpu implements Actor {
                     return;
                 }
                 finishedNs = d.sim.nowNs();
-                d.cpus.release();
+                d.cpus.release(actor);
                 listener.onDone(this);
                 return;
             }
@@ -397,7 +405,7 @@ public final class SimVcpu implements Actor {
                     path.blocked();
                     d.waitForPresent(id, path.pageIndex());
                     sleeping = true;
-                    d.cpus.release();
+                    d.cpus.release(actor);
                 }
                 break;
             case FaultPath.SLEEP_UFFD:
@@ -413,7 +421,7 @@ public final class SimVcpu implements Actor {
     private void startJob() {
         long delay = d.model().localPages() == null ? 0 : fetchDelayNs;
         if (delay > 0 && mode != FaultMode.NONE) {
-            d.cpus.release();
+            d.cpus.release(actor);
             d.sim.schedule(delay, actor, JOB_DELAYED);
         } else {
             d.sim.schedule(0, actor, JOB_COPY);
@@ -450,7 +458,7 @@ public final class SimVcpu implements Actor {
             d.sim.schedule(delayNs + resumeDelayNs, actor, RESUME);
         } else {
             sleeping = true;
-            d.cpus.release();
+            d.cpus.release(actor);
         }
     }
 

@@ -12,6 +12,13 @@ package org.postcopysim.sim.engine;
  * gives its CPU to the woken thread, queueing itself behind the others (Linux's wake-up
  * preemption: a thread back from a sleep has used less CPU than one that never sleeps, and
  * runs first). A thread woken while a CPU is free takes it at once ({@link #tryReserve}).
+ *
+ * <p>A woken thread may instead be placed on its waker's CPU ({@link #acquireOnCpuOf}, Linux's
+ * wake-affine placement): it waits for that CPU even while another is idle, and only that CPU's
+ * thread yielding or sleeping hands it over (an idle CPU does not pull it: Linux's idle balance
+ * skips a CPU whose idle periods are short). So each CPU is tracked: which thread holds it, and
+ * the threads placed on it. (Whoever places a thread keeps the wait short: {@code SimDest}
+ * places one only while no other waits for that CPU.)
  * Tracks busy CPU time. Single-threaded (the simulator's), allocation-free.
  */
 public final class CpuPool {
@@ -20,6 +27,15 @@ public final class CpuPool {
     private final long contextSwitchNs;
     private final WaitRing runnable;
     private final WaitRing woken;
+    /** Per CPU: the woken threads placed on it ({@link #acquireOnCpuOf}), served before any other. */
+    private final WaitRing[] placed;
+    /** Per CPU: the threads that yielded it to a thread placed on it: they wait on that CPU, next after the placed ones. */
+    private final WaitRing[] yielded;
+    /** The free CPUs, a stack of their numbers ({@code free} of them). */
+    private final int[] freeCpus;
+    /** Per actor id: the CPU it holds, or -1. */
+    private int[] cpuOf = new int[0];
+
     private int free;
     private long lastChangeNs;
     private long busyCpuNs;
@@ -40,6 +56,12 @@ public final class CpuPool {
         this.contextSwitchNs = contextSwitchNs;
         this.runnable = new WaitRing(Math.max(1, maxThreads));
         this.woken = new WaitRing(Math.max(1, maxThreads));
+        this.placed = new WaitRing[cpus];
+        for (int c = 0; c < cpus; c++) placed[c] = new WaitRing(Math.max(1, maxThreads));
+        this.yielded = new WaitRing[cpus];
+        for (int c = 0; c < cpus; c++) yielded[c] = new WaitRing(Math.max(1, maxThreads));
+        this.freeCpus = new int[cpus];
+        for (int c = 0; c < cpus; c++) freeCpus[c] = cpus - 1 - c;
     }
 
     /** Thread {@code actor} wants to run: {@code runKind} is delivered once it has a CPU. */
@@ -55,10 +77,26 @@ public final class CpuPool {
         acquire(actor, runKind, woken);
     }
 
+    /**
+     * Thread {@code actor}, just woken by {@code waker}, is placed on the waker's CPU (Linux's
+     * wake-affine placement): it waits for that CPU even while another is idle, ahead of every
+     * other thread waiting for it, and gets it when the waker yields it ({@link #runOnOrYield})
+     * or sleeps ({@link #release}). When the waker holds no CPU (it slept meanwhile) the woken
+     * thread waits as {@link #acquireWoken} does.
+     */
+    public void acquireOnCpuOf(int waker, int actor, int runKind) {
+        int c = cpuOf(waker);
+        if (c < 0) {
+            acquire(actor, runKind, woken);
+            return;
+        }
+        waits++;
+        placed[c].add(actor, runKind, sim.nowNs());
+    }
+
     private void acquire(int actor, int runKind, WaitRing queue) {
         if (free > 0) {
-            account();
-            free--;
+            take(actor);
             sim.schedule(0, actor, runKind);
         } else {
             waits++;
@@ -72,47 +110,91 @@ public final class CpuPool {
      * kernel's finds the CPU's run queue holding the woken thread). Returns false, taking
      * nothing, when every CPU is busy.
      */
-    public boolean tryReserve() {
+    public boolean tryReserve(int actor) {
         if (free == 0) return false;
-        account();
-        free--;
+        take(actor);
         return true;
     }
 
     /**
      * The running thread {@code actor} goes on to {@code runKind} without sleeping: at once,
-     * unless a woken thread waits for a CPU, which then gets this one (after a context switch)
-     * while {@code actor} waits behind the other runnable threads. Returns whether it yielded.
+     * unless a woken thread waits for a CPU (one placed on this CPU first), which then gets this
+     * one (after a context switch) while {@code actor} waits behind the other runnable threads.
+     * Returns whether it yielded.
      */
     public boolean runOnOrYield(int actor, int runKind) {
-        if (woken.isEmpty()) {
+        int c = held(actor);
+        WaitRing next = !placed[c].isEmpty() ? placed[c] : woken;
+        if (next.isEmpty()) {
             sim.schedule(0, actor, runKind);
             return false;
         }
         preemptions++;
         waits++;
-        runnable.add(actor, runKind, sim.nowNs());
-        handOff(woken);
+        cpuOf[actor] = -1;
+        // Preempted by a thread placed on its CPU, it stays on that CPU's run queue (as Linux's would);
+        // preempted by any other woken thread, it waits behind the runnable ones.
+        (next == placed[c] ? yielded[c] : runnable).add(actor, runKind, sim.nowNs());
+        handOff(c, next);
         return true;
     }
 
-    /** The running thread gives up its CPU (it sleeps or ends); the next runnable one gets it. */
-    public void release() {
-        if (!woken.isEmpty()) {
-            handOff(woken);
+    /** The running thread {@code actor} gives up its CPU (it sleeps or ends); the next waiting one gets it. */
+    public void release(int actor) {
+        int c = held(actor);
+        cpuOf[actor] = -1;
+        if (!placed[c].isEmpty()) {
+            handOff(c, placed[c]);
+        } else if (!yielded[c].isEmpty()) {
+            handOff(c, yielded[c]);
+        } else if (!woken.isEmpty()) {
+            handOff(c, woken);
         } else if (!runnable.isEmpty()) {
-            handOff(runnable);
+            handOff(c, runnable);
         } else {
-            if (free == cpus) throw new IllegalStateException("CPU released while all are free");
             account();
-            free++;
+            freeCpus[free++] = c;
         }
     }
 
-    private void handOff(WaitRing queue) {
+    private void take(int actor) {
+        account();
+        int c = freeCpus[--free];
+        hold(actor, c);
+    }
+
+    private void handOff(int c, WaitRing queue) {
+        int next = queue.headActor();
         waitNs += sim.nowNs() - queue.headSinceNs() + contextSwitchNs;
-        sim.schedule(contextSwitchNs, queue.headActor(), queue.headKind());
+        hold(next, c);
+        sim.schedule(contextSwitchNs, next, queue.headKind());
         queue.removeHead();
+    }
+
+    private void hold(int actor, int c) {
+        if (actor >= cpuOf.length) {
+            int from = cpuOf.length;
+            cpuOf = java.util.Arrays.copyOf(cpuOf, Math.max(actor + 1, from * 2));
+            java.util.Arrays.fill(cpuOf, from, cpuOf.length, -1);
+        }
+        if (cpuOf[actor] >= 0) throw new IllegalStateException("actor " + actor + " already holds CPU " + cpuOf[actor]);
+        cpuOf[actor] = c;
+    }
+
+    private int held(int actor) {
+        int c = cpuOf(actor);
+        if (c < 0) throw new IllegalStateException("actor " + actor + " holds no CPU");
+        return c;
+    }
+
+    /** Threads waiting for CPU {@code c} in particular (placed on it, or yielded it to one placed on it). */
+    public int waitingOn(int c) {
+        return placed[c].size() + yielded[c].size();
+    }
+
+    /** The CPU {@code actor} holds now, or -1. */
+    public int cpuOf(int actor) {
+        return actor < cpuOf.length ? cpuOf[actor] : -1;
     }
 
     private void account() {

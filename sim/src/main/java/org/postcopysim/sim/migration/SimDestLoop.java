@@ -84,7 +84,7 @@ final class SimDestLoop implements Actor, SimChannel.Receiver {
             case RUN:
                 if (size == 0) {
                     running = false;
-                    d.cpuPool().release();
+                    d.cpuPool().release(actor);
                     return;
                 }
                 if (uffdInstall) {

@@ -47,7 +47,7 @@ class CpuPoolTest {
         sim.run(Long.MAX_VALUE);
         assertEquals(List.of("100:5"), sleeper.seen, "the woken thread runs after one context switch");
         assertEquals(List.of("0:1"), hog.seen, "the hog waits for the CPU");
-        cpus.release(); // the woken thread sleeps again: the hog gets the CPU back
+        cpus.release(s); // the woken thread sleeps again: the hog gets the CPU back
         sim.run(Long.MAX_VALUE);
         assertEquals(List.of("0:1", "200:2"), hog.seen);
         assertEquals(1, cpus.preemptions());
@@ -66,7 +66,7 @@ class CpuPoolTest {
         cpus.acquire(f, 1);
         cpus.acquire(r, 2);     // waited first
         cpus.acquireWoken(w, 3); // woken later
-        cpus.release();
+        cpus.release(f);
         sim.run(Long.MAX_VALUE);
         assertEquals(List.of("100:3"), woken.seen);
         assertEquals(List.of(), runnable.seen);
@@ -76,12 +76,95 @@ class CpuPoolTest {
     void aWakeUpTakesAFreeCpuAtOnceAndNoneWhenAllAreBusy() {
         Simulator sim = new Simulator(64);
         CpuPool cpus = new CpuPool(sim, 2, SWITCH_NS, 8);
-        assertTrue(cpus.tryReserve());
+        assertTrue(cpus.tryReserve(0));
         assertEquals(1, cpus.free());
-        assertTrue(cpus.tryReserve());
-        assertFalse(cpus.tryReserve(), "no CPU left: the wake-up goes onto a busy CPU's queue");
+        assertTrue(cpus.tryReserve(1));
+        assertFalse(cpus.tryReserve(2), "no CPU left: the wake-up goes onto a busy CPU's queue");
         assertEquals(0, cpus.free());
-        cpus.release();
+        cpus.release(0);
         assertEquals(1, cpus.free());
+    }
+
+    /**
+     * Wake-affine placement: a thread placed on its waker's CPU waits for it although the other
+     * CPU is idle, runs when the waker yields, and the waker (preempted) waits behind it with
+     * the idle CPU still idle. The control is the same wake-up not placed: it takes the idle CPU
+     * at once and the waker runs on.
+     */
+    @Test
+    void aThreadPlacedOnItsWakersCpuWaitsForItWhileAnotherIsIdle() {
+        Simulator sim = new Simulator(64);
+        CpuPool cpus = new CpuPool(sim, 2, SWITCH_NS, 8);
+        SimulatorTest.Recorder waker = new SimulatorTest.Recorder(sim);
+        int w = sim.register(waker);
+        SimulatorTest.Recorder wakee = new SimulatorTest.Recorder(sim);
+        int e = sim.register(wakee);
+        cpus.acquire(w, 1);
+        sim.run(Long.MAX_VALUE);
+        cpus.acquireOnCpuOf(w, e, 5);
+        sim.run(Long.MAX_VALUE);
+        assertEquals(List.of(), wakee.seen, "placed on the waker's CPU, it waits although a CPU is idle");
+        assertEquals(1, cpus.free());
+        assertTrue(cpus.runOnOrYield(w, 2), "the waker yields its CPU to the thread placed on it");
+        sim.run(Long.MAX_VALUE);
+        assertEquals(List.of("100:5"), wakee.seen);
+        assertEquals(List.of("0:1"), waker.seen, "the preempted waker waits: the idle CPU does not pull it");
+        assertEquals(1, cpus.free());
+        cpus.release(e);
+        sim.run(Long.MAX_VALUE);
+        assertEquals(List.of("0:1", "200:2"), waker.seen, "the waker gets its CPU back when the woken thread sleeps");
+
+        // Control: the same wake-up not placed on the waker's CPU takes the idle one at once.
+        Simulator sim2 = new Simulator(64);
+        CpuPool free = new CpuPool(sim2, 2, SWITCH_NS, 8);
+        SimulatorTest.Recorder waker2 = new SimulatorTest.Recorder(sim2);
+        int w2 = sim2.register(waker2);
+        SimulatorTest.Recorder wakee2 = new SimulatorTest.Recorder(sim2);
+        int e2 = sim2.register(wakee2);
+        free.acquire(w2, 1);
+        sim2.run(Long.MAX_VALUE);
+        free.acquireWoken(e2, 5);
+        assertFalse(free.runOnOrYield(w2, 2));
+        sim2.run(Long.MAX_VALUE);
+        assertEquals(List.of("0:5"), wakee2.seen);
+        assertEquals(List.of("0:1", "0:2"), waker2.seen);
+    }
+
+    /** A thread placed on a CPU is served by that CPU only: another CPU going free does not take it. */
+    @Test
+    void anotherCpuGoingFreeDoesNotTakeAThreadPlacedElsewhere() {
+        Simulator sim = new Simulator(64);
+        CpuPool cpus = new CpuPool(sim, 2, SWITCH_NS, 8);
+        SimulatorTest.Recorder a = new SimulatorTest.Recorder(sim);
+        int ia = sim.register(a);
+        SimulatorTest.Recorder b = new SimulatorTest.Recorder(sim);
+        int ib = sim.register(b);
+        SimulatorTest.Recorder placed = new SimulatorTest.Recorder(sim);
+        int ip = sim.register(placed);
+        cpus.acquire(ia, 1);
+        cpus.acquire(ib, 1);
+        sim.run(Long.MAX_VALUE);
+        int cpuOfA = cpus.cpuOf(ia);
+        cpus.acquireOnCpuOf(ia, ip, 9);
+        cpus.release(ib); // the other CPU goes idle
+        sim.run(Long.MAX_VALUE);
+        assertEquals(List.of(), placed.seen);
+        assertEquals(1, cpus.free());
+        cpus.release(ia);
+        sim.run(Long.MAX_VALUE);
+        assertEquals(List.of("100:9"), placed.seen);
+        assertEquals(cpuOfA, cpus.cpuOf(ip), "it runs on its waker's CPU");
+    }
+
+    /** A placed wake-up whose waker holds no CPU any more waits as any woken thread does: a free CPU takes it. */
+    @Test
+    void aPlacedWakeUpWhoseWakerSleptTakesAFreeCpu() {
+        Simulator sim = new Simulator(64);
+        CpuPool cpus = new CpuPool(sim, 1, SWITCH_NS, 8);
+        SimulatorTest.Recorder wakee = new SimulatorTest.Recorder(sim);
+        int e = sim.register(wakee);
+        cpus.acquireOnCpuOf(7, e, 3);
+        sim.run(Long.MAX_VALUE);
+        assertEquals(List.of("0:3"), wakee.seen);
     }
 }
