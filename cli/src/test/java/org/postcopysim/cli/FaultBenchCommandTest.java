@@ -99,6 +99,11 @@ class FaultBenchCommandTest {
         assertEquals(1024, r.path("hostFaults").asLong(), "every page faulted through the real uffd once");
         assertEquals(1024, r.path("uffd").path("wakes").asLong(), "one UFFDIO_WAKE per DONTWAKE copy");
         assertTrue(r.path("uffd").path("waitersVisitedPerWake").isNull(), r.toPrettyString());
+        CliRun placed = CliRun.of("fault-bench", "--backend", "kernel", "--fault-mode", "uffd", "--vcpus", "2",
+                "--mem-per-vcpu", "1M", "--warmup-mem", "0", "--seed", "3", "--record-placement");
+        assertEquals(0, placed.exitCode(), placed::toString);
+        assertTrue(placed.out().matches("(?s).*placement \\d+% of the wake-ups on the waker's CPU: of 512 faults, \\d+ read by "
+                + "a reader on the faulting thread's CPU, \\d+ resumed on the resolving reader's CPU.*"), placed::toString);
     }
 
     @Test
@@ -140,6 +145,9 @@ class FaultBenchCommandTest {
         assertEquals(2, missing.exitCode(), missing::toString);
         assertTrue(missing.err().contains("Invalid value for option '--cost-file': cannot read cost file /nonexistent/host.costs"),
                 missing::toString);
+        CliRun placement = CliRun.of("fault-bench", "--record-placement", "--warmup-mem", "0");
+        assertEquals(2, placement.exitCode(), placement::toString);
+        assertTrue(placement.err().contains("--record-placement needs --backend kernel and --fault-mode uffd"), placement::toString);
         CliRun backend = CliRun.of("fault-bench", "--backend", "qemu");
         assertEquals(2, backend.exitCode(), backend::toString);
         assertTrue(backend.err().contains("expected model, kernel or sim, got 'qemu'"), backend::toString);
