@@ -124,6 +124,11 @@ public final class FaultBenchCommand implements Callable<Integer> {
         FaultBenchBackend b = parsed(cl, "--backend", () -> FaultBenchBackend.parse(backend));
         KernelBenchOptions kernel = kernelOptions(cl, b);
         CostModel costs = costs(cl, b);
+        if (recordPlacement && (b != FaultBenchBackend.KERNEL || config.faults().mode() != FaultMode.UFFD
+                || !config.faults().partitioned())) {
+            throw new CommandLine.ParameterException(cl, "--record-placement needs --backend kernel, --fault-mode uffd "
+                    + "and --access partitioned (it records each page's fault)");
+        }
         out.printf(Locale.ROOT, "seed: %d%n", s);
         out.flush();
         if (warmupMem > 0 && b.warmsUp()) {
@@ -139,9 +144,6 @@ public final class FaultBenchCommand implements Callable<Integer> {
         KernelFaultBench.Placement placement = null;
         FaultBenchResult r;
         if (recordPlacement) {
-            if (b != FaultBenchBackend.KERNEL || config.faults().mode() != FaultMode.UFFD) {
-                throw new CommandLine.ParameterException(cl, "--record-placement needs --backend kernel and --fault-mode uffd");
-            }
             KernelFaultBench.PlacedRun placed = FaultBenchBackend.runKernelRecordingPlacement(config, kernel);
             r = placed.result();
             placement = placed.placement();

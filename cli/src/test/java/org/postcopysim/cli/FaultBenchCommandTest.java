@@ -145,9 +145,11 @@ class FaultBenchCommandTest {
         assertEquals(2, missing.exitCode(), missing::toString);
         assertTrue(missing.err().contains("Invalid value for option '--cost-file': cannot read cost file /nonexistent/host.costs"),
                 missing::toString);
-        CliRun placement = CliRun.of("fault-bench", "--record-placement", "--warmup-mem", "0");
+        CliRun placement = CliRun.of("fault-bench", "--record-placement"); // refused before the warm-up runs
         assertEquals(2, placement.exitCode(), placement::toString);
-        assertTrue(placement.err().contains("--record-placement needs --backend kernel and --fault-mode uffd"), placement::toString);
+        assertTrue(placement.err().contains("--record-placement needs --backend kernel, --fault-mode uffd and --access "
+                + "partitioned"), placement::toString);
+        assertTrue(!placement.out().contains("warm-up"), placement::toString);
         CliRun backend = CliRun.of("fault-bench", "--backend", "qemu");
         assertEquals(2, backend.exitCode(), backend::toString);
         assertTrue(backend.err().contains("expected model, kernel or sim, got 'qemu'"), backend::toString);

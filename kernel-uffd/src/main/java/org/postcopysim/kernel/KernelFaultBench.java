@@ -71,13 +71,17 @@ public final class KernelFaultBench {
     /**
      * Where the scheduler ran the two sides of each fault, as {@link #runRecordingPlacement} counted:
      * of the faults a reader resolved, those whose reader ran on the CPU the thread had faulted on
-     * (the fault's wake of the reader stayed on the waker's CPU) and those whose thread resumed on the
-     * CPU the reader had resolved it on (the resolving ioctl's wake of the thread stayed on the
-     * waker's CPU). Linux places a woken thread on its waker's CPU or on another (wake-affine); on a
-     * virtual machine, where an idle CPU halts, which one decides most of a round trip's time.
+     * (the fault's wake of the reader stayed on the waker's CPU, or the reader was running there
+     * already) and those whose thread resumed on the CPU the reader had resolved it on (the
+     * resolving ioctl's wake of the thread stayed on the waker's CPU). Linux places a woken thread on
+     * its waker's CPU or on another (wake-affine); on a virtual machine, where an idle CPU halts,
+     * which one decides most of a round trip's time. Counted per fault, not per sleep: a reader that
+     * found the message without sleeping counts as on the faulting CPU or not as it ran.
+     *
+     * @param readerCpus the CPUs the readers resolved faults on, a bit each (CPUs 0-63)
      */
-    public record Placement(long faults, long readerOnFaultingCpu, long resumedOnResolvingCpu) {
-        /** Of both kinds of wake-up, the share that stayed on the waker's CPU (%), rounded. */
+    public record Placement(long faults, long readerOnFaultingCpu, long resumedOnResolvingCpu, long readerCpus) {
+        /** Of the two sides' placements over all faults, the share on the other side's CPU (%), rounded. */
         public int sameCpuPercent() {
             return faults == 0 ? 0 : (int) Math.round(50.0 * (readerOnFaultingCpu + resumedOnResolvingCpu) / faults);
         }
@@ -93,6 +97,10 @@ public final class KernelFaultBench {
      */
     public static PlacedRun runRecordingPlacement(FaultBenchConfig c, KernelBenchOptions k) throws KernelUnavailable {
         if (c.faults().mode() != FaultMode.UFFD) throw new IllegalArgumentException("placement is recorded on the uffd path only");
+        if (!c.faults().partitioned()) {
+            throw new IllegalArgumentException("placement is recorded per page, so with --access partitioned only (each "
+                    + "page faulted by one thread)");
+        }
         KernelFaultBench b = new KernelFaultBench(c, k);
         int n = Math.toIntExact(b.pages);
         b.faultCpu = new int[n];
@@ -107,13 +115,15 @@ public final class KernelFaultBench {
         long faults = 0;
         long reader = 0;
         long resumed = 0;
+        long cpus = 0;
         for (int p = 0; p < resolveCpu.length; p++) {
             if (resolveCpu[p] < 0) continue; // not resolved by a reader (or not touched)
             faults++;
+            if (resolveCpu[p] < 64) cpus |= 1L << resolveCpu[p];
             if (faultCpu[p] == resolveCpu[p]) reader++;
             if (resumeCpu[p] == resolveCpu[p]) resumed++;
         }
-        return new Placement(faults, reader, resumed);
+        return new Placement(faults, reader, resumed, cpus);
     }
 
     /**

@@ -70,10 +70,10 @@ final class Libc {
 
     static native long memcpy(long dst, long src, long n);
 
-    /** The calling thread's CPU mask ({@code pid} 0), {@code bytes} long. */
     /** The CPU the calling thread runs on (glibc's vDSO-backed call). */
     static native int sched_getcpu();
 
+    /** The calling thread's CPU mask ({@code pid} 0), {@code bytes} long. */
     static native int sched_getaffinity(int pid, long bytes, long[] mask);
 
     /** Sets the calling thread's CPU mask ({@code pid} 0); threads it starts later inherit it. */

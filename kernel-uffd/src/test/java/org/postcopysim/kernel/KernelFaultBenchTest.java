@@ -60,13 +60,16 @@ class KernelFaultBenchTest {
      * Where each fault's two wake-ups ran: pinned to one CPU, every one stayed on its waker's CPU;
      * free on a machine of two or more CPUs, the counts cover every fault and are a share. The
      * control is the pinned run itself: a recording that took the wrong CPU, or none, would not
-     * give 100% there.
+     * give 100% there, and the reader's recorded CPU must be the one it was pinned to (the last
+     * allowed, so that a recording of CPU 0 for every fault is caught too).
      */
     @Test
     void placementCountsEveryFaultAndAPinnedRunStaysOnItsCpu() throws Exception {
         FaultBenchConfig one = config(FaultMode.UFFD, 1, 1, UffdSet.Scope.SHARED, true, 1 << 20, 0);
-        KernelFaultBench.PlacedRun pinned = CpuAffinity.onOneCpu(CpuAffinity.firstAllowed(),
+        int cpu = CpuAffinity.allowedCount() > 1 ? lastAllowedCpu() : CpuAffinity.firstAllowed();
+        KernelFaultBench.PlacedRun pinned = CpuAffinity.onOneCpu(cpu,
                 () -> KernelFaultBench.runRecordingPlacement(one, KernelBenchOptions.DEFAULT));
+        assertEquals(1L << cpu, pinned.placement().readerCpus(), "the reader ran on the CPU it was pinned to, as recorded");
         assertResolvedEveryPage(pinned.result(), 256);
         assertEquals(256, pinned.placement().faults());
         assertEquals(256, pinned.placement().readerOnFaultingCpu());
@@ -78,6 +81,21 @@ class KernelFaultBenchTest {
         assertEquals(512, free.placement().faults());
         assertTrue(free.placement().sameCpuPercent() >= 0 && free.placement().sameCpuPercent() <= 100);
         if (CpuAffinity.allowedCount() == 1) assertEquals(100, free.placement().sameCpuPercent());
+    }
+
+    /** The highest-numbered CPU this process may run on (below 64). */
+    private static int lastAllowedCpu() throws KernelUnavailable {
+        int last = CpuAffinity.firstAllowed();
+        for (int c = last + 1; c < 64; c++) {
+            final int cpu = c;
+            try {
+                CpuAffinity.onOneCpu(cpu, () -> null);
+                last = cpu;
+            } catch (KernelUnavailable e) {
+                // not in this process's set
+            }
+        }
+        return last;
     }
 
     @Test

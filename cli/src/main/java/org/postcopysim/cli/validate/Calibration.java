@@ -80,9 +80,9 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
         } else {
             l.add("  the same on one CPU: not measured (the CPU mask could not be set); a busy CPU's wake-up is taken as an idle one's");
         }
-        l.add(String.format(Locale.ROOT, "fitted: with %d%% of the wake-ups on the waker's CPU, the steps simulate to %.0f ns "
-                + "without idle wake-ups; a wake-up onto an idle CPU is %d ns; simulated round trip %.0f ns (%.2fx the kernel's)",
-                acrossCpus.sameCpuPercent(), idle.simStepsNs(), idle.wakeupNs(), idle.simFittedNs(),
+        l.add(String.format(Locale.ROOT, "fitted: with %d%% of the wake-ups placed on the waker's CPU, the steps simulate to "
+                + "%.0f ns without idle wake-ups; a wake-up onto an idle CPU is %d ns; simulated round trip %.0f ns (%.2fx the kernel's)",
+                costs.get(Cost.WAKE_AFFINE_PERCENT), idle.simStepsNs(), idle.wakeupNs(), idle.simFittedNs(),
                 idle.simFittedNs() / acrossCpus.ns()));
         StringBuilder b = new StringBuilder("costs:");
         for (Cost c : SET) b.append(' ').append(c.key()).append('=').append(costs.get(c));

@@ -16,6 +16,11 @@ final class IntList {
         return size;
     }
 
+    void set(int i, int v) {
+        if (i >= size) throw new IndexOutOfBoundsException(i + " of " + size);
+        items[i] = v;
+    }
+
     int get(int i) {
         return items[i];
     }

@@ -47,8 +47,6 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
     private long[] waitingFor = new long[0];
     private int presenceWaiters;
     private Runnable onAllPresent = () -> { };
-    /** Per entry of {@link #woken}: the actor whose CPU that wake-up places it on (wake-affine), or -1. */
-    private final IntList wokenPlacedWith = new IntList();
     /** The share of the uffd path's wake-ups placed on the waker's CPU ({@code wake-affine}, %). */
     private final long affinePercent;
     private long wakeWalksCharged;
@@ -176,11 +174,23 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
 
     /** Wakes, {@code delayNs} from now, every vCPU the last step woke (each then {@link #wake}s). */
     public void flushWakes(long delayNs) {
+        for (int i = 0; i < woken.size(); i++) vcpus.get(woken.get(i)).wokenIn(delayNs, -1);
+        woken.clear();
+    }
+
+    /** Wakes now every vCPU in {@code p} (an actor's own, from {@link #wakeWalkHoldNs}), each as placed there. */
+    public void flushWakes(PendingWakes p) {
+        for (int i = 0; i < p.size(); i++) vcpus.get(p.vcpus.get(i)).wokenIn(0, p.placedWith.get(i));
+        p.clear();
+    }
+
+    /** Moves the vCPUs the last step woke into {@code p}, not placed: its owner wakes them later. */
+    private void takeWoken(PendingWakes p) {
         for (int i = 0; i < woken.size(); i++) {
-            vcpus.get(woken.get(i)).wokenIn(delayNs, i < wokenPlacedWith.size() ? wokenPlacedWith.get(i) : -1);
+            p.vcpus.add(woken.get(i));
+            p.placedWith.add(-1);
         }
         woken.clear();
-        wokenPlacedWith.clear();
     }
 
     /**
@@ -211,30 +221,24 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
     }
 
     /**
-     * The waker's CPU time for the uffd-path wake-ups {@code waker} issues now, of the threads
-     * {@code wakees} yields (actor ids), each placed as Linux's wake-affine placement would: a
-     * thread that last ran on the waker's CPU stays there as often as {@code wake-affine} says
-     * ({@link #drawAffine}; at the busy price); any other goes to an idle CPU if one is free (its
-     * previous CPU if that one is idle), else onto a busy CPU's run queue, priced as {@link
-     * #wakerNs}. Each placement is added to {@code placed} in order ({@code waker} when on its
-     * CPU, else -1).
+     * The waker's CPU time for {@code threads} uffd-path wake-ups {@code waker} issues now, each
+     * placed as Linux's wake-affine placement would: on the waker's CPU, at the busy price, as
+     * often as {@code wake-affine} says ({@link #drawAffine}) but only while no other thread waits
+     * for that CPU (a loaded CPU loses the comparison of wake_affine_weight, and a queue there
+     * would keep the thread the waker preempted waiting); the others priced as {@link #wakerNs}
+     * (onto an idle CPU while one is free, else onto a busy CPU's queue). Each placement is set
+     * in {@code placedWith} from index {@code from} on ({@code waker} when on its CPU, else -1).
      */
-    private long uffdWakerNs(int threads, java.util.function.IntUnaryOperator wakees, SplitMix64 rng, int waker,
-                             IntList placed) {
-        if (affinePercent == 0) {
-            for (int i = 0; i < threads; i++) placed.add(-1);
-            return wakerNs(threads, rng);
-        }
+    private long uffdWakerNs(int threads, SplitMix64 rng, int waker, IntList placedWith, int from) {
+        if (affinePercent == 0) return wakerNs(threads, rng);
         int idle = cpus.free();
         int wakerCpu = cpus.cpuOf(waker);
         int queued = wakerCpu < 0 ? 0 : cpus.waitingOn(wakerCpu);
         long ns = 0;
         for (int i = 0; i < threads; i++) {
-            // Placed with its waker only while no other thread waits for the waker's CPU (a loaded CPU
-            // loses the comparison of wake_affine_weight to an idle one).
-            boolean affine = wakerCpu >= 0 && (queued == 0 || idle == 0) && drawAffine(rng);
+            boolean affine = wakerCpu >= 0 && queued == 0 && drawAffine(rng);
             if (affine) queued++;
-            placed.add(affine ? waker : -1);
+            placedWith.set(from + i, affine ? waker : -1);
             if (!affine && idle > 0) {
                 idle--;
                 ns += cost(Cost.WAKER_CPU_NS, rng);
@@ -271,8 +275,8 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
         long hold = n * cost(Cost.UFFD_POLL_WAKE_PER_POLLER_NS, rng); // drawn even for none: the trace stays as it was
         if (n == 0) return 0;
         herdPlacedWith.clear();
-        List<SimReader> woke = pollers.get(u);
-        hold += uffdWakerNs(n, i -> woke.get(i).actorId(), rng, waker, herdPlacedWith);
+        for (int i = 0; i < n; i++) herdPlacedWith.add(-1);
+        hold += uffdWakerNs(n, rng, waker, herdPlacedWith, 0);
         int counted = paths.pollWakeups(u);
         List<SimReader> herd = pollers.get(u);
         if (herd.size() != counted || counted != n) {
@@ -343,20 +347,23 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
      * walk's fixed part plus the per-waiter cost times {@code visited}, plus the waker's CPU time
      * for the threads it woke ({@link #wakerNs}), charged and totalled.
      */
-    public long wakeWalkHoldNs(long visited, SplitMix64 rng) {
+    public long wakeWalkHoldNs(long visited, SplitMix64 rng, PendingWakes p) {
+        int threads = woken.size();
+        takeWoken(p);
         return chargeWakeWalk(cost(Cost.UFFD_WAKE_HOLD_NS, rng) + visited * cost(Cost.UFFD_WAKE_PER_WAITER_NS, rng)
-                + wakerNs(woken.size(), rng), visited);
+                + wakerNs(threads, rng), visited);
     }
 
     /**
      * As {@link #wakeWalkHoldNs}, for a uffd reader's ioctl: each thread it woke is placed on the
      * reader's CPU or not as {@code wake-affine} draws ({@link #uffdWakerNs}).
      */
-    long uffdWakeWalkHoldNs(long visited, SplitMix64 rng, int waker) {
+    long uffdWakeWalkHoldNs(long visited, SplitMix64 rng, int waker, PendingWakes p) {
         long walk = cost(Cost.UFFD_WAKE_HOLD_NS, rng) + visited * cost(Cost.UFFD_WAKE_PER_WAITER_NS, rng);
-        wokenPlacedWith.clear();
-        return chargeWakeWalk(walk + uffdWakerNs(woken.size(), i -> vcpus.get(woken.get(i)).actorId(), rng, waker,
-                wokenPlacedWith), visited);
+        int threads = woken.size();
+        int from = p.size();
+        takeWoken(p);
+        return chargeWakeWalk(walk + uffdWakerNs(threads, rng, waker, p.placedWith, from), visited);
     }
 
     private long chargeWakeWalk(long hold, long visited) {

@@ -59,6 +59,8 @@ public final class SimReader implements Actor {
     private boolean wokeOnIdleCpu;
     /** The actor whose CPU its last wake-up placed it on ({@code wake-affine}), or -1. */
     private int placedWith = -1;
+    /** The vCPUs its ioctl's wake walk woke, woken at the ioctl's unlock. */
+    private final PendingWakes pending = new PendingWakes();
     private long jobGfn;
     private long jobPage;
     private long visitedBefore;
@@ -214,24 +216,24 @@ public final class SimReader implements Actor {
                     return;
                 }
                 long visited = d.paths().uffds().get(pu).waitersVisited() - visitedBefore;
-                d.sim.schedule(d.uffdWakeWalkHoldNs(visited, rng, actor), actor, COPY_UNLOCK);
+                d.sim.schedule(d.uffdWakeWalkHoldNs(visited, rng, actor, pending), actor, COPY_UNLOCK);
                 break;
             }
             case COPY_UNLOCK:
                 d.queueLock(d.paths().uffdOf(jobPage)).release();
-                d.flushWakes(0);
+                d.flushWakes(pending);
                 d.sim.schedule(0, actor, RUN_ON); // after the wake-ups it just issued: the vCPU it woke may preempt it
                 break;
             case WAKE_GRANTED: {
                 visitedBefore = d.paths().uffds().get(u).waitersVisited();
                 d.paths().wakePage(msg.pageIndex(), d);
                 long visited = d.paths().uffds().get(u).waitersVisited() - visitedBefore;
-                d.sim.schedule(d.uffdWakeWalkHoldNs(visited, rng, actor), actor, WAKE_UNLOCK);
+                d.sim.schedule(d.uffdWakeWalkHoldNs(visited, rng, actor, pending), actor, WAKE_UNLOCK);
                 break;
             }
             case WAKE_UNLOCK:
                 d.queueLock(u).release();
-                d.flushWakes(0);
+                d.flushWakes(pending);
                 d.sim.schedule(0, actor, RUN_ON);
                 break;
             default:

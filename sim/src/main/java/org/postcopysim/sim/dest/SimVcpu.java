@@ -74,6 +74,8 @@ public final class SimVcpu implements Actor {
     private boolean wokeOnIdleCpu;
     /** The actor whose CPU its last wake-up placed it on ({@code wake-affine}), or -1. */
     private int placedWith = -1;
+    /** The vCPUs its install's wake walk woke, woken at the install's unlock. */
+    private final PendingWakes pending = new PendingWakes();
     private boolean queued;
     private long resumeDelayNs;
     private long jobGfn;
@@ -214,13 +216,13 @@ public final class SimVcpu implements Actor {
                 visitedBefore = d.paths().uffds().get(jobUffd).waitersVisited();
                 if (!install()) return;
                 long visited = d.paths().uffds().get(jobUffd).waitersVisited() - visitedBefore;
-                long hold = d.wakeWalkHoldNs(visited, rng);
+                long hold = d.wakeWalkHoldNs(visited, rng, pending);
                 d.sim.schedule(hold, actor, INSTALL_UNLOCK);
                 break;
             }
             case INSTALL_UNLOCK:
                 d.queueLock(jobUffd).release();
-                d.flushWakes(0);
+                d.flushWakes(pending);
                 d.sim.schedule(resumeDelayNs, actor, RESUME);
                 break;
             case ENQUEUE_GRANTED:

@@ -14,12 +14,13 @@ package org.postcopysim.sim.engine;
  * runs first). A thread woken while a CPU is free takes it at once ({@link #tryReserve}).
  *
  * <p>A woken thread may instead be placed on its waker's CPU ({@link #acquireOnCpuOf}, Linux's
- * wake-affine placement): it waits for that CPU even while another is idle, and only that CPU's
- * thread yielding or sleeping hands it over (an idle CPU does not pull it: Linux's idle balance
- * skips a CPU whose idle periods are short). So each CPU is tracked: which thread holds it, and
- * the threads placed on it. (Whoever places a thread keeps the wait short: {@code SimDest}
- * places one only while no other waits for that CPU.)
- * Tracks busy CPU time. Single-threaded (the simulator's), allocation-free.
+ * wake-affine placement): it waits for that CPU even while another is idle, and gets it when that
+ * CPU's thread yields or sleeps; the waker it preempted then waits on that CPU, behind it. A CPU
+ * that has been idle does not pull such a thread, but one about to go idle does (Linux's idle
+ * balance when a CPU runs out of work), so no thread waits for a busy CPU across the moment
+ * another goes idle. So each CPU is tracked: which thread holds it, and the threads placed on it
+ * and yielded by it (queues made on the first placement). Tracks busy CPU time. Single-threaded
+ * (the simulator's), allocation-free once every CPU's queues exist.
  */
 public final class CpuPool {
     private final Simulator sim;
@@ -31,6 +32,9 @@ public final class CpuPool {
     private final WaitRing[] placed;
     /** Per CPU: the threads that yielded it to a thread placed on it: they wait on that CPU, next after the placed ones. */
     private final WaitRing[] yielded;
+    private final int maxThreads;
+    /** A thread was ever placed ({@link #acquireOnCpuOf}): only then can one wait for a CPU while another is free. */
+    private boolean everPlaced;
     /** The free CPUs, a stack of their numbers ({@code free} of them). */
     private final int[] freeCpus;
     /** Per actor id: the CPU it holds, or -1. */
@@ -56,10 +60,11 @@ public final class CpuPool {
         this.contextSwitchNs = contextSwitchNs;
         this.runnable = new WaitRing(Math.max(1, maxThreads));
         this.woken = new WaitRing(Math.max(1, maxThreads));
+        this.maxThreads = Math.max(1, maxThreads);
+        // The per-CPU queues exist once a thread is placed at all (wake-affine > 0): without placement a
+        // pool of many CPUs and threads would hold two empty rings per CPU for nothing.
         this.placed = new WaitRing[cpus];
-        for (int c = 0; c < cpus; c++) placed[c] = new WaitRing(Math.max(1, maxThreads));
         this.yielded = new WaitRing[cpus];
-        for (int c = 0; c < cpus; c++) yielded[c] = new WaitRing(Math.max(1, maxThreads));
         this.freeCpus = new int[cpus];
         for (int c = 0; c < cpus; c++) freeCpus[c] = cpus - 1 - c;
     }
@@ -91,6 +96,11 @@ public final class CpuPool {
             return;
         }
         waits++;
+        everPlaced = true;
+        if (placed[c] == null) {
+            placed[c] = new WaitRing(maxThreads);
+            yielded[c] = new WaitRing(maxThreads);
+        }
         placed[c].add(actor, runKind, sim.nowNs());
     }
 
@@ -124,7 +134,7 @@ public final class CpuPool {
      */
     public boolean runOnOrYield(int actor, int runKind) {
         int c = held(actor);
-        WaitRing next = !placed[c].isEmpty() ? placed[c] : woken;
+        WaitRing next = placed[c] != null && !placed[c].isEmpty() ? placed[c] : woken;
         if (next.isEmpty()) {
             sim.schedule(0, actor, runKind);
             return false;
@@ -143,18 +153,40 @@ public final class CpuPool {
     public void release(int actor) {
         int c = held(actor);
         cpuOf[actor] = -1;
-        if (!placed[c].isEmpty()) {
+        if (placed[c] != null && !placed[c].isEmpty()) {
             handOff(c, placed[c]);
-        } else if (!yielded[c].isEmpty()) {
+        } else if (yielded[c] != null && !yielded[c].isEmpty()) {
             handOff(c, yielded[c]);
         } else if (!woken.isEmpty()) {
             handOff(c, woken);
         } else if (!runnable.isEmpty()) {
             handOff(c, runnable);
         } else {
-            account();
-            freeCpus[free++] = c;
+            WaitRing elsewhere = everPlaced ? longestWaitingOnAnotherCpu() : null;
+            if (elsewhere != null) {
+                handOff(c, elsewhere); // the idle CPU pulls it: nothing else would ever run it here
+            } else {
+                account();
+                freeCpus[free++] = c;
+            }
         }
+    }
+
+    /**
+     * Of the threads waiting for one CPU in particular (placed on it, or yielded it), the queue of the
+     * one that has waited longest, or null. A CPU about to go idle takes it (Linux's idle balance pulls
+     * a waiting thread from a busy CPU's run queue), so no thread waits on a busy CPU while one is idle
+     * at that moment.
+     */
+    private WaitRing longestWaitingOnAnotherCpu() {
+        WaitRing best = null;
+        for (int c = 0; c < cpus; c++) {
+            if (placed[c] == null) continue;
+            WaitRing q = !yielded[c].isEmpty() && (placed[c].isEmpty() || yielded[c].headSinceNs() < placed[c].headSinceNs())
+                    ? yielded[c] : placed[c];
+            if (!q.isEmpty() && (best == null || q.headSinceNs() < best.headSinceNs())) best = q;
+        }
+        return best;
     }
 
     private void take(int actor) {
@@ -189,7 +221,7 @@ public final class CpuPool {
 
     /** Threads waiting for CPU {@code c} in particular (placed on it, or yielded it to one placed on it). */
     public int waitingOn(int c) {
-        return placed[c].size() + yielded[c].size();
+        return placed[c] == null ? 0 : placed[c].size() + yielded[c].size();
     }
 
     /** The CPU {@code actor} holds now, or -1. */

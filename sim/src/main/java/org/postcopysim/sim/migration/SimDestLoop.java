@@ -3,6 +3,7 @@ package org.postcopysim.sim.migration;
 import org.postcopysim.dest.fetch.PageInstaller;
 import org.postcopysim.guest.SplitMix64;
 import org.postcopysim.sim.cost.Cost;
+import org.postcopysim.sim.dest.PendingWakes;
 import org.postcopysim.sim.dest.SimDest;
 import org.postcopysim.sim.engine.Actor;
 import org.postcopysim.sim.net.SimChannel;
@@ -23,6 +24,8 @@ final class SimDestLoop implements Actor, SimChannel.Receiver {
 
     private final SimDest d;
     private final int actor;
+    /** The vCPUs an install's wake walk woke, woken at its unlock. */
+    private final PendingWakes pending = new PendingWakes();
     private final PageInstaller installer;
     private final boolean uffdInstall;
     private final SplitMix64 rng;
@@ -115,12 +118,12 @@ final class SimDestLoop implements Actor, SimChannel.Receiver {
             case LOCKED: {
                 visitedBefore = d.visited(uffd);
                 installHead();
-                d.sim().schedule(d.wakeWalkHoldNs(d.visited(uffd) - visitedBefore, rng), actor, UNLOCK);
+                d.sim().schedule(d.wakeWalkHoldNs(d.visited(uffd) - visitedBefore, rng, pending), actor, UNLOCK);
                 break;
             }
             case UNLOCK:
                 d.queueLockOf(uffd).release();
-                d.flushWakes(0);
+                d.flushWakes(pending);
                 d.sim().schedule(0, actor, RUN);
                 break;
             default:

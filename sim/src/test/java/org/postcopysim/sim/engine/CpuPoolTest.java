@@ -130,30 +130,61 @@ class CpuPoolTest {
         assertEquals(List.of("0:1", "0:2"), waker2.seen);
     }
 
-    /** A thread placed on a CPU is served by that CPU only: another CPU going free does not take it. */
+    /**
+     * The waker a placed thread preempted waits on its CPU, ahead of the global queues: when the
+     * placed thread sleeps the waker gets the CPU back, before a thread woken meanwhile onto the
+     * busy pool. The control is the global woken thread itself, which would run first if the
+     * preempted waker had gone to the runnable queue as an ordinary preempted thread does.
+     */
     @Test
-    void anotherCpuGoingFreeDoesNotTakeAThreadPlacedElsewhere() {
+    void theWakerAPlacedThreadPreemptedGetsItsCpuBackFirst() {
+        Simulator sim = new Simulator(64);
+        CpuPool cpus = new CpuPool(sim, 1, SWITCH_NS, 8);
+        SimulatorTest.Recorder waker = new SimulatorTest.Recorder(sim);
+        int w = sim.register(waker);
+        SimulatorTest.Recorder placed = new SimulatorTest.Recorder(sim);
+        int p = sim.register(placed);
+        SimulatorTest.Recorder other = new SimulatorTest.Recorder(sim);
+        int o = sim.register(other);
+        cpus.acquire(w, 1);
+        sim.run(Long.MAX_VALUE);
+        cpus.acquireOnCpuOf(w, p, 5);
+        assertTrue(cpus.runOnOrYield(w, 2));
+        sim.run(Long.MAX_VALUE);
+        cpus.acquireWoken(o, 7); // woken onto the busy pool meanwhile
+        cpus.release(p);
+        sim.run(Long.MAX_VALUE);
+        assertEquals(List.of("0:1", "200:2"), waker.seen, "the preempted waker runs again first");
+        assertEquals(List.of(), other.seen);
+    }
+
+    /**
+     * A CPU about to go idle takes a thread waiting for another, busy CPU (the idle balance): no
+     * thread waits for a busy CPU across the moment another goes idle. The control: without that
+     * CPU going idle, it waits on.
+     */
+    @Test
+    void aCpuAboutToGoIdlePullsAThreadWaitingForABusyOne() {
         Simulator sim = new Simulator(64);
         CpuPool cpus = new CpuPool(sim, 2, SWITCH_NS, 8);
-        SimulatorTest.Recorder a = new SimulatorTest.Recorder(sim);
-        int ia = sim.register(a);
-        SimulatorTest.Recorder b = new SimulatorTest.Recorder(sim);
-        int ib = sim.register(b);
+        SimulatorTest.Recorder hog = new SimulatorTest.Recorder(sim);
+        int h = sim.register(hog);
+        SimulatorTest.Recorder other = new SimulatorTest.Recorder(sim);
+        int o = sim.register(other);
         SimulatorTest.Recorder placed = new SimulatorTest.Recorder(sim);
-        int ip = sim.register(placed);
-        cpus.acquire(ia, 1);
-        cpus.acquire(ib, 1);
+        int p = sim.register(placed);
+        cpus.acquire(h, 1);
+        cpus.acquire(o, 1);
         sim.run(Long.MAX_VALUE);
-        int cpuOfA = cpus.cpuOf(ia);
-        cpus.acquireOnCpuOf(ia, ip, 9);
-        cpus.release(ib); // the other CPU goes idle
+        cpus.acquireOnCpuOf(h, p, 3);
         sim.run(Long.MAX_VALUE);
-        assertEquals(List.of(), placed.seen);
-        assertEquals(1, cpus.free());
-        cpus.release(ia);
+        assertEquals(List.of(), placed.seen, "control: both CPUs busy, it waits for its waker's");
+        int otherCpu = cpus.cpuOf(o);
+        cpus.release(o); // the other CPU would go idle: it takes the waiting thread
         sim.run(Long.MAX_VALUE);
-        assertEquals(List.of("100:9"), placed.seen);
-        assertEquals(cpuOfA, cpus.cpuOf(ip), "it runs on its waker's CPU");
+        assertEquals(List.of("100:3"), placed.seen);
+        assertEquals(otherCpu, cpus.cpuOf(p));
+        assertEquals(0, cpus.free());
     }
 
     /** A placed wake-up whose waker holds no CPU any more waits as any woken thread does: a free CPU takes it. */
