@@ -287,7 +287,7 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
         return hold;
     }
 
-    /** Scratch: the placement of each reader of the last poll herd (as {@link #wokenPlacedWith}). */
+    /** Scratch: the placement of each reader of the last poll herd (as {@link PendingWakes}'s). */
     private final IntList herdPlacedWith = new IntList();
 
     void addVcpu(SimVcpu v) {

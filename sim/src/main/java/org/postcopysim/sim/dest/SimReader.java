@@ -102,10 +102,6 @@ public final class SimReader implements Actor {
         d.sim.schedule(0, actor, START);
     }
 
-    int actorId() {
-        return actor;
-    }
-
     /** Stops reading at its next step (the run is over). */
     public void stop() {
         stopped = true;

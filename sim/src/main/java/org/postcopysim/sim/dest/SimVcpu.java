@@ -132,10 +132,6 @@ public final class SimVcpu implements Actor {
         return finishedNs;
     }
 
-    int actorId() {
-        return actor;
-    }
-
     /** Starts the vCPU {@code delayNs} from now. */
     public void start(long delayNs) {
         d.sim.schedule(delayNs, actor, START);
