@@ -202,7 +202,8 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
      * see {@link #wakeupCpuNs}).
      */
     boolean wake(int actor, int runKind, int placedWith) {
-        if (placedWith >= 0) {
+        // Placed with a waker that has slept meanwhile: there is no CPU of the waker's to wait for: it wakes as any other.
+        if (placedWith >= 0 && cpus.cpuOf(placedWith) >= 0) {
             cpus.acquireOnCpuOf(placedWith, actor, runKind);
             return false;
         }
