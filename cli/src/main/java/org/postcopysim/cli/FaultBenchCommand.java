@@ -154,8 +154,9 @@ public final class FaultBenchCommand implements Callable<Integer> {
         print(out, r);
         if (placement != null) {
             out.printf(Locale.ROOT, "  placement %d%% of the wake-ups on the waker's CPU: of %d faults, %d read by a reader on "
-                    + "the faulting thread's CPU, %d resumed on the resolving reader's CPU%n", placement.sameCpuPercent(),
-                    placement.faults(), placement.readerOnFaultingCpu(), placement.resumedOnResolvingCpu());
+                    + "the faulting thread's CPU, %d resumed on the resolving reader's CPU; the reader's placement in %d "
+                    + "runs (consecutive faults placed alike)%n", placement.sameCpuPercent(),
+                    placement.faults(), placement.readerOnFaultingCpu(), placement.resumedOnResolvingCpu(), placement.runs());
         }
         if (json.file != null) SummaryPrinter.writeJson(json.file, r);
         return r.exitCode();

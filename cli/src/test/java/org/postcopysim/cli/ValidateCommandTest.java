@@ -64,9 +64,19 @@ class ValidateCommandTest {
         java.util.regex.Matcher share = java.util.regex.Pattern.compile("(\\d+)% of its wake-ups on the waker's CPU")
                 .matcher(calibrate.out());
         assertTrue(share.find(), calibrate::toString);
+        // Over every round: the share of wake-ups on the waker's CPU and how long the placement held (its runs), which
+        // the cost file's placement phases take; the share placed is the fastest round's.
+        java.util.regex.Matcher phase = java.util.regex.Pattern.compile("over all \\d+ rounds: (\\d+)% of the wake-ups on "
+                + "the waker's CPU, in (\\d+) runs of faults placed alike \\((\\d+) faults\\): a placement and a spread phase "
+                + "together (\\d+) us on average").matcher(calibrate.out());
+        assertTrue(phase.find(), calibrate::toString);
+        long runs = Long.parseLong(phase.group(2));
+        assertTrue(runs >= 1 && runs <= Long.parseLong(phase.group(3)), calibrate::toString);
         if (!text.contains("on one CPU not measured")) {
             assertEquals(Long.parseLong(share.group(1)), m.get(Cost.WAKE_AFFINE_PERCENT),
-                    "the cost file places the share of wake-ups the round trip measured");
+                    "the cost file places the share of wake-ups the fastest round trip measured");
+            assertEquals(Long.parseLong(phase.group(4)), m.get(Cost.WAKE_AFFINE_PHASE_US),
+                    "the cost file places in phases as long as the measured runs");
         }
     }
 

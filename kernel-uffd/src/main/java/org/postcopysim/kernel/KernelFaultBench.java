@@ -78,9 +78,14 @@ public final class KernelFaultBench {
      * which one decides most of a round trip's time. Counted per fault, not per sleep: a reader that
      * found the message without sleeping counts as on the faulting CPU or not as it ran.
      *
+     * <p>The placement comes in runs: in page order (each thread's order of faults), a run is a
+     * stretch of faults whose reader all ran on the faulting CPU, or all elsewhere. Few runs over
+     * many faults mean the scheduler's choice held for a long time, not fault by fault.
+     *
      * @param readerCpus the CPUs the readers resolved faults on, a bit each (CPUs 0-63)
+     * @param runs       the runs of the reader's placement in page order (1 when every fault placed alike)
      */
-    public record Placement(long faults, long readerOnFaultingCpu, long resumedOnResolvingCpu, long readerCpus) {
+    public record Placement(long faults, long readerOnFaultingCpu, long resumedOnResolvingCpu, long readerCpus, long runs) {
         /** Of the two sides' placements over all faults, the share on the other side's CPU (%), rounded. */
         public int sameCpuPercent() {
             return faults == 0 ? 0 : (int) Math.round(50.0 * (readerOnFaultingCpu + resumedOnResolvingCpu) / faults);
@@ -116,14 +121,19 @@ public final class KernelFaultBench {
         long reader = 0;
         long resumed = 0;
         long cpus = 0;
+        long runs = 0;
+        int last = -1; // the previous resolved fault's placement: 1 on the faulting CPU, 0 elsewhere
         for (int p = 0; p < resolveCpu.length; p++) {
             if (resolveCpu[p] < 0) continue; // not resolved by a reader (or not touched)
             faults++;
             if (resolveCpu[p] < 64) cpus |= 1L << resolveCpu[p];
-            if (faultCpu[p] == resolveCpu[p]) reader++;
+            int same = faultCpu[p] == resolveCpu[p] ? 1 : 0;
+            reader += same;
+            if (same != last) runs++;
+            last = same;
             if (resumeCpu[p] == resolveCpu[p]) resumed++;
         }
-        return new Placement(faults, reader, resumed, cpus);
+        return new Placement(faults, reader, resumed, cpus, runs);
     }
 
     /**

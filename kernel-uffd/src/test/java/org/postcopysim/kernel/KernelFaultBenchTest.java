@@ -61,7 +61,8 @@ class KernelFaultBenchTest {
      * free on a machine of two or more CPUs, the counts cover every fault and are a share. The
      * control is the pinned run itself: a recording that took the wrong CPU, or none, would not
      * give 100% there, and the reader's recorded CPU must be the one it was pinned to (the last
-     * allowed, so that a recording of CPU 0 for every fault is caught too).
+     * allowed, so that a recording of CPU 0 for every fault is caught too), and its faults all
+     * placed alike must make one run (a count of faults instead of runs is caught).
      */
     @Test
     void placementCountsEveryFaultAndAPinnedRunStaysOnItsCpu() throws Exception {
@@ -75,11 +76,15 @@ class KernelFaultBenchTest {
         assertEquals(256, pinned.placement().readerOnFaultingCpu());
         assertEquals(256, pinned.placement().resumedOnResolvingCpu());
         assertEquals(100, pinned.placement().sameCpuPercent());
+        assertEquals(1, pinned.placement().runs(), "every fault placed alike: one run");
         KernelFaultBench.PlacedRun free = KernelFaultBench.runRecordingPlacement(
                 config(FaultMode.UFFD, 2, 2, UffdSet.Scope.SHARED, true, 1 << 20, 0), KernelBenchOptions.DEFAULT);
         assertResolvedEveryPage(free.result(), 512);
         assertEquals(512, free.placement().faults());
         assertTrue(free.placement().sameCpuPercent() >= 0 && free.placement().sameCpuPercent() <= 100);
+        long runs = free.placement().runs();
+        assertTrue(runs >= 1 && runs <= 512, () -> runs + " runs over 512 faults");
+        if (free.placement().readerOnFaultingCpu() % 512 != 0) assertTrue(runs >= 2, "faults placed both ways: two runs at least");
         if (CpuAffinity.allowedCount() == 1) assertEquals(100, free.placement().sameCpuPercent());
     }
 

@@ -34,7 +34,7 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
             Cost.UFFD_READ_SYSCALL_NS, Cost.UFFD_IOCTL_NS, Cost.PAGE_ALLOC_NS, Cost.HOST_FAULT_NS, Cost.THREAD_WAKEUP_NS,
             Cost.WAKEUP_CPU_NS, Cost.WAKER_CPU_NS, Cost.WAKEUP_CPU_BUSY_NS,
             Cost.WAKER_CPU_BUSY_NS, Cost.UFFD_POLL_WAKE_PER_POLLER_NS, Cost.UFFD_WAKE_HOLD_NS, Cost.STAGE2_FAULT_NS,
-            Cost.FAULT_USER_NS, Cost.UFFD_READER_USER_NS, Cost.WAKE_AFFINE_PERCENT);
+            Cost.FAULT_USER_NS, Cost.UFFD_READER_USER_NS, Cost.WAKE_AFFINE_PERCENT, Cost.WAKE_AFFINE_PHASE_US);
 
     /** The cost file: every value, the calibrated ones saying how each was measured, with the date and CPUs. */
     public String costFileText() {
@@ -43,8 +43,8 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
         header.add("measured on this machine by postcopy-sim simulate --calibrate-host on " + when + ", " + hostCpus
                 + " host CPUs, load average " + LoadAverage.text());
         header.add("each measurement the fastest of " + rounds + " rounds of " + pages + " pages; kernel round trip "
-                + String.format(Locale.ROOT, "%.0f ns (p50 %d ns), simulated %.0f ns", acrossCpus.ns(), acrossCpus.p50Ns(),
-                idle.simFittedNs())
+                + String.format(Locale.ROOT, "%.0f ns (p50 %d ns)", acrossCpus.ns(), acrossCpus.p50Ns())
+                + String.format(Locale.ROOT, ", simulated %.0f ns", idle.simFittedNs())
                 + (oneCpu == null ? "; on one CPU not measured (the CPU mask could not be set)"
                 : String.format(Locale.ROOT, "; on one CPU %.0f ns, simulated %.0f ns", oneCpu.ns(), busy.simFittedNs())));
         header.add("values 'set by " + HostCalibration.SOURCE + "' were measured; the others are the defaults");
@@ -71,6 +71,10 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
         }
         l.add(String.format(Locale.ROOT, "  kernel round trip (1 thread, 1 reader) %.0f ns per page, fault p50 %d ns, "
                 + "%d%% of its wake-ups on the waker's CPU", acrossCpus.ns(), acrossCpus.p50Ns(), acrossCpus.sameCpuPercent()));
+        HostCalibration.Runs runs = acrossCpus.runs();
+        l.add(String.format(Locale.ROOT, "  its placement over all %d rounds: %d%% of the wake-ups on the waker's CPU, in %d "
+                + "runs of faults placed alike (%d faults): a placement and a spread phase together %d us on average",
+                rounds, runs.sameCpuPercent(), runs.runs(), runs.faults(), runs.cycleUs()));
         if (oneCpu != null) {
             l.add(String.format(Locale.ROOT, "  the same on one CPU %.0f ns per page, fault p50 %d ns", oneCpu.ns(),
                     oneCpu.p50Ns()));
@@ -82,8 +86,12 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
         }
         l.add(String.format(Locale.ROOT, "fitted: with %d%% of the wake-ups placed on the waker's CPU, the steps simulate to "
                 + "%.0f ns without idle wake-ups; a wake-up onto an idle CPU is %d ns; simulated round trip %.0f ns (%.2fx the kernel's)",
-                costs.get(Cost.WAKE_AFFINE_PERCENT), idle.simStepsNs(), idle.wakeupNs(), idle.simFittedNs(),
+                acrossCpus.sameCpuPercent(), idle.simStepsNs(), idle.wakeupNs(), idle.simFittedNs(),
                 idle.simFittedNs() / acrossCpus.ns()));
+        if (costs.get(Cost.WAKE_AFFINE_PHASE_US) > 0) {
+            l.add(String.format(Locale.ROOT, "simulated in phases: placing %d%% of the time, a phase pair %d us on average",
+                    costs.get(Cost.WAKE_AFFINE_PERCENT), costs.get(Cost.WAKE_AFFINE_PHASE_US)));
+        }
         StringBuilder b = new StringBuilder("costs:");
         for (Cost c : SET) b.append(' ').append(c.key()).append('=').append(costs.get(c));
         l.add(b.toString());

@@ -112,6 +112,15 @@ public final class HostCalibration {
             idle = fit(base, steps.acrossCpus(), WakeRegime.IDLE, acrossCpus.ns(), o);
         }
         CostModel fitted = withWakeup(base, steps.acrossCpus(), idle.wakeupNs(), WakeRegime.IDLE);
+        // The placement held for runs of faults, not fault by fault: the simulation places in phases as long. (Set
+        // after the fits, which simulate one round: a phase as long as the round would leave the idle price unseen
+        // in it, so they draw each wake-up on its own at the same share.)
+        if (busy != null) {
+            Runs runs = acrossCpus.runs();
+            fitted = fitted.with(Cost.WAKE_AFFINE_PHASE_US, runs.cycleUs(), SOURCE + " (two runs' mean time: " + runs.runs()
+                    + " runs of the unpinned round trip's placement over " + o.rounds() + " rounds, " + runs.faults()
+                    + " faults)");
+        }
         if (oneCpu == null) fitted = withWakeup(fitted, steps.acrossCpus(), idle.wakeupNs(), WakeRegime.BUSY);
         return new Calibration(steps, copy.copy4kNs(), user, acrossCpus, idle, oneCpu, busy, fitted, hostCpus, o.rounds(),
                 o.pages());
@@ -120,9 +129,36 @@ public final class HostCalibration {
     /**
      * A kernel round trip: 1 / pages per second of the fastest round (ns), that round's median
      * fault latency, and the share of its wake-ups that ran on the waker's CPU (%, {@link
-     * KernelFaultBench.Placement#sameCpuPercent}).
+     * KernelFaultBench.Placement#sameCpuPercent}), and the runs of the placement over every round.
      */
-    public record RoundTrip(double ns, long p50Ns, int sameCpuPercent) {
+    public record RoundTrip(double ns, long p50Ns, int sameCpuPercent, Runs runs) {
+    }
+
+    /**
+     * The runs of the reader's placement over every round ({@link KernelFaultBench.Placement#runs}):
+     * how long the scheduler's choice held. A placement phase and a spread phase together last on
+     * average {@link #cycleUs} (two runs' time); rounds end runs early, so it is a lower bound when
+     * runs are as long as rounds.
+     *
+     * @param runs    runs, summed over the rounds
+     * @param faults  faults, summed over the rounds
+     * @param placedSides of the faults' two sides, those on the other side's CPU, summed over the rounds
+     * @param elapsedNs the rounds' time, summed (ns)
+     */
+    public record Runs(long runs, long faults, long placedSides, long elapsedNs) {
+        /**
+         * Over every round, the share of the wake-ups on the waker's CPU (%). Printed, not used: the
+         * model takes the fastest round's share, whose placement phase is the one the kernel's
+         * multi-thread runs were found in (docs/simulation.md).
+         */
+        public int sameCpuPercent() {
+            return faults == 0 ? 0 : (int) Math.round(50.0 * placedSides / faults);
+        }
+
+        /** Mean length of two runs (us), at least 1. */
+        public long cycleUs() {
+            return runs == 0 ? 1 : Math.max(1, Math.round(2.0 * elapsedNs / runs / 1_000));
+        }
     }
 
     /**
@@ -142,10 +178,18 @@ public final class HostCalibration {
         double best = Double.MAX_VALUE;
         long p50 = 0;
         int sameCpu = 0;
+        long runs = 0;
+        long faults = 0;
+        long placedSides = 0;
+        long elapsedNs = 0;
         for (int r = 0; r < o.rounds(); r++) {
             KernelFaultBench.PlacedRun run = KernelFaultBench.runRecordingPlacement(single, KernelBenchOptions.DEFAULT);
             FaultBenchResult k = run.result();
             if (!k.verified()) throw new IllegalStateException("the kernel round-trip run failed: " + k.error());
+            runs += run.placement().runs();
+            faults += run.placement().faults();
+            placedSides += run.placement().readerOnFaultingCpu() + run.placement().resumedOnResolvingCpu();
+            elapsedNs += k.elapsedNs();
             double ns = 1e9 / k.pagesPerSecOverall();
             if (ns < best) {
                 best = ns;
@@ -153,7 +197,7 @@ public final class HostCalibration {
                 sameCpu = run.placement().sameCpuPercent();
             }
         }
-        return new RoundTrip(best, p50, sameCpu);
+        return new RoundTrip(best, p50, sameCpu, new Runs(runs, faults, placedSides, elapsedNs));
     }
 
     /**

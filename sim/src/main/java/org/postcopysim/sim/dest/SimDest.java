@@ -9,6 +9,7 @@ import org.postcopysim.dest.uffd.WakeSink;
 import org.postcopysim.guest.SplitMix64;
 import org.postcopysim.sim.cost.Cost;
 import org.postcopysim.sim.cost.CostModel;
+import org.postcopysim.sim.engine.AffinePhases;
 import org.postcopysim.sim.engine.CpuPool;
 import org.postcopysim.sim.engine.SimLock;
 import org.postcopysim.sim.engine.SimRwLock;
@@ -23,6 +24,7 @@ import org.postcopysim.sim.engine.Simulator;
  * the thread wake-up latency, by the actor that caused it once it has charged its own costs.
  */
 public final class SimDest implements DestModel.Hooks, WakeSink {
+    private static final long PHASE_SEED_SALT = 0xAFF1_9E5EL;
     final Simulator sim;
     final CostModel costs;
     final CpuPool cpus;
@@ -49,11 +51,14 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
     private Runnable onAllPresent = () -> { };
     /** The share of the uffd path's wake-ups placed on the waker's CPU ({@code wake-affine}, %). */
     private final long affinePercent;
+    /** Placement in phases ({@code wake-affine-phase} above 0), else null: each wake-up drawn on its own. */
+    private final AffinePhases phases;
     private long wakeWalksCharged;
     private long wakeWalkVisitsCharged;
     private long wakeWalkChargedNs;
 
-    public SimDest(Simulator sim, CostModel costs, int maxThreads) {
+    /** @param seed the run's seed (the placement phases are drawn from it) */
+    public SimDest(Simulator sim, CostModel costs, int maxThreads, long seed) {
         this.sim = sim;
         this.costs = costs;
         this.jitter = costs.get(Cost.JITTER_PERCENT) / 100.0;
@@ -63,6 +68,10 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
             throw new IllegalArgumentException("wake-affine is a share of the wake-ups: at most 100%, got " + affinePercent);
         }
         this.cpus = new CpuPool(sim, (int) costs.get(Cost.HOST_CPUS), costs.get(Cost.CONTEXT_SWITCH_NS), maxThreads);
+        long cycleUs = costs.get(Cost.WAKE_AFFINE_PHASE_US);
+        this.phases = affinePercent == 0 || cycleUs == 0 ? null
+                : new AffinePhases(affinePercent, cycleUs * 1_000, SplitMix64.fork(seed ^ PHASE_SEED_SALT, 0));
+        if (phases != null) cpus.placeInPhases(phases);
         // The host mm's serialization stands for the page allocator's and page tables' locks, which hand
         // off at a constant cost (per-CPU lists, split page-table locks): no per-spinner growth.
         this.mmLock = new SimLock(sim, "host-mm", costs.get(Cost.LOCK_ACQUIRE_NS), costs.get(Cost.LOCK_HANDOFF_NS), 0, 0,
@@ -218,15 +227,18 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
     /** Whether the uffd-path wake-up a thread issues now is placed on its own CPU ({@code wake-affine}). */
     private boolean drawAffine(SplitMix64 rng) {
         if (affinePercent == 0) return false;
+        if (phases != null) return phases.placing(sim.nowNs());
         return affinePercent >= 100 || rng.nextLong(100) < affinePercent;
     }
 
     /**
      * The waker's CPU time for {@code threads} uffd-path wake-ups {@code waker} issues now, each
      * placed as Linux's wake-affine placement would: on the waker's CPU, at the busy price, as
-     * often as {@code wake-affine} says ({@link #drawAffine}) but only while no other thread waits
-     * for that CPU (a loaded CPU loses the comparison of wake_affine_weight, and a queue there
-     * would keep the thread the waker preempted waiting); the others priced as {@link #wakerNs}
+     * often as {@code wake-affine} says ({@link #drawAffine}). Drawn wake-up by wake-up, only while
+     * no other thread waits for that CPU (a loaded CPU loses the comparison of wake_affine_weight,
+     * and a queue there would keep the thread the waker preempted waiting); in a placement phase
+     * ({@code wake-affine-phase}), whatever waits there, as the kernel piled every thread of a
+     * shared uffd onto one CPU. The others are priced as {@link #wakerNs}
      * (onto an idle CPU while one is free, else onto a busy CPU's queue). Each placement is set
      * in {@code placedWith} from index {@code from} on ({@code waker} when on its CPU, else -1).
      */
@@ -237,7 +249,8 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
         int queued = wakerCpu < 0 ? 0 : cpus.waitingOn(wakerCpu);
         long ns = 0;
         for (int i = 0; i < threads; i++) {
-            boolean affine = wakerCpu >= 0 && queued == 0 && drawAffine(rng);
+            // Drawn on its own, a wake-up is placed only onto an uncrowded CPU; in a placement phase, whatever waits there.
+            boolean affine = wakerCpu >= 0 && (queued == 0 || phases != null) && drawAffine(rng);
             if (affine) queued++;
             placedWith.set(from + i, affine ? waker : -1);
             if (!affine && idle > 0) {

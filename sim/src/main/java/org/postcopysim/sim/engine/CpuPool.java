@@ -18,7 +18,8 @@ package org.postcopysim.sim.engine;
  * CPU's thread yields or sleeps; the waker it preempted then waits on that CPU, behind it. A CPU
  * that has been idle does not pull such a thread, but one about to go idle does (Linux's idle
  * balance when a CPU runs out of work), so no thread waits for a busy CPU across the moment
- * another goes idle. So each CPU is tracked: which thread holds it, and the threads placed on it
+ * another goes idle; except during a placement phase ({@link #placeInPhases}), when the
+ * threads placed on a CPU stay there. So each CPU is tracked: which thread holds it, and the threads placed on it
  * and yielded by it (queues made on the first placement). Tracks busy CPU time. Single-threaded
  * (the simulator's), allocation-free once every CPU's queues exist.
  */
@@ -39,6 +40,8 @@ public final class CpuPool {
     private final int[] freeCpus;
     /** Per actor id: the CPU it holds, or -1. */
     private int[] cpuOf = new int[0];
+    /** When placement comes in phases ({@link #placeInPhases}), else null. */
+    private AffinePhases phases;
 
     private int free;
     private long lastChangeNs;
@@ -162,7 +165,9 @@ public final class CpuPool {
         } else if (!runnable.isEmpty()) {
             handOff(c, runnable);
         } else {
-            WaitRing elsewhere = everPlaced ? longestWaitingOnAnotherCpu() : null;
+            // In a placement phase the waiting threads are cache-hot and stay where they were placed.
+            boolean pull = everPlaced && (phases == null || !phases.placing(sim.nowNs()));
+            WaitRing elsewhere = pull ? longestWaitingOnAnotherCpu() : null;
             if (elsewhere != null) {
                 handOff(c, elsewhere); // the idle CPU pulls it: nothing else would ever run it here
             } else {
@@ -187,6 +192,15 @@ public final class CpuPool {
             if (!q.isEmpty() && (best == null || q.headSinceNs() < best.headSinceNs())) best = q;
         }
         return best;
+    }
+
+    /**
+     * Placement comes in {@code p}'s phases: while one lasts, a CPU about to go idle pulls no
+     * thread waiting for another CPU (Linux's balancer leaves a cache-hot thread where it is), so
+     * the threads placed on one CPU stay there; between them it does, as without phases.
+     */
+    public void placeInPhases(AffinePhases p) {
+        this.phases = p;
     }
 
     private void take(int actor) {

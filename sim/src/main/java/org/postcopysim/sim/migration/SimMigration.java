@@ -79,7 +79,7 @@ public final class SimMigration {
         GuestLayout layout = GuestLayout.contiguous(c.memPerVcpuBytes() * c.vcpus(), 1);
         Simulator sim = new Simulator();
         int threads = c.vcpus() * (1 + Math.max(1, c.readers())) + 17;
-        SimDest d = new SimDest(sim, c.costs(), threads);
+        SimDest d = new SimDest(sim, c.costs(), threads, c.seed());
         DestModel model = DestModel.build(layout, c.faultOptions(), c.vcpus(), true, 0, d, c.mmu().options());
         d.bind(model, threads);
         d.steppedFaults(c.mmu().hostEvents() != null);

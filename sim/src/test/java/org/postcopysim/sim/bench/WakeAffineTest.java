@@ -24,6 +24,10 @@ import org.postcopysim.sim.cost.CostModel;
  */
 class WakeAffineTest {
     private static double pagesPerSec(int vcpus, UffdSet.Scope scope, long affinePercent) {
+        return pagesPerSec(vcpus, scope, 1, affinePercent, 0);
+    }
+
+    private static double pagesPerSec(int vcpus, UffdSet.Scope scope, int readers, long affinePercent, long phaseUs) {
         // Wake-up prices of the order calibrate-host measured on the 2-CPU development VM (2026-12-03).
         CostModel c = CostModel.defaults().with(Cost.JITTER_PERCENT, 0, "test")
                 .with(Cost.HOST_CPUS, 2, "test")
@@ -34,8 +38,9 @@ class WakeAffineTest {
                 .with(Cost.WAKER_CPU_NS, 1_800, "test")
                 .with(Cost.WAKEUP_CPU_BUSY_NS, 600, "test")
                 .with(Cost.WAKER_CPU_BUSY_NS, 3_000, "test")
-                .with(Cost.WAKE_AFFINE_PERCENT, affinePercent, "test");
-        SimFaultBenchResult r = SimFaultBench.run(new SimFaultBenchConfig(FaultMode.UFFD, vcpus, 2048 * 4096L, 1,
+                .with(Cost.WAKE_AFFINE_PERCENT, affinePercent, "test")
+                .with(Cost.WAKE_AFFINE_PHASE_US, phaseUs, "test");
+        SimFaultBenchResult r = SimFaultBench.run(new SimFaultBenchConfig(FaultMode.UFFD, vcpus, 2048 * 4096L, readers,
                 scope, 0, 1, c, false));
         assertTrue(r.verified(), r.error());
         return r.pagesPerSecOverall();
@@ -56,5 +61,21 @@ class WakeAffineTest {
         double shared = pagesPerSec(2, UffdSet.Scope.SHARED, 100);
         double pairs = pagesPerSec(2, UffdSet.Scope.PER_VCPU, 100);
         assertTrue(pairs > 1.5 * shared, () -> "a pair per CPU: " + pairs + " pages/s, one shared reader " + shared);
+    }
+
+    /**
+     * In a placement phase the kernel of the 2-CPU VM piled both vCPUs and both readers of a shared
+     * uffd onto one CPU (a second reader then adds nothing): every woken thread joins its waker's
+     * CPU whatever waits there, and no idle CPU pulls one back. The control is the same share
+     * drawn wake-up by wake-up (phase 0), which keeps a crowded CPU from taking more and pulls
+     * waiting threads to the idle CPU: two readers run near twice one's rate.
+     */
+    @Test
+    void inAPlacementPhaseTwoReadersOfASharedUffdCrowdOntoOneCpu() {
+        double one = pagesPerSec(2, UffdSet.Scope.SHARED, 1, 100, 20_000);
+        double phased = pagesPerSec(2, UffdSet.Scope.SHARED, 2, 100, 20_000);
+        double drawn = pagesPerSec(2, UffdSet.Scope.SHARED, 2, 100, 0);
+        assertTrue(phased < 1.15 * one, () -> "two readers in a placement phase: " + phased + " pages/s, one reader " + one);
+        assertTrue(drawn > 1.4 * phased, () -> "control, drawn per wake-up: " + drawn + " pages/s, in phases " + phased);
     }
 }
