@@ -157,6 +157,10 @@ public final class FaultBenchCommand implements Callable<Integer> {
                     + "the faulting thread's CPU, %d resumed on the resolving reader's CPU; the reader's placement in %d "
                     + "runs (consecutive faults placed alike)%n", placement.sameCpuPercent(),
                     placement.faults(), placement.readerOnFaultingCpu(), placement.resumedOnResolvingCpu(), placement.runs());
+            StringBuilder threads = new StringBuilder();
+            for (KernelFaultBench.ThreadCpus t : placement.threads()) threads.append(threads.length() == 0 ? "" : "; ").append(t.text());
+            out.printf(Locale.ROOT, "  threads   %s (faults each ran per CPU: a vCPU thread where it faulted, a reader where it "
+                    + "resolved)%n", threads);
         }
         if (json.file != null) SummaryPrinter.writeJson(json.file, r);
         return r.exitCode();

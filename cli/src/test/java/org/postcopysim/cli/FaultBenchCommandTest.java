@@ -104,6 +104,8 @@ class FaultBenchCommandTest {
         assertEquals(0, placed.exitCode(), placed::toString);
         assertTrue(placed.out().matches("(?s).*placement \\d+% of the wake-ups on the waker's CPU: of 512 faults, \\d+ read by "
                 + "a reader on the faulting thread's CPU, \\d+ resumed on the resolving reader's CPU; the reader's placement in \\d+ runs .*"), placed::toString);
+        assertTrue(placed.out().matches("(?s).*\\n  threads   vcpu-0 cpu\\d+ \\d+.*; vcpu-1 cpu\\d+ \\d+.*; uffd-reader-0 .*"),
+                placed::toString);
     }
 
     @Test

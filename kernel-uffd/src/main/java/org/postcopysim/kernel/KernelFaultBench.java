@@ -60,6 +60,10 @@ public final class KernelFaultBench {
     private int[] faultCpu;
     private int[] resolveCpu;
     private int[] resumeCpu;
+    /** Per page, with {@link #runRecordingPlacement}: the index of the reader that resolved it. */
+    private int[] resolvedBy;
+    /** The reader threads, set before any starts (so a resolver finds its own index). */
+    private Thread[] readerThreads = new Thread[0];
 
     private KernelFaultBench(FaultBenchConfig c, KernelBenchOptions k) {
         this.c = c;
@@ -84,11 +88,35 @@ public final class KernelFaultBench {
      *
      * @param readerCpus the CPUs the readers resolved faults on, a bit each (CPUs 0-63)
      * @param runs       the runs of the reader's placement in page order (1 when every fault placed alike)
+     * @param threads    per thread (each vCPU thread, then each reader), the faults it ran on each CPU:
+     *                   a vCPU thread counted where it faulted, a reader where it resolved
      */
-    public record Placement(long faults, long readerOnFaultingCpu, long resumedOnResolvingCpu, long readerCpus, long runs) {
+    public record Placement(long faults, long readerOnFaultingCpu, long resumedOnResolvingCpu, long readerCpus, long runs,
+                            List<ThreadCpus> threads) {
         /** Of the two sides' placements over all faults, the share on the other side's CPU (%), rounded. */
         public int sameCpuPercent() {
             return faults == 0 ? 0 : (int) Math.round(50.0 * (readerOnFaultingCpu + resumedOnResolvingCpu) / faults);
+        }
+    }
+
+    /** The faults one thread ran on each CPU ({@code faultsByCpu[cpu]}). */
+    public record ThreadCpus(String thread, long[] faultsByCpu) {
+        /** As {@code vcpu-0 cpu0 4090, cpu1 6}: the CPUs it ran faults on, most first. */
+        public String text() {
+            StringBuilder b = new StringBuilder(thread);
+            boolean[] done = new boolean[faultsByCpu.length];
+            String sep = " ";
+            while (true) {
+                int best = -1;
+                for (int cpu = 0; cpu < faultsByCpu.length; cpu++) {
+                    if (!done[cpu] && faultsByCpu[cpu] > 0 && (best < 0 || faultsByCpu[cpu] > faultsByCpu[best])) best = cpu;
+                }
+                if (best < 0) break;
+                done[best] = true;
+                b.append(sep).append("cpu").append(best).append(' ').append(faultsByCpu[best]);
+                sep = ", ";
+            }
+            return b.toString();
         }
     }
 
@@ -111,6 +139,7 @@ public final class KernelFaultBench {
         b.faultCpu = new int[n];
         b.resolveCpu = new int[n];
         b.resumeCpu = new int[n];
+        b.resolvedBy = new int[n];
         java.util.Arrays.fill(b.resolveCpu, -1);
         FaultBenchResult r = b.run();
         return new PlacedRun(r, b.placement());
@@ -133,7 +162,27 @@ public final class KernelFaultBench {
             last = same;
             if (resumeCpu[p] == resolveCpu[p]) resumed++;
         }
-        return new Placement(faults, reader, resumed, cpus, runs);
+        return new Placement(faults, reader, resumed, cpus, runs, threadCpus());
+    }
+
+    /** Each vCPU thread's faults per CPU (where it faulted), then each reader's (where it resolved). */
+    private List<ThreadCpus> threadCpus() {
+        int width = 1;
+        for (int p = 0; p < resolveCpu.length; p++) {
+            if (resolveCpu[p] < 0) continue;
+            width = Math.max(width, Math.max(faultCpu[p], resolveCpu[p]) + 1);
+        }
+        long[][] vcpu = new long[c.vcpus()][width];
+        long[][] reader = new long[readerThreads.length][width];
+        for (int p = 0; p < resolveCpu.length; p++) {
+            if (resolveCpu[p] < 0) continue;
+            vcpu[(int) (p / c.pagesPerVcpu())][faultCpu[p]]++;
+            if (resolvedBy[p] >= 0) reader[resolvedBy[p]][resolveCpu[p]]++;
+        }
+        List<ThreadCpus> l = new ArrayList<>();
+        for (int v = 0; v < vcpu.length; v++) l.add(new ThreadCpus("vcpu-" + v, vcpu[v]));
+        for (int r = 0; r < reader.length; r++) l.add(new ThreadCpus(readerThreads[r].getName(), reader[r]));
+        return List.copyOf(l);
     }
 
     /**
@@ -176,6 +225,7 @@ public final class KernelFaultBench {
             Toucher[] touchers = new Toucher[c.vcpus()];
             Thread[] vcpuThreads = new Thread[c.vcpus()];
             Thread[] readerThreads = new Thread[readers.size()];
+            this.readerThreads = readerThreads; // filled in before each starts: a reader finds its own index
             for (int r = 0; r < readers.size(); r++) {
                 readerThreads[r] = new Thread(readers.get(r), readers.get(r).name());
                 readerThreads[r].setDaemon(true);
@@ -284,7 +334,10 @@ public final class KernelFaultBench {
     private int resolve(Uffd uffd, long faultAddress, Scratch s, Place place) {
         long pageAddress = faultAddress & -(long) PAGE;
         long offset = pageAddress - guest.address();
-        if (resolveCpu != null) resolveCpu[(int) (offset / PAGE)] = Libc.sched_getcpu();
+        if (resolveCpu != null) {
+            resolveCpu[(int) (offset / PAGE)] = Libc.sched_getcpu();
+            resolvedBy[(int) (offset / PAGE)] = readerIndex(Thread.currentThread());
+        }
         FetchDelay.await(c.fetchDelayNs(), NanoClock.SYSTEM, this);
         while (true) {
             int r = place.place(uffd, pageAddress, offset, s);
@@ -304,6 +357,11 @@ public final class KernelFaultBench {
         }
         markPresent(offset);
         return 0;
+    }
+
+    private int readerIndex(Thread t) {
+        for (int r = 0; r < readerThreads.length; r++) if (readerThreads[r] == t) return r;
+        return -1;
     }
 
     private void wake(Uffd uffd, long pageAddress, Scratch s) {

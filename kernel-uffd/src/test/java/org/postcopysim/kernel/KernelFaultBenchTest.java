@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,7 +63,9 @@ class KernelFaultBenchTest {
      * control is the pinned run itself: a recording that took the wrong CPU, or none, would not
      * give 100% there, and the reader's recorded CPU must be the one it was pinned to (the last
      * allowed, so that a recording of CPU 0 for every fault is caught too), and its faults all
-     * placed alike must make one run (a count of faults instead of runs is caught).
+     * placed alike must make one run (a count of faults instead of runs is caught). Per thread,
+     * with a uffd per vCPU each reader must be credited its own vCPU's faults (a recording that
+     * credits every fault to the first reader was caught, checked by hand).
      */
     @Test
     void placementCountsEveryFaultAndAPinnedRunStaysOnItsCpu() throws Exception {
@@ -77,6 +80,9 @@ class KernelFaultBenchTest {
         assertEquals(256, pinned.placement().resumedOnResolvingCpu());
         assertEquals(100, pinned.placement().sameCpuPercent());
         assertEquals(1, pinned.placement().runs(), "every fault placed alike: one run");
+        assertEquals(List.of("vcpu-0 cpu" + cpu + " 256", "uffd-reader-0 cpu" + cpu + " 256"),
+                pinned.placement().threads().stream().map(KernelFaultBench.ThreadCpus::text).toList(),
+                "each thread's faults on the CPU it was pinned to");
         KernelFaultBench.PlacedRun free = KernelFaultBench.runRecordingPlacement(
                 config(FaultMode.UFFD, 2, 2, UffdSet.Scope.SHARED, true, 1 << 20, 0), KernelBenchOptions.DEFAULT);
         assertResolvedEveryPage(free.result(), 512);
@@ -85,6 +91,16 @@ class KernelFaultBenchTest {
         long runs = free.placement().runs();
         assertTrue(runs >= 1 && runs <= 512, () -> runs + " runs over 512 faults");
         if (free.placement().readerOnFaultingCpu() % 512 != 0) assertTrue(runs >= 2, "faults placed both ways: two runs at least");
+        // Per thread: with a uffd per vCPU, each vCPU thread faulted its own 256 pages and each reader resolved its
+        // vCPU's 256 (a recording that credits every fault to one reader, or to the wrong thread, is caught).
+        KernelFaultBench.PlacedRun pairs = KernelFaultBench.runRecordingPlacement(
+                config(FaultMode.UFFD, 2, 1, UffdSet.Scope.PER_VCPU, true, 1 << 20, 0), KernelBenchOptions.DEFAULT);
+        List<KernelFaultBench.ThreadCpus> threads = pairs.placement().threads();
+        assertEquals(List.of("vcpu-0", "vcpu-1", "uffd-0-reader-0", "uffd-1-reader-0"),
+                threads.stream().map(KernelFaultBench.ThreadCpus::thread).toList());
+        for (KernelFaultBench.ThreadCpus t : threads) {
+            assertEquals(256, java.util.Arrays.stream(t.faultsByCpu()).sum(), t.text());
+        }
         if (CpuAffinity.allowedCount() == 1) assertEquals(100, free.placement().sameCpuPercent());
     }
 
