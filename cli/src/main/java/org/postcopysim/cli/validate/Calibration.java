@@ -43,8 +43,8 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
         header.add("measured on this machine by postcopy-sim simulate --calibrate-host on " + when + ", " + hostCpus
                 + " host CPUs, load average " + LoadAverage.text());
         header.add("each measurement the fastest of " + rounds + " rounds of " + pages + " pages; kernel round trip "
-                + String.format(Locale.ROOT, "%.0f ns (p50 %d ns)", acrossCpus.ns(), acrossCpus.p50Ns())
-                + String.format(Locale.ROOT, ", simulated %.0f ns", idle.simFittedNs())
+                + String.format(Locale.ROOT, "%.0f ns (p50 %d ns), simulated %.0f ns", acrossCpus.ns(), acrossCpus.p50Ns(),
+                idle.simFittedNs())
                 + (oneCpu == null ? "; on one CPU not measured (the CPU mask could not be set)"
                 : String.format(Locale.ROOT, "; on one CPU %.0f ns, simulated %.0f ns", oneCpu.ns(), busy.simFittedNs())));
         header.add("values 'set by " + HostCalibration.SOURCE + "' were measured; the others are the defaults");
