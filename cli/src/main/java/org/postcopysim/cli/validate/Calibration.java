@@ -86,7 +86,7 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
         }
         l.add(String.format(Locale.ROOT, "fitted: with %d%% of the wake-ups placed on the waker's CPU, the steps simulate to "
                 + "%.0f ns without idle wake-ups; a wake-up onto an idle CPU is %d ns; simulated round trip %.0f ns (%.2fx the kernel's)",
-                acrossCpus.sameCpuPercent(), idle.simStepsNs(), idle.wakeupNs(), idle.simFittedNs(),
+                costs.get(Cost.WAKE_AFFINE_PERCENT), idle.simStepsNs(), idle.wakeupNs(), idle.simFittedNs(),
                 idle.simFittedNs() / acrossCpus.ns()));
         if (costs.get(Cost.WAKE_AFFINE_PHASE_US) > 0) {
             l.add(String.format(Locale.ROOT, "simulated in phases: placing %d%% of the time, a phase pair %d us on average",
