@@ -157,6 +157,12 @@ public final class FaultBenchCommand implements Callable<Integer> {
                     + "the faulting thread's CPU, %d resumed on the resolving reader's CPU; the reader's placement in %d "
                     + "runs (consecutive faults placed alike)%n", placement.sameCpuPercent(),
                     placement.faults(), placement.readerOnFaultingCpu(), placement.resumedOnResolvingCpu(), placement.runs());
+            KernelFaultBench.RunTimes times = placement.times();
+            long spread = placement.faults() - placement.readerOnFaultingCpu();
+            out.printf(Locale.ROOT, "  runs      placed: %d runs, %s per fault, %s per run; spread: %d runs, %s per fault, %s "
+                    + "per run (a fault's time: its thread's, touch to next touch)%n", times.placedRuns(),
+                    us(times.placedNs(), placement.readerOnFaultingCpu()), us(times.placedNs(), times.placedRuns()), times.spreadRuns(),
+                    us(times.spreadNs(), spread), us(times.spreadNs(), times.spreadRuns()));
             StringBuilder threads = new StringBuilder();
             for (KernelFaultBench.ThreadCpus t : placement.threads()) threads.append(threads.length() == 0 ? "" : "; ").append(t.text());
             out.printf(Locale.ROOT, "  threads   %s (faults each ran per CPU: a vCPU thread where it faulted, a reader where it "
@@ -164,6 +170,11 @@ public final class FaultBenchCommand implements Callable<Integer> {
         }
         if (json.file != null) SummaryPrinter.writeJson(json.file, r);
         return r.exitCode();
+    }
+
+    /** {@code ns / n} in microseconds ("-" for none). */
+    private static String us(long ns, long n) {
+        return n == 0 ? "-" : String.format(Locale.ROOT, "%.1f us", ns / 1e3 / n);
     }
 
     /** A run on {@code b}; a configuration the backend cannot run is a usage error naming --backend. */

@@ -106,6 +106,9 @@ class FaultBenchCommandTest {
                 + "a reader on the faulting thread's CPU, \\d+ resumed on the resolving reader's CPU; the reader's placement in \\d+ runs .*"), placed::toString);
         assertTrue(placed.out().matches("(?s).*\\n  threads   vcpu-0 cpu\\d+ \\d+.*; vcpu-1 cpu\\d+ \\d+.*; uffd-reader-0 .*"),
                 placed::toString);
+        // Each kind of run timed: runs, time per fault and per run, or "-" for a kind that never occurred.
+        assertTrue(placed.out().matches("(?s).*\\n  runs      placed: \\d+ runs, (-|[\\d.]+ us) per fault, (-|[\\d.]+ us) per "
+                + "run; spread: \\d+ runs, (-|[\\d.]+ us) per fault, (-|[\\d.]+ us) per run .*"), placed::toString);
     }
 
     @Test

@@ -57,27 +57,37 @@ class ValidateCommandTest {
             assertTrue(m.get(c) > 0, c.key() + " measured as " + m.get(c));
             assertTrue(text.contains("set by calibrate-host"), c.key());
         }
-        // The share of the round trip's wake-ups that stayed on the waker's CPU, measured where the mask can be set.
-        if (!text.contains("on one CPU not measured")) {
-            assertTrue(text.contains("the share that ran on the waker's CPU: sched_getcpu on both sides of every fault"), text);
+        // The share of the round trip's time placed, measured where the mask can be set and some faults were placed.
+        if (m.get(Cost.WAKE_AFFINE_PHASE_US) > 0) {
+            assertTrue(text.contains("the share in faults whose reader ran on the faulting thread's CPU: sched_getcpu on "
+                    + "both sides of every fault"), text);
         }
+        // The running thread's slice, Linux's default for this many CPUs (1.5 ms on 2).
+        int cpus = Runtime.getRuntime().availableProcessors();
+        assertEquals(750L * (1 + 31 - Integer.numberOfLeadingZeros(Math.min(cpus, 8))), m.get(Cost.SCHED_SLICE_US), text);
         java.util.regex.Matcher share = java.util.regex.Pattern.compile("(\\d+)% of its wake-ups on the waker's CPU")
                 .matcher(calibrate.out());
         assertTrue(share.find(), calibrate::toString);
-        // Over every round: the share of wake-ups on the waker's CPU and how long the placement held (its runs), which
-        // the cost file's placement phases take; the share placed is the fastest round's.
-        java.util.regex.Matcher phase = java.util.regex.Pattern.compile("over all \\d+ rounds: (\\d+)% of the wake-ups on "
-                + "the waker's CPU, in (\\d+) runs of faults placed alike \\((\\d+) faults\\): a placement and a spread phase "
-                + "together (\\d+) us on average").matcher(calibrate.out());
-        assertTrue(phase.find(), calibrate::toString);
-        long runs = Long.parseLong(phase.group(2));
-        assertTrue(runs >= 1 && runs <= Long.parseLong(phase.group(3)), calibrate::toString);
-        if (!text.contains("on one CPU not measured")) {
-            assertEquals(Long.parseLong(share.group(1)), m.get(Cost.WAKE_AFFINE_PERCENT),
-                    "the cost file places the share of wake-ups the fastest round trip measured");
-            assertEquals(Long.parseLong(phase.group(4)), m.get(Cost.WAKE_AFFINE_PHASE_US),
-                    "the cost file places in phases as long as the measured runs");
+        // Over every round: the faults placed and across, each class timed, and the runs they came in, which the cost
+        // file's placement phases take: the share of the time placed and a placed run's mean length.
+        java.util.regex.Matcher runs = java.util.regex.Pattern.compile("over all \\d+ rounds \\((\\d+) faults\\): \\d+% of "
+                + "the wake-ups on the waker's CPU; (\\d+) runs of faults placed alike; placed (?:-|\\d+ ns) per fault, "
+                + "(\\d+)% of the time \\(the fastest round \\d+%\\), a placed run (\\d+) us on average; across CPUs "
+                + "(?:-|\\d+ ns) per fault").matcher(calibrate.out());
+        assertTrue(runs.find(), calibrate::toString);
+        long n = Long.parseLong(runs.group(2));
+        assertTrue(n >= 1 && n <= Long.parseLong(runs.group(1)), calibrate::toString);
+        if (!text.contains("on one CPU not measured") && m.get(Cost.WAKE_AFFINE_PHASE_US) > 0) {
+            assertEquals(Long.parseLong(runs.group(3)), m.get(Cost.WAKE_AFFINE_PERCENT),
+                    "the cost file places for the share of the time the round trip's placed faults took");
+            assertEquals(Long.parseLong(runs.group(4)), m.get(Cost.WAKE_AFFINE_PHASE_US),
+                    "the cost file's placement phases last as long as the measured runs");
         }
+        // The check simulates the round trip with the cost file as written, and the header says the same figure.
+        java.util.regex.Matcher check = java.util.regex.Pattern.compile("check: with these costs the round trip simulates "
+                + "to (\\d+) ns, the fastest of \\d+ seeds").matcher(calibrate.out());
+        assertTrue(check.find(), calibrate::toString);
+        assertTrue(text.contains("simulated " + check.group(1) + " ns"), text);
     }
 
     @Test

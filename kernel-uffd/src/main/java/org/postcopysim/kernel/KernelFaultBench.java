@@ -56,12 +56,8 @@ public final class KernelFaultBench {
     private long[] rangeBytes = new long[0];
     private final Object unregisterLock = new Object();
     private boolean unregistered;
-    /** Per page, with {@link #runRecordingPlacement}: the CPU its thread faulted on, its reader resolved it on, its thread resumed on. */
-    private int[] faultCpu;
-    private int[] resolveCpu;
-    private int[] resumeCpu;
-    /** Per page, with {@link #runRecordingPlacement}: the index of the reader that resolved it. */
-    private int[] resolvedBy;
+    /** With {@link #runRecordingPlacement}: where each side of every fault ran, and when; else null. */
+    private PlacementLog log;
     /** The reader threads, set before any starts (so a resolver finds its own index). */
     private Thread[] readerThreads = new Thread[0];
 
@@ -90,12 +86,32 @@ public final class KernelFaultBench {
      * @param runs       the runs of the reader's placement in page order (1 when every fault placed alike)
      * @param threads    per thread (each vCPU thread, then each reader), the faults it ran on each CPU:
      *                   a vCPU thread counted where it faulted, a reader where it resolved
+     * @param times      the runs' time, placed and spread apart
      */
     public record Placement(long faults, long readerOnFaultingCpu, long resumedOnResolvingCpu, long readerCpus, long runs,
-                            List<ThreadCpus> threads) {
+                            List<ThreadCpus> threads, RunTimes times) {
         /** Of the two sides' placements over all faults, the share on the other side's CPU (%), rounded. */
         public int sameCpuPercent() {
             return faults == 0 ? 0 : (int) Math.round(50.0 * (readerOnFaultingCpu + resumedOnResolvingCpu) / faults);
+        }
+    }
+
+    /**
+     * The runs of a placement and the time in them, placed (the fault's reader ran on the faulting
+     * CPU) and spread (it ran elsewhere) apart. A fault's time is its thread's, from its touch of
+     * the page to its touch of the next one (to its finish after its last): the whole round trip
+     * with the thread's loop, so that with one thread the two classes' times add up to the run's.
+     *
+     * @param placedRuns  runs of placed faults
+     * @param placedNs    time of the placed faults (ns)
+     * @param spreadRuns  runs of spread faults
+     * @param spreadNs    time of the spread faults (ns)
+     */
+    public record RunTimes(long placedRuns, long placedNs, long spreadRuns, long spreadNs) {
+        public static final RunTimes NONE = new RunTimes(0, 0, 0, 0);
+
+        public RunTimes plus(RunTimes o) {
+            return new RunTimes(placedRuns + o.placedRuns, placedNs + o.placedNs, spreadRuns + o.spreadRuns, spreadNs + o.spreadNs);
         }
     }
 
@@ -135,54 +151,11 @@ public final class KernelFaultBench {
                     + "page faulted by one thread)");
         }
         KernelFaultBench b = new KernelFaultBench(c, k);
-        int n = Math.toIntExact(b.pages);
-        b.faultCpu = new int[n];
-        b.resolveCpu = new int[n];
-        b.resumeCpu = new int[n];
-        b.resolvedBy = new int[n];
-        java.util.Arrays.fill(b.resolveCpu, -1);
+        b.log = new PlacementLog(Math.toIntExact(b.pages), c.vcpus(), c.pagesPerVcpu());
         FaultBenchResult r = b.run();
-        return new PlacedRun(r, b.placement());
-    }
-
-    private Placement placement() {
-        long faults = 0;
-        long reader = 0;
-        long resumed = 0;
-        long cpus = 0;
-        long runs = 0;
-        int last = -1; // the previous resolved fault's placement: 1 on the faulting CPU, 0 elsewhere
-        for (int p = 0; p < resolveCpu.length; p++) {
-            if (resolveCpu[p] < 0) continue; // not resolved by a reader (or not touched)
-            faults++;
-            if (resolveCpu[p] < 64) cpus |= 1L << resolveCpu[p];
-            int same = faultCpu[p] == resolveCpu[p] ? 1 : 0;
-            reader += same;
-            if (same != last) runs++;
-            last = same;
-            if (resumeCpu[p] == resolveCpu[p]) resumed++;
-        }
-        return new Placement(faults, reader, resumed, cpus, runs, threadCpus());
-    }
-
-    /** Each vCPU thread's faults per CPU (where it faulted), then each reader's (where it resolved). */
-    private List<ThreadCpus> threadCpus() {
-        int width = 1;
-        for (int p = 0; p < resolveCpu.length; p++) {
-            if (resolveCpu[p] < 0) continue;
-            width = Math.max(width, Math.max(faultCpu[p], resolveCpu[p]) + 1);
-        }
-        long[][] vcpu = new long[c.vcpus()][width];
-        long[][] reader = new long[readerThreads.length][width];
-        for (int p = 0; p < resolveCpu.length; p++) {
-            if (resolveCpu[p] < 0) continue;
-            vcpu[(int) (p / c.pagesPerVcpu())][faultCpu[p]]++;
-            if (resolvedBy[p] >= 0) reader[resolvedBy[p]][resolveCpu[p]]++;
-        }
-        List<ThreadCpus> l = new ArrayList<>();
-        for (int v = 0; v < vcpu.length; v++) l.add(new ThreadCpus("vcpu-" + v, vcpu[v]));
-        for (int r = 0; r < reader.length; r++) l.add(new ThreadCpus(readerThreads[r].getName(), reader[r]));
-        return List.copyOf(l);
+        List<String> readers = new ArrayList<>();
+        for (Thread t : b.readerThreads) readers.add(t.getName());
+        return new PlacedRun(r, b.log.placement(readers));
     }
 
     /**
@@ -334,9 +307,9 @@ public final class KernelFaultBench {
     private int resolve(Uffd uffd, long faultAddress, Scratch s, Place place) {
         long pageAddress = faultAddress & -(long) PAGE;
         long offset = pageAddress - guest.address();
-        if (resolveCpu != null) {
-            resolveCpu[(int) (offset / PAGE)] = Libc.sched_getcpu();
-            resolvedBy[(int) (offset / PAGE)] = readerIndex(Thread.currentThread());
+        if (log != null) {
+            log.resolveCpu[(int) (offset / PAGE)] = Libc.sched_getcpu();
+            log.resolvedBy[(int) (offset / PAGE)] = readerIndex(Thread.currentThread());
         }
         FetchDelay.await(c.fetchDelayNs(), NanoClock.SYSTEM, this);
         while (true) {
@@ -518,8 +491,9 @@ public final class KernelFaultBench {
                     int word = PageContents.FIRST_DATA_WORD + (int) (p % (PageContents.WORDS_PER_PAGE - 1));
                     long offset = p * PAGE;
                     boolean waits = !useUffd || !present.get(p) || recordEvery;
-                    if (faultCpu != null) faultCpu[(int) p] = Libc.sched_getcpu();
+                    if (log != null) log.faultCpu[(int) p] = Libc.sched_getcpu();
                     long t0 = System.nanoTime();
+                    if (log != null) log.touchStartNs[(int) p] = t0;
                     if (waits) blocktime.onBlock(vcpu, t0);
                     if (!useUffd) {
                         Libc.memcpy(guest.address() + offset, sourceBase + offset, PAGE);
@@ -527,7 +501,7 @@ public final class KernelFaultBench {
                     }
                     long value = mem.getLong(offset + (long) word * Long.BYTES);
                     long t1 = System.nanoTime();
-                    if (resumeCpu != null) resumeCpu[(int) p] = Libc.sched_getcpu();
+                    if (log != null) log.resumeCpu[(int) p] = Libc.sched_getcpu();
                     if (waits) {
                         blocktime.onUnblock(vcpu, t1);
                         latency.record(t1 - t0);
@@ -540,6 +514,7 @@ public final class KernelFaultBench {
                 fail("vcpu-" + vcpu + " failed: " + t);
             } finally {
                 finishedNs = System.nanoTime();
+                if (log != null) log.vcpuFinishedNs[vcpu] = finishedNs;
             }
         }
     }

@@ -21,6 +21,8 @@ import org.postcopysim.sim.cost.CostModel;
  * @param oneCpu     the same round trip with its threads pinned to one CPU, or null where that cannot be done
  * @param busy       the wake-up onto a busy CPU, fitted to it (null with {@code oneCpu})
  * @param costs      the fitted cost model
+ * @param simCheckNs the single-thread round trip simulated with {@code costs} (placement phases and all), the
+ *                   fastest of {@code rounds} seeds as the kernel's is of its rounds (ns per page)
  * @param hostCpus   this machine's CPUs (the model's host-cpus)
  * @param rounds     rounds of each measurement
  * @param pages      pages per round
@@ -28,13 +30,14 @@ import org.postcopysim.sim.cost.CostModel;
 public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelFaultBench.UserWork userWork,
                           HostCalibration.RoundTrip acrossCpus,
                           HostCalibration.Fit idle, HostCalibration.RoundTrip oneCpu, HostCalibration.Fit busy,
-                          CostModel costs, int hostCpus, int rounds, long pages) {
+                          CostModel costs, double simCheckNs, int hostCpus, int rounds, long pages) {
     /** The costs calibrate-host sets (the others keep their defaults). */
     public static final List<Cost> SET = List.of(Cost.HOST_CPUS, Cost.COPY_4K_NS, Cost.UFFD_POLL_SYSCALL_NS,
             Cost.UFFD_READ_SYSCALL_NS, Cost.UFFD_IOCTL_NS, Cost.PAGE_ALLOC_NS, Cost.HOST_FAULT_NS, Cost.THREAD_WAKEUP_NS,
             Cost.WAKEUP_CPU_NS, Cost.WAKER_CPU_NS, Cost.WAKEUP_CPU_BUSY_NS,
             Cost.WAKER_CPU_BUSY_NS, Cost.UFFD_POLL_WAKE_PER_POLLER_NS, Cost.UFFD_WAKE_HOLD_NS, Cost.STAGE2_FAULT_NS,
-            Cost.FAULT_USER_NS, Cost.UFFD_READER_USER_NS, Cost.WAKE_AFFINE_PERCENT, Cost.WAKE_AFFINE_PHASE_US);
+            Cost.FAULT_USER_NS, Cost.UFFD_READER_USER_NS, Cost.WAKE_AFFINE_PERCENT, Cost.WAKE_AFFINE_PHASE_US,
+            Cost.SCHED_SLICE_US);
 
     /** The cost file: every value, the calibrated ones saying how each was measured, with the date and CPUs. */
     public String costFileText() {
@@ -44,11 +47,28 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
                 + " host CPUs, load average " + LoadAverage.text());
         header.add("each measurement the fastest of " + rounds + " rounds of " + pages + " pages; kernel round trip "
                 + String.format(Locale.ROOT, "%.0f ns (p50 %d ns), simulated %.0f ns", acrossCpus.ns(), acrossCpus.p50Ns(),
-                idle.simFittedNs())
+                simCheckNs)
                 + (oneCpu == null ? "; on one CPU not measured (the CPU mask could not be set)"
                 : String.format(Locale.ROOT, "; on one CPU %.0f ns, simulated %.0f ns", oneCpu.ns(), busy.simFittedNs())));
         header.add("values 'set by " + HostCalibration.SOURCE + "' were measured; the others are the defaults");
         return costs.toFileText(header);
+    }
+
+    /** The kernel figure the idle wake-up was fitted to, and the simulated one's ratio to it. */
+    private String idleTarget() {
+        HostCalibration.Runs runs = acrossCpus.runs();
+        if (busy == null) return String.format(Locale.ROOT, "%.2fx the kernel's round trip", idle.simFittedNs() / acrossCpus.ns());
+        if (hostCpus == 1) return "one CPU: never charged, taken as the busy one";
+        if (runs.spreadFaults() < HostCalibration.MIN_SPREAD_FAULTS) {
+            return String.format(Locale.ROOT, "too few faults across CPUs to fit to (%d): the ping-pong's wake-up",
+                    runs.spreadFaults());
+        }
+        return String.format(Locale.ROOT, "%.2fx the kernel's %.0f ns per fault across CPUs",
+                idle.simFittedNs() / runs.spreadRoundTripNs(), runs.spreadRoundTripNs());
+    }
+
+    private static String ns(double ns) {
+        return Double.isNaN(ns) ? "-" : String.format(Locale.ROOT, "%.0f ns", ns);
     }
 
     /** What was measured and what it became, for a person (one line each). */
@@ -72,9 +92,11 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
         l.add(String.format(Locale.ROOT, "  kernel round trip (1 thread, 1 reader) %.0f ns per page, fault p50 %d ns, "
                 + "%d%% of its wake-ups on the waker's CPU", acrossCpus.ns(), acrossCpus.p50Ns(), acrossCpus.sameCpuPercent()));
         HostCalibration.Runs runs = acrossCpus.runs();
-        l.add(String.format(Locale.ROOT, "  its placement over all %d rounds: %d%% of the wake-ups on the waker's CPU, in %d "
-                + "runs of faults placed alike (%d faults): a placement and a spread phase together %d us on average",
-                rounds, runs.sameCpuPercent(), runs.runs(), runs.faults(), runs.cycleUs()));
+        l.add(String.format(Locale.ROOT, "  its placement over all %d rounds (%d faults): %d%% of the wake-ups on the waker's "
+                + "CPU; %d runs of faults placed alike; placed %s per fault, %d%% of the time (the fastest round %d%%), a "
+                + "placed run %d us on average; across CPUs %s per fault", rounds, runs.faults(), runs.sameCpuPercent(),
+                runs.runs(), ns(runs.placedRoundTripNs()), runs.placedTimePercent(), acrossCpus.placedTimePercent(),
+                runs.placedRunUs(), ns(runs.spreadRoundTripNs())));
         if (oneCpu != null) {
             l.add(String.format(Locale.ROOT, "  the same on one CPU %.0f ns per page, fault p50 %d ns", oneCpu.ns(),
                     oneCpu.p50Ns()));
@@ -84,14 +106,16 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
         } else {
             l.add("  the same on one CPU: not measured (the CPU mask could not be set); a busy CPU's wake-up is taken as an idle one's");
         }
-        l.add(String.format(Locale.ROOT, "fitted: with %d%% of the wake-ups placed on the waker's CPU, the steps simulate to "
-                + "%.0f ns without idle wake-ups; a wake-up onto an idle CPU is %d ns; simulated round trip %.0f ns (%.2fx the kernel's)",
-                costs.get(Cost.WAKE_AFFINE_PERCENT), idle.simStepsNs(), idle.wakeupNs(), idle.simFittedNs(),
-                idle.simFittedNs() / acrossCpus.ns()));
+        l.add(String.format(Locale.ROOT, "fitted across CPUs: the steps simulate to %.0f ns without idle wake-ups; a wake-up "
+                + "onto an idle CPU is %d ns; simulated %.0f ns (%s)", idle.simStepsNs(), idle.wakeupNs(),
+                idle.simFittedNs(), idleTarget()));
         if (costs.get(Cost.WAKE_AFFINE_PHASE_US) > 0) {
-            l.add(String.format(Locale.ROOT, "simulated in phases: placing %d%% of the time, a phase pair %d us on average",
+            l.add(String.format(Locale.ROOT, "placed in phases: placing %d%% of the time, a placement phase %d us on average",
                     costs.get(Cost.WAKE_AFFINE_PERCENT), costs.get(Cost.WAKE_AFFINE_PHASE_US)));
         }
+        l.add(String.format(Locale.ROOT, "check: with these costs the round trip simulates to %.0f ns, the fastest of %d "
+                + "seeds (%.2fx the kernel's fastest round, %.0f ns)", simCheckNs, rounds, simCheckNs / acrossCpus.ns(),
+                acrossCpus.ns()));
         StringBuilder b = new StringBuilder("costs:");
         for (Cost c : SET) b.append(' ').append(c.key()).append('=').append(costs.get(c));
         l.add(b.toString());

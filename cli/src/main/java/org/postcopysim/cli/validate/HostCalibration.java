@@ -81,7 +81,9 @@ public final class HostCalibration {
                 : CpuAffinity.onOneCpu(CpuAffinity.firstAllowed(), () -> fastestRoundTrip(o, single));
         CostModel base = fromSteps(CostModel.defaults().with(Cost.HOST_CPUS, hostCpus, SOURCE + " (nproc)"),
                 steps, copy.copy4kNs(), user).with(Cost.STAGE2_FAULT_NS, 0, SOURCE + " (0: the part of the round trip no "
-                + "step accounts for is in the wake-ups, fitted to it)");
+                + "step accounts for is in the wake-ups, fitted to it)")
+                .with(Cost.SCHED_SLICE_US, schedSliceUs(hostCpus), SOURCE + " (Linux's default base slice for "
+                + hostCpus + " CPUs, sysctl_sched_base_slice: 0.75 ms times 1 + log2 of the CPUs up to 8; not measured)");
         // With both threads on one CPU every wake-up finds that CPU busy: the pinned round trip fits
         // the wake-up onto a busy CPU, simulated on one host CPU (where no CPU is ever idle at a wake).
         Fit busy = null;
@@ -90,74 +92,103 @@ public final class HostCalibration {
                     WakeRegime.BUSY, oneCpu.ns(), o);
             base = withWakeup(base, steps.oneCpu(), busy.wakeupNs(), WakeRegime.BUSY);
         }
-        // Free to run anywhere, one thread and one reader on an otherwise idle machine: the scheduler kept
-        // some wake-ups on the waker's CPU (at the busy price, measured on one CPU) and sent the others to
-        // the idle CPU. The measured share is the model's wake-affine; the idle wake-up is fitted to the rest.
-        // (Without the busy price, where the CPU mask cannot be set, every wake-up is priced as an idle one, as before.)
-        if (busy != null) {
-            base = base.with(Cost.WAKE_AFFINE_PERCENT, acrossCpus.sameCpuPercent(), SOURCE + " (of the unpinned round "
-                    + "trip's wake-ups, the share that ran on the waker's CPU: sched_getcpu on both sides of every fault)");
-        }
+        // Free to run anywhere, the kernel placed the round trip's faults in runs: some with the reader on the faulting
+        // thread's CPU, the others across, onto the idle CPU, each run timed. The idle wake-up is fitted to the faults
+        // that ran across, simulated with every wake-up across (wake-affine 0, as base has it). (Without the busy price,
+        // where the CPU mask cannot be set, every wake-up is priced as an idle one, fitted to the whole round trip.)
         // On one CPU no wake-up ever finds a CPU idle: the idle price cannot be fitted and is never charged, so it is
-        // taken to be the busy one. With every wake-up of the round trip on its waker's CPU it cannot be fitted either,
-        // but it is charged (a poll herd's second reader goes to the idle CPU): it is the ping-pong's across CPUs.
+        // taken to be the busy one. Where too few faults ran across to time them it cannot be fitted either, but it is
+        // charged (a poll herd's second reader goes to the idle CPU): it is the ping-pong's across CPUs.
+        Runs runs = acrossCpus.runs();
         Fit idle;
         if (hostCpus == 1 && busy != null) {
             idle = busy;
-        } else if (busy != null && base.get(Cost.WAKE_AFFINE_PERCENT) >= 100) {
+        } else if (busy != null && runs.spreadFaults() < MIN_SPREAD_FAULTS) {
             long pingPong = steps.acrossCpus().oneWayNs();
             idle = new Fit(simulatedRoundTripNs(withWakeup(base, steps.acrossCpus(), 0, WakeRegime.IDLE), o), pingPong,
                     simulatedRoundTripNs(withWakeup(base, steps.acrossCpus(), pingPong, WakeRegime.IDLE), o));
+        } else if (busy != null) {
+            idle = fit(base, steps.acrossCpus(), WakeRegime.IDLE, runs.spreadRoundTripNs(), o);
         } else {
             idle = fit(base, steps.acrossCpus(), WakeRegime.IDLE, acrossCpus.ns(), o);
         }
         CostModel fitted = withWakeup(base, steps.acrossCpus(), idle.wakeupNs(), WakeRegime.IDLE);
-        // The placement held for runs of faults, not fault by fault: the simulation places in phases as long. (Set
-        // after the fits, which simulate one round: a phase as long as the round would leave the idle price unseen
-        // in it, so they draw each wake-up on its own at the same share.)
-        if (busy != null) {
-            Runs runs = acrossCpus.runs();
-            fitted = fitted.with(Cost.WAKE_AFFINE_PHASE_US, runs.cycleUs(), SOURCE + " (two runs' mean time: " + runs.runs()
-                    + " runs of the unpinned round trip's placement over " + o.rounds() + " rounds, " + runs.faults()
-                    + " faults)");
+        // The simulation places in phases as the kernel did over every round: placing for the share of the time its
+        // placed faults took, a placement phase as long as a run of them on average.
+        if (busy != null && runs.times().placedRuns() > 0 && runs.placedTimePercent() > 0) {
+            fitted = fitted.with(Cost.WAKE_AFFINE_PERCENT, runs.placedTimePercent(), SOURCE + " (of the unpinned round "
+                    + "trip's time over all " + o.rounds() + " rounds, the share in faults whose reader ran on the faulting "
+                    + "thread's CPU: sched_getcpu on both sides of every fault)")
+                    .with(Cost.WAKE_AFFINE_PHASE_US, runs.placedRunUs(), SOURCE + " (a run of placed faults' mean time "
+                    + "over all " + o.rounds() + " rounds: " + runs.times().placedRuns() + " runs, " + runs.placedFaults()
+                    + " of " + runs.faults() + " faults)");
         }
         if (oneCpu == null) fitted = withWakeup(fitted, steps.acrossCpus(), idle.wakeupNs(), WakeRegime.BUSY);
-        return new Calibration(steps, copy.copy4kNs(), user, acrossCpus, idle, oneCpu, busy, fitted, hostCpus, o.rounds(),
-                o.pages());
+        return new Calibration(steps, copy.copy4kNs(), user, acrossCpus, idle, oneCpu, busy, fitted,
+                fastestSimulatedRoundTripNs(fitted, o), hostCpus, o.rounds(), o.pages());
     }
 
     /**
      * A kernel round trip: 1 / pages per second of the fastest round (ns), that round's median
-     * fault latency, and the share of its wake-ups that ran on the waker's CPU (%, {@link
-     * KernelFaultBench.Placement#sameCpuPercent}), and the runs of the placement over every round.
+     * fault latency, the share of its wake-ups that ran on the waker's CPU (%, {@link
+     * KernelFaultBench.Placement#sameCpuPercent}) and the share of its time in faults placed so
+     * (%, {@link Runs#placedTimePercent}), and the placement over every round.
      */
-    public record RoundTrip(double ns, long p50Ns, int sameCpuPercent, Runs runs) {
+    public record RoundTrip(double ns, long p50Ns, int sameCpuPercent, int placedTimePercent, Runs runs) {
     }
 
     /**
-     * The runs of the reader's placement over every round ({@link KernelFaultBench.Placement#runs}):
-     * how long the scheduler's choice held. A placement phase and a spread phase together last on
-     * average {@link #cycleUs} (two runs' time); rounds end runs early, so it is a lower bound when
-     * runs are as long as rounds.
+     * The round trip's placement over every round ({@link KernelFaultBench.Placement}): its faults
+     * whose reader ran on the faulting thread's CPU (placed) and the others (spread), their runs and
+     * their time.
      *
-     * @param runs    runs, summed over the rounds
-     * @param faults  faults, summed over the rounds
-     * @param placedSides of the faults' two sides, those on the other side's CPU, summed over the rounds
-     * @param elapsedNs the rounds' time, summed (ns)
+     * @param faults       faults, summed over the rounds
+     * @param placedFaults of them, those whose reader ran on the faulting thread's CPU
+     * @param placedSides  of the faults' two sides, those on the other side's CPU
+     * @param times        the runs and their time, placed and spread apart
      */
-    public record Runs(long runs, long faults, long placedSides, long elapsedNs) {
-        /**
-         * Over every round, the share of the wake-ups on the waker's CPU (%). Printed, not used: the
-         * model takes the fastest round's share, whose placement phase is the one the kernel's
-         * multi-thread runs were found in (docs/simulation.md).
-         */
+    public record Runs(long faults, long placedFaults, long placedSides, KernelFaultBench.RunTimes times) {
+        static Runs of(KernelFaultBench.Placement p) {
+            return new Runs(p.faults(), p.readerOnFaultingCpu(), p.readerOnFaultingCpu() + p.resumedOnResolvingCpu(),
+                    p.times());
+        }
+
+        Runs plus(Runs o) {
+            return new Runs(faults + o.faults, placedFaults + o.placedFaults, placedSides + o.placedSides, times.plus(o.times));
+        }
+
+        /** Of the two sides of every fault, the share on the other side's CPU (%). */
         public int sameCpuPercent() {
             return faults == 0 ? 0 : (int) Math.round(50.0 * placedSides / faults);
         }
 
-        /** Mean length of two runs (us), at least 1. */
-        public long cycleUs() {
-            return runs == 0 ? 1 : Math.max(1, Math.round(2.0 * elapsedNs / runs / 1_000));
+        public long spreadFaults() {
+            return faults - placedFaults;
+        }
+
+        /** A spread fault's time (ns; its thread's, touch to next touch), NaN without one. */
+        public double spreadRoundTripNs() {
+            return spreadFaults() == 0 ? Double.NaN : (double) times.spreadNs() / spreadFaults();
+        }
+
+        /** A placed fault's time (ns), NaN without one. */
+        public double placedRoundTripNs() {
+            return placedFaults == 0 ? Double.NaN : (double) times.placedNs() / placedFaults;
+        }
+
+        /** Of the faults' time, the share in placed ones (%), rounded. */
+        public int placedTimePercent() {
+            long all = times.placedNs() + times.spreadNs();
+            return all == 0 ? 0 : (int) Math.round(100.0 * times.placedNs() / all);
+        }
+
+        /** A run of placed faults' mean time (us, at least 1), 0 without one. */
+        public long placedRunUs() {
+            return times.placedRuns() == 0 ? 0 : Math.max(1, Math.round(times.placedNs() / 1e3 / times.placedRuns()));
+        }
+
+        public long runs() {
+            return times.placedRuns() + times.spreadRuns();
         }
     }
 
@@ -178,26 +209,23 @@ public final class HostCalibration {
         double best = Double.MAX_VALUE;
         long p50 = 0;
         int sameCpu = 0;
-        long runs = 0;
-        long faults = 0;
-        long placedSides = 0;
-        long elapsedNs = 0;
+        int placedTime = 0;
+        Runs all = new Runs(0, 0, 0, KernelFaultBench.RunTimes.NONE);
         for (int r = 0; r < o.rounds(); r++) {
             KernelFaultBench.PlacedRun run = KernelFaultBench.runRecordingPlacement(single, KernelBenchOptions.DEFAULT);
             FaultBenchResult k = run.result();
             if (!k.verified()) throw new IllegalStateException("the kernel round-trip run failed: " + k.error());
-            runs += run.placement().runs();
-            faults += run.placement().faults();
-            placedSides += run.placement().readerOnFaultingCpu() + run.placement().resumedOnResolvingCpu();
-            elapsedNs += k.elapsedNs();
+            Runs round = Runs.of(run.placement());
+            all = all.plus(round);
             double ns = 1e9 / k.pagesPerSecOverall();
             if (ns < best) {
                 best = ns;
                 p50 = k.faultLatencyNs().p50();
                 sameCpu = run.placement().sameCpuPercent();
+                placedTime = round.placedTimePercent();
             }
         }
-        return new RoundTrip(best, p50, sameCpu, new Runs(runs, faults, placedSides, elapsedNs));
+        return new RoundTrip(best, p50, sameCpu, placedTime, all);
     }
 
     /**
@@ -250,6 +278,15 @@ public final class HostCalibration {
         }
         return new Fit(simNoWake, best, simulatedRoundTripNs(withWakeup(base, split, best, regime), o));
     }
+
+    /** EEVDF's default slice on {@code cpus} CPUs (us): 750 us scaled by 1 + log2(min(cpus, 8)), as Linux's tunable scaling. */
+    static long schedSliceUs(int cpus) {
+        int factor = 1 + (31 - Integer.numberOfLeadingZeros(Math.max(1, Math.min(cpus, 8))));
+        return 750L * factor;
+    }
+
+    /** Fewest faults across CPUs, over every round, that time an idle wake-up (fewer: the ping-pong's is taken). */
+    static final long MIN_SPREAD_FAULTS = 256;
 
     /** The largest wake-up the fit tries (ns). */
     static final long MAX_WAKEUP_NS = 10_000_000;
@@ -320,8 +357,23 @@ public final class HostCalibration {
 
     /** The simulated single-thread round trip under {@code costs} (ns per page). */
     static double simulatedRoundTripNs(CostModel costs, Options o) {
+        return simulatedRoundTripNs(costs, o, o.seed());
+    }
+
+    /**
+     * The fastest of {@code rounds} simulated single-thread round trips under {@code costs}, each
+     * with its own seed (which draws its own placement phases), as the kernel's figure is the
+     * fastest of its rounds (ns per page).
+     */
+    static double fastestSimulatedRoundTripNs(CostModel costs, Options o) {
+        double best = Double.MAX_VALUE;
+        for (int r = 0; r < o.rounds(); r++) best = Math.min(best, simulatedRoundTripNs(costs, o, o.seed() + r));
+        return best;
+    }
+
+    private static double simulatedRoundTripNs(CostModel costs, Options o, long seed) {
         var r = SimFaultBench.run(new SimFaultBenchConfig(FaultMode.UFFD, 1, o.pages() * 4096, 1, UffdSet.Scope.SHARED,
-                0, o.seed(), costs, false));
+                0, seed, costs, false));
         if (!r.verified()) throw new IllegalStateException("the simulated round trip failed: " + r.error());
         return 1e9 / r.pagesPerSecOverall();
     }

@@ -96,15 +96,20 @@ public enum Cost {
     WAKE_AFFINE_PERCENT("wake-affine", "%", 0, Origin.CALIBRATED,
             "of the wake-ups on the uffd path (a reader's UFFDIO_COPY or UFFDIO_WAKE waking a vCPU thread, a fault waking "
                     + "the readers in poll), the share placed on the waker's CPU, at the busy price, although another CPU "
-                    + "is idle (drawn wake-up by wake-up, while no other thread waits for the waker's CPU; see wake-affine-phase): the woken thread waits for its waker to yield or sleep (Linux's wake-affine placement; on a "
-                    + "virtual machine most wake-ups stay on the waker's CPU, and calibrate-host measures the share); 0: "
-                    + "a wake-up takes an idle CPU whenever one is free"),
+                    + "is idle, drawn wake-up by wake-up while no other thread waits for the waker's CPU: the woken thread "
+                    + "waits for its waker to yield or sleep (Linux's wake-affine placement); with wake-affine-phase above "
+                    + "0, the share of the time in placement phases instead (calibrate-host measures it); 0: a wake-up "
+                    + "takes an idle CPU whenever one is free"),
     WAKE_AFFINE_PHASE_US("wake-affine-phase", "us", 0, Origin.CALIBRATED,
             "when above 0, the placement of wake-affine comes in phases, as this VM's kernel places (calibrate-host "
-                    + "measures the runs): the mean length of a placement phase and a spread phase together, the placing "
-                    + "one wake-affine% of it; while one places, every uffd-path wake-up joins its waker's CPU whatever "
-                    + "waits there, and an idle CPU pulls none of the threads waiting on another (cache-hot); 0: each "
-                    + "wake-up is drawn on its own"),
+                    + "measures the runs): the mean length of a placement phase, wake-affine then being the share of the "
+                    + "time placing (spread phases last the rest); while one places, every uffd-path wake-up joins its "
+                    + "waker's CPU whatever waits there, and an idle CPU pulls none of the threads waiting on another "
+                    + "(cache-hot); 0: each wake-up is drawn on its own, wake-affine being the share of the wake-ups"),
+    SCHED_SLICE_US("sched-slice", "us", 0, Origin.CALIBRATED,
+            "how long a thread that got a CPU runs on before a woken thread waiting for a CPU preempts it (Linux's "
+                    + "EEVDF lets the running task finish its slice, RUN_TO_PARITY: 0.75 ms times 1 + log2 of the CPUs, "
+                    + "up to 8); 0: a woken thread preempts one that runs on at once"),
     CONTEXT_SWITCH_NS("context-switch", "ns", 1_500, Origin.CALIBRATED,
             "handing a CPU to the next runnable thread when every CPU is busy"),
     HOST_CPUS("host-cpus", "CPUs", 96, Origin.PUBLISHED,

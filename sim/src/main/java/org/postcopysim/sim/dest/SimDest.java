@@ -68,10 +68,11 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
             throw new IllegalArgumentException("wake-affine is a share of the wake-ups: at most 100%, got " + affinePercent);
         }
         this.cpus = new CpuPool(sim, (int) costs.get(Cost.HOST_CPUS), costs.get(Cost.CONTEXT_SWITCH_NS), maxThreads);
-        long cycleUs = costs.get(Cost.WAKE_AFFINE_PHASE_US);
-        this.phases = affinePercent == 0 || cycleUs == 0 ? null
-                : new AffinePhases(affinePercent, cycleUs * 1_000, SplitMix64.fork(seed ^ PHASE_SEED_SALT, 0));
+        long phaseUs = costs.get(Cost.WAKE_AFFINE_PHASE_US);
+        this.phases = affinePercent == 0 || phaseUs == 0 ? null
+                : new AffinePhases(affinePercent, phaseUs * 1_000, SplitMix64.fork(seed ^ PHASE_SEED_SALT, 0));
         if (phases != null) cpus.placeInPhases(phases);
+        cpus.protectSlices(costs.get(Cost.SCHED_SLICE_US) * 1_000);
         // The host mm's serialization stands for the page allocator's and page tables' locks, which hand
         // off at a constant cost (per-CPU lists, split page-table locks): no per-spinner growth.
         this.mmLock = new SimLock(sim, "host-mm", costs.get(Cost.LOCK_ACQUIRE_NS), costs.get(Cost.LOCK_HANDOFF_NS), 0, 0,

@@ -14,8 +14,9 @@ import org.postcopysim.guest.SplitMix64;
  * where they are).
  *
  * <p>Placement phases alternate with spread phases; each phase's length is drawn from an
- * exponential distribution, placing ones with a mean of {@code percent}% of {@code cycleNs},
- * spread ones with the rest, so over a long run {@code percent}% of the time is in placement.
+ * exponential distribution, placing ones with a mean of {@code placingMeanNs}, spread ones with
+ * a mean that makes {@code percent}% of a long run's time placing ({@code placingMeanNs * (100 -
+ * percent) / percent}).
  * Deterministic for a seed; asked with a virtual time that never decreases. Single-threaded
  * (the simulator's), allocation-free.
  */
@@ -29,15 +30,15 @@ public final class AffinePhases {
     private long phases;
 
     /**
-     * @param percent share of the time in placement phases (0-100)
-     * @param cycleNs mean length of a placement phase and a spread phase together (ns, above 0)
+     * @param percent       share of the time in placement phases (0-100)
+     * @param placingMeanNs mean length of a placement phase (ns, above 0)
      */
-    public AffinePhases(long percent, long cycleNs, long seed) {
+    public AffinePhases(long percent, long placingMeanNs, long seed) {
         if (percent < 0 || percent > 100) throw new IllegalArgumentException("the share of placement is 0-100%, got " + percent);
-        if (cycleNs <= 0) throw new IllegalArgumentException("the phase cycle must be above 0 ns, got " + cycleNs);
+        if (placingMeanNs <= 0) throw new IllegalArgumentException("a placement phase must last above 0 ns, got " + placingMeanNs);
         this.percent = percent;
-        this.placingMeanNs = cycleNs * (percent / 100.0);
-        this.spreadMeanNs = cycleNs - placingMeanNs;
+        this.placingMeanNs = placingMeanNs;
+        this.spreadMeanNs = percent == 0 ? 0 : placingMeanNs * (100.0 - percent) / percent;
         this.rng = new SplitMix64(seed);
         this.placing = rng.nextLong(100) >= percent; // flipped by the first phase drawn below
         this.untilNs = 0;

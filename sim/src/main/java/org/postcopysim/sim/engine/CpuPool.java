@@ -42,6 +42,10 @@ public final class CpuPool {
     private int[] cpuOf = new int[0];
     /** When placement comes in phases ({@link #placeInPhases}), else null. */
     private AffinePhases phases;
+    /** A running thread's protected slice ({@link #protectSlices}, ns); 0: a woken thread preempts at once. */
+    private long sliceNs;
+    /** Per actor id: when it got the CPU it holds (ns). */
+    private long[] heldSinceNs = new long[0];
 
     private int free;
     private long lastChangeNs;
@@ -138,7 +142,7 @@ public final class CpuPool {
     public boolean runOnOrYield(int actor, int runKind) {
         int c = held(actor);
         WaitRing next = placed[c] != null && !placed[c].isEmpty() ? placed[c] : woken;
-        if (next.isEmpty()) {
+        if (next.isEmpty() || sim.nowNs() - heldSinceNs[actor] < sliceNs) {
             sim.schedule(0, actor, runKind);
             return false;
         }
@@ -195,6 +199,17 @@ public final class CpuPool {
     }
 
     /**
+     * A thread that got a CPU runs on for {@code ns} before a woken thread preempts it ({@link
+     * #runOnOrYield}): Linux's EEVDF scheduler (6.6 on) lets the running task reach the end of its
+     * slice (RUN_TO_PARITY) before a woken one of equal weight takes the CPU, so a thread that runs
+     * for microseconds between sleeps is not preempted; it is until then. 0 (the default): at once.
+     */
+    public void protectSlices(long ns) {
+        if (ns < 0) throw new IllegalArgumentException("a slice cannot be negative, got " + ns);
+        this.sliceNs = ns;
+    }
+
+    /**
      * Placement comes in {@code p}'s phases: while one lasts, a CPU about to go idle pulls no
      * thread waiting for another CPU (Linux's balancer leaves a cache-hot thread where it is), so
      * the threads placed on one CPU stay there; between them it does, as without phases.
@@ -225,6 +240,8 @@ public final class CpuPool {
         }
         if (cpuOf[actor] >= 0) throw new IllegalStateException("actor " + actor + " already holds CPU " + cpuOf[actor]);
         cpuOf[actor] = c;
+        if (actor >= heldSinceNs.length) heldSinceNs = java.util.Arrays.copyOf(heldSinceNs, cpuOf.length);
+        heldSinceNs[actor] = sim.nowNs();
     }
 
     private int held(int actor) {

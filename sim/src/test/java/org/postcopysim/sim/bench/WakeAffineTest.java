@@ -28,8 +28,24 @@ class WakeAffineTest {
     }
 
     private static double pagesPerSec(int vcpus, UffdSet.Scope scope, int readers, long affinePercent, long phaseUs) {
-        // Wake-up prices of the order calibrate-host measured on the 2-CPU development VM (2026-12-03).
-        CostModel c = CostModel.defaults().with(Cost.JITTER_PERCENT, 0, "test")
+        return pagesPerSec(vcpus, scope, readers, affinePercent, phaseUs, 0, 1);
+    }
+
+    private static double pagesPerSec(int vcpus, UffdSet.Scope scope, int readers, long affinePercent, long phaseUs,
+                                      long sliceUs, long seed) {
+        CostModel c = twoCpuVm()
+                .with(Cost.WAKE_AFFINE_PERCENT, affinePercent, "test")
+                .with(Cost.WAKE_AFFINE_PHASE_US, phaseUs, "test")
+                .with(Cost.SCHED_SLICE_US, sliceUs, "test");
+        SimFaultBenchResult r = SimFaultBench.run(new SimFaultBenchConfig(FaultMode.UFFD, vcpus, 2048 * 4096L, readers,
+                scope, 0, seed, c, false));
+        assertTrue(r.verified(), r.error());
+        return r.pagesPerSecOverall();
+    }
+
+    /** Two host CPUs, no jitter, wake-up prices of the order calibrate-host measured on the 2-CPU development VM (2026-12-03). */
+    static CostModel twoCpuVm() {
+        return CostModel.defaults().with(Cost.JITTER_PERCENT, 0, "test")
                 .with(Cost.HOST_CPUS, 2, "test")
                 .with(Cost.STAGE2_FAULT_NS, 0, "test")
                 .with(Cost.FAULT_USER_NS, 800, "test")
@@ -37,13 +53,7 @@ class WakeAffineTest {
                 .with(Cost.THREAD_WAKEUP_NS, 1_800, "test")
                 .with(Cost.WAKER_CPU_NS, 1_800, "test")
                 .with(Cost.WAKEUP_CPU_BUSY_NS, 600, "test")
-                .with(Cost.WAKER_CPU_BUSY_NS, 3_000, "test")
-                .with(Cost.WAKE_AFFINE_PERCENT, affinePercent, "test")
-                .with(Cost.WAKE_AFFINE_PHASE_US, phaseUs, "test");
-        SimFaultBenchResult r = SimFaultBench.run(new SimFaultBenchConfig(FaultMode.UFFD, vcpus, 2048 * 4096L, readers,
-                scope, 0, 1, c, false));
-        assertTrue(r.verified(), r.error());
-        return r.pagesPerSecOverall();
+                .with(Cost.WAKER_CPU_BUSY_NS, 3_000, "test");
     }
 
     @Test
@@ -78,4 +88,38 @@ class WakeAffineTest {
         assertTrue(phased < 1.15 * one, () -> "two readers in a placement phase: " + phased + " pages/s, one reader " + one);
         assertTrue(drawn > 1.4 * phased, () -> "control, drawn per wake-up: " + drawn + " pages/s, in phases " + phased);
     }
+
+    /**
+     * Below 100% the run alternates: with placement phases much shorter than the run (2 ms in a
+     * run of tens of ms) half the time placed gives a rate between the crowded one (always placing)
+     * and the spread one (never placing), and a phase far longer than the run leaves the whole run
+     * in one phase, at one of the two. (With the slice protected, as calibrate-host sets it, so
+     * that a reader sleeps in poll between faults instead of being preempted by the thread it woke.) Each assertion was seen to fail by hand (2026-12-03) with one
+     * part of the phases broken: the share ignored (always placing), the phase length taken as
+     * nanoseconds (1000x shorter, so even the long phase alternates within the run), and no idle
+     * CPU pulling waiting threads in a spread phase either.
+     */
+    @Test
+    void belowAHundredPercentShortPhasesMixTheTwoRatesAndOneLongPhaseKeepsOne() {
+        double placed = pagesPerSec(2, UffdSet.Scope.SHARED, 2, 100, 2_000, SLICE_US, 1);
+        double spread = pagesPerSec(2, UffdSet.Scope.SHARED, 2, 0, 0, SLICE_US, 1);
+        double mixed = pagesPerSec(2, UffdSet.Scope.SHARED, 2, 50, 2_000, SLICE_US, 1);
+        assertTrue(mixed > 1.2 * placed && mixed < spread / 1.05, () -> "half the time placed: " + mixed
+                + " pages/s, always " + placed + ", never " + spread);
+        boolean sawPlaced = false;
+        boolean sawSpread = false;
+        for (long seed = 1; seed <= 4; seed++) {
+            double one = pagesPerSec(2, UffdSet.Scope.SHARED, 2, 50, 10_000_000, SLICE_US, seed);
+            sawPlaced |= Math.abs(one / placed - 1) < 0.05;
+            sawSpread |= Math.abs(one / spread - 1) < 0.05;
+            double nearer = Math.min(Math.abs(one / placed - 1), Math.abs(one / spread - 1));
+            long s = seed;
+            assertTrue(nearer < 0.05, () -> "seed " + s + ": in one 10 s phase the run is at one rate, got " + one
+                    + " pages/s, placed " + placed + ", spread " + spread);
+        }
+        assertTrue(sawPlaced && sawSpread, "over four seeds the one phase was placing in some runs and spread in others");
+    }
+
+    /** The slice calibrate-host sets on 2 CPUs (us). */
+    private static final long SLICE_US = 1_500;
 }

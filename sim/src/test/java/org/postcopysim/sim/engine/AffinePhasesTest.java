@@ -7,47 +7,55 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 /**
- * Placement phases: over a long run the placing share of the time is the given percent, the
- * phases are as long as the cycle says (long stretches, not a draw per wake-up), and a seed
- * gives the same phases.
+ * Placement phases: over a long run the placing share of the time is the given percent, a
+ * placement phase lasts the given mean (long stretches, not a draw per wake-up), and a seed gives
+ * the same phases.
  */
 class AffinePhasesTest {
     private static final long STEP_NS = 1_000;
     private static final long SPAN_NS = 20_000_000_000L; // 20 s of virtual time
 
-    /** Share of {@code SPAN_NS} placing (%) and the number of phase changes seen. */
-    private static long[] sample(long percent, long cycleNs, long seed) {
-        AffinePhases p = new AffinePhases(percent, cycleNs, seed);
+    /** Share of {@code SPAN_NS} placing (%), the phase changes seen, and the mean placement phase (ns). */
+    private static long[] sample(long percent, long placingMeanNs, long seed) {
+        AffinePhases p = new AffinePhases(percent, placingMeanNs, seed);
         long placing = 0;
         long changes = 0;
+        long placingPhases = 0;
         boolean last = p.placing(0);
+        if (last) placingPhases++;
         for (long t = 0; t < SPAN_NS; t += STEP_NS) {
             boolean now = p.placing(t);
             if (now) placing++;
-            if (now != last) changes++;
+            if (now != last) {
+                changes++;
+                if (now) placingPhases++;
+            }
             last = now;
         }
-        return new long[] {Math.round(100.0 * placing * STEP_NS / SPAN_NS), changes};
+        return new long[] {Math.round(100.0 * placing * STEP_NS / SPAN_NS), changes,
+                placingPhases == 0 ? 0 : placing * STEP_NS / placingPhases};
     }
 
     @Test
-    void theTimeShareIsThePercentAndPhasesLastAboutTheCycle() {
-        for (long percent : new long[] {30, 80}) {
-            long[] s = sample(percent, 20_000_000, 7);
-            assertTrue(Math.abs(s[0] - percent) <= 6, () -> "placing " + s[0] + "% of the time, asked " + percent + "%");
+    void theTimeShareIsThePercentAndAPlacementPhaseLastsItsMean() {
+        // 30% with 6 ms placement phases and 80% with 16 ms ones: both a 20 ms cycle.
+        for (long[] c : new long[][] {{30, 6_000_000}, {80, 16_000_000}}) {
+            long[] s = sample(c[0], c[1], 7);
+            assertTrue(Math.abs(s[0] - c[0]) <= 6, () -> "placing " + s[0] + "% of the time, asked " + c[0] + "%");
             // 20 s at a 20 ms cycle: about 1000 cycles, 2000 changes.
             assertTrue(s[1] > 1_500 && s[1] < 2_500, () -> s[1] + " phase changes over 20 s at a 20 ms cycle");
+            assertTrue(Math.abs(s[2] - c[1]) < 0.15 * c[1], () -> "placement phases of " + s[2] + " ns on average, asked " + c[1]);
         }
         // Control: the share follows the percent, so two percents give clearly different shares.
-        assertTrue(sample(80, 20_000_000, 7)[0] - sample(30, 20_000_000, 7)[0] > 35);
+        assertTrue(sample(80, 16_000_000, 7)[0] - sample(30, 6_000_000, 7)[0] > 35);
     }
 
     @Test
-    void theCycleSetsHowLongAPhaseHolds() {
-        long[] longer = sample(50, 200_000_000, 3);
-        long[] shorter = sample(50, 2_000_000, 3);
-        assertTrue(longer[1] < 300, () -> longer[1] + " changes at a 200 ms cycle");
-        assertTrue(shorter[1] > 15_000, () -> shorter[1] + " changes at a 2 ms cycle");
+    void theMeanSetsHowLongAPhaseHolds() {
+        long[] longer = sample(50, 100_000_000, 3);
+        long[] shorter = sample(50, 1_000_000, 3);
+        assertTrue(longer[1] < 300, () -> longer[1] + " changes with 100 ms placement phases");
+        assertTrue(shorter[1] > 15_000, () -> shorter[1] + " changes with 1 ms placement phases");
     }
 
     @Test

@@ -53,6 +53,38 @@ class CpuPoolTest {
         assertEquals(1, cpus.preemptions());
     }
 
+    /**
+     * With slices protected a woken thread does not preempt one that got its CPU less than a slice
+     * ago (EEVDF's RUN_TO_PARITY), and does once the slice is over. Control: without (slice 0) it
+     * preempts at once, as the test above shows.
+     */
+    @Test
+    void withSlicesProtectedAWokenThreadPreemptsOnlyAfterTheSlice() {
+        Simulator sim = new Simulator(64);
+        CpuPool cpus = new CpuPool(sim, 1, SWITCH_NS, 8);
+        cpus.protectSlices(1_000);
+        SimulatorTest.Recorder hog = new SimulatorTest.Recorder(sim);
+        int h = sim.register(hog);
+        SimulatorTest.Recorder sleeper = new SimulatorTest.Recorder(sim);
+        int s = sim.register(sleeper);
+        cpus.acquire(h, 1);
+        sim.run(Long.MAX_VALUE);
+        cpus.acquireWoken(s, 5);
+        assertFalse(cpus.runOnOrYield(h, 2), "within its slice the hog runs on");
+        sim.run(Long.MAX_VALUE);
+        sim.schedule(999, h, 3); // still within the slice at 999 ns
+        sim.run(Long.MAX_VALUE);
+        assertFalse(cpus.runOnOrYield(h, 4));
+        sim.run(Long.MAX_VALUE);
+        sim.schedule(1, h, 6); // 1000 ns after it got the CPU: the slice is over
+        sim.run(Long.MAX_VALUE);
+        assertTrue(cpus.runOnOrYield(h, 7));
+        sim.run(Long.MAX_VALUE);
+        assertEquals(List.of("0:1", "0:2", "999:3", "999:4", "1000:6"), hog.seen);
+        assertEquals(List.of("1100:5"), sleeper.seen, "the woken thread runs after the slice and a context switch");
+        assertEquals(1, cpus.preemptions());
+    }
+
     @Test
     void aReleasedCpuGoesToAWokenThreadBeforeOnesThatWereRunning() {
         Simulator sim = new Simulator(64);
