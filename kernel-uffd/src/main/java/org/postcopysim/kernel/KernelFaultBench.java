@@ -79,11 +79,12 @@ public final class KernelFaultBench {
      * found the message without sleeping counts as on the faulting CPU or not as it ran.
      *
      * <p>The placement comes in runs: in page order (each thread's order of faults), a run is a
-     * stretch of faults whose reader all ran on the faulting CPU, or all elsewhere. Few runs over
+     * stretch of one thread's faults whose reader all ran on the faulting CPU, or all elsewhere. Few runs over
      * many faults mean the scheduler's choice held for a long time, not fault by fault.
      *
      * @param readerCpus the CPUs the readers resolved faults on, a bit each (CPUs 0-63)
-     * @param runs       the runs of the reader's placement in page order (1 when every fault placed alike)
+     * @param runs       the runs of the reader's placement in page order (1 when every fault placed alike),
+     *                   {@code times.placedRuns() + times.spreadRuns()}
      * @param threads    per thread (each vCPU thread, then each reader), the faults it ran on each CPU:
      *                   a vCPU thread counted where it faulted, a reader where it resolved
      * @param times      the runs' time, placed and spread apart
@@ -142,7 +143,7 @@ public final class KernelFaultBench {
 
     /**
      * As {@link #run}, also recording the CPU of each side of every fault (three {@code sched_getcpu}
-     * calls per fault: a few tens of nanoseconds, and three ints per page).
+     * calls per fault: a few tens of nanoseconds, and four ints and a long per page).
      */
     public static PlacedRun runRecordingPlacement(FaultBenchConfig c, KernelBenchOptions k) throws KernelUnavailable {
         if (c.faults().mode() != FaultMode.UFFD) throw new IllegalArgumentException("placement is recorded on the uffd path only");

@@ -35,8 +35,8 @@ final class PlacementLog {
 
     /**
      * The counts ({@link KernelFaultBench.Placement}): in page order (each thread's order of
-     * faults), a run is a stretch of resolved faults whose reader all ran on the faulting CPU
-     * (placed), or all elsewhere (spread); a fault's time is its thread's, from its touch of the page
+     * faults), a run is a stretch of one thread's resolved faults whose reader all ran on the
+     * faulting CPU (placed), or all elsewhere (spread); a fault's time is its thread's, from its touch of the page
      * to its touch of the next one (to its finish after its last). {@code readers} names the readers
      * by index.
      */
@@ -49,6 +49,7 @@ final class PlacementLog {
         long[] ns = new long[2];
         int last = -1; // the previous resolved fault's placement: 1 on the faulting CPU, 0 elsewhere
         for (int p = 0; p < resolveCpu.length; p++) {
+            if (p % pagesPerVcpu == 0) last = -1; // each thread's faults are runs of their own
             if (resolveCpu[p] < 0) continue; // not resolved by a reader (or not touched)
             faults++;
             if (resolveCpu[p] < 64) cpus |= 1L << resolveCpu[p];
@@ -63,10 +64,14 @@ final class PlacementLog {
                 new KernelFaultBench.RunTimes(runs[1], ns[1], runs[0], ns[0]));
     }
 
-    /** When page {@code p}'s thread touched its next page (its finish after its last page). */
+    /**
+     * When page {@code p}'s thread touched its next page: its finish after its last page, or
+     * after the last it touched when it stopped early (a failed run: the next was never touched).
+     */
     private long touchEndNs(int p) {
         int vcpu = (int) (p / pagesPerVcpu);
-        return (p + 1) % pagesPerVcpu == 0 ? vcpuFinishedNs[vcpu] : touchStartNs[p + 1];
+        boolean last = (p + 1) % pagesPerVcpu == 0 || touchStartNs[p + 1] == 0;
+        return last ? vcpuFinishedNs[vcpu] : touchStartNs[p + 1];
     }
 
     /** Each vCPU thread's faults per CPU (where it faulted), then each reader's (where it resolved). */

@@ -70,4 +70,37 @@ class PlacementLogTest {
         // P P S P | S - P P: the same runs, page 5's 100 ns gone from the spread time.
         assertEquals(new KernelFaultBench.RunTimes(3, 230, 2, 10 + 100), p.times());
     }
+
+    /** A run never spans two threads: vCPU 0 ending placed and vCPU 1 starting placed are two runs. */
+    @Test
+    void aRunEndsWithItsThread() {
+        PlacementLog l = log();
+        l.resolveCpu[4] = 1; // vCPU 1's first fault now placed: P P S P | P S P P
+        KernelFaultBench.Placement p = l.placement(List.of("reader-0", "reader-1"));
+        assertEquals(6, p.runs(), "P, S, P on each thread");
+        assertEquals(4, p.times().placedRuns());
+    }
+
+    /** An unresolved page in a run does not end it: P P - P is one run. */
+    @Test
+    void anUnresolvedPageDoesNotSplitARun() {
+        PlacementLog l = log();
+        l.resolveCpu[2] = -1;
+        KernelFaultBench.Placement p = l.placement(List.of("reader-0", "reader-1"));
+        assertEquals(3, p.runs(), "P on vCPU 0; S, P on vCPU 1");
+    }
+
+    /** A thread that stopped early (a failed run): its last touched page ends at its finish, never at an untouched 0. */
+    @Test
+    void aThreadThatStoppedEarlyEndsItsLastFaultAtItsFinish() {
+        PlacementLog l = log();
+        l.resolveCpu[2] = -1;
+        l.resolveCpu[3] = -1;
+        l.touchStartNs[2] = 0;
+        l.touchStartNs[3] = 0;
+        l.vcpuFinishedNs[0] = 25;
+        KernelFaultBench.Placement p = l.placement(List.of("reader-0", "reader-1"));
+        // vCPU 0: pages 0 (10 ns) and 1 (25 - 10 = 15 ns), both placed; vCPU 1 as before.
+        assertEquals(new KernelFaultBench.RunTimes(2, 10 + 15 + 100 + 100, 1, 100 + 100), p.times());
+    }
 }

@@ -36,7 +36,7 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
             Cost.UFFD_READ_SYSCALL_NS, Cost.UFFD_IOCTL_NS, Cost.PAGE_ALLOC_NS, Cost.HOST_FAULT_NS, Cost.THREAD_WAKEUP_NS,
             Cost.WAKEUP_CPU_NS, Cost.WAKER_CPU_NS, Cost.WAKEUP_CPU_BUSY_NS,
             Cost.WAKER_CPU_BUSY_NS, Cost.UFFD_POLL_WAKE_PER_POLLER_NS, Cost.UFFD_WAKE_HOLD_NS, Cost.STAGE2_FAULT_NS,
-            Cost.FAULT_USER_NS, Cost.UFFD_READER_USER_NS, Cost.WAKE_AFFINE_PERCENT, Cost.WAKE_AFFINE_PHASE_US,
+            Cost.FAULT_USER_NS, Cost.UFFD_READER_USER_NS, Cost.WAKE_AFFINE_PERCENT, Cost.WAKE_AFFINE_RUN_US,
             Cost.SCHED_SLICE_US);
 
     /** The cost file: every value, the calibrated ones saying how each was measured, with the date and CPUs. */
@@ -45,9 +45,10 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
         List<String> header = new ArrayList<>();
         header.add("measured on this machine by postcopy-sim simulate --calibrate-host on " + when + ", " + hostCpus
                 + " host CPUs, load average " + LoadAverage.text());
-        header.add("each measurement the fastest of " + rounds + " rounds of " + pages + " pages; kernel round trip "
-                + String.format(Locale.ROOT, "%.0f ns (p50 %d ns), simulated %.0f ns", acrossCpus.ns(), acrossCpus.p50Ns(),
-                simCheckNs)
+        header.add("each step and round trip the fastest of " + rounds + " rounds of " + pages + " pages, the free round "
+                + "trip's placement over all of them; kernel round trip "
+                + String.format(Locale.ROOT, "%.0f ns (p50 %d ns), simulated with this file %.0f ns", acrossCpus.ns(),
+                acrossCpus.p50Ns(), simCheckNs)
                 + (oneCpu == null ? "; on one CPU not measured (the CPU mask could not be set)"
                 : String.format(Locale.ROOT, "; on one CPU %.0f ns, simulated %.0f ns", oneCpu.ns(), busy.simFittedNs())));
         header.add("values 'set by " + HostCalibration.SOURCE + "' were measured; the others are the defaults");
@@ -57,14 +58,14 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
     /** The kernel figure the idle wake-up was fitted to, and the simulated one's ratio to it. */
     private String idleTarget() {
         HostCalibration.Runs runs = acrossCpus.runs();
-        if (busy == null) return String.format(Locale.ROOT, "%.2fx the kernel's round trip", idle.simFittedNs() / acrossCpus.ns());
-        if (hostCpus == 1) return "one CPU: never charged, taken as the busy one";
-        if (runs.spreadFaults() < HostCalibration.MIN_SPREAD_FAULTS) {
-            return String.format(Locale.ROOT, "too few faults across CPUs to fit to (%d): the ping-pong's wake-up",
+        return switch (HostCalibration.IdleTarget.of(hostCpus, busy != null, runs)) {
+            case ROUND_TRIP -> String.format(Locale.ROOT, "%.2fx the kernel's round trip", idle.simFittedNs() / acrossCpus.ns());
+            case BUSY_PRICE -> "one CPU: never charged, taken as the busy one";
+            case PING_PONG -> String.format(Locale.ROOT, "too few faults across CPUs to fit to (%d): the ping-pong's wake-up",
                     runs.spreadFaults());
-        }
-        return String.format(Locale.ROOT, "%.2fx the kernel's %.0f ns per fault across CPUs",
-                idle.simFittedNs() / runs.spreadRoundTripNs(), runs.spreadRoundTripNs());
+            case FAULTS_ACROSS -> String.format(Locale.ROOT, "%.2fx the kernel's %.0f ns per fault across CPUs",
+                    idle.simFittedNs() / runs.spreadRoundTripNs(), runs.spreadRoundTripNs());
+        };
     }
 
     private static String ns(double ns) {
@@ -75,7 +76,8 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
     public List<String> summaryLines() {
         List<String> l = new ArrayList<>();
         KernelCostProbe.Measured m = steps;
-        l.add(String.format(Locale.ROOT, "measured (fastest of %d rounds, %d pages each, %d host CPUs):", rounds, pages, hostCpus));
+        l.add(String.format(Locale.ROOT, "measured (fastest of %d rounds, %d pages each, %d host CPUs; the placement over "
+                + "all of them):", rounds, pages, hostCpus));
         l.add(String.format(Locale.ROOT, "  poll of an idle uffd %d ns, read of an idle uffd %d ns, UFFDIO_WAKE %d ns, "
                 + "UFFDIO_COPY of a page %d ns", m.pollEmptyNs(), m.readEmptyNs(), m.wakeIoctlNs(), m.copyIoctlNs()));
         KernelCostProbe.Wakeup a = m.acrossCpus();
@@ -109,9 +111,9 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
         l.add(String.format(Locale.ROOT, "fitted across CPUs: the steps simulate to %.0f ns without idle wake-ups; a wake-up "
                 + "onto an idle CPU is %d ns; simulated %.0f ns (%s)", idle.simStepsNs(), idle.wakeupNs(),
                 idle.simFittedNs(), idleTarget()));
-        if (costs.get(Cost.WAKE_AFFINE_PHASE_US) > 0) {
+        if (costs.get(Cost.WAKE_AFFINE_RUN_US) > 0) {
             l.add(String.format(Locale.ROOT, "placed in phases: placing %d%% of the time, a placement phase %d us on average",
-                    costs.get(Cost.WAKE_AFFINE_PERCENT), costs.get(Cost.WAKE_AFFINE_PHASE_US)));
+                    costs.get(Cost.WAKE_AFFINE_PERCENT), costs.get(Cost.WAKE_AFFINE_RUN_US)));
         }
         l.add(String.format(Locale.ROOT, "check: with these costs the round trip simulates to %.0f ns, the fastest of %d "
                 + "seeds (%.2fx the kernel's fastest round, %.0f ns)", simCheckNs, rounds, simCheckNs / acrossCpus.ns(),

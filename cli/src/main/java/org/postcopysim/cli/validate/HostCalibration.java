@@ -33,17 +33,22 @@ import org.postcopysim.sim.cost.HostCostProbe;
  * account for is its two wake-ups (the reader's out of poll, the faulting thread's out of the
  * fault, with the thread's retry and the benchmark loop's own work). The busy one to the round
  * trip with both threads pinned to one CPU (simulated on one host CPU), the idle one to the
- * round trip free to run anywhere on this otherwise idle machine. Each is split as a ping-pong
+ * faults of the round trip free to run anywhere that crossed CPUs ({@link IdleTarget}). Each is split as a ping-pong
  * between two threads measured in the same placement splits it: the waker's unpark is charged to
  * the waker (under the wait queue's or poll queue's lock, as the kernel wakes), the rest of its
  * CPU time to the woken thread, and only what is left of its latency is latency: on a 2-CPU
  * machine a wake-up's CPU time, not its latency, bounds the faults per second. Where the CPU
  * mask cannot be set the busy wake-up is taken to be the idle one.
  *
- * <p>Every step and the round trip take the fastest of their rounds: the machine is shared with
- * other work, and the least disturbed round is the closest to what the step costs with this
+ * <p>Every step and the pinned round trip take the fastest of their rounds: the machine is shared
+ * with other work, and the least disturbed round is the closest to what the step costs with this
  * machine's CPUs to itself, which is what the simulator models ({@code host-cpus} = nproc, all
- * free). The same rule picks the kernel's figure in {@code validate}.
+ * free). The same rule picks the kernel's figure in {@code validate}. The free round trip's
+ * placement is taken over all its rounds instead (its runs outlast a round): the faults that
+ * crossed CPUs, timed, for the idle wake-up, and the share of the time placed and a placed run's
+ * mean length for the simulation's placement phases ({@code wake-affine}, {@code
+ * wake-affine-run}). The running thread's slice ({@code sched-slice}) is Linux's default for
+ * this many CPUs, not measured.
  */
 public final class HostCalibration {
     /** Where the calibrated values say they come from (in the cost file's comments). */
@@ -54,7 +59,8 @@ public final class HostCalibration {
      *
      * @param rounds        rounds of each step and of the round trip
      * @param pages         pages per round of the step probes and of the round-trip benchmark
-     * @param seed          seed of the benchmark's contents and of the simulated fit
+     * @param seed          seed of the benchmark's contents and of the simulated fit; the check
+     *                      simulates seeds {@code seed .. seed + rounds - 1}
      */
     public record Options(int rounds, long pages, long seed) {
         public static final int DEFAULT_ROUNDS = 7;
@@ -89,8 +95,8 @@ public final class HostCalibration {
         Fit busy = null;
         if (oneCpu != null) {
             busy = fit(base.with(Cost.HOST_CPUS, 1, SOURCE + " (the pinned round trip's one CPU)"), steps.oneCpu(),
-                    WakeRegime.BUSY, oneCpu.ns(), o);
-            base = withWakeup(base, steps.oneCpu(), busy.wakeupNs(), WakeRegime.BUSY);
+                    WakeRegime.BUSY, null, oneCpu.ns(), o);
+            base = withWakeup(base, steps.oneCpu(), busy.wakeupNs(), WakeRegime.BUSY, null);
         }
         // Free to run anywhere, the kernel placed the round trip's faults in runs: some with the reader on the faulting
         // thread's CPU, the others across, onto the idle CPU, each run timed. The idle wake-up is fitted to the faults
@@ -100,30 +106,27 @@ public final class HostCalibration {
         // taken to be the busy one. Where too few faults ran across to time them it cannot be fitted either, but it is
         // charged (a poll herd's second reader goes to the idle CPU): it is the ping-pong's across CPUs.
         Runs runs = acrossCpus.runs();
-        Fit idle;
-        if (hostCpus == 1 && busy != null) {
-            idle = busy;
-        } else if (busy != null && runs.spreadFaults() < MIN_SPREAD_FAULTS) {
-            long pingPong = steps.acrossCpus().oneWayNs();
-            idle = new Fit(simulatedRoundTripNs(withWakeup(base, steps.acrossCpus(), 0, WakeRegime.IDLE), o), pingPong,
-                    simulatedRoundTripNs(withWakeup(base, steps.acrossCpus(), pingPong, WakeRegime.IDLE), o));
-        } else if (busy != null) {
-            idle = fit(base, steps.acrossCpus(), WakeRegime.IDLE, runs.spreadRoundTripNs(), o);
-        } else {
-            idle = fit(base, steps.acrossCpus(), WakeRegime.IDLE, acrossCpus.ns(), o);
-        }
-        CostModel fitted = withWakeup(base, steps.acrossCpus(), idle.wakeupNs(), WakeRegime.IDLE);
+        IdleTarget target = IdleTarget.of(hostCpus, busy != null, runs);
+        KernelCostProbe.Wakeup split = steps.acrossCpus();
+        Fit idle = switch (target) {
+            case BUSY_PRICE -> busy;
+            case PING_PONG -> new Fit(simulatedRoundTripNs(withWakeup(base, split, 0, WakeRegime.IDLE, target), o),
+                    split.oneWayNs(), simulatedRoundTripNs(withWakeup(base, split, split.oneWayNs(), WakeRegime.IDLE, target), o));
+            case FAULTS_ACROSS -> fit(base, split, WakeRegime.IDLE, target, runs.spreadRoundTripNs(), o);
+            case ROUND_TRIP -> fit(base, split, WakeRegime.IDLE, target, acrossCpus.ns(), o);
+        };
+        CostModel fitted = withWakeup(base, split, idle.wakeupNs(), WakeRegime.IDLE, target);
         // The simulation places in phases as the kernel did over every round: placing for the share of the time its
         // placed faults took, a placement phase as long as a run of them on average.
         if (busy != null && runs.times().placedRuns() > 0 && runs.placedTimePercent() > 0) {
             fitted = fitted.with(Cost.WAKE_AFFINE_PERCENT, runs.placedTimePercent(), SOURCE + " (of the unpinned round "
                     + "trip's time over all " + o.rounds() + " rounds, the share in faults whose reader ran on the faulting "
                     + "thread's CPU: sched_getcpu on both sides of every fault)")
-                    .with(Cost.WAKE_AFFINE_PHASE_US, runs.placedRunUs(), SOURCE + " (a run of placed faults' mean time "
+                    .with(Cost.WAKE_AFFINE_RUN_US, runs.placedRunUs(), SOURCE + " (a run of placed faults' mean time "
                     + "over all " + o.rounds() + " rounds: " + runs.times().placedRuns() + " runs, " + runs.placedFaults()
                     + " of " + runs.faults() + " faults)");
         }
-        if (oneCpu == null) fitted = withWakeup(fitted, steps.acrossCpus(), idle.wakeupNs(), WakeRegime.BUSY);
+        if (oneCpu == null) fitted = withWakeup(fitted, split, idle.wakeupNs(), WakeRegime.BUSY, null);
         return new Calibration(steps, copy.copy4kNs(), user, acrossCpus, idle, oneCpu, busy, fitted,
                 fastestSimulatedRoundTripNs(fitted, o), hostCpus, o.rounds(), o.pages());
     }
@@ -205,6 +208,34 @@ public final class HostCalibration {
     /** Whether a wake-up finds an idle CPU ({@code thread-wakeup}, ...) or only busy ones ({@code thread-wakeup-busy}, ...). */
     enum WakeRegime { IDLE, BUSY }
 
+    /** What the idle wake-up is fitted to, or taken from. */
+    enum IdleTarget {
+        /** One host CPU: no wake-up ever finds a CPU idle, so the idle price is never charged: the busy one. */
+        BUSY_PRICE("taken as the busy one (one CPU: never charged)"),
+        /**
+         * Too few faults crossed CPUs to time them: the ping-pong's one way across CPUs (the price is
+         * still charged: a poll herd's second reader goes to the idle CPU).
+         */
+        PING_PONG("taken as the ping-pong's one way across CPUs (too few faults crossed CPUs to fit to)"),
+        /** The faults of the free round trip that crossed CPUs, their time per fault over every round. */
+        FAULTS_ACROSS("fitted to the unpinned round trip's faults that crossed CPUs"),
+        /** No CPU mask (no busy price, no placement): the whole free round trip, every wake-up priced idle. */
+        ROUND_TRIP("fitted to the unpinned round trip (no CPU mask: every wake-up priced as an idle one)");
+
+        final String how;
+
+        IdleTarget(String how) {
+            this.how = how;
+        }
+
+        /** The target for {@code hostCpus}, where the busy price was measured or not, and the free round trip's runs. */
+        static IdleTarget of(int hostCpus, boolean busyMeasured, Runs runs) {
+            if (!busyMeasured) return ROUND_TRIP;
+            if (hostCpus == 1) return BUSY_PRICE;
+            return runs.spreadFaults() < MIN_SPREAD_FAULTS ? PING_PONG : FAULTS_ACROSS;
+        }
+    }
+
     private static RoundTrip fastestRoundTrip(Options o, FaultBenchConfig single) throws KernelUnavailable {
         double best = Double.MAX_VALUE;
         long p50 = 0;
@@ -236,19 +267,20 @@ public final class HostCalibration {
      * the kernel). So the size is found by bracketing and false position (the Illinois rule) on
      * the simulated round trip, to within 0.5% of the target or 40 simulations.
      */
-    static Fit fit(CostModel base, KernelCostProbe.Wakeup split, WakeRegime regime, double targetNs, Options o) {
-        double simNoWake = simulatedRoundTripNs(withWakeup(base, split, 0, regime), o);
+    static Fit fit(CostModel base, KernelCostProbe.Wakeup split, WakeRegime regime, IdleTarget target, double targetNs,
+                   Options o) {
+        double simNoWake = simulatedRoundTripNs(withWakeup(base, split, 0, regime, target), o);
         if (simNoWake >= targetNs) return new Fit(simNoWake, 0, simNoWake);
         long lo = 0;
         double fLo = simNoWake - targetNs;
         long hi = Math.max(1, split.oneWayNs());
-        double fHi = simulatedRoundTripNs(withWakeup(base, split, hi, regime), o) - targetNs;
+        double fHi = simulatedRoundTripNs(withWakeup(base, split, hi, regime, target), o) - targetNs;
         int runs = 2;
         while (fHi < 0 && hi < MAX_WAKEUP_NS) {
             lo = hi;
             fLo = fHi;
             hi *= 2;
-            fHi = simulatedRoundTripNs(withWakeup(base, split, hi, regime), o) - targetNs;
+            fHi = simulatedRoundTripNs(withWakeup(base, split, hi, regime, target), o) - targetNs;
             runs++;
         }
         if (fHi < 0) throw new IllegalStateException(String.format(java.util.Locale.ROOT, "no wake-up up to %d ns "
@@ -258,7 +290,7 @@ public final class HostCalibration {
         int side = 0;
         while (runs < 40 && hi - lo > 1 && fBest > 0.005 * targetNs) {
             long mid = lo + Math.max(1, Math.min(hi - lo - 1, Math.round((hi - lo) * (-fLo / (fHi - fLo)))));
-            double fMid = simulatedRoundTripNs(withWakeup(base, split, mid, regime), o) - targetNs;
+            double fMid = simulatedRoundTripNs(withWakeup(base, split, mid, regime, target), o) - targetNs;
             runs++;
             if (Math.abs(fMid) < fBest) {
                 best = mid;
@@ -276,7 +308,7 @@ public final class HostCalibration {
                 side = 1;
             }
         }
-        return new Fit(simNoWake, best, simulatedRoundTripNs(withWakeup(base, split, best, regime), o));
+        return new Fit(simNoWake, best, simulatedRoundTripNs(withWakeup(base, split, best, regime, target), o));
     }
 
     /** EEVDF's default slice on {@code cpus} CPUs (us): 750 us scaled by 1 + log2(min(cpus, 8)), as Linux's tunable scaling. */
@@ -300,14 +332,15 @@ public final class HostCalibration {
      * walk and the poll wake keep no waker's share of their own (uffd-wake-hold its default,
      * uffd-poll-wake-per-poller 0).
      */
-    static CostModel withWakeup(CostModel base, KernelCostProbe.Wakeup m, long ns, WakeRegime regime) {
+    static CostModel withWakeup(CostModel base, KernelCostProbe.Wakeup m, long ns, WakeRegime regime, IdleTarget target) {
         double cpuShare = m.oneWayNs() == 0 ? 0 : Math.min(1, (double) m.cpuNs() / m.oneWayNs());
         double wakerShare = m.cpuNs() == 0 ? 0 : Math.min(1, (double) m.wakerNs() / m.cpuNs());
         long cpu = Math.round(ns * cpuShare);
         long waker = Math.round(cpu * wakerShare);
-        String how = String.format(java.util.Locale.ROOT, " (a wake-up onto %s CPU of %d ns, fitted to the %s round trip; "
+        String how = String.format(java.util.Locale.ROOT, " (a wake-up onto %s CPU of %d ns, %s; "
                 + "split as the %s ping-pong's %d ns one way, %d ns of it CPU time, %d ns the waker's unpark)",
-                regime == WakeRegime.IDLE ? "an idle" : "a busy", ns, regime == WakeRegime.IDLE ? "unpinned" : "pinned",
+                regime == WakeRegime.IDLE ? "an idle" : "a busy", ns,
+                regime == WakeRegime.BUSY ? "fitted to the pinned round trip" : target.how,
                 regime == WakeRegime.IDLE ? "unpinned" : "one-CPU", m.oneWayNs(), m.cpuNs(), m.wakerNs());
         CostModel c = regime == WakeRegime.IDLE
                 ? base.with(Cost.THREAD_WAKEUP_NS, ns - cpu, SOURCE + how + ": its latency")

@@ -60,8 +60,8 @@ public final class ValidateCommand implements Callable<Integer> {
     long memPerVcpu;
 
     @Option(names = "--passes", paramLabel = "N", defaultValue = "3",
-            description = "Passes over every cell on the kernel and on the model; each cell's figure is its fastest "
-                    + "pass. Default: ${DEFAULT-VALUE}.")
+            description = "Passes over every cell on the kernel, the model and the simulation (pass p simulated with "
+                    + "seed + p); each cell's figure is its fastest pass. Default: ${DEFAULT-VALUE}.")
     int passes;
 
     @Option(names = "--calibration-rounds", paramLabel = "N", defaultValue = "" + HostCalibration.Options.DEFAULT_ROUNDS,

@@ -26,7 +26,7 @@ import org.postcopysim.sim.cost.CostModel;
  * the machine's other work slows one pass of many cells rather than every run of one; each
  * cell's figure is its fastest pass (the least disturbed, the rule the calibration follows). The
  * simulation runs as many passes, pass {@code p} with seed {@code seed + p}, and its figure is the
- * fastest too: with placement in phases ({@code wake-affine-phase}) a run is one draw of them, as
+ * fastest too: with placement in phases ({@code wake-affine-run}) a run is one draw of them, as
  * a kernel pass is one of the kernel's; without, the passes differ only by the cost jitter.
  */
 public final class ValidationRunner {
@@ -80,11 +80,16 @@ public final class ValidationRunner {
         List<ValidationRow> rows = new ArrayList<>();
         for (int i = 0; i < cells.size(); i++) {
             Cell c = cells.get(i);
-            Best sim = new Best();
-            for (int p = 0; p < passes; p++) sim.add(simulate(c, seed + p));
-            rows.add(new ValidationRow(c.config(), c.vcpus(), kernel[i].result(), model[i].result(), sim.result()));
+            rows.add(new ValidationRow(c.config(), c.vcpus(), kernel[i].result(), model[i].result(), simulated(c)));
         }
         return rows;
+    }
+
+    /** The simulated cell: the fastest of {@code passes} runs, pass {@code p} with seed {@code seed + p}. */
+    CellResult simulated(Cell c) {
+        Best sim = new Best();
+        for (int p = 0; p < passes; p++) sim.add(simulate(c, seed + p));
+        return sim.result();
     }
 
     /** The simulated cell, with the calibrated costs and {@code runSeed}. */

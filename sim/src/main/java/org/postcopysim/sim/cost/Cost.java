@@ -97,12 +97,12 @@ public enum Cost {
             "of the wake-ups on the uffd path (a reader's UFFDIO_COPY or UFFDIO_WAKE waking a vCPU thread, a fault waking "
                     + "the readers in poll), the share placed on the waker's CPU, at the busy price, although another CPU "
                     + "is idle, drawn wake-up by wake-up while no other thread waits for the waker's CPU: the woken thread "
-                    + "waits for its waker to yield or sleep (Linux's wake-affine placement); with wake-affine-phase above "
+                    + "waits for its waker to yield or sleep (Linux's wake-affine placement); with wake-affine-run above "
                     + "0, the share of the time in placement phases instead (calibrate-host measures it); 0: a wake-up "
                     + "takes an idle CPU whenever one is free"),
-    WAKE_AFFINE_PHASE_US("wake-affine-phase", "us", 0, Origin.CALIBRATED,
+    WAKE_AFFINE_RUN_US("wake-affine-run", "us", 0, Origin.CALIBRATED,
             "when above 0, the placement of wake-affine comes in phases, as this VM's kernel places (calibrate-host "
-                    + "measures the runs): the mean length of a placement phase, wake-affine then being the share of the "
+                    + "measures its runs of placed faults): the mean length of a placement phase, wake-affine then being the share of the "
                     + "time placing (spread phases last the rest); while one places, every uffd-path wake-up joins its "
                     + "waker's CPU whatever waits there, and an idle CPU pulls none of the threads waiting on another "
                     + "(cache-hot); 0: each wake-up is drawn on its own, wake-affine being the share of the wake-ups"),

@@ -51,7 +51,7 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
     private Runnable onAllPresent = () -> { };
     /** The share of the uffd path's wake-ups placed on the waker's CPU ({@code wake-affine}, %). */
     private final long affinePercent;
-    /** Placement in phases ({@code wake-affine-phase} above 0), else null: each wake-up drawn on its own. */
+    /** Placement in phases ({@code wake-affine-run} above 0), else null: each wake-up drawn on its own. */
     private final AffinePhases phases;
     private long wakeWalksCharged;
     private long wakeWalkVisitsCharged;
@@ -65,10 +65,11 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
         if (jitter >= 1) throw new IllegalArgumentException("jitter must be below 100%, got " + costs.get(Cost.JITTER_PERCENT));
         this.affinePercent = costs.get(Cost.WAKE_AFFINE_PERCENT);
         if (affinePercent > 100) {
-            throw new IllegalArgumentException("wake-affine is a share of the wake-ups: at most 100%, got " + affinePercent);
+            throw new IllegalArgumentException("wake-affine is a share (of the wake-ups, or of the time in phases): at most "
+                    + "100%, got " + affinePercent);
         }
         this.cpus = new CpuPool(sim, (int) costs.get(Cost.HOST_CPUS), costs.get(Cost.CONTEXT_SWITCH_NS), maxThreads);
-        long phaseUs = costs.get(Cost.WAKE_AFFINE_PHASE_US);
+        long phaseUs = costs.get(Cost.WAKE_AFFINE_RUN_US);
         this.phases = affinePercent == 0 || phaseUs == 0 ? null
                 : new AffinePhases(affinePercent, phaseUs * 1_000, SplitMix64.fork(seed ^ PHASE_SEED_SALT, 0));
         if (phases != null) cpus.placeInPhases(phases);
@@ -238,7 +239,7 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
      * often as {@code wake-affine} says ({@link #drawAffine}). Drawn wake-up by wake-up, only while
      * no other thread waits for that CPU (a loaded CPU loses the comparison of wake_affine_weight,
      * and a queue there would keep the thread the waker preempted waiting); in a placement phase
-     * ({@code wake-affine-phase}), whatever waits there, as the kernel piled every thread of a
+     * ({@code wake-affine-run}), whatever waits there, as the kernel piled every thread of a
      * shared uffd onto one CPU. The others are priced as {@link #wakerNs}
      * (onto an idle CPU while one is free, else onto a busy CPU's queue). Each placement is set
      * in {@code placedWith} from index {@code from} on ({@code waker} when on its CPU, else -1).

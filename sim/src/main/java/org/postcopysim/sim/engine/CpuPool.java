@@ -11,7 +11,9 @@ package org.postcopysim.sim.engine;
  * would run on without sleeping: such a thread calls {@link #runOnOrYield} between its steps and
  * gives its CPU to the woken thread, queueing itself behind the others (Linux's wake-up
  * preemption: a thread back from a sleep has used less CPU than one that never sleeps, and
- * runs first). A thread woken while a CPU is free takes it at once ({@link #tryReserve}).
+ * runs first); with slices protected ({@link #protectSlices}) only once the running thread has
+ * held its CPU for its slice. A thread woken while a CPU is free takes it at once ({@link
+ * #tryReserve}).
  *
  * <p>A woken thread may instead be placed on its waker's CPU ({@link #acquireOnCpuOf}, Linux's
  * wake-affine placement): it waits for that CPU even while another is idle, and gets it when that
@@ -228,6 +230,7 @@ public final class CpuPool {
         int next = queue.headActor();
         waitNs += sim.nowNs() - queue.headSinceNs() + contextSwitchNs;
         hold(next, c);
+        heldSinceNs[next] += contextSwitchNs; // it gets the CPU once the switch is done
         sim.schedule(contextSwitchNs, next, queue.headKind());
         queue.removeHead();
     }

@@ -35,7 +35,7 @@ class WakeAffineTest {
                                       long sliceUs, long seed) {
         CostModel c = twoCpuVm()
                 .with(Cost.WAKE_AFFINE_PERCENT, affinePercent, "test")
-                .with(Cost.WAKE_AFFINE_PHASE_US, phaseUs, "test")
+                .with(Cost.WAKE_AFFINE_RUN_US, phaseUs, "test")
                 .with(Cost.SCHED_SLICE_US, sliceUs, "test");
         SimFaultBenchResult r = SimFaultBench.run(new SimFaultBenchConfig(FaultMode.UFFD, vcpus, 2048 * 4096L, readers,
                 scope, 0, seed, c, false));

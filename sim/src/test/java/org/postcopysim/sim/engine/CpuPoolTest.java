@@ -85,6 +85,38 @@ class CpuPoolTest {
         assertEquals(1, cpus.preemptions());
     }
 
+    /** A thread handed a CPU (a context switch after a preemption) is protected from the moment it got it. */
+    @Test
+    void theSliceStartsWhenAThreadIsHandedItsCpu() {
+        Simulator sim = new Simulator(64);
+        CpuPool cpus = new CpuPool(sim, 1, SWITCH_NS, 8);
+        cpus.protectSlices(1_000);
+        SimulatorTest.Recorder hog = new SimulatorTest.Recorder(sim);
+        int h = sim.register(hog);
+        SimulatorTest.Recorder first = new SimulatorTest.Recorder(sim);
+        int f = sim.register(first);
+        SimulatorTest.Recorder second = new SimulatorTest.Recorder(sim);
+        int s = sim.register(second);
+        cpus.acquire(h, 1);
+        sim.run(Long.MAX_VALUE);
+        cpus.acquireWoken(f, 5);
+        sim.schedule(1_000, h, 2);
+        sim.run(Long.MAX_VALUE);
+        assertTrue(cpus.runOnOrYield(h, 3), "the hog's slice is over at 1000 ns");
+        sim.run(Long.MAX_VALUE); // the first woken thread gets the CPU at 1100 ns
+        cpus.acquireWoken(s, 6);
+        sim.schedule(900, f, 7); // 1999 ns: 899 ns after it got the CPU
+        sim.run(Long.MAX_VALUE);
+        assertFalse(cpus.runOnOrYield(f, 8), "handed the CPU at 1100 ns, it is within its slice at 1999 ns");
+        sim.run(Long.MAX_VALUE);
+        sim.schedule(101, f, 9); // 2100 ns: its slice is over
+        sim.run(Long.MAX_VALUE);
+        assertTrue(cpus.runOnOrYield(f, 10));
+        sim.run(Long.MAX_VALUE);
+        assertEquals(List.of("1100:5", "2000:7", "2000:8", "2101:9"), first.seen);
+        assertEquals(List.of("2201:6"), second.seen);
+    }
+
     @Test
     void aReleasedCpuGoesToAWokenThreadBeforeOnesThatWereRunning() {
         Simulator sim = new Simulator(64);
