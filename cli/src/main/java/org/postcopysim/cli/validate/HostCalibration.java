@@ -404,7 +404,7 @@ public final class HostCalibration {
         return best;
     }
 
-    private static double simulatedRoundTripNs(CostModel costs, Options o, long seed) {
+    static double simulatedRoundTripNs(CostModel costs, Options o, long seed) {
         var r = SimFaultBench.run(new SimFaultBenchConfig(FaultMode.UFFD, 1, o.pages() * 4096, 1, UffdSet.Scope.SHARED,
                 0, seed, costs, false));
         if (!r.verified()) throw new IllegalStateException("the simulated round trip failed: " + r.error());

@@ -90,4 +90,22 @@ class HostCalibrationFitTest {
         long[][] cases = {{1, 750}, {2, 1_500}, {3, 1_500}, {4, 2_250}, {7, 2_250}, {8, 3_000}, {96, 3_000}};
         for (long[] c : cases) assertEquals(c[1], HostCalibration.schedSliceUs((int) c[0]), c[0] + " CPUs");
     }
+
+    /**
+     * The check simulates the round trip once per round, each with its own seed (its own draw of
+     * the placement phases), and takes the fastest, as the kernel's figure is its fastest round.
+     * With phases far longer than a round each seed's round lies in one phase, so the seeds differ,
+     * and the first seed's is not the fastest here (the control: every round with the first seed).
+     */
+    @Test
+    void theCheckIsTheFastestOfOneSeedPerRound() {
+        CostModel c = base(2).with(Cost.THREAD_WAKEUP_NS, 20_000, "test").with(Cost.WAKER_CPU_NS, 5_000, "test")
+                .with(Cost.WAKE_AFFINE_PERCENT, 50, "test").with(Cost.WAKE_AFFINE_RUN_US, 10_000_000, "test");
+        HostCalibration.Options o = new HostCalibration.Options(6, 1024, 1);
+        double[] each = new double[6];
+        for (int r = 0; r < 6; r++) each[r] = HostCalibration.simulatedRoundTripNs(c, o, 1 + r);
+        double min = java.util.Arrays.stream(each).min().orElseThrow();
+        assertTrue(each[0] > 1.2 * min, () -> "seed 1 must not be the fastest draw here: " + java.util.Arrays.toString(each));
+        assertEquals(min, HostCalibration.fastestSimulatedRoundTripNs(c, o));
+    }
 }
