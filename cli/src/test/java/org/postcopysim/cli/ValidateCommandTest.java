@@ -60,6 +60,8 @@ class ValidateCommandTest {
         // The running thread's slice, Linux's default for this many CPUs (1.5 ms on 2).
         int cpus = Runtime.getRuntime().availableProcessors();
         assertEquals(750L * (1 + 31 - Integer.numberOfLeadingZeros(Math.min(cpus, 8))), m.get(Cost.SCHED_SLICE_US), text);
+        // A cache-hot thread stays on its CPU for Linux's default migration cost, 0.5 ms.
+        assertEquals(500, m.get(Cost.MIGRATION_COST_US), text);
         java.util.regex.Matcher share = java.util.regex.Pattern.compile("(\\d+)% of its wake-ups on the waker's CPU")
                 .matcher(calibrate.out());
         assertTrue(share.find(), calibrate::toString);

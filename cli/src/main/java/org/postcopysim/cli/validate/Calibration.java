@@ -37,7 +37,7 @@ public record Calibration(KernelCostProbe.Measured steps, long copy4kNs, KernelF
             Cost.WAKEUP_CPU_NS, Cost.WAKER_CPU_NS, Cost.WAKEUP_CPU_BUSY_NS,
             Cost.WAKER_CPU_BUSY_NS, Cost.UFFD_POLL_WAKE_PER_POLLER_NS, Cost.UFFD_WAKE_HOLD_NS, Cost.STAGE2_FAULT_NS,
             Cost.FAULT_USER_NS, Cost.UFFD_READER_USER_NS, Cost.WAKE_AFFINE_PERCENT, Cost.WAKE_AFFINE_RUN_US,
-            Cost.SCHED_SLICE_US);
+            Cost.SCHED_SLICE_US, Cost.MIGRATION_COST_US);
 
     /** The cost file: every value, the calibrated ones saying how each was measured, with the date and CPUs. */
     public String costFileText() {

@@ -89,7 +89,8 @@ public final class HostCalibration {
                 steps, copy.copy4kNs(), user).with(Cost.STAGE2_FAULT_NS, 0, SOURCE + " (0: the part of the round trip no "
                 + "step accounts for is in the wake-ups, fitted to it)")
                 .with(Cost.SCHED_SLICE_US, schedSliceUs(hostCpus), SOURCE + " (Linux's default base slice for "
-                + hostCpus + " CPUs, sysctl_sched_base_slice: 0.75 ms times 1 + log2 of the CPUs up to 8; not measured)");
+                + hostCpus + " CPUs, sysctl_sched_base_slice: 0.75 ms times 1 + log2 of the CPUs up to 8; not measured)")
+                .with(Cost.MIGRATION_COST_US, 500, SOURCE + " (Linux's default sysctl_sched_migration_cost; not measured)");
         // With both threads on one CPU every wake-up finds that CPU busy: the pinned round trip fits
         // the wake-up onto a busy CPU, simulated on one host CPU (where no CPU is ever idle at a wake).
         Fit busy = null;

@@ -110,6 +110,11 @@ public enum Cost {
             "how long a thread that got a CPU runs on before a woken thread waiting for a CPU preempts it (Linux's "
                     + "EEVDF lets the running task finish its slice, RUN_TO_PARITY: 0.75 ms times 1 + log2 of the CPUs, "
                     + "up to 8); 0: a woken thread preempts one that runs on at once"),
+    MIGRATION_COST_US("migration-cost", "us", 0, Origin.CALIBRATED,
+            "when above 0, a thread woken while every CPU is busy waits on its previous CPU's run queue, and a CPU "
+                    + "about to go idle pulls no thread that ran less than this long ago (Linux's task_hot against "
+                    + "sysctl_sched_migration_cost, 0.5 ms by default): it halts instead; 0: a woken thread takes the "
+                    + "first CPU to come free"),
     CONTEXT_SWITCH_NS("context-switch", "ns", 1_500, Origin.CALIBRATED,
             "handing a CPU to the next runnable thread when every CPU is busy"),
     HOST_CPUS("host-cpus", "CPUs", 96, Origin.PUBLISHED,

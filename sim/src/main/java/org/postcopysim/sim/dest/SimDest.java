@@ -74,6 +74,7 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
                 : new AffinePhases(affinePercent, phaseUs * 1_000, SplitMix64.fork(seed ^ PHASE_SEED_SALT, 0));
         if (phases != null) cpus.placeInPhases(phases);
         cpus.protectSlices(costs.get(Cost.SCHED_SLICE_US) * 1_000);
+        cpus.protectCacheHot(costs.get(Cost.MIGRATION_COST_US) * 1_000);
         // The host mm's serialization stands for the page allocator's and page tables' locks, which hand
         // off at a constant cost (per-CPU lists, split page-table locks): no per-spinner growth.
         this.mmLock = new SimLock(sim, "host-mm", costs.get(Cost.LOCK_ACQUIRE_NS), costs.get(Cost.LOCK_HANDOFF_NS), 0, 0,
@@ -221,6 +222,11 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
         if (cpus.tryReserve(actor)) {
             sim.schedule(costs.get(Cost.THREAD_WAKEUP_NS), actor, runKind);
             return true;
+        }
+        // With cache-hot threads kept where they are, a woken thread waits on its previous CPU's run queue.
+        if (cpus.lastCpuOf(actor) >= 0 && costs.get(Cost.MIGRATION_COST_US) > 0) {
+            cpus.acquireOnCpu(cpus.lastCpuOf(actor), actor, runKind);
+            return false;
         }
         cpus.acquireWoken(actor, runKind);
         return false;

@@ -48,6 +48,11 @@ public final class CpuPool {
     private long sliceNs;
     /** Per actor id: when it got the CPU it holds (ns). */
     private long[] heldSinceNs = new long[0];
+    /** A thread that ran this recently is cache-hot: no idle CPU pulls it ({@link #protectCacheHot}, ns); 0: off. */
+    private long migrationCostNs;
+    /** Per actor id: the CPU it last held, or -1; and when it last gave a CPU up (ns). */
+    private int[] lastCpuOf = new int[0];
+    private long[] releasedAtNs = new long[0];
 
     private int free;
     private long lastChangeNs;
@@ -104,6 +109,15 @@ public final class CpuPool {
             acquire(actor, runKind, woken);
             return;
         }
+        acquireOnCpu(c, actor, runKind);
+    }
+
+    /**
+     * Thread {@code actor}, just woken while every CPU is busy, waits for CPU {@code c} in
+     * particular (Linux enqueues a woken thread on one CPU's run queue, its previous one when no
+     * idle CPU is found), ahead of every other thread waiting for it, as {@link #acquireOnCpuOf}.
+     */
+    public void acquireOnCpu(int c, int actor, int runKind) {
         waits++;
         everPlaced = true;
         if (placed[c] == null) {
@@ -151,6 +165,7 @@ public final class CpuPool {
         preemptions++;
         waits++;
         cpuOf[actor] = -1;
+        releasedAtNs[actor] = sim.nowNs();
         // Preempted by a thread placed on its CPU, it stays on that CPU's run queue (as Linux's would);
         // preempted by any other woken thread, it waits behind the runnable ones.
         (next == placed[c] ? yielded[c] : runnable).add(actor, runKind, sim.nowNs());
@@ -162,6 +177,7 @@ public final class CpuPool {
     public void release(int actor) {
         int c = held(actor);
         cpuOf[actor] = -1;
+        releasedAtNs[actor] = sim.nowNs();
         if (placed[c] != null && !placed[c].isEmpty()) {
             handOff(c, placed[c]);
         } else if (yielded[c] != null && !yielded[c].isEmpty()) {
@@ -195,9 +211,28 @@ public final class CpuPool {
             if (placed[c] == null) continue;
             WaitRing q = !yielded[c].isEmpty() && (placed[c].isEmpty() || yielded[c].headSinceNs() < placed[c].headSinceNs())
                     ? yielded[c] : placed[c];
-            if (!q.isEmpty() && (best == null || q.headSinceNs() < best.headSinceNs())) best = q;
+            if (!q.isEmpty() && !cacheHot(q.headActor()) && (best == null || q.headSinceNs() < best.headSinceNs())) best = q;
         }
         return best;
+    }
+
+    /**
+     * A thread that gave up a CPU less than {@code ns} ago is cache-hot: a CPU about to go idle
+     * does not pull it from the CPU it waits for, and goes idle instead (Linux's task_hot against
+     * sysctl_sched_migration_cost, 0.5 ms by default). 0 (the default): every waiting thread is pulled.
+     */
+    public void protectCacheHot(long ns) {
+        if (ns < 0) throw new IllegalArgumentException("a migration cost cannot be negative, got " + ns);
+        this.migrationCostNs = ns;
+    }
+
+    private boolean cacheHot(int actor) {
+        return migrationCostNs > 0 && actor < releasedAtNs.length && sim.nowNs() - releasedAtNs[actor] < migrationCostNs;
+    }
+
+    /** The CPU {@code actor} last held (holds now, or held before it slept), or -1. */
+    public int lastCpuOf(int actor) {
+        return actor < lastCpuOf.length ? lastCpuOf[actor] : -1;
     }
 
     /**
@@ -243,8 +278,16 @@ public final class CpuPool {
         }
         if (cpuOf[actor] >= 0) throw new IllegalStateException("actor " + actor + " already holds CPU " + cpuOf[actor]);
         cpuOf[actor] = c;
-        if (actor >= heldSinceNs.length) heldSinceNs = java.util.Arrays.copyOf(heldSinceNs, cpuOf.length);
+        if (actor >= heldSinceNs.length) {
+            int from = heldSinceNs.length;
+            heldSinceNs = java.util.Arrays.copyOf(heldSinceNs, cpuOf.length);
+            releasedAtNs = java.util.Arrays.copyOf(releasedAtNs, cpuOf.length);
+            lastCpuOf = java.util.Arrays.copyOf(lastCpuOf, cpuOf.length);
+            java.util.Arrays.fill(lastCpuOf, from, lastCpuOf.length, -1);
+            java.util.Arrays.fill(releasedAtNs, from, releasedAtNs.length, Long.MIN_VALUE / 2);
+        }
         heldSinceNs[actor] = sim.nowNs();
+        lastCpuOf[actor] = c;
     }
 
     private int held(int actor) {

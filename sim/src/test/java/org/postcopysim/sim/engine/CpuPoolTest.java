@@ -117,6 +117,64 @@ class CpuPoolTest {
         assertEquals(List.of("2201:6"), second.seen);
     }
 
+    /** What a cache-hot pull left: the CPUs free afterwards and what the sleeper ran. */
+    private record Pull(int free, List<String> sleeperRan) {}
+
+    /**
+     * Three threads on 2 CPUs under a migration cost of {@code costNs}: a hog holds one, a sleeper
+     * runs on the other and sleeps at 0 ns, and another thread takes that CPU; {@code idleNs} later
+     * the sleeper wakes onto the hog's CPU's queue and the other thread releases its CPU, which is
+     * about to go idle and may pull the sleeper.
+     */
+    private static Pull pullAfter(long costNs, long idleNs) {
+        Simulator sim = new Simulator(64);
+        CpuPool cpus = new CpuPool(sim, 2, SWITCH_NS, 8);
+        cpus.protectCacheHot(costNs);
+        int h = sim.register(new SimulatorTest.Recorder(sim));
+        SimulatorTest.Recorder sleeper = new SimulatorTest.Recorder(sim);
+        int s = sim.register(sleeper);
+        int g = sim.register(new SimulatorTest.Recorder(sim));
+        cpus.acquire(h, 1);
+        cpus.acquire(s, 1);
+        sim.run(Long.MAX_VALUE);
+        int sCpu = cpus.cpuOf(s);
+        cpus.release(s);
+        assertEquals(sCpu, cpus.lastCpuOf(s), "the CPU it last held");
+        cpus.acquire(g, 1);
+        sim.run(Long.MAX_VALUE);
+        if (idleNs > 0) {
+            sim.schedule(idleNs, g, 2);
+            sim.run(Long.MAX_VALUE);
+        }
+        cpus.acquireOnCpu(cpus.cpuOf(h), s, 5);
+        cpus.release(g);
+        sim.run(Long.MAX_VALUE);
+        return new Pull(cpus.free(), sleeper.seen);
+    }
+
+    /**
+     * With cache-hot threads protected, a CPU about to go idle does not pull a thread waiting for
+     * another CPU that ran within the migration cost; it goes idle. Control: without the
+     * protection the same hot thread is pulled at once.
+     */
+    @Test
+    void anIdleCpuPullsNoCacheHotThread() {
+        Pull hot = pullAfter(1_000, 0);
+        assertEquals(1, hot.free(), "the hot thread is not pulled: the CPU idles");
+        assertEquals(List.of("0:1"), hot.sleeperRan());
+        Pull control = pullAfter(0, 0);
+        assertEquals(0, control.free(), "control: without the protection it is pulled");
+        assertEquals(List.of("0:1", "100:5"), control.sleeperRan());
+    }
+
+    /** A waiting thread that ran longer ago than the migration cost is pulled by a CPU about to go idle. */
+    @Test
+    void anIdleCpuPullsAThreadThatIsNoLongerHot() {
+        Pull cold = pullAfter(1_000, 2_000);
+        assertEquals(0, cold.free());
+        assertEquals(List.of("0:1", "2100:5"), cold.sleeperRan());
+    }
+
     @Test
     void aReleasedCpuGoesToAWokenThreadBeforeOnesThatWereRunning() {
         Simulator sim = new Simulator(64);
