@@ -73,6 +73,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Mixin
     ParallelStreamsOption streams;
 
+    @Mixin
+    StreamNiceOption streamNice;
+
     @Option(names = "--mem-per-vcpu", paramLabel = "SIZE", converter = ByteSize.class,
             description = "Guest memory per vCPU, instead of --guest-mem: the guest gets this times --vcpus.")
     Long memPerVcpu;
@@ -120,6 +123,7 @@ public final class DemoCommand implements Callable<Integer> {
         tls.resolve(spec.commandLine());
         chaos.resolve(spec.commandLine());
         streams.resolve(spec.commandLine());
+        streamNice.resolve(spec.commandLine());
         org.postcopysim.source.policy.PrecopyPolicy precopyPolicy = precopy.resolve(spec.commandLine());
         if (progressWhen == MigrationProgress.When.LINES) {
             throw new ParameterException(spec.commandLine(), "Invalid value for option '--progress': lines is for dest; "
@@ -150,6 +154,7 @@ public final class DemoCommand implements Callable<Integer> {
             sourceArgs.addAll(chaos.asArgs()); // faults are injected where the pages are sent
             sourceArgs.addAll(recovery.sourceArgs());
             sourceArgs.addAll(precopy.asArgs()); // the source runs the guest first; the destination's Hello says what it runs
+            sourceArgs.addAll(streamNice.asArgs());
             relay.say("demo: starting the source...");
             source = ChildJvm.start("source", jvmArgs, sourceArgs, relay.sourceOut(), relay.childErr());
             // The source prints its generated token before it listens; the destination reads it from
@@ -181,6 +186,7 @@ public final class DemoCommand implements Callable<Integer> {
             destArgs.addAll(backend.asArgs(hostBackend));
             destArgs.addAll(host.asArgs());
             destArgs.addAll(streams.asArgs());
+            destArgs.addAll(streamNice.asArgs());
             // The destination reports progress as lines; the bar is ours, so every line steps around it.
             destArgs.add("--progress=" + (bar ? "lines" : "never"));
             relay.say("demo: starting the destination...");

@@ -73,6 +73,9 @@ public final class DestCommand implements Callable<Integer> {
     @Mixin
     ParallelStreamsOption streams;
 
+    @Mixin
+    StreamNiceOption streamNice;
+
     @Option(names = "--token", paramLabel = "VALUE",
             description = "The migration token the source printed. Visible to other local users in the process "
                     + "list: prefer --token-file.")
@@ -92,6 +95,7 @@ public final class DestCommand implements Callable<Integer> {
         org.postcopysim.dest.MmuSetup mmu = host.resolve(spec.commandLine(), faultOptions, seed.value());
         org.postcopysim.dest.HostBackend hostBackend = backend.resolve(spec.commandLine(), faultOptions, mmu);
         int streamCount = streams.resolve(spec.commandLine());
+        org.postcopysim.protocol.sched.StreamPriority streamPriority = streamNice.resolve(spec.commandLine());
         Reliability.TlsFiles tlsFiles = tls.resolve(spec.commandLine());
         org.postcopysim.protocol.chaos.ChaosSpec chaosSpec = chaos.resolve(spec.commandLine());
         String presented = token;
@@ -109,7 +113,7 @@ public final class DestCommand implements Callable<Integer> {
         reliability = recovery.apply(ChaosOption.apply(reliability, chaosSpec, s));
         DestConfig config = vcpus.apply(DestConfig.builder(connect.host(), connect.port()), s).token(presented)
                 .connectTimeout(Duration.ofSeconds(timeoutSeconds)).faults(faultOptions).reliability(reliability)
-                .mmu(mmu).streams(streamCount).build();
+                .mmu(mmu).streams(streamCount).streamPriority(streamPriority).build();
         // Bound before anything else: an address in use fails at once, in one line.
         io.micrometer.core.instrument.MeterRegistry registry = metrics.open();
         try {

@@ -55,6 +55,9 @@ public final class SourceCommand implements Callable<Integer> {
     @Mixin
     LinkOptions link;
 
+    @Mixin
+    StreamNiceOption streamNice;
+
     @Option(names = "--token-file", paramLabel = "FILE",
             description = "Read the migration token a destination must present from the first line of FILE. "
                     + "Without it a random token is generated and printed as 'token: VALUE'.")
@@ -68,6 +71,7 @@ public final class SourceCommand implements Callable<Integer> {
         OptionCheck.check(spec.commandLine(), "--pages-per-batch",
                 () -> SourceConfig.builder().pagesPerBatch(stream.pagesPerBatch).build().validate());
         org.postcopysim.source.policy.PrecopyPolicy precopyPolicy = precopy.resolve(spec.commandLine());
+        org.postcopysim.protocol.sched.StreamPriority streamPriority = streamNice.resolve(spec.commandLine());
         Reliability.TlsFiles tlsFiles = tls.resolve(spec.commandLine());
         org.postcopysim.protocol.chaos.ChaosSpec chaosSpec = chaos.resolve(spec.commandLine());
         String token = null;
@@ -86,7 +90,8 @@ public final class SourceCommand implements Callable<Integer> {
         SourceConfig config = SourceConfig.builder().host(listen.host()).port(listen.port()).guestBytes(guest.guestBytes)
                 .memslots(guest.memslots).seed(s).maxBackgroundBytesPerSec(stream.maxBandwidth)
                 .pagesPerBatch(stream.pagesPerBatch).backgroundOrder(stream.backgroundOrder).token(token).reliability(reliability)
-                .memslotGapBytes(guest.memslotGapBytes).precopy(precopyPolicy).build().validate();
+                .memslotGapBytes(guest.memslotGapBytes).precopy(precopyPolicy).streamPriority(streamPriority).build()
+                .validate();
         // Both sockets are bound before the guest is generated: an address in use fails at once.
         MeterRegistry registry = metrics.open();
         try {

@@ -62,6 +62,15 @@ class UsageErrorTest {
     }
 
     @Test
+    void aStreamNicenessOutsideZeroToNineteenIsRefusedOnEverySide() {
+        String want = "Invalid value for option '--stream-nice': a stream's niceness is 0..19 (0: as every other thread), got ";
+        assertUsageError(want + "20", "dest", "--connect", "127.0.0.1:1", "--stream-nice", "20");
+        assertUsageError(want + "-1", "source", "--stream-nice", "-1");
+        assertUsageError(want + "20", "demo", "--stream-nice", "20");
+        assertUsageError(want + "-3", "bench", "latency", "--stream-nice", "-3");
+    }
+
+    @Test
     void aMigrationRefusesFaultModeNone() {
         assertUsageError("--fault-mode none resolves faults in the host kernel", "dest", "--connect", "127.0.0.1:1",
                 "--fault-mode", "none");

@@ -7,6 +7,7 @@ import org.postcopysim.protocol.FrameDescriptor;
 import org.postcopysim.protocol.Reliability;
 import org.postcopysim.protocol.StreamCount;
 import org.postcopysim.protocol.VcpuCount;
+import org.postcopysim.protocol.sched.StreamPriority;
 
 /**
  * Everything the destination needs to run one migration.
@@ -29,11 +30,14 @@ import org.postcopysim.protocol.VcpuCount;
  *                              run during postcopy ({@link MmuSetup#NONE}: none)
  * @param streams               BACKGROUND connections to open (count, 1..{@link StreamCount#MAX}):
  *                              QEMU's multifd channels
+ * @param streamPriority        how much lower the event loops that carry only BACKGROUND streams run
+ *                              ({@link StreamPriority}; niceness 10 by default, {@link
+ *                              StreamPriority#OFF} = as every other thread)
  */
 public record DestConfig(String host, int port, int vcpus, Workload workload, long seed, boolean hugePageRecovery,
                          long accessesPerSecPerVcpu, long vcpuSpinNs, int maxPageRetries, int maxFrameBytes,
                          String token, Duration connectTimeout, FaultOptions faults, Reliability reliability,
-                         MmuSetup mmu, int streams) {
+                         MmuSetup mmu, int streams, StreamPriority streamPriority) {
     public static final int DEFAULT_VCPUS = 4;
     public static final long DEFAULT_ACCESSES_PER_SEC_PER_VCPU = 1_000_000;
     public static final long DEFAULT_VCPU_SPIN_NS = 0;
@@ -49,6 +53,7 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
         if (reliability == null) throw new IllegalArgumentException("reliability settings are required");
         if (mmu == null) throw new IllegalArgumentException("MMU setup is required");
         StreamCount.check(streams);
+        if (streamPriority == null) throw new IllegalArgumentException("stream priority is required");
     }
 
     /** Defaults: 4 vCPUs, uniform workload with 20% writes, seed 1, huge page recovery on. */
@@ -67,7 +72,7 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
                 .vcpus(vcpus).workload(workload).seed(seed).hugePageRecovery(hugePageRecovery)
                 .accessesPerSecPerVcpu(accessesPerSecPerVcpu).vcpuSpinNs(vcpuSpinNs).maxPageRetries(maxPageRetries)
                 .maxFrameBytes(maxFrameBytes).token(token).connectTimeout(connectTimeout).faults(faults)
-                .reliability(reliability).mmu(mmu).streams(streams);
+                .reliability(reliability).mmu(mmu).streams(streams).streamPriority(streamPriority);
     }
 
     /**
@@ -91,6 +96,7 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
         private Reliability reliability = Reliability.DEFAULT;
         private MmuSetup mmu = MmuSetup.NONE;
         private int streams = 1;
+        private StreamPriority streamPriority = StreamPriority.of(StreamPriority.DEFAULT_NICE);
 
         private Builder(String host, int port) {
             this.host = host;
@@ -177,6 +183,11 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
             return this;
         }
 
+        public Builder streamPriority(StreamPriority streamPriority) {
+            this.streamPriority = streamPriority;
+            return this;
+        }
+
         /**
          * The configuration.
          *
@@ -184,7 +195,8 @@ public record DestConfig(String host, int port, int vcpus, Workload workload, lo
          */
         public DestConfig build() {
             return new DestConfig(host, port, vcpus, workload, seed, hugePageRecovery, accessesPerSecPerVcpu, vcpuSpinNs,
-                    maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, mmu, streams);
+                    maxPageRetries, maxFrameBytes, token, connectTimeout, faults, reliability, mmu, streams,
+                    streamPriority);
         }
     }
 }

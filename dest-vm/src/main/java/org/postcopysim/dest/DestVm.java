@@ -194,7 +194,9 @@ public final class DestVm {
                         throw new MigrationException(e.getMessage());
                     }
                 }
-                group = Transport.newGroup(2, "dest-io");
+                // An event loop for the DEMAND connection and one per stream, so that a stream's loop can run
+                // at a lower priority than the demand path (StreamPriority); connections take them in turn.
+                group = Transport.newGroup(1 + config.streams(), "dest-io");
                 Handshake hs = connectDemand();
                 Switchover so;
                 if (hs.getPrecopy()) {
@@ -306,7 +308,8 @@ public final class DestVm {
         }
 
         private Channel connect(ChannelRole role, Hello hello, long timeoutMs) throws MigrationException {
-            DestConnectionHandler handler = new DestConnectionHandler(role, hello, migration, migration.epoch());
+            DestConnectionHandler handler = new DestConnectionHandler(role, hello, migration, migration.epoch(),
+                    config.streamPriority());
             handlers.add(handler);
             Bootstrap b = new Bootstrap()
                     .group(group)

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import org.postcopysim.protocol.Error;
 import org.postcopysim.protocol.FrameType;
+import org.postcopysim.protocol.sched.StreamPriority;
 
 /**
  * One BACKGROUND stream of a migration once its Hello is accepted: the stream itself runs in its
@@ -25,7 +26,13 @@ final class BackgroundHandler extends SourceConnection {
     }
 
     @Override
+    StreamPriority.Role loopRole() {
+        return StreamPriority.Role.STREAM;
+    }
+
+    @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        super.handlerAdded(ctx);
         this.ctx = ctx;
     }
 

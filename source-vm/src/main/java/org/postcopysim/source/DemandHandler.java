@@ -11,6 +11,7 @@ import org.postcopysim.protocol.Error;
 import org.postcopysim.protocol.FrameType;
 import org.postcopysim.protocol.Frames;
 import org.postcopysim.protocol.ReadPauses;
+import org.postcopysim.protocol.sched.StreamPriority;
 import org.postcopysim.text.Plural;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +36,11 @@ final class DemandHandler extends SourceConnection {
     @Override
     String role() {
         return "DEMAND";
+    }
+
+    @Override
+    StreamPriority.Role loopRole() {
+        return StreamPriority.Role.DEMAND;
     }
 
     @Override

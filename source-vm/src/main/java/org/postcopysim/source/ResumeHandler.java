@@ -12,6 +12,7 @@ import org.postcopysim.protocol.Frames;
 import org.postcopysim.protocol.PagesHeld;
 import org.postcopysim.protocol.PagesHeldChunks;
 import org.postcopysim.protocol.ResumeAck;
+import org.postcopysim.protocol.sched.StreamPriority;
 
 /**
  * A DEMAND connection resuming a paused migration (postcopy recovery): it receives the pages
@@ -34,6 +35,11 @@ final class ResumeHandler extends SourceConnection {
     @Override
     String role() {
         return "RESUMING";
+    }
+
+    @Override
+    StreamPriority.Role loopRole() {
+        return StreamPriority.Role.DEMAND;
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.util.Objects;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.protocol.FrameDescriptor;
 import org.postcopysim.protocol.Reliability;
+import org.postcopysim.protocol.sched.StreamPriority;
 import org.postcopysim.source.policy.BackgroundOrder;
 import org.postcopysim.protocol.PageBatchCodec;
 import org.postcopysim.source.policy.PrecopyPolicy;
@@ -29,11 +30,14 @@ import org.postcopysim.source.policy.PrecopyPolicy;
  *                                 ({@link BackgroundOrder}; the default, follow-faults, is QEMU's)
  * @param precopy                  precopy rounds before the switchover (the guest runs on the source
  *                                 meanwhile); {@link PrecopyPolicy#NONE} = stop at once, postcopy only
+ * @param streamPriority           how much lower the event loops that carry only background streams
+ *                                 run ({@link StreamPriority}; niceness 10 by default, {@link
+ *                                 StreamPriority#OFF} = as every other thread)
  */
 public record SourceConfig(String host, int port, long guestBytes, int memslots, long seed,
                            long maxBackgroundBytesPerSec, int maxFrameBytes, int pagesPerBatch, String token,
                            Reliability reliability, long memslotGapBytes, BackgroundOrder backgroundOrder,
-                           PrecopyPolicy precopy) {
+                           PrecopyPolicy precopy, StreamPriority streamPriority) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final long DEFAULT_GUEST_BYTES = 256L << 20;
     public static final int DEFAULT_MEMSLOTS = 2;
@@ -44,6 +48,7 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
         Objects.requireNonNull(reliability, "reliability");
         Objects.requireNonNull(backgroundOrder, "backgroundOrder");
         Objects.requireNonNull(precopy, "precopy");
+        Objects.requireNonNull(streamPriority, "streamPriority");
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be within 0..65535, got " + port);
         if (guestBytes <= 0 || guestBytes % GuestLayout.PAGE_SIZE_BYTES != 0) {
             throw new IllegalArgumentException("guest memory must be a positive multiple of 4 KiB, got " + guestBytes);
@@ -87,7 +92,7 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
                 .host(host).port(port).guestBytes(guestBytes).memslots(memslots).seed(seed)
                 .maxBackgroundBytesPerSec(maxBackgroundBytesPerSec).maxFrameBytes(maxFrameBytes)
                 .pagesPerBatch(pagesPerBatch).token(token).reliability(reliability).memslotGapBytes(memslotGapBytes)
-                .backgroundOrder(backgroundOrder).precopy(precopy);
+                .backgroundOrder(backgroundOrder).precopy(precopy).streamPriority(streamPriority);
     }
 
     /**
@@ -122,7 +127,7 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
                 + ", seed=" + seed + ", maxBackgroundBytesPerSec=" + maxBackgroundBytesPerSec
                 + ", maxFrameBytes=" + maxFrameBytes + ", pagesPerBatch=" + pagesPerBatch
                 + ", token=" + (requiresToken() ? "<set>" : "<none>") + ", memslotGapBytes=" + memslotGapBytes
-                + ", backgroundOrder=" + backgroundOrder + ", precopy=" + precopy + "]";
+                + ", backgroundOrder=" + backgroundOrder + ", precopy=" + precopy + ", streamNice=" + streamPriority.streamNice() + "]";
     }
 
     /**
@@ -143,6 +148,7 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
         private long memslotGapBytes = 0;
         private BackgroundOrder backgroundOrder = BackgroundOrder.DEFAULT;
         private PrecopyPolicy precopy = PrecopyPolicy.NONE;
+        private StreamPriority streamPriority = StreamPriority.of(StreamPriority.DEFAULT_NICE);
 
         private Builder() {}
 
@@ -211,6 +217,11 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
             return this;
         }
 
+        public Builder streamPriority(StreamPriority streamPriority) {
+            this.streamPriority = streamPriority;
+            return this;
+        }
+
         /**
          * The configuration.
          *
@@ -218,7 +229,7 @@ public record SourceConfig(String host, int port, long guestBytes, int memslots,
          */
         public SourceConfig build() {
             return new SourceConfig(host, port, guestBytes, memslots, seed, maxBackgroundBytesPerSec, maxFrameBytes,
-                    pagesPerBatch, token, reliability, memslotGapBytes, backgroundOrder, precopy);
+                    pagesPerBatch, token, reliability, memslotGapBytes, backgroundOrder, precopy, streamPriority);
         }
     }
 }

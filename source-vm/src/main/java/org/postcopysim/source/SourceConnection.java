@@ -12,6 +12,7 @@ import org.postcopysim.protocol.ConnectionError;
 import org.postcopysim.protocol.Error;
 import org.postcopysim.protocol.FrameType;
 import org.postcopysim.protocol.Frames;
+import org.postcopysim.protocol.sched.StreamPriority;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +51,22 @@ abstract class SourceConnection extends SimpleChannelInboundHandler<ByteBuf> {
 
     /** The role's name in logs. */
     abstract String role();
+
+    /** What this connection is to its event loop's priority ({@link StreamPriority}); null: neither yet. */
+    StreamPriority.Role loopRole() {
+        return null;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        if (loopRole() != null) context.config().streamPriority().enter(loopRole());
+    }
+
+    /** Replaced by the next role's handler, or the connection closed: it leaves its event loop. */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (loopRole() != null) context.config().streamPriority().leave(loopRole());
+    }
 
     /** A frame other than a keepalive, while the connection is open. */
     abstract void onFrame(ChannelHandlerContext ctx, FrameType type, ByteBuf frame);

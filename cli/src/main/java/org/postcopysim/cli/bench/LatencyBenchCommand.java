@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import org.postcopysim.cli.ByteSize;
 import org.postcopysim.cli.SeedOption;
 import org.postcopysim.cli.VersionProvider;
+import org.postcopysim.protocol.sched.StreamPriority;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -62,6 +63,11 @@ public final class LatencyBenchCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     long saturatedGuestBytes;
 
+    @Option(names = "--stream-nice", paramLabel = "N", defaultValue = "" + StreamPriority.DEFAULT_NICE,
+            description = "The saturated case's --stream-nice on both sides (0..19; 0 runs the stream's threads as "
+                    + "every other thread). Default: ${DEFAULT-VALUE}.")
+    int streamNice;
+
     @Option(names = "--max-saturated-ratio", paramLabel = "R",
             description = "Exit 1 when the saturated case's fault latency p50 over raw round trip p50 exceeds R. "
                     + "Default: no limit.")
@@ -105,10 +111,11 @@ public final class LatencyBenchCommand implements Callable<Integer> {
             out.flush();
             sim = SimulatedFaults.measure(guestBytes, s, echo, JSON);
             if (saturatedGuestBytes > 0) {
-                out.printf(Locale.ROOT, "bench latency: the saturated case: a %s guest, the stream uncapped, %d vCPUs "
-                        + "faulting...%n", ByteSize.format(saturatedGuestBytes), SimulatedFaults.SATURATED_VCPUS);
+                out.printf(Locale.ROOT, "bench latency: the saturated case: a %s guest, the stream uncapped (its "
+                        + "threads at niceness +%d), %d vCPUs faulting...%n", ByteSize.format(saturatedGuestBytes),
+                        streamNice, SimulatedFaults.SATURATED_VCPUS);
                 out.flush();
-                saturated = SimulatedFaults.measureSaturated(saturatedGuestBytes, s, echo, JSON);
+                saturated = SimulatedFaults.measureSaturated(saturatedGuestBytes, streamNice, s, echo, JSON);
             }
             if (recordedAfter > 0) after = raw.measure(warmup, recordedAfter);
         } catch (IOException e) {
@@ -119,7 +126,7 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         RawSummary rawSummary = RawSummary.of(clientTransport, serverTransport, before, after);
 
         LatencyReport report = new LatencyReport(s, iterations, warmup, guestBytes, rawSummary, sim,
-                saturatedGuestBytes, saturated);
+                saturatedGuestBytes, streamNice, saturated);
         report.print(out);
         boolean withinLimit = maxRatio == null || report.ratioP50() <= maxRatio;
         boolean withinSaturated = maxSaturatedRatio == null || saturated == null
@@ -147,6 +154,11 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         if (maxRatio != null && !(maxRatio > 0)) throw usage("--max-ratio must be positive, got " + maxRatio);
         if (maxSaturatedRatio != null && !(maxSaturatedRatio > 0)) {
             throw usage("--max-saturated-ratio must be positive, got " + maxSaturatedRatio);
+        }
+        try {
+            StreamPriority.check(streamNice);
+        } catch (IllegalArgumentException e) {
+            throw usage("Invalid value for option '--stream-nice': " + e.getMessage());
         }
         if (saturatedGuestBytes != 0) BenchFiles.checkGuestBytes(spec.commandLine(), "--saturated-guest-mem", saturatedGuestBytes);
         BenchFiles.checkGuestBytes(spec.commandLine(), "--guest-mem", guestBytes);

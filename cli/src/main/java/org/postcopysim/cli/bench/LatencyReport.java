@@ -20,12 +20,15 @@ final class LatencyReport {
     private final RawSummary raw;
     private final SimulatedFaults.Result sim;
     private final long saturatedGuestBytes;
+    /** The saturated case's --stream-nice. */
+    private final int streamNice;
     /** The saturated case, or null when it was skipped. */
     private final SimulatedFaults.Result saturated;
 
     LatencyReport(long seed, int iterations, int warmup, long guestBytes, RawSummary raw,
-                  SimulatedFaults.Result sim, long saturatedGuestBytes, SimulatedFaults.Result saturated) {
+                  SimulatedFaults.Result sim, long saturatedGuestBytes, int streamNice, SimulatedFaults.Result saturated) {
         this.saturatedGuestBytes = saturatedGuestBytes;
+        this.streamNice = streamNice;
         this.saturated = saturated;
         this.seed = seed;
         this.iterations = iterations;
@@ -84,9 +87,9 @@ final class LatencyReport {
                 sim.summary().path("migrationTimeMs").asLong(), sim.summary().path("verified").asBoolean(), seed);
         if (saturated != null) {
             JsonNode q = saturated.summary();
-            out.printf(Locale.ROOT, "saturated: %s guest, %d vCPUs (%s), stream uncapped: %d demand faults, %d background "
-                            + "pages, migrated in %d ms, verified %s%n", ByteSize.format(saturatedGuestBytes),
-                    SimulatedFaults.SATURATED_VCPUS, SimulatedFaults.SATURATED_WORKLOAD, q.path("demandFaults").asLong(),
+            out.printf(Locale.ROOT, "saturated: %s guest, %d vCPUs (%s), stream uncapped at niceness +%d: %d demand faults, "
+                            + "%d background pages, migrated in %d ms, verified %s%n", ByteSize.format(saturatedGuestBytes),
+                    SimulatedFaults.SATURATED_VCPUS, SimulatedFaults.SATURATED_WORKLOAD, streamNice, q.path("demandFaults").asLong(),
                     q.path("backgroundPages").asLong(), q.path("migrationTimeMs").asLong(),
                     q.path("verified").asBoolean());
         }
@@ -154,6 +157,7 @@ final class LatencyReport {
             n.put("vcpus", SimulatedFaults.SATURATED_VCPUS);
             n.put("workload", SimulatedFaults.SATURATED_WORKLOAD);
             n.put("maxBackgroundBytesPerSec", 0);
+            n.put("streamNice", streamNice);
             n.put("demandFaults", q.path("demandFaults").asLong());
             n.put("backgroundPages", q.path("backgroundPages").asLong());
             n.put("migrationTimeMs", q.path("migrationTimeMs").asLong());

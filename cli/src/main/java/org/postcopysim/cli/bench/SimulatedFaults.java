@@ -43,14 +43,16 @@ final class SimulatedFaults {
     private SimulatedFaults() {}
 
     /** The saturated case (see {@link #SATURATED_VCPUS}); throws when it did not verify or had no demand fault. */
-    static Result measureSaturated(long guestBytes, long seed, PrintWriter echo, ObjectMapper json) throws IOException {
-        return result(DemoRun.run(saturatedOptions(guestBytes), seed, echo, json));
+    static Result measureSaturated(long guestBytes, int streamNice, long seed, PrintWriter echo, ObjectMapper json)
+            throws IOException {
+        return result(DemoRun.run(saturatedOptions(guestBytes, streamNice), seed, echo, json));
     }
 
-    static List<String> saturatedOptions(long guestBytes) {
+    /** The saturated case's demo options: the stream's threads at niceness {@code streamNice} on both sides. */
+    static List<String> saturatedOptions(long guestBytes, int streamNice) {
         return List.of("--guest-mem", Long.toString(guestBytes), "--vcpus", Integer.toString(SATURATED_VCPUS),
                 "--workload", SATURATED_WORKLOAD, "--access-rate", Long.toString(SATURATED_ACCESSES_PER_SEC),
-                "--max-bandwidth", "0");
+                "--max-bandwidth", "0", "--stream-nice", Integer.toString(streamNice));
     }
 
     /** Runs demo, its output echoed to {@code echo}; throws when the migration did not verify. */

@@ -65,6 +65,7 @@ class LatencyBenchCommandTest {
         JsonNode q = s.path("saturated");
         assertEquals(2, q.path("vcpus").asInt(), context);
         assertEquals(0, q.path("maxBackgroundBytesPerSec").asLong(), context);
+        assertEquals(10, q.path("streamNice").asInt(), "the default --stream-nice\n" + context);
         assertTrue(q.path("verified").asBoolean(), context);
         assertTrue(q.path("demandFaults").asLong() > 0 && q.path("backgroundPages").asLong() > 0,
                 "both demand faults and the stream\n" + context);

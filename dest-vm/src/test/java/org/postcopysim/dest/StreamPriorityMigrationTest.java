@@ -1,0 +1,98 @@
+package org.postcopysim.dest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.postcopysim.protocol.sched.StreamPriority;
+import org.postcopysim.protocol.sched.ThreadNice;
+import org.postcopysim.source.SourceConfig;
+
+/**
+ * In a real migration the event loop that carries the BACKGROUND stream runs at the niceness
+ * asked for on each side, and the one that carries the DEMAND connection at the base: the
+ * threads' niceness is sampled from /proc while the (capped) stream runs. Control: with the
+ * priority off no loop is lowered.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class StreamPriorityMigrationTest {
+    /** Per event loop thread name, every niceness it was seen at. */
+    private static Map<String, java.util.Set<Integer>> migrateSampling(StreamPriority priority) throws Exception {
+        Map<String, java.util.Set<Integer>> seen = new ConcurrentHashMap<>();
+        Thread sampler = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                sample(seen);
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "nice-sampler");
+        sampler.setDaemon(true);
+        sampler.start();
+        try {
+            SourceConfig src = SourceConfig.builder().guestBytes(16L << 20).maxBackgroundBytesPerSec(16L << 20)
+                    .streamPriority(priority).build();
+            DestConfig dst = DestConfig.builder("127.0.0.1", 0).seed(11).vcpus(2).streamPriority(priority).build();
+            MigrationSummary s = LoopbackMigrationTest.migrate(src, dst);
+            assertTrue(s.verified(), s.error());
+        } finally {
+            sampler.interrupt();
+            sampler.join();
+        }
+        return new TreeMap<>(seen);
+    }
+
+    private static void sample(Map<String, java.util.Set<Integer>> seen) {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            tasks.forEach(t -> {
+                try {
+                    String comm = Files.readString(t.resolve("comm")).trim();
+                    if (!comm.startsWith("dest-io-") && !comm.startsWith("source-io-")) return;
+                    int nice = ThreadNice.of(Integer.parseInt(t.getFileName().toString()));
+                    seen.computeIfAbsent(comm + "@" + t.getFileName(), k -> ConcurrentHashMap.newKeySet()).add(nice);
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended between the listing and the read
+                }
+            });
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long lowered(Map<String, java.util.Set<Integer>> seen, String prefix, int base, int nice) {
+        return seen.entrySet().stream().filter(e -> e.getKey().startsWith(prefix) && e.getValue().contains(base + nice)).count();
+    }
+
+    private static long neverLowered(Map<String, java.util.Set<Integer>> seen, String prefix, int base) {
+        return seen.entrySet().stream().filter(e -> e.getKey().startsWith(prefix) && e.getValue().equals(java.util.Set.of(base)))
+                .count();
+    }
+
+    @Test
+    void theStreamsLoopRunsLowerAndTheDemandLoopAtTheBase() throws Exception {
+        assumeTrue(ThreadNice.unsupported() == null, () -> "cannot set a thread's niceness here: " + ThreadNice.unsupported());
+        int base = ThreadNice.current(); // event loop threads inherit the test thread's niceness
+        Map<String, java.util.Set<Integer>> on = migrateSampling(StreamPriority.of(7));
+        for (String side : new String[] {"dest-io-", "source-io-"}) {
+            assertEquals(1, lowered(on, side, base, 7), side + " threads seen at niceness " + (base + 7) + ": " + on);
+            assertTrue(neverLowered(on, side, base) >= 1, side + " demand loop at the base throughout: " + on);
+        }
+        Map<String, java.util.Set<Integer>> off = migrateSampling(StreamPriority.OFF);
+        for (String side : new String[] {"dest-io-", "source-io-"}) {
+            assertEquals(0, lowered(off, side, base, 7), "control, the priority off: no " + side + " thread lowered: " + off);
+            assertTrue(neverLowered(off, side, base) >= 2, off.toString());
+        }
+    }
+}
