@@ -40,8 +40,10 @@ class DestConfigTest {
                 .hugePageRecovery(false).accessesPerSecPerVcpu(5).vcpuSpinNs(6).maxPageRetries(7)
                 .maxFrameBytes(2 << 20).token("t").connectTimeout(Duration.ofSeconds(8))
                 .faults(FaultOptions.DEFAULT.withMode(FaultMode.UFFD)).reliability(Reliability.DEFAULT.withReconnect(false))
-                .mmu(MmuSetup.NONE.withHostEvents(HostEventSpec.parse("reclaim:3000"))).build();
+                .mmu(MmuSetup.NONE.withHostEvents(HostEventSpec.parse("reclaim:3000")))
+                .streamPriority(org.postcopysim.protocol.sched.StreamPriority.of(4)).build();
         assertEquals(c, c.toBuilder().build());
+        assertEquals(4, c.toBuilder().build().streamPriority().streamNice());
     }
 
     @Test

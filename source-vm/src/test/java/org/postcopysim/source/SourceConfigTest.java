@@ -66,8 +66,9 @@ class SourceConfigTest {
         SourceConfig c = SourceConfig.builder().host("::1").port(1).guestBytes(8L << 20).memslots(3).seed(9)
                 .maxBackgroundBytesPerSec(5).maxFrameBytes(1 << 20).pagesPerBatch(3).token("t")
                 .reliability(org.postcopysim.protocol.Reliability.DEFAULT.withReconnect(false)).memslotGapBytes(1L << 20)
-                .build();
+                .streamPriority(org.postcopysim.protocol.sched.StreamPriority.of(3)).build();
         assertEquals(c, c.toBuilder().build());
+        assertEquals(3, c.toBuilder().build().streamPriority().streamNice());
         assertEquals(SourceConfig.defaults(), SourceConfig.builder().build());
     }
 

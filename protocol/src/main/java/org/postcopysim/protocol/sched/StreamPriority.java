@@ -56,6 +56,22 @@ public final class StreamPriority {
         return streamNice;
     }
 
+    /** Two priorities are equal when they add the same niceness. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof StreamPriority p && p.streamNice == streamNice;
+    }
+
+    @Override
+    public int hashCode() {
+        return streamNice;
+    }
+
+    @Override
+    public String toString() {
+        return "StreamPriority[+" + streamNice + "]";
+    }
+
     /**
      * The niceness a loop whose base is {@code base} runs at while it serves {@code demand} demand
      * and {@code streams} stream connections.
