@@ -16,4 +16,4 @@ JAVA_OPTS="-XX:+PreserveFramePointer -XX:+UnlockDiagnosticVMOptions -XX:+DumpPer
 kill -INT "$recorder"
 wait "$recorder" || true
 # The background connection is the second of each side's two event loops.
-perf script -i "$out.data" -F comm,tid,ip,sym 2>/dev/null | python3 "$here/perf_categories.py" '^(dest-io-1-2|source-io-3-2)'
+perf script -i "$out.data" -F comm,tid,ip,sym 2>/dev/null | python3 "$here/perf_categories.py" '^(dest-bg-[0-9]+-1|source-io-3-2)'

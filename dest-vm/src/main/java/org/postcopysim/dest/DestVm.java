@@ -111,6 +111,7 @@ public final class DestVm {
         private Switchover switchover;
         private final List<DestConnectionHandler> handlers = new ArrayList<>();
         private EventLoopGroup group;
+        private EventLoopGroup streamGroup;
         /** Client TLS context, built once for every connection of the run; null for plain TCP. */
         private SslContext tls;
         private Channel demand;
@@ -194,9 +195,10 @@ public final class DestVm {
                         throw new MigrationException(e.getMessage());
                     }
                 }
-                // An event loop for the DEMAND connection and one per stream, so that a stream's loop can run
-                // at a lower priority than the demand path (StreamPriority); connections take them in turn.
-                group = Transport.newGroup(1 + config.streams(), "dest-io");
+                // The DEMAND connection's event loop, and one per stream in a group of their own, whose threads
+                // run at a lower priority than the demand path (StreamPriority): a reconnect cannot mix them.
+                group = Transport.newGroup(1, "dest-io");
+                streamGroup = Transport.newGroup(config.streams(), config.streamPriority().threadFactory("dest-bg"));
                 Handshake hs = connectDemand();
                 Switchover so;
                 if (hs.getPrecopy()) {
@@ -308,11 +310,10 @@ public final class DestVm {
         }
 
         private Channel connect(ChannelRole role, Hello hello, long timeoutMs) throws MigrationException {
-            DestConnectionHandler handler = new DestConnectionHandler(role, hello, migration, migration.epoch(),
-                    config.streamPriority());
+            DestConnectionHandler handler = new DestConnectionHandler(role, hello, migration, migration.epoch());
             handlers.add(handler);
             Bootstrap b = new Bootstrap()
-                    .group(group)
+                    .group(role == ChannelRole.CHANNEL_ROLE_DEMAND ? group : streamGroup)
                     .channel(Transport.socketChannel())
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.SO_RCVBUF, 1 << 20)
@@ -738,6 +739,7 @@ public final class DestVm {
             for (DestConnectionHandler h : handlers) h.expectClose();
             closeBackground();
             if (demand != null) demand.close().awaitUninterruptibly();
+            if (streamGroup != null) streamGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
             if (group != null) group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
             if (guest != null) guest.close();
         }

@@ -41,6 +41,11 @@ public final class Transport {
         return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(prefix, true), ioHandlerFactory());
     }
 
+    /** An event loop group of {@code threads} threads made by {@code threads}' factory. */
+    public static EventLoopGroup newGroup(int threads, java.util.concurrent.ThreadFactory factory) {
+        return new MultiThreadIoEventLoopGroup(threads, factory, ioHandlerFactory());
+    }
+
     public static Class<? extends SocketChannel> socketChannel() {
         return EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
     }

@@ -20,7 +20,6 @@ import org.postcopysim.protocol.LinkLiveness;
 import org.postcopysim.protocol.ReadPauses;
 import org.postcopysim.protocol.ResumeAck;
 import org.postcopysim.protocol.Switchover;
-import org.postcopysim.protocol.sched.StreamPriority;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,7 +83,6 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
     }
 
     private final ChannelRole role;
-    private final StreamPriority priority;
     /** DEMAND: -1; BACKGROUND: the stream's index. */
     private final int stream;
     private final Hello hello;
@@ -105,12 +103,6 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
 
     /** A connection of link {@code epoch}: its drop is reported with that number. */
     public DestConnectionHandler(ChannelRole role, Hello hello, Listener listener, int epoch) {
-        this(role, hello, listener, epoch, StreamPriority.OFF);
-    }
-
-    /** As above, its event loop's priority set by {@code priority} while it serves this connection. */
-    public DestConnectionHandler(ChannelRole role, Hello hello, Listener listener, int epoch, StreamPriority priority) {
-        this.priority = priority;
         this.epoch = epoch;
         this.role = role;
         this.stream = role == ChannelRole.CHANNEL_ROLE_DEMAND ? -1 : hello.getStreamIndex();
@@ -247,18 +239,8 @@ public final class DestConnectionHandler extends SimpleChannelInboundHandler<Byt
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        priority.enter(loopRole());
-    }
-
-    @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         while (!held.isEmpty()) held.poll().release();
-        priority.leave(loopRole());
-    }
-
-    private StreamPriority.Role loopRole() {
-        return role == ChannelRole.CHANNEL_ROLE_DEMAND ? StreamPriority.Role.DEMAND : StreamPriority.Role.STREAM;
     }
 
     @Override

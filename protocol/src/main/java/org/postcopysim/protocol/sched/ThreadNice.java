@@ -31,6 +31,52 @@ public final class ThreadNice {
         }
     }
 
+    /** Why a raised niceness cannot be lowered back here, or null where it can; probed once. */
+    private static volatile String restoreRefusal;
+    private static volatile boolean restoreProbed;
+
+    /**
+     * Null where this process can lower a thread's niceness back after raising it (CAP_SYS_NICE,
+     * or an RLIMIT_NICE that allows it); otherwise why not. Found once, on a scratch thread.
+     */
+    public static String restoreRefusal() {
+        if (!restoreProbed) {
+            synchronized (ThreadNice.class) {
+                if (!restoreProbed) {
+                    restoreRefusal = probeRestore();
+                    restoreProbed = true;
+                }
+            }
+        }
+        return restoreRefusal;
+    }
+
+    private static String probeRestore() {
+        if (UNSUPPORTED != null) return UNSUPPORTED;
+        String[] out = new String[1];
+        Thread t = new Thread(() -> {
+            try {
+                int base = current();
+                if (base >= 19) {
+                    out[0] = "this process already runs at niceness 19";
+                    return;
+                }
+                String up = set(base + 1);
+                out[0] = up != null ? up : set(base);
+            } catch (RuntimeException e) {
+                out[0] = e.getMessage();
+            }
+        }, "nice-probe");
+        t.start();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted while probing the niceness";
+        }
+        return out[0];
+    }
+
     /** Null where a thread's niceness can be read and set here; otherwise why not. */
     public static String unsupported() {
         return UNSUPPORTED;

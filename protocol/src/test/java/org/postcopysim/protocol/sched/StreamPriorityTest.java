@@ -31,14 +31,14 @@ class StreamPriorityTest {
     }
 
     /**
-     * On a real thread: a stream lowers it, a demand connection beside it restores it, and it goes
-     * back to its base when the stream leaves. Off, nothing changes. (Restoring needs CAP_SYS_NICE:
-     * the test runs where it has it, as root.)
+     * On a real thread: a stream lowers it, a demand connection beside it restores it; once the
+     * stream leaves too the loop stays as it is until its next connection, a demand one restoring
+     * it. Off, nothing changes. (Restoring needs CAP_SYS_NICE: the test runs where it has it, as root.)
      */
     @Test
     void aThreadRunsTheStreamLowerAndDemandAtItsBase() throws Exception {
         assumeTrue(ThreadNice.unsupported() == null, () -> "cannot set a thread's niceness here: " + ThreadNice.unsupported());
-        assumeTrue("root".equals(System.getProperty("user.name")), "restoring a niceness needs CAP_SYS_NICE (runs as root)");
+        assumeTrue(ThreadNice.restoreRefusal() == null, () -> "cannot restore a niceness here: " + ThreadNice.restoreRefusal());
         List<Integer> seen = onFreshThread(() -> {
             List<Integer> n = new ArrayList<>();
             StreamPriority p = StreamPriority.of(10);
@@ -51,12 +51,29 @@ class StreamPriorityTest {
             n.add(ThreadNice.current());
             p.leave(StreamPriority.Role.STREAM);
             n.add(ThreadNice.current());
+            p.enter(StreamPriority.Role.DEMAND);
+            n.add(ThreadNice.current());
+            p.leave(StreamPriority.Role.DEMAND);
             StreamPriority.OFF.enter(StreamPriority.Role.STREAM);
             n.add(ThreadNice.current());
             return n;
         });
         int base = seen.get(0);
-        assertEquals(List.of(base, base + 10, base, base + 10, base, base), seen);
+        assertEquals(List.of(base, base + 10, base, base + 10, base + 10, base, base), seen);
+    }
+
+    /** A thread of a stream-only group runs at its base plus the niceness from its start; off, at its base. */
+    @Test
+    void aStreamGroupsThreadsRunLowerFromTheirStart() throws Exception {
+        assumeTrue(ThreadNice.unsupported() == null, () -> "cannot set a thread's niceness here: " + ThreadNice.unsupported());
+        int base = ThreadNice.current();
+        for (int nice : new int[] {6, 0}) {
+            AtomicReference<Integer> seen = new AtomicReference<>();
+            Thread t = StreamPriority.of(nice).threadFactory("stream-test").newThread(() -> seen.set(ThreadNice.current()));
+            t.start();
+            t.join();
+            assertEquals(Math.min(19, base + nice), seen.get(), "niceness +" + nice);
+        }
     }
 
     @Test

@@ -209,7 +209,8 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
      * Thread {@code actor} is woken now. When a CPU is idle it is woken onto it: the CPU is its
      * from now, and it gets {@code runKind} after {@code thread-wakeup}. When none is, it is
      * queued on a busy CPU at once, ahead of the threads that have been running (see
-     * {@link CpuPool#acquireWoken}), and gets {@code runKind} once it has a CPU. Returns whether
+     * {@link CpuPool#acquireWoken}; with {@code migration-cost} above 0, on the run queue of the
+     * CPU it last held, {@link CpuPool#acquireOnCpu}), and gets {@code runKind} once it has a CPU. Returns whether
      * it found an idle CPU (its CPU time then is {@code wakeup-cpu}, else {@code wakeup-cpu-busy}:
      * see {@link #wakeupCpuNs}).
      */
