@@ -21,8 +21,8 @@ import org.postcopysim.source.policy.PrecopyPolicy;
  * DEMAND and both streams), so every page is claimed and none is unsent while three rounds are
  * still to come. The broken variant, a source that pauses for recovery during precopy as it does
  * in postcopy, never completes: this test fails on it (checked by hand on 2026-12-03). A source
- * that ignored only the streams' drop would still fail here on the DEMAND connection's, so that
- * rule has no test of its own.
+ * that ignored only the streams' drop would still fail here on the DEMAND connection's; that rule
+ * is checked on its own, a stream dropped alone, by the source's {@code StreamDropRuleTest}.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class PrecopyStreamDropTest {
