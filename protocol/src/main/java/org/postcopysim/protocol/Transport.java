@@ -41,7 +41,7 @@ public final class Transport {
         return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(prefix, true), ioHandlerFactory());
     }
 
-    /** An event loop group of {@code threads} threads made by {@code threads}' factory. */
+    /** An event loop group of {@code threads} threads made by {@code factory}. */
     public static EventLoopGroup newGroup(int threads, java.util.concurrent.ThreadFactory factory) {
         return new MultiThreadIoEventLoopGroup(threads, factory, ioHandlerFactory());
     }

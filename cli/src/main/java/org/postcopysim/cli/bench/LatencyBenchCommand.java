@@ -34,8 +34,9 @@ import picocli.CommandLine.Spec;
                         + "stream uncapped while 2 vCPUs fault (demo's default workload, uniform), so that every demand "
                         + "fault shares the link and the cores with the stream at full speed.",
                 "Half the round trips are measured before the migrations and half after them, on the same connection.",
-                "Prints both and their ratio; the children's output goes to stderr. Exits 0 (a measurement), "
-                        + "or 1 when a step fails or the p50 ratio exceeds --max-ratio."})
+                "Prints each measurement and the faults' ratios to the raw round trip at p50, p90 and p99; the "
+                        + "children's output goes to stderr. Exits 0 (a measurement), or 1 when a step fails, the p50 "
+                        + "ratio exceeds --max-ratio or the saturated case's exceeds --max-saturated-ratio."})
 public final class LatencyBenchCommand implements Callable<Integer> {
     static final ObjectMapper JSON = BenchFiles.JSON;
 
