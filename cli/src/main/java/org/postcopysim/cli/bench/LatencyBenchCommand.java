@@ -113,8 +113,8 @@ public final class LatencyBenchCommand implements Callable<Integer> {
             sim = SimulatedFaults.measure(guestBytes, s, echo, JSON);
             if (saturatedGuestBytes > 0) {
                 out.printf(Locale.ROOT, "bench latency: the saturated case: a %s guest, the stream uncapped (its "
-                        + "threads at niceness +%d), %d vCPUs faulting...%n", ByteSize.format(saturatedGuestBytes),
-                        streamNice, SimulatedFaults.SATURATED_VCPUS);
+                        + "threads %s), %d vCPUs faulting...%n", ByteSize.format(saturatedGuestBytes),
+                        LatencyReport.niceness(streamNice), SimulatedFaults.SATURATED_VCPUS);
                 out.flush();
                 saturated = SimulatedFaults.measureSaturated(saturatedGuestBytes, streamNice, s, echo, JSON);
             }

@@ -43,6 +43,11 @@ final class LatencyReport {
         return ratio(sim.faultLatency().p50(), raw.parked().p50());
     }
 
+    /** How the stream's threads ran, in words: "at niceness +N", or "as every other thread" for 0. */
+    static String niceness(int streamNice) {
+        return streamNice == 0 ? "as every other thread" : "at niceness +" + streamNice;
+    }
+
     /** The saturated case's fault latency p50 over the parked raw round trip p50; NaN without the case. */
     double saturatedRatioP50() {
         return saturated == null ? Double.NaN : ratio(saturated.faultLatency().p50(), raw.parked().p50());
@@ -87,9 +92,10 @@ final class LatencyReport {
                 sim.summary().path("migrationTimeMs").asLong(), sim.summary().path("verified").asBoolean(), seed);
         if (saturated != null) {
             JsonNode q = saturated.summary();
-            out.printf(Locale.ROOT, "saturated: %s guest, %d vCPUs (%s), stream uncapped at niceness +%d: %d demand faults, "
+            out.printf(Locale.ROOT, "saturated: %s guest, %d vCPUs (%s), stream uncapped, its threads %s: %d demand faults, "
                             + "%d background pages, migrated in %d ms, verified %s%n", ByteSize.format(saturatedGuestBytes),
-                    SimulatedFaults.SATURATED_VCPUS, SimulatedFaults.SATURATED_WORKLOAD, streamNice, q.path("demandFaults").asLong(),
+                    SimulatedFaults.SATURATED_VCPUS, SimulatedFaults.SATURATED_WORKLOAD, niceness(streamNice),
+                    q.path("demandFaults").asLong(),
                     q.path("backgroundPages").asLong(), q.path("migrationTimeMs").asLong(),
                     q.path("verified").asBoolean());
         }
