@@ -15,5 +15,5 @@ JAVA_OPTS="-XX:+PreserveFramePointer -XX:+UnlockDiagnosticVMOptions -XX:+DumpPer
   | grep -E "VERIFIED|FAILED"
 kill -INT "$recorder"
 wait "$recorder" || true
-# The background connection is the second of each side's two event loops.
+# The destination's stream loop is dest-bg-*; the source's, the second of its two event loops.
 perf script -i "$out.data" -F comm,tid,ip,sym 2>/dev/null | python3 "$here/perf_categories.py" '^(dest-bg-[0-9]+-1|source-io-3-2)'
