@@ -53,6 +53,9 @@ public final class CpuPool {
     /** Per actor id: the CPU it last held, or -1; and when it last gave a CPU up (ns). */
     private int[] lastCpuOf = new int[0];
     private long[] releasedAtNs = new long[0];
+    /** The actor that balances idle CPUs once cache-hot threads cool (-1: none); its next balance (ns). */
+    private int balancer = -1;
+    private long balanceAtNs = Long.MAX_VALUE;
 
     private int free;
     private long lastChangeNs;
@@ -195,6 +198,7 @@ public final class CpuPool {
             } else {
                 account();
                 freeCpus[free++] = c;
+                if (pull) scheduleBalance();
             }
         }
     }
@@ -224,6 +228,37 @@ public final class CpuPool {
     public void protectCacheHot(long ns) {
         if (ns < 0) throw new IllegalArgumentException("a migration cost cannot be negative, got " + ns);
         this.migrationCostNs = ns;
+        if (ns > 0 && balancer < 0) balancer = sim.register(kind -> balanceIdle());
+    }
+
+    /**
+     * A CPU went idle while the threads waiting on other CPUs were cache-hot: when the first of them
+     * cools, an idle CPU pulls it (Linux's idle balancing, which runs again while a CPU stays idle),
+     * and so on while any CPU is idle and a thread waits on another.
+     */
+    private void balanceIdle() {
+        balanceAtNs = Long.MAX_VALUE;
+        if (free == 0 || !everPlaced || (phases != null && phases.placing(sim.nowNs()))) return;
+        WaitRing q = longestWaitingOnAnotherCpu();
+        if (q != null) {
+            account();
+            handOff(freeCpus[--free], q);
+        }
+        scheduleBalance();
+    }
+
+    /** With a CPU idle and a cache-hot thread waiting on another, a balance when the first one cools. */
+    private void scheduleBalance() {
+        if (balancer < 0 || free == 0) return;
+        long at = Long.MAX_VALUE;
+        for (int c = 0; c < cpus; c++) {
+            if (placed[c] == null) continue;
+            if (!placed[c].isEmpty()) at = Math.min(at, releasedAtNs[placed[c].headActor()] + migrationCostNs);
+            if (!yielded[c].isEmpty()) at = Math.min(at, releasedAtNs[yielded[c].headActor()] + migrationCostNs);
+        }
+        if (at == Long.MAX_VALUE || at >= balanceAtNs) return;
+        balanceAtNs = at;
+        sim.schedule(Math.max(0, at - sim.nowNs()), balancer, 0);
     }
 
     private boolean cacheHot(int actor) {

@@ -117,8 +117,8 @@ class CpuPoolTest {
         assertEquals(List.of("2201:6"), second.seen);
     }
 
-    /** What a cache-hot pull left: the CPUs free afterwards and what the sleeper ran. */
-    private record Pull(int free, List<String> sleeperRan) {}
+    /** What a cache-hot pull left: the CPUs free 999 ns after the release and at the end, and what the sleeper ran. */
+    private record Pull(int freeAt999Ns, int free, List<String> sleeperRan) {}
 
     /**
      * Three threads on 2 CPUs under a migration cost of {@code costNs}: a hog holds one, a sleeper
@@ -148,20 +148,25 @@ class CpuPoolTest {
         }
         cpus.acquireOnCpu(cpus.cpuOf(h), s, 5);
         cpus.release(g);
+        long releasedNs = sim.nowNs();
+        sim.run(releasedNs + 999);
+        int freeAt999Ns = cpus.free();
         sim.run(Long.MAX_VALUE);
-        return new Pull(cpus.free(), sleeper.seen);
+        return new Pull(freeAt999Ns, cpus.free(), sleeper.seen);
     }
 
     /**
      * With cache-hot threads protected, a CPU about to go idle does not pull a thread waiting for
-     * another CPU that ran within the migration cost; it goes idle. Control: without the
+     * another CPU that ran within the migration cost; it goes idle, and pulls the thread once it
+     * has cooled (Linux's idle balancing runs again while the CPU is idle). Control: without the
      * protection the same hot thread is pulled at once.
      */
     @Test
     void anIdleCpuPullsNoCacheHotThread() {
         Pull hot = pullAfter(1_000, 0);
-        assertEquals(1, hot.free(), "the hot thread is not pulled: the CPU idles");
-        assertEquals(List.of("0:1"), hot.sleeperRan());
+        assertEquals(1, hot.freeAt999Ns(), "the hot thread is not pulled: the CPU idles");
+        assertEquals(List.of("0:1", "1100:5"), hot.sleeperRan(), "pulled when it cooled, at 1000 ns, after a switch");
+        assertEquals(0, hot.free());
         Pull control = pullAfter(0, 0);
         assertEquals(0, control.free(), "control: without the protection it is pulled");
         assertEquals(List.of("0:1", "100:5"), control.sleeperRan());
