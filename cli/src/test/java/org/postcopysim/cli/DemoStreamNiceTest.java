@@ -24,7 +24,7 @@ import org.postcopysim.protocol.sched.ThreadNice;
  * none raised.
  */
 class DemoStreamNiceTest {
-    /** Per child thread (comm@pid/tid), every niceness it was seen at, over one demo. */
+    /** Per child thread name (comm@pid), every niceness a thread of that name was seen at, over one demo. */
     private static Map<String, Set<Integer>> demoSampling(int streamNice) throws Exception {
         Map<String, Set<Integer>> seen = new ConcurrentHashMap<>();
         Thread sampler = new Thread(() -> {
@@ -60,7 +60,9 @@ class DemoStreamNiceTest {
                             if (!comm.startsWith("dest-bg-") && !comm.startsWith("source-io-")) return;
                             String stat = Files.readString(t.resolve("stat"));
                             int nice = Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
-                            seen.computeIfAbsent(comm + "@" + p.getFileName() + "/" + t.getFileName(),
+                            // Keyed by name and process, not thread id: a thread another starts carries its
+                            // creator's name and niceness until it names itself.
+                            seen.computeIfAbsent(comm + "@" + p.getFileName(),
                                     k -> ConcurrentHashMap.newKeySet()).add(nice);
                         } catch (IOException | RuntimeException e) {
                             // the thread ended between the listing and the read

@@ -29,7 +29,7 @@ import org.postcopysim.source.SourceConfig;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class StreamPriorityMigrationTest {
-    /** Per event loop thread name, every niceness it was seen at. */
+    /** Per event loop thread name, every niceness a thread of that name was seen at. */
     private static Map<String, java.util.Set<Integer>> migrateSampling(StreamPriority priority) throws Exception {
         Map<String, java.util.Set<Integer>> seen = new ConcurrentHashMap<>();
         Thread sampler = new Thread(() -> {
@@ -64,7 +64,9 @@ class StreamPriorityMigrationTest {
                     String comm = Files.readString(t.resolve("comm")).trim();
                     if (!comm.startsWith("dest-io-") && !comm.startsWith("dest-bg-") && !comm.startsWith("source-io-")) return;
                     int nice = ThreadNice.of(Integer.parseInt(t.getFileName().toString()));
-                    seen.computeIfAbsent(comm + "@" + t.getFileName(), k -> ConcurrentHashMap.newKeySet()).add(nice);
+                    // Keyed by name, not thread id: a thread another starts carries its creator's name and
+                    // niceness until it names itself.
+                    seen.computeIfAbsent(comm, k -> ConcurrentHashMap.newKeySet()).add(nice);
                 } catch (IOException | RuntimeException e) {
                     // the thread ended between the listing and the read
                 }
