@@ -58,8 +58,7 @@ class DemoStreamNiceTest {
                         try {
                             String comm = Files.readString(t.resolve("comm")).trim();
                             if (!comm.startsWith("dest-bg-") && !comm.startsWith("source-io-")) return;
-                            String stat = Files.readString(t.resolve("stat"));
-                            int nice = Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
+                            int nice = ThreadNice.ofStat(Files.readString(t.resolve("stat")));
                             // Keyed by name and process, not thread id: a thread another starts carries its
                             // creator's name and niceness until it names itself.
                             seen.computeIfAbsent(comm + "@" + p.getFileName(),

@@ -99,6 +99,11 @@ public final class ThreadNice {
         } catch (IOException e) {
             throw new IllegalStateException("cannot read thread " + tid + "'s stat: " + e.getMessage(), e);
         }
+        return ofStat(stat);
+    }
+
+    /** The niceness in a thread's /proc {@code stat} line (any process's: field 19). */
+    public static int ofStat(String stat) {
         // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, nice field 19.
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Integer.parseInt(f[19 - 3]);

@@ -210,7 +210,7 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
      * from now, and it gets {@code runKind} after {@code thread-wakeup}. When none is, it is
      * queued on a busy CPU at once, ahead of the threads that have been running (see
      * {@link CpuPool#acquireWoken}; with {@code migration-cost} above 0, on the run queue of the
-     * CPU it last held, {@link CpuPool#acquireOnCpu}), and gets {@code runKind} once it has a CPU. Returns whether
+     * CPU it last held), and gets {@code runKind} once it has a CPU. Returns whether
      * it found an idle CPU (its CPU time then is {@code wakeup-cpu}, else {@code wakeup-cpu-busy}:
      * see {@link #wakeupCpuNs}).
      */
@@ -223,11 +223,6 @@ public final class SimDest implements DestModel.Hooks, WakeSink {
         if (cpus.tryReserve(actor)) {
             sim.schedule(costs.get(Cost.THREAD_WAKEUP_NS), actor, runKind);
             return true;
-        }
-        // With cache-hot threads kept where they are, a woken thread waits on its previous CPU's run queue.
-        if (cpus.lastCpuOf(actor) >= 0 && costs.get(Cost.MIGRATION_COST_US) > 0) {
-            cpus.acquireOnCpu(cpus.lastCpuOf(actor), actor, runKind);
-            return false;
         }
         cpus.acquireWoken(actor, runKind);
         return false;

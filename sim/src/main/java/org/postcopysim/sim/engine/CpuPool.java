@@ -93,9 +93,16 @@ public final class CpuPool {
 
     /**
      * Thread {@code actor}, just woken from a sleep, wants to run: as {@link #acquire}, but it
-     * waits ahead of the threads that have been running, and preempts one that runs on.
+     * waits ahead of the threads that have been running, and preempts one that runs on. With
+     * cache-hot threads protected ({@link #protectCacheHot}) and every CPU busy, it waits on the
+     * run queue of the CPU it last held ({@link #acquireOnCpu}), as Linux enqueues a woken thread
+     * on its previous CPU when it finds no idle one.
      */
     public void acquireWoken(int actor, int runKind) {
+        if (free == 0 && migrationCostNs > 0 && lastCpuOf(actor) >= 0) {
+            acquireOnCpu(lastCpuOf(actor), actor, runKind);
+            return;
+        }
         acquire(actor, runKind, woken);
     }
 
