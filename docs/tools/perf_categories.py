@@ -21,10 +21,10 @@ def categorize(frames):
     if "PageInstaller.install" in s and ("copyMemory" in s or "getBytes" in s or "Copy::" in s or "StubRoutines" in leaf): return "install: copy and CRC32C (JIT stubs)"
     if "PageInstaller" in s: return "install (claim, bitmap)"
     if "PageBatchCodec$Reader" in s: return "decode PageBatch"
-    if "PageBatchCodec.addPage" in s or "encodeBatch" in s: return "encode (copy into frame)"
+    if "PageBatchCodec.addPage" in s or "encodeBatch" in s: return "encode (header; short batches copied)"
     if "ByteToMessageDecoder" in s or "Cumulator" in s: return "frame decoder/cumulation"
     if "Allocator" in s or "PoolArena" in s or "Adaptive" in s: return "buffer alloc"
-    if "BackgroundStreamer" in s or "SentBitmap" in s: return "background claim"
+    if "BackgroundStreamer" in s or "SentBitmap" in s: return "stream turn (claim, write, flush; not the syscall)"
     if "flush" in s.lower(): return "flush (other)"
     return "other: " + leaf[:60]
 per = collections.defaultdict(collections.Counter)

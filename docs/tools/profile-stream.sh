@@ -2,7 +2,8 @@
 # Profiles the background stream of one 2 GiB migration (docs/performance.md): a system-wide perf
 # recording (cpu-clock, frame pointers, JIT symbols from each JVM's perf map), then the share of
 # each category of work on the destination's and the source's background event loop threads.
-# usage: docs/tools/profile-stream.sh OUT_PREFIX [JAR]   (needs perf; run from the repository root)
+# usage: [PROFILE_JAVA_OPTS=...] docs/tools/profile-stream.sh OUT_PREFIX [JAR]   (needs perf; run from the repository root)
+# PROFILE_JAVA_OPTS go to both migration JVMs after their own options (-XX:TieredStopAtLevel=4 restores C2).
 set -euo pipefail
 out=${1:?usage: profile-stream.sh OUT_PREFIX [JAR]}
 jar=${2:-cli/target/postcopy-sim.jar}
@@ -10,7 +11,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 perf record -e cpu-clock -F 999 -a -g -o "$out.data" 2>/dev/null &
 recorder=$!
 sleep 0.5
-JAVA_OPTS="-XX:+PreserveFramePointer -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit" \
+JAVA_OPTS="${PROFILE_JAVA_OPTS:-} -XX:+PreserveFramePointer -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit" \
   java -jar "$jar" demo --guest-mem 2G --vcpus 1 --workload sequential --access-rate 1000 --max-bandwidth 0 --seed 1 \
   | grep -E "VERIFIED|FAILED"
 kill -INT "$recorder"

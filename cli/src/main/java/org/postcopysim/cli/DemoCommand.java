@@ -144,7 +144,8 @@ public final class DemoCommand implements Callable<Integer> {
         ChildJvm source = null;
         ChildJvm dest = null;
         try {
-            List<String> jvmArgs = verbose ? List.of() : List.of("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+            List<String> jvmArgs = new ArrayList<>(MigrationJvm.OPTIONS);
+            if (!verbose) jvmArgs.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
             List<String> sourceArgs = new ArrayList<>(List.of("source", "--listen", "127.0.0.1:0",
                     "--guest-mem", Long.toString(guest.guestBytes), "--memslots", Integer.toString(guest.memslots),
                     "--memslot-gap", Long.toString(guest.memslotGapBytes),

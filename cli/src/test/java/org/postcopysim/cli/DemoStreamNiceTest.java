@@ -1,14 +1,12 @@
 package org.postcopysim.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -27,26 +25,8 @@ class DemoStreamNiceTest {
     /** Per child thread name (comm@pid), every niceness a thread of that name was seen at, over one demo. */
     private static Map<String, Set<Integer>> demoSampling(int streamNice) throws Exception {
         Map<String, Set<Integer>> seen = new ConcurrentHashMap<>();
-        Thread sampler = new Thread(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                sample(seen);
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "nice-sampler");
-        sampler.setDaemon(true);
-        sampler.start();
-        try {
-            CliRun run = assertTimeoutPreemptively(Duration.ofMinutes(3), () -> CliRun.of("demo", "--guest-mem", "32M",
-                    "--vcpus", "1", "--max-bandwidth", "16M", "--seed", "4", "--stream-nice", Integer.toString(streamNice)));
-            assertEquals(0, run.exitCode(), run::toString);
-        } finally {
-            sampler.interrupt();
-            sampler.join();
-        }
+        DemoSampling.run(() -> sample(seen), 10, "--guest-mem", "32M", "--vcpus", "1", "--max-bandwidth", "16M",
+                "--seed", "4", "--stream-nice", Integer.toString(streamNice));
         return new TreeMap<>(seen);
     }
 

@@ -48,6 +48,32 @@ class LauncherTest {
         assertEquals("postcopy-sim: building (first use or sources changed)...\n", read(err));
     }
 
+    @Test
+    void sourceAndDestRunWithTheMigrationJvmOptionsBeforeJavaOpts(@TempDir Path tmp) throws Exception {
+        Path project = Files.createDirectories(tmp.resolve("project"));
+        Files.copy(Path.of("..", "postcopy-sim"), project.resolve("postcopy-sim"));
+        Files.createDirectories(project.resolve("cli/target"));
+        Files.writeString(project.resolve("cli/target/postcopy-sim.jar"), ""); // built: no source is newer
+        Path bin = Files.createDirectories(tmp.resolve("bin"));
+        Path record = tmp.resolve("java-call");
+        script(bin, "java", "printf '%s\\n' \"$*\" >> '" + record + "'\n");
+        for (String command : List.of("source", "dest", "demo", "fault-bench")) {
+            ProcessBuilder b = new ProcessBuilder("bash", project.resolve("postcopy-sim").toString(), command, "--help")
+                    .redirectErrorStream(true).redirectOutput(tmp.resolve("out.log").toFile()).directory(tmp.toFile());
+            b.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+            b.environment().put("JAVA_OPTS", "-Xmx300m");
+            Process p = b.start();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), () -> read(tmp.resolve("out.log")));
+        }
+        List<String> calls = Files.readAllLines(record);
+        String options = String.join(" ", MigrationJvm.OPTIONS);
+        assertEquals(options + " -Xmx300m -jar " + project.resolve("cli/target/postcopy-sim.jar") + " source --help", calls.get(0));
+        assertTrue(calls.get(1).startsWith(options + " -Xmx300m -jar ") && calls.get(1).endsWith(" dest --help"), calls::toString);
+        // demo passes them to its two children itself (DemoMigrationJvmTest); other commands keep the default tiers
+        assertTrue(calls.get(2).startsWith("-Xmx300m -jar ") && calls.get(3).startsWith("-Xmx300m -jar "), calls::toString);
+    }
+
     private static String read(Path p) {
         try {
             return Files.readString(p);

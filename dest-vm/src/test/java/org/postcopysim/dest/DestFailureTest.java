@@ -13,13 +13,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.protocol.Error;
 import org.postcopysim.protocol.FrameType;
 import org.postcopysim.protocol.Frames;
+import org.postcopysim.protocol.ProtocolVersion;
 import org.postcopysim.protocol.Handshake;
 import org.postcopysim.protocol.Memslot;
-import org.postcopysim.protocol.PageBatchCodec;
 import org.postcopysim.protocol.Switchover;
 import org.postcopysim.protocol.VcpuState;
 import org.postcopysim.dest.fetch.TestPages;
@@ -52,10 +51,10 @@ class DestFailureTest {
 
     @Test
     void aSourceSpeakingAnotherProtocolVersionEndsTheHandshakeWithAClearError() throws IOException {
-        try (FakeSource source = new FakeSource(i -> new FakeSource.Reply(List.of(handshake(2, 512)), false))) {
+        try (FakeSource source = new FakeSource(i -> new FakeSource.Reply(List.of(handshake(1, 512)), false))) {
             MigrationSummary s = run(source);
             assertFalse(s.verified());
-            assertTrue(s.error().contains("protocol version mismatch: source speaks 2, destination speaks 1"), s.error());
+            assertTrue(s.error().contains("protocol version mismatch: source speaks 1, destination speaks 2"), s.error());
             assertEquals(1, s.exitCode());
         }
     }
@@ -63,7 +62,7 @@ class DestFailureTest {
     @Test
     void anErrorFromTheSourceIsReportedWithItsText() throws IOException {
         ByteBuf err = Frames.error(FakeSource.alloc(), Error.Code.CODE_VERSION_MISMATCH,
-                "protocol version mismatch: source speaks 3, destination speaks 1");
+                "protocol version mismatch: source speaks 3, destination speaks 2");
         try (FakeSource source = new FakeSource(i -> new FakeSource.Reply(List.of(err), true))) {
             MigrationSummary s = run(source);
             assertFalse(s.verified());
@@ -86,7 +85,7 @@ class DestFailureTest {
     void aSourceThatDropsTheLinkMidMigrationFailsTheRunInsteadOfHanging() throws IOException {
         // Demand connection: handshake and switchover, then the source dies.
         try (FakeSource source = new FakeSource(i -> i == 0
-                ? new FakeSource.Reply(List.of(handshake(1, 512), switchover(1)), true)
+                ? new FakeSource.Reply(List.of(handshake(ProtocolVersion.CURRENT, 512), switchover(1)), true)
                 : new FakeSource.Reply(List.of(), false))) {
             MigrationSummary s = run(source);
             assertFalse(s.verified());
@@ -99,13 +98,11 @@ class DestFailureTest {
         // Background connection: page 0x2a with a wrong CRC32C, sent more times than the retry limit (1).
         ByteBuf bad = TestPages.sourcePage(SEED, 0x2a);
         int wrongCrc = TestPages.crc(bad) ^ 0xFF;
-        ByteBuf frame = PageBatchCodec.begin(FakeSource.alloc(), 0, 2, GuestLayout.PAGE_SIZE_BYTES);
-        PageBatchCodec.addPage(frame, 0x2a, wrongCrc, bad.nioBuffer());
-        PageBatchCodec.addPage(frame, 0x2a, wrongCrc, bad.nioBuffer());
-        PageBatchCodec.finish(frame);
+        ByteBuf frame = TestPages.batch(FakeSource.alloc(), 0, new long[] {0x2a, 0x2a}, new int[] {wrongCrc, wrongCrc},
+                new ByteBuf[] {bad, bad});
         bad.release();
         try (FakeSource source = new FakeSource(i -> i == 0
-                ? new FakeSource.Reply(List.of(handshake(1, 512), switchover(1)), false)
+                ? new FakeSource.Reply(List.of(handshake(ProtocolVersion.CURRENT, 512), switchover(1)), false)
                 : new FakeSource.Reply(List.of(frame), false))) {
             MigrationSummary s = run(source);
             assertFalse(s.verified());
@@ -148,12 +145,11 @@ class DestFailureTest {
     @Test
     void aPageOutsideEveryMemslotFailsTheMigrationAndInstallsNothing() throws IOException {
         ByteBuf page = TestPages.sourcePage(SEED, 0x2a);
-        ByteBuf frame = PageBatchCodec.begin(FakeSource.alloc(), 0, 1, GuestLayout.PAGE_SIZE_BYTES);
-        PageBatchCodec.addPage(frame, 0x10_0000, TestPages.crc(page), page.nioBuffer());
-        PageBatchCodec.finish(frame);
+        ByteBuf frame = TestPages.batch(FakeSource.alloc(), 0, new long[] {0x10_0000}, new int[] {TestPages.crc(page)},
+                new ByteBuf[] {page});
         page.release();
         try (FakeSource source = new FakeSource(i -> i == 0
-                ? new FakeSource.Reply(List.of(handshake(1, 512), switchover(1)), false)
+                ? new FakeSource.Reply(List.of(handshake(ProtocolVersion.CURRENT, 512), switchover(1)), false)
                 : new FakeSource.Reply(List.of(frame), false))) {
             assertFailedInstallingNothing(run(source), "gfn 0x100000, outside every memslot");
         }
@@ -170,14 +166,14 @@ class DestFailureTest {
     @Test
     void aSecondHandshakeFromTheSourceFailsTheMigrationAndInstallsNothing() throws IOException {
         try (FakeSource source = new FakeSource(i -> i == 0
-                ? new FakeSource.Reply(List.of(handshake(1, 512), switchover(1), handshake(1, 512)), false)
+                ? new FakeSource.Reply(List.of(handshake(ProtocolVersion.CURRENT, 512), switchover(1), handshake(ProtocolVersion.CURRENT, 512)), false)
                 : new FakeSource.Reply(List.of(), false))) {
             assertFailedInstallingNothing(run(source), "second Handshake");
         }
     }
 
     static ByteBuf handshake(Memslot... slots) {
-        Handshake.Builder b = Handshake.newBuilder().setProtocolVersion(1).setMigrationId("m-test").setPageSizeBytes(4096)
+        Handshake.Builder b = Handshake.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT).setMigrationId("m-test").setPageSizeBytes(4096)
                 .setContentSeed(SEED);
         for (Memslot m : slots) b.addMemslots(m);
         return Frames.encode(FakeSource.alloc(), FrameType.FRAME_TYPE_HANDSHAKE, b.build());

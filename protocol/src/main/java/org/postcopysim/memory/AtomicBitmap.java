@@ -47,6 +47,28 @@ public final class AtomicBitmap {
         return ((long) WORDS.getAndBitwiseOr(words, (int) (i >>> 6), mask) & mask) != 0;
     }
 
+    /**
+     * Sets the clear bits among the lowest {@code max} (at least 1) clear bits of [{@code from},
+     * {@code to}) that lie in {@code from}'s word, with one volatile atomic OR; returns the bits this
+     * call set, as a mask of that word ({@code 0} when none was clear, or another thread set them
+     * first). {@code to} is clipped to the word's end and to the size.
+     */
+    public long setClearBitsInWord(long from, long to, int max) {
+        int w = (int) (from >>> 6);
+        long end = Math.min(Math.min(to, bits), ((long) w + 1) << 6);
+        if (from >= end) return 0;
+        long mask = -1L << from;
+        if ((end & 63) != 0) mask &= (1L << end) - 1;
+        long want = ~(long) WORDS.getAcquire(words, w) & mask;
+        if (Long.bitCount(want) > max) {
+            long rest = want;
+            for (int k = 0; k < max; k++) rest &= rest - 1;
+            want ^= rest;
+        }
+        if (want == 0) return 0;
+        return want & ~(long) WORDS.getAndBitwiseOr(words, w, want);
+    }
+
     /** Clears bit {@code i} with release ordering; returns whether it was set. */
     public boolean testAndClear(long i) {
         long mask = 1L << i;

@@ -169,6 +169,25 @@ public final class GuestMemory implements AutoCloseable {
         }
     }
 
+    /** Pages from {@code pageIndex} to the end of its mapping chunk, the most one {@link #readOnlyPages} may span. */
+    public static long pagesToChunkEnd(long pageIndex) {
+        return (1L << PAGES_PER_CHUNK_SHIFT) - (pageIndex & PAGE_IN_CHUNK_MASK);
+    }
+
+    /**
+     * A read-only buffer over the {@code count} pages from {@code firstPage}, sharing guest memory
+     * (no copy; a new buffer object per call): for sending pages straight from memory that nothing
+     * writes while the buffer is in use. The pages must lie in one chunk ({@link #pagesToChunkEnd}).
+     * The buffer must not be used after {@link #close}.
+     */
+    public ByteBuffer readOnlyPages(long firstPage, int count) {
+        if (count <= 0 || firstPage < 0 || firstPage + count > pageCount || count > pagesToChunkEnd(firstPage)) {
+            throw new IndexOutOfBoundsException(count + " pages from " + firstPage + " do not lie in one chunk of " + pageCount + " pages");
+        }
+        int off = offsetInChunk(firstPage);
+        return chunks[chunkOf(firstPage)].asReadOnlyBuffer().position(off).limit(off + (count << GuestLayout.PAGE_SHIFT)).slice();
+    }
+
     /** A new accessor for one thread's bulk page access. */
     public View newView() {
         return new View();

@@ -3,7 +3,7 @@ package org.postcopysim.protocol;
 /** The protocol version this build speaks; a Hello with any other version ends the handshake. */
 public final class ProtocolVersion {
     /** Version described by postcopy.proto. */
-    public static final int CURRENT = 1;
+    public static final int CURRENT = 2;
 
     private ProtocolVersion() {}
 

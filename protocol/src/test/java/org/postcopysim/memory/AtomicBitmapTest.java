@@ -296,4 +296,24 @@ class AtomicBitmapTest {
         }
         if (failure.get() != null) throw new AssertionError("bitmap thread failed", failure.get());
     }
+
+    @Test
+    void setClearBitsInWordSetsTheLowestClearBitsOfOneWordOnly() {
+        AtomicBitmap b = new AtomicBitmap(200);
+        b.set(3);
+        b.set(5);
+        // from 2, at most 4: bits 2, 4, 6, 7 (3 and 5 were set already)
+        assertEquals(0b1101_0100L, b.setClearBitsInWord(2, 200, 4));
+        assertTrue(b.get(2) && b.get(4) && b.get(6) && b.get(7) && !b.get(8));
+        // a range that ends inside the word stops there; one that runs past it stops at the word's end
+        assertEquals(0b1_0000_0000L | 0b10_0000_0000L, b.setClearBitsInWord(8, 10, 64));
+        assertEquals(-1L << 10, b.setClearBitsInWord(10, 200, 64));
+        assertEquals(0b11L, b.setClearBitsInWord(0, 64, 64), "bits 0 and 1 were still clear");
+        assertEquals(0, b.setClearBitsInWord(0, 64, 64), "nothing clear is left in word 0");
+        // the last word is clipped to the size
+        assertEquals((1L << 8) - 1, b.setClearBitsInWord(192, 1000, 64));
+        assertEquals(0, b.setClearBitsInWord(70, 70, 5), "an empty range sets nothing");
+        assertEquals(1L << 6, b.setClearBitsInWord(70, 200, 1), "max 1: only the first clear bit");
+        assertEquals(64 + 8 + 1, b.cardinality(), "word 0 full, the 8 bits of the last word, bit 70");
+    }
 }

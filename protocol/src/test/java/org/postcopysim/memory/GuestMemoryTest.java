@@ -198,4 +198,22 @@ class GuestMemoryTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GuestMemory.allocate(1L << 40));
         assertTrue(e.getMessage().contains("fit neither"), e.getMessage());
     }
+
+    @Test
+    void readOnlyPagesShareMemoryCannotWriteItAndStayInOneChunk() {
+        assertEquals(1L << 18, GuestMemory.pagesToChunkEnd(0), "a 1 GiB chunk holds 2^18 pages");
+        assertEquals(1, GuestMemory.pagesToChunkEnd((1L << 18) - 1));
+        assertEquals(1L << 18, GuestMemory.pagesToChunkEnd(1L << 18));
+        try (GuestMemory m = GuestMemory.allocate(16)) {
+            ByteBuffer pages = m.readOnlyPages(3, 2);
+            assertTrue(pages.isReadOnly() && pages.isDirect());
+            assertEquals(2 * GuestLayout.PAGE_SIZE_BYTES, pages.remaining());
+            m.writeWord(4, 1, 0x1122_3344_5566_7788L);
+            assertEquals(0x1122_3344_5566_7788L, pages.order(ByteOrder.LITTLE_ENDIAN).getLong(GuestLayout.PAGE_SIZE_BYTES + 8),
+                    "the same memory, not a copy");
+            assertThrows(java.nio.ReadOnlyBufferException.class, () -> pages.put(0, (byte) 1));
+            assertThrows(IndexOutOfBoundsException.class, () -> m.readOnlyPages(15, 2), "past the end");
+            assertThrows(IndexOutOfBoundsException.class, () -> m.readOnlyPages(0, 0));
+        }
+    }
 }

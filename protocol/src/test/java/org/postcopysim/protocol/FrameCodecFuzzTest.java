@@ -133,11 +133,11 @@ class FrameCodecFuzzTest {
             assertEquals(validated, delivered, "validate and read agree");
             PageBatch parsed = parseOrNull(PageBatch.parser(), frame);
             if (delivered != PageBatchCodec.MALFORMED && parsed != null) {
-                assertEquals(parsed.getPagesCount(), delivered, "same page count as the generated parser");
+                assertEquals(parsed.getPageGfnCount(), delivered, "same page count as the generated parser");
                 StringBuilder expected = new StringBuilder();
-                for (PageData p : parsed.getPagesList()) {
-                    expected.append(' ').append(p.getGfn()).append('/').append(p.getCrc32C()).append('/')
-                            .append(p.getContents().size());
+                for (int i = 0; i < parsed.getPageGfnCount(); i++) {
+                    expected.append(' ').append(parsed.getPageGfn(i)).append('/').append(parsed.getPageCrc32C(i)).append('/')
+                            .append(parsed.getContents().size() / parsed.getPageGfnCount());
                 }
                 assertEquals(expected.toString(), pages.toString(), "same pages as the generated parser");
             }

@@ -2,8 +2,9 @@ package org.postcopysim.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
@@ -11,6 +12,7 @@ import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -26,6 +28,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.PageContents;
 
@@ -33,8 +36,9 @@ import org.postcopysim.memory.PageContents;
 class PageBatchCodecTest {
     private static final long SEED = 0x5EED_0001L;
     private static final ByteBufAllocator ALLOC = ByteBufAllocator.DEFAULT;
+    private static final int PAGE = GuestLayout.PAGE_SIZE_BYTES;
 
-    /** Gfns whose varints take 1, 2, 5, 9 and 10 bytes; the 10-byte ones are uint64 values >= 2^63. */
+    /** Gfns at the edges of uint64, and small ones. */
     private static final long[] EDGE_GFNS = {
         0L, 1L, 127L, 128L, 16_383L, 16_384L, 1L << 35, Long.MAX_VALUE, -1L, Long.MIN_VALUE, 0x8000_0000_0000_0001L,
     };
@@ -73,7 +77,7 @@ class PageBatchCodecTest {
     }
 
     static byte[] pageContents(long gfn) {
-        ByteBuffer page = ByteBuffer.allocate(GuestLayout.PAGE_SIZE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer page = ByteBuffer.allocate(PAGE).order(ByteOrder.LITTLE_ENDIAN);
         PageContents.fill(page, SEED, gfn);
         return page.array();
     }
@@ -95,45 +99,52 @@ class PageBatchCodecTest {
         return pages;
     }
 
-    static ByteBuf encodeWithCodec(long requestId, List<Page> pages) {
-        ByteBuf frame = PageBatchCodec.begin(ALLOC, requestId, pages.size(), GuestLayout.PAGE_SIZE_BYTES);
-        for (Page p : pages) {
+    /** The whole frame with the contents inline, written by the codec. */
+    static ByteBuf encodeWithCodec(long requestId, int round, List<Page> pages) {
+        PageBatchCodec.Writer w = new PageBatchCodec.Writer(pages.isEmpty() ? PAGE : pages.get(0).contents().length);
+        ByteBuf frame = w.begin(ALLOC, requestId, round, pages.size(), true);
+        for (int i = 0; i < pages.size(); i++) {
+            Page p = pages.get(i);
+            w.page(i, p.gfn(), p.crc32c());
             ByteBuffer contents = ByteBuffer.wrap(p.contents());
-            PageBatchCodec.addPage(frame, p.gfn(), p.crc32c(), contents);
-            assertEquals(0, contents.position(), "addPage leaves the contents buffer's position unchanged");
+            w.contents(i, contents);
+            assertEquals(0, contents.position(), "contents() leaves the source buffer's position unchanged");
         }
-        return PageBatchCodec.finish(frame);
+        return w.finish();
     }
 
-    static PageBatch generated(long requestId, List<Page> pages) {
-        PageBatch.Builder b = PageBatch.newBuilder().setRequestId(requestId);
+    static PageBatch generated(long requestId, int round, List<Page> pages) {
+        PageBatch.Builder b = PageBatch.newBuilder().setRequestId(requestId).setPrecopyRound(round);
+        ByteString.Output contents = ByteString.newOutput();
         for (Page p : pages) {
-            b.addPages(PageData.newBuilder().setGfn(p.gfn()).setCrc32C(p.crc32c())
-                    .setContents(ByteString.copyFrom(p.contents())));
+            b.addPageGfn(p.gfn()).addPageCrc32C(p.crc32c());
+            contents.write(p.contents(), 0, p.contents().length);
         }
-        return b.build();
+        return b.setContents(contents.toByteString()).build();
     }
 
-    static List<Page> fromGenerated(PageBatch batch) {
+    static List<Page> fromGenerated(PageBatch batch, int pageSize) {
         List<Page> out = new ArrayList<>();
-        for (PageData d : batch.getPagesList()) {
-            out.add(new Page(batch.getRequestId(), d.getGfn(), d.getCrc32C(), d.getContents().toByteArray()));
+        for (int i = 0; i < batch.getPageGfnCount(); i++) {
+            out.add(new Page(batch.getRequestId(), batch.getPageGfn(i), batch.getPageCrc32C(i),
+                    batch.getContents().substring(i * pageSize, (i + 1) * pageSize).toByteArray()));
         }
         return out;
+    }
+
+    static PageBatch parseBody(ByteBuf frame) throws InvalidProtocolBufferException {
+        return PageBatch.parseFrom(frame.nioBuffer(FrameDescriptor.HEADER_BYTES, frame.readableBytes() - FrameDescriptor.HEADER_BYTES));
     }
 
     /** Bytes around the body in the test buffer, so the reader must honour index and length. */
     private static final byte[] GUARD = {(byte) 0x80, (byte) 0x80, (byte) 0x80, 0x12, 0x7F, 0x08};
 
-    /**
-     * Reads {@code body}, placed between guard bytes in a pooled buffer, with a fresh Reader;
-     * also checks validate() agrees with read().
-     */
-    static int readAll(byte[] body, CollectingSink sink) {
+    /** Reads {@code body}, placed between guard bytes, with a fresh Reader of {@code pageSize}; checks validate() agrees. */
+    static int readAll(byte[] body, CollectingSink sink, int pageSize) {
         ByteBuf buf = ALLOC.buffer(body.length + 2 * GUARD.length);
         try {
             buf.writeBytes(GUARD).writeBytes(body).writeBytes(GUARD);
-            PageBatchCodec.Reader reader = new PageBatchCodec.Reader();
+            PageBatchCodec.Reader reader = new PageBatchCodec.Reader(pageSize);
             int validated = reader.validate(buf, GUARD.length, body.length);
             int read = reader.read(buf, GUARD.length, body.length, sink);
             assertEquals(validated, read, "validate() agrees with read()");
@@ -144,9 +155,13 @@ class PageBatchCodecTest {
         }
     }
 
+    static int readAll(byte[] body, CollectingSink sink) {
+        return readAll(body, sink, PAGE);
+    }
+
     static Arguments[] requestIdsAndPageCounts() {
         long[] requestIds = {0L, 1L, 42L, Long.MAX_VALUE, -1L, Long.MIN_VALUE};
-        int[] counts = {1, 64};
+        int[] counts = {0, 1, 64};
         List<Arguments> out = new ArrayList<>();
         for (long id : requestIds) {
             for (int n : counts) out.add(Arguments.of(id, n));
@@ -158,16 +173,15 @@ class PageBatchCodecTest {
     @MethodSource("requestIdsAndPageCounts")
     void framesWrittenByCodecParseWithGeneratedPageBatch(long requestId, int count) throws Exception {
         List<Page> pages = pages(requestId, count);
-        ByteBuf frame = encodeWithCodec(requestId, pages);
+        ByteBuf frame = encodeWithCodec(requestId, 0, pages);
         try {
             assertEquals(frame.readableBytes() - FrameDescriptor.LENGTH_FIELD_BYTES, frame.getInt(frame.readerIndex()),
                     "length field counts type and body");
             assertEquals(FrameType.FRAME_TYPE_PAGE_BATCH_VALUE, frame.getUnsignedByte(FrameDescriptor.TYPE_OFFSET));
-            PageBatch parsed = PageBatch.parseFrom(frame.nioBuffer(FrameDescriptor.HEADER_BYTES,
-                    frame.readableBytes() - FrameDescriptor.HEADER_BYTES));
+            PageBatch parsed = parseBody(frame);
             assertEquals(requestId, parsed.getRequestId());
-            assertEquals(count, parsed.getPagesCount());
-            assertEquals(pages, fromGenerated(parsed));
+            assertEquals(count, parsed.getPageGfnCount());
+            assertEquals(pages, fromGenerated(parsed, PAGE));
         } finally {
             assertTrue(frame.release());
         }
@@ -177,29 +191,104 @@ class PageBatchCodecTest {
     @MethodSource("requestIdsAndPageCounts")
     void bytesWrittenByGeneratedPageBatchDecodeWithReader(long requestId, int count) {
         List<Page> pages = pages(requestId, count);
-        byte[] body = generated(requestId, pages).toByteArray();
+        byte[] body = generated(requestId, 0, pages).toByteArray();
         CollectingSink sink = new CollectingSink();
         assertEquals(count, readAll(body, sink));
         assertEquals(pages, sink.pages);
     }
 
-    @ParameterizedTest(name = "round={0}")
-    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2, 127, 128, Integer.MAX_VALUE})
-    void thePrecopyRoundGoesBothWays(int round) throws Exception {
-        List<Page> pages = pages(0, 3);
-        ByteBuf frame = PageBatchCodec.beginPrecopy(ALLOC, round, pages.size(), GuestLayout.PAGE_SIZE_BYTES);
-        for (Page p : pages) PageBatchCodec.addPage(frame, p.gfn(), p.crc32c(), ByteBuffer.wrap(p.contents()));
-        PageBatchCodec.finish(frame);
+    @ParameterizedTest(name = "requestId={0} pages={1}")
+    @MethodSource("requestIdsAndPageCounts")
+    void codecWritesTheSameBytesAsTheGeneratedWriter(long requestId, int count) {
+        List<Page> pages = pages(requestId, count);
+        ByteBuf frame = encodeWithCodec(requestId, 0, pages);
         try {
-            PageBatch parsed = PageBatch.parseFrom(frame.nioBuffer(FrameDescriptor.HEADER_BYTES,
-                    frame.readableBytes() - FrameDescriptor.HEADER_BYTES));
-            assertEquals(round, parsed.getPrecopyRound());
-            assertEquals(0, parsed.getRequestId());
-            assertEquals(pages, fromGenerated(parsed));
+            byte[] body = new byte[frame.readableBytes() - FrameDescriptor.HEADER_BYTES];
+            frame.getBytes(FrameDescriptor.HEADER_BYTES, body);
+            assertArrayEquals(generated(requestId, 0, pages).toByteArray(), body);
         } finally {
             assertTrue(frame.release());
         }
-        byte[] body = generated(0, pages).toBuilder().setPrecopyRound(round).build().toByteArray();
+    }
+
+    @Test
+    void aHeaderFollowedByItsContentsAsSeparateBuffersIsTheSameFrame() {
+        // The source's way: the header alone, then the contents as slices of memory of its own.
+        List<Page> pages = pages(0, 5);
+        PageBatchCodec.Writer w = new PageBatchCodec.Writer();
+        ByteBuf header = w.begin(ALLOC, 0, 0, pages.size(), false);
+        for (int i = 0; i < pages.size(); i++) w.page(i, pages.get(i).gfn(), pages.get(i).crc32c());
+        w.finish();
+        ByteBuffer memory = ByteBuffer.allocateDirect(pages.size() * PAGE);
+        for (Page p : pages) memory.put(p.contents());
+        memory.flip();
+        CompositeByteBuf split = ALLOC.compositeDirectBuffer(3);
+        split.addComponent(true, header);
+        split.addComponent(true, Unpooled.wrappedBuffer(memory.duplicate().limit(2 * PAGE).asReadOnlyBuffer()));
+        split.addComponent(true, Unpooled.wrappedBuffer(memory.duplicate().position(2 * PAGE).asReadOnlyBuffer()));
+        ByteBuf whole = encodeWithCodec(0, 0, pages);
+        try {
+            assertEquals(whole, split, "the same bytes as the frame with its contents inline");
+            assertEquals(split.readableBytes() - FrameDescriptor.LENGTH_FIELD_BYTES, split.getInt(0), "the length counts the contents");
+            CollectingSink sink = new CollectingSink();
+            assertEquals(5, new PageBatchCodec.Reader().read(split, FrameDescriptor.HEADER_BYTES,
+                    split.readableBytes() - FrameDescriptor.HEADER_BYTES, sink));
+            assertEquals(pages, sink.pages);
+        } finally {
+            assertTrue(whole.release());
+            assertTrue(split.release());
+        }
+    }
+
+    @Test
+    void theChecksumOfAnInlinePageIsTakenFromTheFramesCopy() {
+        List<Page> pages = pages(0, 3);
+        PageBatchCodec.Writer w = new PageBatchCodec.Writer();
+        ByteBuf frame = w.begin(ALLOC, 0, 1, 3, true);
+        try {
+            CRC32C crc = new CRC32C();
+            for (int i = 0; i < 3; i++) {
+                w.contents(i, ByteBuffer.wrap(pages.get(i).contents()));
+                assertEquals(pages.get(i).crc32c(), w.checksum(i, crc));
+            }
+            frame.setByte(w.contentsIndex(1) + 17, frame.getByte(w.contentsIndex(1) + 17) ^ 1);
+            assertTrue(pages.get(1).crc32c() != w.checksum(1, crc), "a changed copy has another checksum");
+        } finally {
+            w.abandon();
+        }
+        assertEquals(0, frame.refCnt(), "abandon releases the frame");
+    }
+
+    @Test
+    void theWriterRefusesMisuse() {
+        PageBatchCodec.Writer w = new PageBatchCodec.Writer();
+        assertThrows(IllegalStateException.class, () -> w.page(0, 1, 1), "no frame begun");
+        assertThrows(IllegalArgumentException.class, () -> w.begin(ALLOC, 0, -1, 1, true));
+        ByteBuf frame = w.begin(ALLOC, 0, 0, 2, true);
+        try {
+            assertThrows(IllegalStateException.class, () -> w.begin(ALLOC, 0, 0, 1, true), "one frame at a time");
+            assertThrows(IndexOutOfBoundsException.class, () -> w.page(2, 1, 1));
+            assertThrows(IllegalArgumentException.class, () -> w.contents(0, ByteBuffer.allocate(PAGE - 1)));
+        } finally {
+            assertTrue(w.finish().release());
+            assertEquals(0, frame.refCnt());
+        }
+    }
+
+    @ParameterizedTest(name = "round={0}")
+    @ValueSource(ints = {1, 2, 127, 128, Integer.MAX_VALUE})
+    void thePrecopyRoundGoesBothWays(int round) throws Exception {
+        List<Page> pages = pages(0, 3);
+        ByteBuf frame = encodeWithCodec(0, round, pages);
+        try {
+            PageBatch parsed = parseBody(frame);
+            assertEquals(round, parsed.getPrecopyRound());
+            assertEquals(0, parsed.getRequestId());
+            assertEquals(pages, fromGenerated(parsed, PAGE));
+        } finally {
+            assertTrue(frame.release());
+        }
+        byte[] body = generated(0, round, pages).toByteArray();
         ByteBuf buf = ALLOC.buffer(body.length).writeBytes(body);
         try {
             PageBatchCodec.Reader reader = new PageBatchCodec.Reader();
@@ -207,7 +296,7 @@ class PageBatchCodecTest {
             assertEquals(3, reader.read(buf, 0, body.length, sink));
             assertEquals(round, reader.precopyRound());
             assertEquals(pages, sink.pages);
-            byte[] plain = generated(0, pages).toByteArray();
+            byte[] plain = generated(0, 0, pages).toByteArray();
             ByteBuf next = ALLOC.buffer(plain.length).writeBytes(plain);
             try {
                 assertEquals(3, reader.read(next, 0, plain.length, new CollectingSink()));
@@ -218,33 +307,18 @@ class PageBatchCodecTest {
         } finally {
             buf.release();
         }
-        assertThrows(IllegalArgumentException.class, () -> PageBatchCodec.beginPrecopy(ALLOC, 0, 1, GuestLayout.PAGE_SIZE_BYTES));
     }
 
     @Test
-    void aPrecopyRoundBeyondThirtyOneBitsIsMalformed() {
-        byte[] body = generated(0, pages(0, 1)).toBuilder().setPrecopyRound(-1).build().toByteArray(); // uint32 max
-        assertEquals(PageBatchCodec.MALFORMED, readAll(body, new CollectingSink()));
-    }
-
-    @Test
-    void codecWritesTheSameBytesAsGeneratedWriterWhenNoFieldHasItsDefault() {
-        List<Page> pages = new ArrayList<>(pages(7L, 12));
-        pages.remove(0); // gfn 0 is a default value, which the generated writer omits
-        ByteBuf frame = encodeWithCodec(7L, pages);
-        try {
-            byte[] body = new byte[frame.readableBytes() - FrameDescriptor.HEADER_BYTES];
-            frame.getBytes(FrameDescriptor.HEADER_BYTES, body);
-            assertArrayEquals(generated(7L, pages).toByteArray(), body);
-        } finally {
-            assertTrue(frame.release());
-        }
+    void aPrecopyRoundBeyondThirtyOneBitsIsRefused() {
+        byte[] body = generated(0, -1, pages(0, 1)).toByteArray(); // uint32 max
+        assertRefusedByCodec(body, "precopy_round");
     }
 
     @Test
     void codecFrameDecodesWithReaderAndRespectsAFrameOffset() {
         List<Page> pages = pages(99L, 3);
-        ByteBuf frame = encodeWithCodec(99L, pages);
+        ByteBuf frame = encodeWithCodec(99L, 0, pages);
         try {
             frame.skipBytes(FrameDescriptor.LENGTH_FIELD_BYTES); // as FrameDecoder emits it
             CollectingSink sink = new CollectingSink();
@@ -258,27 +332,30 @@ class PageBatchCodecTest {
 
     @Test
     void maxPagesPerFrameFitsTheDefaultFrameAndBatchSize() {
-        int pages = PageBatchCodec.maxPagesPerFrame(FrameDescriptor.DEFAULT_MAX_FRAME_BYTES, GuestLayout.PAGE_SIZE_BYTES);
+        int pages = PageBatchCodec.maxPagesPerFrame(FrameDescriptor.DEFAULT_MAX_FRAME_BYTES, PAGE);
         assertTrue(pages >= FrameDescriptor.DEFAULT_PAGES_PER_BATCH, "pages per frame " + pages);
-        // Worst case: every gfn and the request id need 10-byte varints.
-        List<Page> worst = new ArrayList<>();
-        for (int i = 0; i < pages; i++) {
-            long gfn = Long.MIN_VALUE + i;
-            byte[] contents = pageContents(gfn);
-            worst.add(new Page(-1L, gfn, crc32c(contents), contents));
-        }
-        ByteBuf frame = encodeWithCodec(-1L, worst);
+        // Worst case: the request id and the round need their longest varints.
+        List<Page> worst = pages(-1L, pages);
+        ByteBuf frame = encodeWithCodec(-1L, Integer.MAX_VALUE, worst);
         try {
             int length = frame.getInt(0);
             assertTrue(length <= FrameDescriptor.DEFAULT_MAX_FRAME_BYTES, "frame length " + length);
+            assertTrue(frame.readableBytes() <= PageBatchCodec.maxFrameBytes(pages, PAGE), "within maxFrameBytes");
         } finally {
             assertTrue(frame.release());
+        }
+        List<Page> oneMore = pages(-1L, pages + 1);
+        ByteBuf big = encodeWithCodec(-1L, Integer.MAX_VALUE, oneMore);
+        try {
+            assertTrue(big.getInt(0) > FrameDescriptor.DEFAULT_MAX_FRAME_BYTES, "maxPagesPerFrame is the largest that fits");
+        } finally {
+            assertTrue(big.release());
         }
     }
 
     @Test
     void sinkReturningFalseStopsDeliveryAfterThatPage() {
-        byte[] body = generated(5L, pages(5L, 4)).toByteArray();
+        byte[] body = generated(5L, 0, pages(5L, 4)).toByteArray();
         ByteBuf buf = Unpooled.wrappedBuffer(body);
         try {
             List<Long> gfns = new ArrayList<>();
@@ -303,77 +380,39 @@ class PageBatchCodecTest {
     // ---- unknown fields ----
 
     @Test
-    void unknownFieldsInsidePageBatchAndPageDataAreSkipped() throws Exception {
+    void unknownFieldsAndFieldsInAnotherOrderAreRead() throws Exception {
         List<Page> pages = pages(77L, 3);
+        PageBatch g = generated(77L, 0, pages);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-        out.writeUInt64(9, 12345L);                                  // unknown varint before request_id
-        out.writeUInt64(1, 77L);
+        out.writeUInt64(9, 12345L);                                  // unknown varint
+        out.writeBytes(6, g.getContents());                          // contents first
         out.writeBytes(10, ByteString.copyFromUtf8("unknown LEN"));  // unknown LEN
-        for (Page p : pages) {
-            ByteArrayOutputStream entry = new ByteArrayOutputStream();
-            CodedOutputStream e = CodedOutputStream.newInstance(entry);
-            e.writeFixed64(15, -1L);                                 // unknown fixed64
-            e.writeUInt64(1, p.gfn());
-            e.writeFixed32(16, 0xCAFEBABE);                          // unknown fixed32
-            e.writeFixed32(2, p.crc32c());
-            e.writeBytes(17, ByteString.copyFrom(new byte[300]));    // unknown LEN, 2-byte length
-            e.writeBytes(3, ByteString.copyFrom(p.contents()));
-            e.writeUInt64(1000, Long.MIN_VALUE);                     // unknown, 2-byte tag, 10-byte value
-            e.flush();
-            out.writeByteArray(2, entry.toByteArray());
-            out.writeFixed32(11, 7);                                 // unknown fixed32 between pages
-        }
-        out.writeFixed64(12, 8L);                                    // unknown fixed64 at the end
+        out.writeUInt64(1, 77L);
+        out.writeFixed32(11, 7);                                     // unknown fixed32
+        out.writeBytes(5, packedFixed32(g.getPageCrc32CList()));
+        out.writeFixed64(12, 8L);                                    // unknown fixed64
+        out.writeBytes(4, packedFixed64(g.getPageGfnList()));
+        out.writeUInt64(1000, Long.MIN_VALUE);                       // unknown, 2-byte tag, 10-byte value
         out.flush();
         byte[] body = bytes.toByteArray();
-
-        PageBatch parsed = PageBatch.parseFrom(body);
-        assertEquals(pages, fromGenerated(parsed), "the generated parser sees the same pages");
+        assertEquals(pages, fromGenerated(PageBatch.parseFrom(body), PAGE), "the generated parser sees the same pages");
         CollectingSink sink = new CollectingSink();
         assertEquals(3, readAll(body, sink));
         assertEquals(pages, sink.pages);
     }
 
     @Test
-    void knownFieldNumbersWithAnotherWireTypeAreSkippedLikeUnknownFields() throws Exception {
-        // protobuf treats a known field number with the wrong wire type as an unknown field.
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-        out.writeBytes(1, ByteString.copyFromUtf8("not a request id"));
-        out.writeUInt64(1, 3L);
-        ByteArrayOutputStream entry = new ByteArrayOutputStream();
-        CodedOutputStream e = CodedOutputStream.newInstance(entry);
-        e.writeBytes(1, ByteString.copyFromUtf8("not a gfn"));
-        e.writeUInt64(1, 44L);
-        e.writeUInt64(2, 5L);           // crc32c as a varint: ignored
-        e.writeFixed32(2, 0x01020304);
-        e.writeUInt64(3, 6L);           // contents as a varint: ignored
-        e.writeBytes(3, ByteString.copyFrom(new byte[] {1, 2, 3}));
-        e.flush();
-        out.writeByteArray(2, entry.toByteArray());
-        out.writeUInt64(2, 9L);         // pages as a varint: ignored
-        out.flush();
-        byte[] body = bytes.toByteArray();
-
-        List<Page> expected = List.of(new Page(3L, 44L, 0x01020304, new byte[] {1, 2, 3}));
-        assertEquals(expected, fromGenerated(PageBatch.parseFrom(body)));
-        CollectingSink sink = new CollectingSink();
-        assertEquals(1, readAll(body, sink));
-        assertEquals(expected, sink.pages);
-    }
-
-    @Test
-    void lastRequestIdWinsAndAppliesToEveryPageEvenPagesBeforeIt() throws Exception {
+    void lastRequestIdWinsAndAppliesToEveryPage() throws Exception {
         List<Page> pages = pages(0L, 2);
+        PageBatch g = generated(0L, 0, pages);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         CodedOutputStream out = CodedOutputStream.newInstance(bytes);
         out.writeUInt64(1, 10L);
-        out.writeByteArray(2, PageData.newBuilder().setGfn(pages.get(0).gfn()).setCrc32C(pages.get(0).crc32c())
-                .setContents(ByteString.copyFrom(pages.get(0).contents())).build().toByteArray());
+        out.writeBytes(4, packedFixed64(g.getPageGfnList()));
+        out.writeBytes(5, packedFixed32(g.getPageCrc32CList()));
         out.writeUInt64(1, 11L);
-        out.writeByteArray(2, PageData.newBuilder().setGfn(pages.get(1).gfn()).setCrc32C(pages.get(1).crc32c())
-                .setContents(ByteString.copyFrom(pages.get(1).contents())).build().toByteArray());
+        out.writeBytes(6, g.getContents());
         out.flush();
         byte[] body = bytes.toByteArray();
         assertEquals(11L, PageBatch.parseFrom(body).getRequestId());
@@ -385,13 +424,9 @@ class PageBatchCodecTest {
 
     // ---- malformed bodies: MALFORMED, nothing delivered ----
 
+    /** Both the codec and the generated parser reject {@code body}. */
     static void assertMalformed(byte[] body) {
-        CollectingSink sink = new CollectingSink();
-        int n = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> readAll(body, sink),
-                "a malformed body must not make the reader loop");
-        assertEquals(PageBatchCodec.MALFORMED, n);
-        assertTrue(sink.pages.isEmpty(), "nothing is delivered from a malformed body");
-        // The generated parser rejects the same bytes.
+        assertRefusedByCodec(body, null);
         try {
             PageBatch.parseFrom(body);
             throw new AssertionError("the generated parser accepted a body the codec rejects");
@@ -400,111 +435,128 @@ class PageBatchCodecTest {
         }
     }
 
+    /** The codec rejects {@code body} (protobuf may accept it: a layout the codec does not read); its reason names {@code why}. */
+    static void assertRefusedByCodec(byte[] body, String why) {
+        CollectingSink sink = new CollectingSink();
+        int n = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> readAll(body, sink),
+                "a malformed body must not make the reader loop");
+        assertEquals(PageBatchCodec.MALFORMED, n);
+        assertTrue(sink.pages.isEmpty(), "nothing is delivered from a malformed body");
+        if (why != null) {
+            PageBatchCodec.Reader reader = new PageBatchCodec.Reader();
+            assertEquals(PageBatchCodec.MALFORMED, reader.validate(Unpooled.wrappedBuffer(body), 0, body.length));
+            assertTrue(reader.malformedReason().contains(why), reader.malformedReason());
+        }
+    }
+
     @Test
-    void everyTruncationAgreesWithGeneratedParser() {
-        // Small pages so every cut point can be tried; a cut at an entry boundary is a valid, shorter batch.
+    void aWellFormedBodyHasNoMalformedReason() {
+        byte[] body = generated(1, 0, pages(1, 2)).toByteArray();
+        PageBatchCodec.Reader reader = new PageBatchCodec.Reader();
+        assertEquals(PageBatchCodec.MALFORMED, reader.validate(Unpooled.wrappedBuffer(new byte[] {0x12, 0x05}), 0, 2));
+        assertEquals(2, reader.validate(Unpooled.wrappedBuffer(body), 0, body.length));
+        assertNull(reader.malformedReason(), "cleared by the next well-formed body");
+    }
+
+    @Test
+    void protocolVersionOnesPageDataEntriesAreRefused() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        out.writeByteArray(2, new byte[] {0x08, 0x01});
+        out.flush();
+        assertRefusedByCodec(bytes.toByteArray(), "protocol version 1");
+    }
+
+    @Test
+    void countsThatDisagreeAreRefused() {
+        List<Page> pages = pages(0, 3);
+        PageBatch g = generated(0, 0, pages);
+        assertRefusedByCodec(g.toBuilder().addPageCrc32C(5).build().toByteArray(), "page_crc32c");
+        assertRefusedByCodec(g.toBuilder().addPageGfn(5).build().toByteArray(), "page_crc32c");
+        assertRefusedByCodec(g.toBuilder().setContents(g.getContents().substring(1)).build().toByteArray(), "contents holds");
+        assertRefusedByCodec(g.toBuilder().setContents(g.getContents().concat(ByteString.copyFrom(new byte[PAGE])))
+                .build().toByteArray(), "contents holds");
+        assertRefusedByCodec(g.toBuilder().clearContents().build().toByteArray(), "contents holds");
+    }
+
+    @Test
+    void aPageFieldTwiceOrUnpackedIsRefused() throws IOException {
+        PageBatch g = generated(0, 0, pages(0, 2));
+        byte[] once = g.toByteArray();
+        for (int field : new int[] {4, 5, 6}) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            bytes.writeBytes(once);
+            CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+            out.writeBytes(field, ByteString.EMPTY);
+            out.flush();
+            assertRefusedByCodec(bytes.toByteArray(), "twice");
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        out.writeFixed64(4, 7L); // an unpacked gfn, which protobuf also accepts
+        out.writeFixed32(5, 1);
+        out.writeBytes(6, ByteString.copyFrom(new byte[PAGE]));
+        out.flush();
+        assertEquals(1, PageBatch.parseFrom(bytes.toByteArray()).getPageGfnCount());
+        assertRefusedByCodec(bytes.toByteArray(), "unpacked");
+    }
+
+    @Test
+    void aGfnListNotAWholeNumberOfWordsIsRefusedByBoth() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        out.writeBytes(4, ByteString.copyFrom(new byte[12]));
+        out.flush();
+        assertMalformed(bytes.toByteArray());
+    }
+
+    @Test
+    void everyTruncationIsRefused() {
+        // Small pages so every cut point can be tried: a cut anywhere leaves a field short or the counts unequal.
+        int pageSize = 40;
         List<Page> pages = new ArrayList<>();
         for (long gfn : new long[] {300L, Long.MIN_VALUE, 5L}) {
-            byte[] contents = new byte[40];
+            byte[] contents = new byte[pageSize];
             Arrays.fill(contents, (byte) gfn);
             pages.add(new Page(-1L, gfn, crc32c(contents), contents));
         }
-        byte[] whole = generated(-1L, pages).toByteArray();
-        int malformed = 0;
-        for (int cut = 0; cut < whole.length; cut++) {
+        byte[] whole = generated(-1L, 4, pages).toByteArray();
+        CollectingSink all = new CollectingSink();
+        assertEquals(3, readAll(whole, all, pageSize));
+        assertEquals(pages, all.pages);
+        for (int cut = 1; cut < whole.length; cut++) {
             byte[] body = Arrays.copyOf(whole, cut);
-            PageBatch parsed;
-            try {
-                parsed = PageBatch.parseFrom(body);
-            } catch (InvalidProtocolBufferException e) {
-                assertMalformed(body);
-                malformed++;
-                continue;
-            }
-            CollectingSink sink = new CollectingSink();
-            assertEquals(parsed.getPagesCount(), readAll(body, sink), "cut at " + cut);
-            assertEquals(fromGenerated(parsed), sink.pages, "cut at " + cut);
+            int n = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> readAll(body, new CollectingSink(), pageSize));
+            // Cuts right after the request id or the round leave a batch of no pages.
+            if (n != 0) assertEquals(PageBatchCodec.MALFORMED, n, "cut at " + cut);
         }
-        assertTrue(malformed > whole.length - 10, "most cut points are inside a field: " + malformed);
-    }
-
-    @Test
-    void truncatedPageContentsAreMalformedAndDeliverNothing() {
-        byte[] whole = generated(8L, pages(8L, 3)).toByteArray();
-        assertMalformed(Arrays.copyOf(whole, whole.length - 1));
-        assertMalformed(Arrays.copyOf(whole, whole.length - 100));
-    }
-
-    @Test
-    void pageLengthOverrunningTheBodyIsMalformed() {
-        byte[] good = generated(0L, pages(0L, 1)).toByteArray();
-        // tag(2, LEN) then a length one byte longer than what follows
-        byte[] body = Arrays.copyOf(good, good.length);
-        int lengthBytes = 2; // 4096 + ~10 needs a 2-byte varint
-        int entry = good.length - 1 - lengthBytes;
-        body[1] = (byte) (((entry + 1) & 0x7F) | 0x80);
-        body[2] = (byte) ((entry + 1) >>> 7);
-        assertMalformed(body);
-    }
-
-    @Test
-    void contentsLengthOverrunningItsPageEntryIsMalformed() throws IOException {
-        // The contents claim 10 bytes but the entry holds 3; a valid page follows in the body.
-        byte[] entry = {0x08, 0x01, 0x1A, 0x0A, 1, 2, 3};
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-        out.writeByteArray(2, entry);
-        out.writeByteArray(2, PageData.newBuilder().setGfn(2).setContents(ByteString.copyFrom(new byte[20]))
-                .build().toByteArray());
-        out.flush();
-        assertMalformed(bytes.toByteArray());
     }
 
     @Test
     void elevenByteVarintsAreMalformedWhereverTheyAppear() {
         byte[] eleven = {(byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80,
             (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x00};
-        // as the request id
-        assertMalformed(concat(new byte[] {0x08}, eleven));
-        // as a tag
-        assertMalformed(eleven);
-        // as a page entry's length
-        assertMalformed(concat(new byte[] {0x12}, eleven));
-        // as a gfn inside a page
-        byte[] page = concat(new byte[] {0x08}, eleven);
-        assertMalformed(concat(new byte[] {0x12, (byte) page.length}, page));
-        // as an unknown varint field inside a page
-        byte[] unknown = concat(new byte[] {0x28}, eleven);
-        assertMalformed(concat(new byte[] {0x12, (byte) unknown.length}, unknown));
+        assertMalformed(concat(new byte[] {0x08}, eleven)); // as the request id
+        assertMalformed(eleven);                             // as a tag
+        assertMalformed(concat(new byte[] {0x22}, eleven)); // as page_gfn's length
+        assertMalformed(concat(new byte[] {0x32}, eleven)); // as the contents' length
+        assertMalformed(concat(new byte[] {0x28}, eleven)); // as an unknown varint field
     }
 
     @Test
-    void tenByteVarintsAreAcceptedWhereElevenAreNot() {
-        // 2^63 as request id and gfn: the largest varint length protobuf allows.
-        List<Page> pages = List.of(new Page(Long.MIN_VALUE, Long.MIN_VALUE, 1, new byte[] {9}));
-        byte[] body = generated(Long.MIN_VALUE, pages).toByteArray();
-        CollectingSink sink = new CollectingSink();
-        assertEquals(1, readAll(body, sink));
-        assertEquals(pages, sink.pages);
-    }
-
-    @Test
-    void negativePageLengthIsMalformedAndDoesNotLoop() {
-        // A 10-byte length varint decoding to -11 would point back at its own tag.
-        byte[] minus11 = varint(-11L);
+    void negativeLengthsAreMalformedAndDoNotLoop() {
+        byte[] minus11 = varint(-11L); // 10 bytes decoding to -11: would point back at its own tag
         assertEquals(10, minus11.length);
-        assertMalformed(concat(new byte[] {0x12}, minus11, new byte[16]));
-        // A plain negative length, -1.
-        assertMalformed(concat(new byte[] {0x12}, varint(-1L), new byte[16]));
+        for (byte tag : new byte[] {0x22, 0x2A, 0x32, 0x52}) {
+            assertMalformed(concat(new byte[] {tag}, minus11, new byte[16]));
+            assertMalformed(concat(new byte[] {tag}, varint(-1L), new byte[16]));
+        }
     }
 
     @Test
-    void negativeContentsLengthIsMalformedAndDoesNotLoop() {
-        // Inside a page: contents whose 10-byte length decodes to -11, pointing back at its own tag.
-        byte[] page = concat(new byte[] {0x08, 0x01, 0x1A}, varint(-11L), new byte[4]);
-        assertMalformed(concat(new byte[] {0x12, (byte) page.length}, page));
-        byte[] page2 = concat(new byte[] {0x1A}, varint(-1L), new byte[4]);
-        assertMalformed(concat(new byte[] {0x12, (byte) page2.length}, page2));
+    void lengthsOverrunningTheBodyAreMalformed() {
+        assertMalformed(new byte[] {0x22, 0x10, 1, 2, 3, 4, 5, 6, 7, 8});
+        assertMalformed(new byte[] {0x32, 0x05, 1, 2, 3});
     }
 
     @Test
@@ -515,9 +567,20 @@ class PageBatchCodecTest {
 
     @Test
     void fixedFieldsRunningPastTheBodyAreMalformed() {
-        assertMalformed(new byte[] {0x2D, 1, 2, 3});             // unknown fixed32 with 3 bytes
-        assertMalformed(new byte[] {0x29, 1, 2, 3, 4, 5, 6, 7}); // unknown fixed64 with 7 bytes
-        assertMalformed(new byte[] {0x12, 0x04, 0x15, 1, 2, 3}); // crc32c with 3 bytes inside a page
+        assertMalformed(new byte[] {0x3D, 1, 2, 3});             // unknown fixed32 with 3 bytes
+        assertMalformed(new byte[] {0x39, 1, 2, 3, 4, 5, 6, 7}); // unknown fixed64 with 7 bytes
+    }
+
+    static ByteString packedFixed64(List<Long> values) {
+        ByteBuffer b = ByteBuffer.allocate(8 * values.size()).order(ByteOrder.LITTLE_ENDIAN);
+        for (long v : values) b.putLong(v);
+        return ByteString.copyFrom(b.array());
+    }
+
+    static ByteString packedFixed32(List<Integer> values) {
+        ByteBuffer b = ByteBuffer.allocate(4 * values.size()).order(ByteOrder.LITTLE_ENDIAN);
+        for (int v : values) b.putInt(v);
+        return ByteString.copyFrom(b.array());
     }
 
     static byte[] varint(long v) {

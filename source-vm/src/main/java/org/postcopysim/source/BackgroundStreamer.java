@@ -4,8 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import java.util.concurrent.TimeUnit;
 import org.postcopysim.memory.GuestLayout;
-import org.postcopysim.memory.GuestMemory;
-import org.postcopysim.protocol.FrameDescriptor;
 import org.postcopysim.protocol.PageBatchCodec;
 
 /**
@@ -20,7 +18,8 @@ import org.postcopysim.protocol.PageBatchCodec;
  * channel's clock. With precopy ({@link Precopy}) the streams carry the rounds first: a stream
  * that runs out of pages waits until the round ends ({@link BackgroundStreams#roundExhausted}),
  * and after the last round until the switchover resumes it as postcopy. Event-loop confined but
- * for {@link #resume}; allocates one pooled frame buffer per batch and nothing per page.
+ * for {@link #resume}; allocates one frame per batch (a pooled header and, sent from guest
+ * memory, a slice per run of pages) and nothing per page.
  */
 final class BackgroundStreamer implements Runnable {
     /** Batches written per turn before flushing and yielding the event loop to other work. */
@@ -30,7 +29,7 @@ final class BackgroundStreamer implements Runnable {
     private final SourceGuest guest;
     private final Migration migration;
     private final BackgroundStreams streams;
-    private final GuestMemory.View view;
+    private final SourceGuest.Encoder encoder;
     private final int[] batch;
     /** This stream's precopy scratch (null without precopy). */
     private final Precopy.Encoder precopyEncoder;
@@ -44,7 +43,7 @@ final class BackgroundStreamer implements Runnable {
         this.guest = guest;
         this.migration = migration;
         this.streams = streams;
-        this.view = guest.newView();
+        this.encoder = guest.newEncoder();
         this.batch = new int[pagesPerBatch];
         Precopy precopy = migration.precopy();
         this.precopyEncoder = precopy == null ? null : precopy.newEncoder();
@@ -56,7 +55,7 @@ final class BackgroundStreamer implements Runnable {
 
     /** Upper bound of one background frame (bytes): the bucket's burst. */
     static long maxFrameBytes(int pagesPerBatch) {
-        return FrameDescriptor.HEADER_BYTES + 11L + (long) pagesPerBatch * PageBatchCodec.maxEntryBytes(GuestLayout.PAGE_SIZE_BYTES);
+        return PageBatchCodec.maxFrameBytes(pagesPerBatch, GuestLayout.PAGE_SIZE_BYTES);
     }
 
     /** Begins streaming (any thread). */
@@ -114,7 +113,7 @@ final class BackgroundStreamer implements Runnable {
                 break;
             }
             ByteBuf frame = precopyPages ? precopy.encode(channel.alloc(), batch, n, precopyEncoder)
-                    : guest.encodeBatch(channel.alloc(), 0, batch, 0, n, view);
+                    : guest.encodeBatch(channel.alloc(), 0, batch, 0, n, encoder);
             int bytes = frame.readableBytes();
             channel.write(frame, channel.voidPromise());
             streams.sent(this, bytes);

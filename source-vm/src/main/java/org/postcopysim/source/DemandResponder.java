@@ -3,7 +3,6 @@ package org.postcopysim.source;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import org.postcopysim.memory.GuestLayout;
-import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.protocol.Error;
 import org.postcopysim.protocol.Frames;
 import org.postcopysim.protocol.PageRequestCodec;
@@ -13,7 +12,7 @@ import org.postcopysim.protocol.PageRequestCodec;
  * sent, moves the background scan next to the last one requested, and writes and flushes the
  * pages at once, never capped. A request answers in one PAGE_BATCH frame, or in several (same
  * request id) when its pages exceed the maximum frame size. Reuses its decoder, index array
- * and memory view: nothing is allocated per page. Single-threaded (the DEMAND event loop).
+ * and encoder: nothing is allocated per page. Single-threaded (the DEMAND event loop).
  */
 final class DemandResponder {
     /** Why a request was refused; the connection is then closed with an Error of {@code code}. */
@@ -22,7 +21,7 @@ final class DemandResponder {
     private final SourceGuest guest;
     private final Migration migration;
     private final int maxPagesPerFrame;
-    private final GuestMemory.View view;
+    private final SourceGuest.Encoder encoder;
     private final PageRequestCodec.Decoded request = new PageRequestCodec.Decoded();
     private final int[] pageIndexes = new int[PageRequestCodec.MAX_GFNS_PER_REQUEST];
 
@@ -30,7 +29,7 @@ final class DemandResponder {
         this.guest = guest;
         this.migration = migration;
         this.maxPagesPerFrame = maxPagesPerFrame;
-        this.view = guest.newView();
+        this.encoder = guest.newEncoder();
     }
 
     /** Answers the PAGE_REQUEST {@code frame} on {@code channel}; returns null, or why it was refused (nothing sent). */
@@ -58,7 +57,7 @@ final class DemandResponder {
         int from = 0;
         do {
             int to = Math.min(r.count, from + maxPagesPerFrame);
-            ByteBuf batch = guest.encodeBatch(channel.alloc(), r.requestId, pageIndexes, from, to, view);
+            ByteBuf batch = guest.encodeBatch(channel.alloc(), r.requestId, pageIndexes, from, to, encoder);
             bytes += batch.readableBytes();
             channel.write(batch, channel.voidPromise());
             from = to;

@@ -3,8 +3,6 @@ package org.postcopysim.source;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
@@ -13,7 +11,6 @@ import org.postcopysim.guest.Workload;
 import org.postcopysim.memory.AtomicBitmap;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.GuestMemory;
-import org.postcopysim.memory.PageContents;
 import org.postcopysim.protocol.BitmapChunks;
 import org.postcopysim.protocol.Discard;
 import org.postcopysim.protocol.DiscardChunks;
@@ -111,10 +108,10 @@ final class Precopy {
         vcpus.stop();
     }
 
-    /** One stream's scratch for {@link #encode}: a page's copy, a checksum, a view of guest memory. */
+    /** One stream's scratch for {@link #encode}: its frame writer, a checksum, a view of guest memory. */
     final class Encoder {
         private final GuestMemory.View view = guest.newView();
-        private final ByteBuffer scratch = ByteBuffer.allocateDirect(GuestLayout.PAGE_SIZE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        private final PageBatchCodec.Writer writer = new PageBatchCodec.Writer();
         private final CRC32C crc = new CRC32C();
     }
 
@@ -126,29 +123,28 @@ final class Precopy {
     /**
      * One PAGE_BATCH of the precopy pages {@code pages[0, n)}, tagged with the current round (so
      * that the destination keeps the later of two copies that crossed on two streams): each page's
-     * dirty bit cleared, then the page copied out and checksummed from the copy. Allocates the frame
+     * dirty bit cleared, then the page copied into the frame and checksummed there. Allocates the frame
      * and nothing per page. Any thread, each with its own {@code e}, between its claim and the end
      * of the round (which cannot end while the claiming stream runs).
      */
     ByteBuf encode(ByteBufAllocator alloc, int[] pages, int n, Encoder e) {
-        ByteBuffer scratch = e.scratch;
         GuestLayout layout = guest.layout();
-        ByteBuf frame = PageBatchCodec.beginPrecopy(alloc, round, n, GuestLayout.PAGE_SIZE_BYTES);
+        PageBatchCodec.Writer w = e.writer;
+        ByteBuf frame = w.begin(alloc, 0, round, n, true);
         try {
             for (int i = 0; i < n; i++) {
                 int p = pages[i];
                 dirty.clearBeforeCopy(p);
-                scratch.clear();
-                scratch.put(e.view.page(p)).flip();
-                int c = PageContents.crc32c(e.crc, scratch);
+                w.contents(i, e.view.page(p));
+                int c = w.checksum(i, e.crc); // of the copy sent: the guest may write the page again at once
                 guest.crc32c(p, c);
-                PageBatchCodec.addPage(frame, layout.gfnOfPageIndex(p), c, scratch);
+                w.page(i, layout.gfnOfPageIndex(p), c);
             }
-            return PageBatchCodec.finish(frame);
         } catch (RuntimeException ex) {
-            frame.release();
+            w.abandon();
             throw ex;
         }
+        return w.finish();
     }
 
     /** A precopy frame of {@code pages} pages and {@code bytes} bytes went out. */

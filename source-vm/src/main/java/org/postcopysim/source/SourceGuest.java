@@ -2,6 +2,8 @@ package org.postcopysim.source;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -147,22 +149,65 @@ final class SourceGuest implements AutoCloseable {
         return memory.newView();
     }
 
+    /** Batches of fewer pages are copied into their frame: a demand answer, a short tail. */
+    static final int MIN_PAGES_FROM_MEMORY = 8;
+    /** A batch goes out straight from guest memory only if its runs of consecutive pages average this many. */
+    static final int MIN_PAGES_PER_RUN = 8;
+
+    /** One thread's scratch for {@link #encodeBatch}: its view of guest memory and its frame writer. */
+    final class Encoder {
+        private final GuestMemory.View view = memory.newView();
+        private final PageBatchCodec.Writer writer = new PageBatchCodec.Writer();
+    }
+
+    /** Scratch for one thread's {@link #encodeBatch} calls. */
+    Encoder newEncoder() {
+        return new Encoder();
+    }
+
     /**
-     * Encodes one whole PAGE_BATCH frame of the dense pages {@code pageIndexes[from, to)}, read
-     * through the caller's {@code view}. Allocates the frame buffer and nothing per page.
+     * Encodes one whole PAGE_BATCH frame of the dense pages {@code pageIndexes[from, to)}. Only
+     * while memory is frozen (no precopy, or after the switchover): a batch of long runs of
+     * consecutive pages is sent straight from guest memory, its frame the header followed by
+     * read-only slices of memory (one composite buffer: a few objects per batch, no copy); any
+     * other batch, and every short one, is copied into its frame. Allocates nothing per page.
      */
-    ByteBuf encodeBatch(ByteBufAllocator alloc, long requestId, int[] pageIndexes, int from, int to, GuestMemory.View view) {
-        ByteBuf frame = PageBatchCodec.begin(alloc, requestId, to - from, GuestLayout.PAGE_SIZE_BYTES);
+    ByteBuf encodeBatch(ByteBufAllocator alloc, long requestId, int[] pageIndexes, int from, int to, Encoder e) {
+        int n = to - from;
+        int runs = 0;
+        for (int i = from; i < to; i += runLength(pageIndexes, i, to)) runs++;
+        boolean fromMemory = n >= MIN_PAGES_FROM_MEMORY && (long) runs * MIN_PAGES_PER_RUN <= n;
+        PageBatchCodec.Writer w = e.writer;
+        ByteBuf header = w.begin(alloc, requestId, 0, n, !fromMemory);
         try {
-            for (int i = from; i < to; i++) {
-                int p = pageIndexes[i];
-                PageBatchCodec.addPage(frame, layout.gfnOfPageIndex(p), pageCrc32c[p], view.page(p));
+            for (int i = 0; i < n; i++) {
+                int p = pageIndexes[from + i];
+                w.page(i, layout.gfnOfPageIndex(p), pageCrc32c[p]);
+                if (!fromMemory) w.contents(i, e.view.page(p));
             }
-            return PageBatchCodec.finish(frame);
-        } catch (RuntimeException e) {
-            frame.release();
-            throw e;
+        } catch (RuntimeException ex) {
+            w.abandon();
+            throw ex;
         }
+        w.finish();
+        if (!fromMemory) return header;
+        CompositeByteBuf frame = alloc.compositeDirectBuffer(runs + 1);
+        frame.addComponent(true, header);
+        for (int i = from; i < to; ) {
+            int count = runLength(pageIndexes, i, to);
+            frame.addComponent(true, Unpooled.wrappedBuffer(memory.readOnlyPages(pageIndexes[i], count)));
+            i += count;
+        }
+        return frame;
+    }
+
+    // Consecutive pages from pageIndexes[i] (at least 1), within one chunk of guest memory.
+    private static int runLength(int[] pageIndexes, int i, int to) {
+        int first = pageIndexes[i];
+        long room = Math.min(to - i, GuestMemory.pagesToChunkEnd(first));
+        int count = 1;
+        while (count < room && pageIndexes[i + count] == first + count) count++;
+        return count;
     }
 
     /** Unmaps guest memory; no view may be used afterwards. */

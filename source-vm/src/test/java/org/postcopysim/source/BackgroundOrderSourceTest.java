@@ -15,7 +15,6 @@ import org.postcopysim.protocol.CompletionResult;
 import org.postcopysim.protocol.FrameType;
 import org.postcopysim.protocol.Handshake;
 import org.postcopysim.protocol.PageBatch;
-import org.postcopysim.protocol.PageData;
 import org.postcopysim.source.policy.BackgroundOrder;
 
 /**
@@ -67,7 +66,7 @@ class BackgroundOrderSourceTest {
     private static List<Long> receive(TestDestination background, ExpectedPages expected, BitSet seen) {
         PageBatch b = background.next(FrameType.FRAME_TYPE_PAGE_BATCH).parse(PageBatch.parser());
         List<Long> gfns = new ArrayList<>();
-        for (PageData p : b.getPagesList()) {
+        for (ReceivedPage p : ReceivedPage.of(b)) {
             expected.assertPage(p);
             assertTrue(!seen.get((int) p.getGfn()), "gfn " + p.getGfn() + " sent twice");
             seen.set((int) p.getGfn());

@@ -14,7 +14,6 @@ import org.postcopysim.protocol.FrameType;
 import org.postcopysim.protocol.Handshake;
 import org.postcopysim.protocol.Hello;
 import org.postcopysim.protocol.PageBatch;
-import org.postcopysim.protocol.PageData;
 import org.postcopysim.protocol.StreamCount;
 
 /**
@@ -45,7 +44,7 @@ class BackgroundStreamsTest {
     private static int collect(EmbeddedSource src, EmbeddedSocketChannel ch, BitSet seen) {
         int pages = 0;
         for (EmbeddedSource.Out o : src.written(ch, FrameType.FRAME_TYPE_PAGE_BATCH)) {
-            for (PageData p : o.parse(PageBatch.parser()).getPagesList()) {
+            for (ReceivedPage p : ReceivedPage.of(o.parse(PageBatch.parser()))) {
                 int gfn = Math.toIntExact(p.getGfn());
                 assertTrue(!seen.get(gfn), "gfn " + gfn + " sent twice");
                 seen.set(gfn);

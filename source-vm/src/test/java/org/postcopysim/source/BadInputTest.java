@@ -272,7 +272,7 @@ class BadInputTest {
             for (int id = 1; id <= requests; id++) {
                 PageBatch b = demand.next(FrameType.FRAME_TYPE_PAGE_BATCH).parse(PageBatch.parser());
                 assertEquals(id, b.getRequestId(), "answers in request order");
-                assertEquals(gfnsPerRequest, b.getPagesCount());
+                assertEquals(gfnsPerRequest, b.getPageGfnCount());
             }
             long oneAnswerBytes = gfnsPerRequest * (GuestLayout.PAGE_SIZE_BYTES + 32L) + 64;
             double peak = registry.get(SourceMetrics.DEMAND_OUTBOUND_PEAK).gauge().value();

@@ -12,7 +12,6 @@ import org.postcopysim.protocol.Error;
 import org.postcopysim.protocol.FrameType;
 import org.postcopysim.protocol.Handshake;
 import org.postcopysim.protocol.PageBatch;
-import org.postcopysim.protocol.PageData;
 
 /** Demand requests on the DEMAND connection: answered at once, uncapped, ahead of the bulk stream. Real loopback sockets. */
 class DemandTest {
@@ -30,8 +29,8 @@ class DemandTest {
             Handshake h = Sessions.demandHello(demand, 2);
             Sessions.backgroundHello(background, h.getMigrationId());
             PageBatch first = background.next(FrameType.FRAME_TYPE_PAGE_BATCH).parse(PageBatch.parser());
-            assertEquals(0, first.getPages(0).getGfn());
-            assertEquals(16, first.getPagesCount());
+            assertEquals(0, first.getPageGfn(0));
+            assertEquals(16, first.getPageGfnCount());
 
             // gfn 10 came with the first background batch (a duplicate), then 999 pages the stream has not reached.
             long[] gfns = new long[1000];
@@ -45,7 +44,7 @@ class DemandTest {
                 PageBatch b = demand.next(FrameType.FRAME_TYPE_PAGE_BATCH).parse(PageBatch.parser());
                 assertEquals(7, b.getRequestId(), "request id echoed");
                 frames++;
-                for (PageData p : b.getPagesList()) {
+                for (ReceivedPage p : ReceivedPage.of(b)) {
                     expected.assertPage(p);
                     answered.add(p.getGfn());
                 }
@@ -61,9 +60,9 @@ class DemandTest {
             boolean resumed = false;
             for (int i = 0; i < 3 && !resumed; i++) {
                 PageBatch b = background.next(FrameType.FRAME_TYPE_PAGE_BATCH).parse(PageBatch.parser());
-                resumed = b.getPages(0).getGfn() == 2999;
+                resumed = b.getPageGfn(0) == 2999;
                 if (resumed) {
-                    for (PageData p : b.getPagesList()) assertTrue(p.getGfn() >= 2999 && p.getGfn() < 3015);
+                    for (ReceivedPage p : ReceivedPage.of(b)) assertTrue(p.getGfn() >= 2999 && p.getGfn() < 3015);
                 }
             }
             assertTrue(resumed, "no background batch resumed at gfn 2999");

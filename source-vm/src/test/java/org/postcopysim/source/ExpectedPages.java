@@ -13,7 +13,6 @@ import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.memory.PageContents;
 import org.postcopysim.protocol.FrameType;
 import org.postcopysim.protocol.PageBatch;
-import org.postcopysim.protocol.PageData;
 
 /** What a destination expects of every page, computed independently of the source from the seed. */
 final class ExpectedPages {
@@ -52,7 +51,7 @@ final class ExpectedPages {
     }
 
     /** Checks one received page: right size, its CRC32C matches its contents, its contents are the seed's. */
-    void assertPage(PageData page) {
+    void assertPage(ReceivedPage page) {
         byte[] contents = page.getContents().toByteArray();
         assertEquals(GuestLayout.PAGE_SIZE_BYTES, contents.length, "page size of gfn " + page.getGfn());
         crc.reset();
@@ -71,9 +70,9 @@ final class ExpectedPages {
         while (seen.cardinality() < totalPages()) {
             PageBatch batch = background.next(FrameType.FRAME_TYPE_PAGE_BATCH).parse(PageBatch.parser());
             assertEquals(0, batch.getRequestId(), "background batches carry request id 0");
-            assertTrue(batch.getPagesCount() > 0, "empty background batch");
-            firstGfns.add(batch.getPages(0).getGfn());
-            for (PageData p : batch.getPagesList()) {
+            assertTrue(batch.getPageGfnCount() > 0, "empty background batch");
+            firstGfns.add(batch.getPageGfn(0));
+            for (ReceivedPage p : ReceivedPage.of(batch)) {
                 long index = layout.pageIndexOfGfn(p.getGfn());
                 assertTrue(index >= 0, "gfn " + p.getGfn() + " outside the layout");
                 assertFalse(seen.get((int) index), "gfn " + p.getGfn() + " sent twice");

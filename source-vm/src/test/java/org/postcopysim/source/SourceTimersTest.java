@@ -13,7 +13,6 @@ import org.postcopysim.protocol.FrameType;
 import org.postcopysim.protocol.Handshake;
 import org.postcopysim.protocol.LinkLiveness;
 import org.postcopysim.protocol.PageBatch;
-import org.postcopysim.protocol.PageData;
 
 /**
  * The source's timing logic on a clock the test moves ({@link EmbeddedSource}): the Hello
@@ -144,7 +143,7 @@ class SourceTimersTest {
             for (EmbeddedSource.Out o : src.written(demand, FrameType.FRAME_TYPE_PAGE_BATCH)) {
                 PageBatch b = o.parse(PageBatch.parser());
                 assertEquals(7, b.getRequestId());
-                for (PageData p : b.getPagesList()) assertEquals(gfns[answered++], p.getGfn(), "in request order");
+                for (ReceivedPage p : ReceivedPage.of(b)) assertEquals(gfns[answered++], p.getGfn(), "in request order");
             }
             assertEquals(gfns.length, answered, "every requested page, at time 0");
             assertTrue(src.written(background, FrameType.FRAME_TYPE_PAGE_BATCH).isEmpty(),

@@ -34,8 +34,6 @@ public final class PageInstaller {
     public static final int BAD_CHECKSUM = 3;
     /** The gfn lies in no memslot. */
     public static final int OUT_OF_RANGE = 4;
-    /** The contents are not exactly one page. */
-    public static final int BAD_LENGTH = 5;
 
     /** Told of every page made present, on the installing thread, after its bit is clear. */
     @FunctionalInterface
@@ -170,8 +168,7 @@ public final class PageInstaller {
 
     /**
      * Installs one page of bytes from {@code src} as page {@code gfn}, whose sender computed
-     * {@code expectedCrc32c}. Returns one of the result codes of this class ({@link #BAD_LENGTH}
-     * is for callers that check a received length first).
+     * {@code expectedCrc32c}. Returns one of the result codes of this class.
      */
     public int install(Context ctx, long gfn, int expectedCrc32c, PageBytes src) {
         return install(ctx, gfn, expectedCrc32c, src, false);

@@ -69,7 +69,7 @@ public final class BatchInstaller implements PageBatchCodec.PageSink {
     public String installFrame(ByteBuf frame) {
         error = null;
         int pages = reader.read(frame, Frames.bodyIndex(frame), Frames.bodyLength(frame), this);
-        if (pages == PageBatchCodec.MALFORMED) return "malformed PAGE_BATCH frame";
+        if (pages == PageBatchCodec.MALFORMED) return "malformed PAGE_BATCH frame: " + reader.malformedReason();
         return error;
     }
 
@@ -82,8 +82,12 @@ public final class BatchInstaller implements PageBatchCodec.PageSink {
     public boolean onPage(long requestId, long gfn, int crc32c, ByteBuf buf, int contentsIndex, int contentsLength) {
         pagesReceived++; // one writer: this connection's event loop
         meters.bytes().increment(contentsLength);
-        int result = contentsLength != GuestLayout.PAGE_SIZE_BYTES ? PageInstaller.BAD_LENGTH
-                : install(gfn, crc32c, framePage.of(buf, contentsIndex));
+        if (contentsLength != GuestLayout.PAGE_SIZE_BYTES) { // the reader delivers whole pages; a sink checks anyway
+            error = String.format("source sent page gfn 0x%x with %d bytes, expected %d", gfn, contentsLength,
+                    GuestLayout.PAGE_SIZE_BYTES);
+            return false;
+        }
+        int result = install(gfn, crc32c, framePage.of(buf, contentsIndex));
         switch (result) {
             case PageInstaller.INSTALLED:
                 meters.installed().increment();
@@ -108,10 +112,8 @@ public final class BatchInstaller implements PageBatchCodec.PageSink {
             case PageInstaller.OUT_OF_RANGE:
                 error = String.format("source sent page gfn 0x%x, outside every memslot", gfn);
                 return false;
-            case PageInstaller.BAD_LENGTH:
             default:
-                error = String.format("source sent page gfn 0x%x with %d bytes, expected %d",
-                        gfn, contentsLength, GuestLayout.PAGE_SIZE_BYTES);
+                error = String.format("page gfn 0x%x: unexpected install result %d", gfn, result);
                 return false;
         }
     }

@@ -42,6 +42,21 @@ public final class TestPages {
         return dst -> page.getBytes(page.readerIndex(), dst);
     }
 
+    /**
+     * A whole PAGE_BATCH frame (length field on) of page {@code i} = gfn {@code gfns[i]} with the
+     * stated checksum {@code crcs[i]} and the contents of {@code pages[i]} (not released), copied
+     * in; {@code round} 0 outside precopy.
+     */
+    public static ByteBuf batch(io.netty.buffer.ByteBufAllocator alloc, int round, long[] gfns, int[] crcs, ByteBuf[] pages) {
+        org.postcopysim.protocol.PageBatchCodec.Writer w = new org.postcopysim.protocol.PageBatchCodec.Writer();
+        ByteBuf frame = w.begin(alloc, 0, round, gfns.length, true);
+        for (int i = 0; i < gfns.length; i++) {
+            w.page(i, gfns[i], crcs[i]);
+            w.contents(i, pages[i].nioBuffer());
+        }
+        return w.finish();
+    }
+
     public static int crc(ByteBuf page) {
         CRC32C c = new CRC32C();
         c.update(page.nioBuffer(page.readerIndex(), page.readableBytes()));

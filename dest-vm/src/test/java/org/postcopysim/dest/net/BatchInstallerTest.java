@@ -67,11 +67,10 @@ class BatchInstallerTest {
         /** Delivers on {@code on} a precopy frame of round {@code round} with gfn's contents as of {@code seed}. */
         void deliver(BatchInstaller on, int round, long gfn, long seed) {
             ByteBuf page = TestPages.sourcePage(seed, gfn);
-            ByteBuf frame = org.postcopysim.protocol.PageBatchCodec.beginPrecopy(io.netty.buffer.ByteBufAllocator.DEFAULT,
-                    round, 1, GuestLayout.PAGE_SIZE_BYTES);
+            ByteBuf frame = TestPages.batch(io.netty.buffer.ByteBufAllocator.DEFAULT, round, new long[] {gfn},
+                    new int[] {TestPages.crc(page)}, new ByteBuf[] {page});
+            frame.skipBytes(org.postcopysim.protocol.FrameDescriptor.LENGTH_FIELD_BYTES); // as FrameDecoder emits it
             try {
-                org.postcopysim.protocol.PageBatchCodec.addPage(frame, gfn, TestPages.crc(page), page.nioBuffer());
-                org.postcopysim.protocol.PageBatchCodec.finish(frame);
                 assertEquals(null, on.installFrame(frame));
             } finally {
                 page.release();

@@ -26,7 +26,6 @@ import org.postcopysim.memory.GuestMemory;
 import org.postcopysim.memory.PageContents;
 import org.postcopysim.protocol.FrameDecoder;
 import org.postcopysim.protocol.FrameDescriptor;
-import org.postcopysim.protocol.PageBatchCodec;
 
 /**
  * The install path as the background stream drives it: PAGE_BATCH frames arriving in pieces
@@ -86,14 +85,17 @@ class SplitFrameInstallTest {
         ByteBuf all = ByteBufAllocator.DEFAULT.heapBuffer();
         for (long first = 0; first < pages; first += PAGES_PER_BATCH) {
             int n = (int) Math.min(PAGES_PER_BATCH, pages - first);
-            ByteBuf frame = PageBatchCodec.begin(ByteBufAllocator.DEFAULT, 0, n, GuestLayout.PAGE_SIZE_BYTES);
-            for (long p = first; p < first + n; p++) {
-                long gfn = layout.gfnOfPageIndex(p);
-                ByteBuf page = TestPages.sourcePage(SEED, gfn);
-                PageBatchCodec.addPage(frame, gfn, TestPages.crc(page), page.nioBuffer());
-                page.release();
+            long[] gfns = new long[n];
+            int[] crcs = new int[n];
+            ByteBuf[] pagesOf = new ByteBuf[n];
+            for (int i = 0; i < n; i++) {
+                gfns[i] = layout.gfnOfPageIndex(first + i);
+                pagesOf[i] = TestPages.sourcePage(SEED, gfns[i]);
+                crcs[i] = TestPages.crc(pagesOf[i]);
             }
-            all.writeBytes(PageBatchCodec.finish(frame));
+            ByteBuf frame = TestPages.batch(ByteBufAllocator.DEFAULT, 0, gfns, crcs, pagesOf);
+            for (ByteBuf page : pagesOf) page.release();
+            all.writeBytes(frame);
             frame.release();
         }
         return all;

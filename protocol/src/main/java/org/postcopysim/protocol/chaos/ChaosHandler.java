@@ -156,16 +156,20 @@ public final class ChaosHandler extends ChannelDuplexHandler {
         }
         ByteBuf frame = (ByteBuf) msg;
         FrameFate fate = decider.decide(pages);
-        ByteBuf copy = null;
-        if (fate.duplicate()) {
-            copy = fate.corrupt() ? frame.copy() : frame.retainedDuplicate(); // the copy stays intact
-            state.framesDuplicated.increment();
-        }
+        ByteBuf copy = null; // the duplicate, which stays intact
         if (fate.corrupt()) {
-            int last = frame.writerIndex() - 1;
-            frame.setByte(last, frame.getByte(last) ^ CORRUPT_XOR);
+            // Corrupt a copy, never the frame's own bytes: a sender's frame may be its guest memory.
+            ByteBuf bad = frame.copy();
+            int last = bad.writerIndex() - 1;
+            bad.setByte(last, bad.getByte(last) ^ CORRUPT_XOR);
+            if (fate.duplicate()) copy = frame;
+            else frame.release();
+            frame = bad;
             state.framesCorrupted.increment();
+        } else if (fate.duplicate()) {
+            copy = frame.retainedDuplicate();
         }
+        if (fate.duplicate()) state.framesDuplicated.increment();
         long release = fate.releaseAtNs(now);
         if (fate.delayed()) state.framesDelayed.increment();
         if (fate.throttled()) {

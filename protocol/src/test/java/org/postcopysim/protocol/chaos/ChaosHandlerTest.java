@@ -39,15 +39,43 @@ class ChaosHandlerTest {
 
     /** A whole PAGE_BATCH frame ([length][type][body]) of {@code pages} pages from {@code firstGfn}. */
     static ByteBuf pageFrame(long firstGfn, int pages) {
-        ByteBuf frame = PageBatchCodec.begin(ALLOC, 0, pages, GuestLayout.PAGE_SIZE_BYTES);
+        PageBatchCodec.Writer w = new PageBatchCodec.Writer();
+        ByteBuf frame = w.begin(ALLOC, 0, 0, pages, true);
+        for (int i = 0; i < pages; i++) {
+            byte[] contents = pageContents(firstGfn + i);
+            w.page(i, firstGfn + i, crc(contents));
+            w.contents(i, ByteBuffer.wrap(contents));
+        }
+        return w.finish();
+    }
+
+    static byte[] pageContents(long gfn) {
+        byte[] contents = new byte[GuestLayout.PAGE_SIZE_BYTES];
+        for (int b = 0; b < contents.length; b++) contents[b] = (byte) (gfn * 31 + b);
+        return contents;
+    }
+
+    static int crc(byte[] contents) {
+        CRC32C crc = new CRC32C();
+        crc.update(contents);
+        return (int) crc.getValue();
+    }
+
+    /**
+     * The frame as the source sends a batch straight from guest memory: the header, then the
+     * contents as a read-only slice of {@code memory} (which holds the pages from {@code firstGfn}).
+     */
+    static ByteBuf pageFrameOver(ByteBuffer memory, long firstGfn, int pages) {
+        PageBatchCodec.Writer w = new PageBatchCodec.Writer();
+        ByteBuf header = w.begin(ALLOC, 0, 0, pages, false);
         for (int i = 0; i < pages; i++) {
             byte[] contents = new byte[GuestLayout.PAGE_SIZE_BYTES];
-            for (int b = 0; b < contents.length; b++) contents[b] = (byte) ((firstGfn + i) * 31 + b);
-            CRC32C crc = new CRC32C();
-            crc.update(contents);
-            PageBatchCodec.addPage(frame, firstGfn + i, (int) crc.getValue(), ByteBuffer.wrap(contents));
+            memory.get(i * GuestLayout.PAGE_SIZE_BYTES, contents);
+            w.page(i, firstGfn + i, crc(contents));
         }
-        return PageBatchCodec.finish(frame);
+        w.finish();
+        return ALLOC.compositeDirectBuffer(2).addComponent(true, header)
+                .addComponent(true, io.netty.buffer.Unpooled.wrappedBuffer(memory.asReadOnlyBuffer()));
     }
 
     /** The same frame as the destination's decoder emits it: from the type byte on. */
@@ -138,6 +166,27 @@ class ChaosHandlerTest {
             ByteBuf f = side == Side.OUTBOUND ? ch.readOutbound() : ch.readInbound();
             assertEquals(new Seen(100, 3, 1), inspect(f, side), side + ": exactly one page (the last) fails its CRC32C");
             assertEquals(1, state.framesCorrupted());
+            assertFalse(ch.finishAndReleaseAll());
+        }
+    }
+
+    @Test
+    void corruptionNeverWritesTheSendersBuffer() {
+        // The source sends batches straight from its guest memory, read-only: the damage goes to a copy.
+        ByteBuffer memory = ByteBuffer.allocateDirect(3 * GuestLayout.PAGE_SIZE_BYTES);
+        for (int i = 0; i < 3; i++) memory.put(pageContents(200 + i));
+        memory.clear();
+        ByteBuffer before = ByteBuffer.allocate(memory.capacity()).put(memory.duplicate()).flip();
+        for (String spec : new String[] {"corrupt:1", "corrupt:1,duplicate:1"}) {
+            ChaosState state = state(spec);
+            EmbeddedChannel ch = outbound(state);
+            ch.writeAndFlush(pageFrameOver(memory, 200, 3));
+            assertEquals(new Seen(200, 3, 1), inspect(ch.readOutbound(), Side.OUTBOUND), spec + ": the damaged copy");
+            if (spec.contains("duplicate")) {
+                assertEquals(new Seen(200, 3, 0), inspect(ch.readOutbound(), Side.OUTBOUND), spec + ": the original, intact");
+            }
+            assertNull(ch.readOutbound());
+            assertEquals(before, memory.duplicate().clear(), spec + ": the sender's memory is unchanged");
             assertFalse(ch.finishAndReleaseAll());
         }
     }

@@ -123,8 +123,17 @@ public final class SentBitmap {
         while (n < max && from < to) {
             long p = sent.nextClear(from);
             if (p < 0 || p >= to) break;
-            if (!sent.testAndSet(p)) out[offset + n++] = (int) p; // else the demand path took it first
-            from = p + 1;
+            // The clear pages of p's word, up to what is still wanted, claimed with one atomic OR; a
+            // page the demand path set in between is not among the bits returned.
+            long claimed = sent.setClearBitsInWord(p, to, max - n);
+            long wordBase = p & ~63L;
+            long last = p;
+            while (claimed != 0) {
+                last = wordBase + Long.numberOfTrailingZeros(claimed);
+                out[offset + n++] = (int) last;
+                claimed &= claimed - 1;
+            }
+            from = last + 1;
         }
         if (n > 0) unsent.addAndGet(-n);
         return n;
