@@ -14,7 +14,7 @@ import org.postcopysim.memory.GuestLayout;
  *
  * <p>The layout (postcopy.proto): the request id and the precopy round, then every page's gfn
  * (packed fixed64), then every page's CRC32C (packed fixed32), then one {@code contents} field
- * holding the pages back to back. Everything before the contents is small and of a size known
+ * holding the pages back to back (the Writer's order; the Reader takes the fields in any order). Everything before the contents is small and of a size known
  * from the page count, so a {@link Writer} can write it first and the contents can follow as
  * separate buffers (slices of guest memory: no copy on the source), and a {@link Reader} finds
  * page i's gfn, checksum and contents by arithmetic, with one walk over a handful of fields.
@@ -83,7 +83,7 @@ public final class PageBatchCodec {
             if (pages < 0) throw new IllegalArgumentException("pages must not be negative: " + pages);
             if (precopyRound < 0) throw new IllegalArgumentException("precopy rounds count from 1, got " + precopyRound);
             long contentsBytes = (long) pages * pageSize;
-            int fields = 1;
+            long fields = 1;
             if (requestId != 0) fields += 1 + ProtoWire.varintSize(requestId);
             if (precopyRound != 0) fields += 1 + ProtoWire.varintSize(precopyRound);
             if (pages > 0) {
@@ -92,10 +92,10 @@ public final class PageBatchCodec {
                 fields += 1 + ProtoWire.varintSize(contentsBytes);
             }
             long length = fields + contentsBytes;
-            if (length > Integer.MAX_VALUE - FrameDescriptor.LENGTH_FIELD_BYTES) {
+            if (length > Integer.MAX_VALUE - FrameDescriptor.LENGTH_FIELD_BYTES || fields > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException(pages + " pages do not fit one frame");
             }
-            int header = FrameDescriptor.LENGTH_FIELD_BYTES + fields;
+            int header = (int) (FrameDescriptor.LENGTH_FIELD_BYTES + fields);
             ByteBuf out = alloc.directBuffer(contentsInline ? (int) (header + contentsBytes) : header);
             out.writeInt((int) length);
             out.writeByte(FrameType.FRAME_TYPE_PAGE_BATCH_VALUE);
@@ -266,7 +266,9 @@ public final class PageBatchCodec {
                     i = cursor[0];
                 } else if (field == BATCH_PRECOPY_ROUND && wire == ProtoWire.WIRETYPE_VARINT) {
                     long v = ProtoWire.readVarint(in, i, limit, cursor);
-                    if (cursor[0] < 0 || v > Integer.MAX_VALUE) return malformed("precopy_round is cut short or above 2^31");
+                    if (cursor[0] < 0 || v < 0 || v > Integer.MAX_VALUE) {
+                        return malformed("precopy_round is cut short or not below 2^31"); // uint32 here; a uint64 above 2^63 reads negative
+                    }
                     precopyRound = (int) v;
                     i = cursor[0];
                 } else if (field == BATCH_PAGES_V1 && wire == ProtoWire.WIRETYPE_LEN) {

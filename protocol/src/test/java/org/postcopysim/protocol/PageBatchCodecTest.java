@@ -313,6 +313,11 @@ class PageBatchCodecTest {
     void aPrecopyRoundBeyondThirtyOneBitsIsRefused() {
         byte[] body = generated(0, -1, pages(0, 1)).toByteArray(); // uint32 max
         assertRefusedByCodec(body, "precopy_round");
+        // A 10-byte varint of 2^63 and more reads as a negative long: refused, not cut to an int.
+        for (long round : new long[] {Long.MIN_VALUE, -1L, Long.MIN_VALUE + 5}) {
+            byte[] wide = concat(new byte[] {0x18}, varint(round), generated(0, 0, pages(0, 1)).toByteArray());
+            assertRefusedByCodec(wide, "precopy_round");
+        }
     }
 
     @Test
@@ -524,11 +529,14 @@ class PageBatchCodecTest {
         CollectingSink all = new CollectingSink();
         assertEquals(3, readAll(whole, all, pageSize));
         assertEquals(pages, all.pages);
+        int gfnField = 0;
+        while (whole[gfnField] != 0x22) gfnField++; // after the request id's and the round's bytes (none is 0x22)
         for (int cut = 1; cut < whole.length; cut++) {
             byte[] body = Arrays.copyOf(whole, cut);
             int n = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> readAll(body, new CollectingSink(), pageSize));
-            // Cuts right after the request id or the round leave a batch of no pages.
-            if (n != 0) assertEquals(PageBatchCodec.MALFORMED, n, "cut at " + cut);
+            // A cut right after the request id or the round leaves a batch of no pages; any later one is refused.
+            if (cut == gfnField || cut == gfnField - 2) assertEquals(0, n, "cut at " + cut);
+            else assertEquals(PageBatchCodec.MALFORMED, n, "cut at " + cut);
         }
     }
 
@@ -540,7 +548,7 @@ class PageBatchCodecTest {
         assertMalformed(eleven);                             // as a tag
         assertMalformed(concat(new byte[] {0x22}, eleven)); // as page_gfn's length
         assertMalformed(concat(new byte[] {0x32}, eleven)); // as the contents' length
-        assertMalformed(concat(new byte[] {0x28}, eleven)); // as an unknown varint field
+        assertMalformed(concat(new byte[] {0x48}, eleven)); // as an unknown varint field (9)
     }
 
     @Test

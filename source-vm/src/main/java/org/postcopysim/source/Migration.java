@@ -310,10 +310,10 @@ final class Migration {
         if (s != null) for (Channel bg : s.channels()) closeWithError(bg, error);
     }
 
-    /** Stops the source's vCPUs if precopy still runs them. */
-    void stopGuest() {
+    /** Stops the source's vCPUs if precopy still runs them; completes once none runs. */
+    java.util.concurrent.CompletableFuture<Void> stopGuest() {
         Precopy p = precopy;
-        if (p != null) p.stopGuest();
+        return p == null ? java.util.concurrent.CompletableFuture.completedFuture(null) : p.stopGuest();
     }
 
     private void closeWithError(Channel channel, String error) {

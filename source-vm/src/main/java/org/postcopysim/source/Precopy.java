@@ -103,9 +103,9 @@ final class Precopy {
         return phase != Phase.POSTCOPY;
     }
 
-    /** Stops the source's vCPUs (the migration ended, or the source closes). */
-    void stopGuest() {
-        vcpus.stop();
+    /** Stops the source's vCPUs (the migration ended, or the source closes); completes once every one has exited. */
+    java.util.concurrent.CompletableFuture<Void> stopGuest() {
+        return vcpus.stop();
     }
 
     /** One stream's scratch for {@link #encode}: its frame writer, a checksum, a view of guest memory. */

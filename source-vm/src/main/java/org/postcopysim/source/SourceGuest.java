@@ -149,7 +149,7 @@ final class SourceGuest implements AutoCloseable {
         return memory.newView();
     }
 
-    /** Batches of fewer pages are copied into their frame: a demand answer, a short tail. */
+    /** Batches of fewer pages are copied into their frame: most demand answers, a short tail. */
     static final int MIN_PAGES_FROM_MEMORY = 8;
     /** A batch goes out straight from guest memory only if its runs of consecutive pages average this many. */
     static final int MIN_PAGES_PER_RUN = 8;
@@ -169,8 +169,9 @@ final class SourceGuest implements AutoCloseable {
      * Encodes one whole PAGE_BATCH frame of the dense pages {@code pageIndexes[from, to)}. Only
      * while memory is frozen (no precopy, or after the switchover): a batch of long runs of
      * consecutive pages is sent straight from guest memory, its frame the header followed by
-     * read-only slices of memory (one composite buffer: a few objects per batch, no copy); any
-     * other batch, and every short one, is copied into its frame. Allocates nothing per page.
+     * read-only slices of memory (one composite buffer: a few objects per batch, no copy), be it
+     * a background batch or a demand answer; any other batch, and every short one (most demand
+     * answers: a page or a few), is copied into its frame. Allocates nothing per page.
      */
     ByteBuf encodeBatch(ByteBufAllocator alloc, long requestId, int[] pageIndexes, int from, int to, Encoder e) {
         int n = to - from;
@@ -191,18 +192,29 @@ final class SourceGuest implements AutoCloseable {
         }
         w.finish();
         if (!fromMemory) return header;
-        CompositeByteBuf frame = alloc.compositeDirectBuffer(runs + 1);
-        frame.addComponent(true, header);
-        for (int i = from; i < to; ) {
-            int count = runLength(pageIndexes, i, to);
-            frame.addComponent(true, Unpooled.wrappedBuffer(memory.readOnlyPages(pageIndexes[i], count)));
-            i += count;
+        CompositeByteBuf frame;
+        try {
+            frame = alloc.compositeDirectBuffer(runs + 1);
+        } catch (RuntimeException ex) {
+            header.release();
+            throw ex;
+        }
+        try {
+            frame.addComponent(true, header);
+            for (int i = from; i < to; ) {
+                int count = runLength(pageIndexes, i, to);
+                frame.addComponent(true, Unpooled.wrappedBuffer(memory.readOnlyPages(pageIndexes[i], count)));
+                i += count;
+            }
+        } catch (RuntimeException ex) {
+            frame.release(); // and the header with it, once added
+            throw ex;
         }
         return frame;
     }
 
-    // Consecutive pages from pageIndexes[i] (at least 1), within one chunk of guest memory.
-    private static int runLength(int[] pageIndexes, int i, int to) {
+    /** Consecutive pages from {@code pageIndexes[i]} (at least 1, below {@code to}), within one chunk of guest memory. */
+    static int runLength(int[] pageIndexes, int i, int to) {
         int first = pageIndexes[i];
         long room = Math.min(to - i, GuestMemory.pagesToChunkEnd(first));
         int count = 1;

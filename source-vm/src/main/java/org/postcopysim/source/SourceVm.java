@@ -157,12 +157,24 @@ public final class SourceVm implements AutoCloseable {
         closed = true;
         completion.complete(closedResult());
         Migration m = migrations.current();
-        if (m != null) m.stopGuest(); // the guest's vCPUs, if precopy still runs them
+        // The guest's vCPUs, if precopy still runs them: they write guest memory, which is unmapped below.
+        CompletableFuture<Void> vcpusStopped = m == null ? CompletableFuture.completedFuture(null) : m.stopGuest();
         boolean stopped = server.shutdown();
-        if (stopped) {
+        boolean guestStopped;
+        try {
+            vcpusStopped.get(SourceServer.SHUTDOWN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            guestStopped = true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            guestStopped = false;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            guestStopped = false;
+        }
+        if (stopped && guestStopped) {
             guest.close();
         } else {
-            log.warn("event loops did not stop within {} ms; leaving guest memory mapped", SourceServer.SHUTDOWN_TIMEOUT_MS);
+            log.warn("{} did not stop within {} ms; leaving guest memory mapped", stopped ? "the source's vCPUs" : "event loops",
+                    SourceServer.SHUTDOWN_TIMEOUT_MS);
         }
     }
 

@@ -143,6 +143,17 @@ class SourceGuestEncodeTest {
         }
     }
 
+    @Test
+    void aRunStopsAtTheEndOfAOneGibChunkOfGuestMemory() {
+        long chunk = org.postcopysim.memory.GuestMemory.pagesToChunkEnd(0); // pages per chunk
+        int c = (int) chunk;
+        int[] pages = {c - 2, c - 1, c, c + 1, c + 3};
+        assertEquals(2, SourceGuest.runLength(pages, 0, pages.length), "up to the chunk's end");
+        assertEquals(2, SourceGuest.runLength(pages, 2, pages.length), "then from the next chunk's start");
+        assertEquals(1, SourceGuest.runLength(pages, 4, pages.length));
+        assertEquals(1, SourceGuest.runLength(pages, 0, 1), "never past to");
+    }
+
     /** A reader of guest memory for the expected frame. */
     private static final class GuestMemoryPages {
         private final org.postcopysim.memory.GuestMemory.View view = guest.newView();

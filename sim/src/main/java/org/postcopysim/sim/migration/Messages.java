@@ -13,10 +13,10 @@ final class Messages {
 
     /** Bytes of a page request frame (header, request id, one gfn). */
     static final long REQUEST_BYTES = 32;
-    /** Bytes of a page batch frame's header. */
+    /** Bytes of a page batch frame's header (length, type, three field tags and lengths: protocol version 2). */
     static final long BATCH_HEADER_BYTES = 16;
-    /** Bytes per page in a batch: the page, its gfn and CRC32C. */
-    static final long PAGE_ENTRY_BYTES = GuestLayout.PAGE_SIZE_BYTES + 16;
+    /** Bytes per page in a batch: the page, its gfn (fixed64) and CRC32C (fixed32). */
+    static final long PAGE_ENTRY_BYTES = GuestLayout.PAGE_SIZE_BYTES + 12;
 
     private Messages() {}
 

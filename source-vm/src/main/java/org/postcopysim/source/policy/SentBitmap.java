@@ -7,7 +7,7 @@ import org.postcopysim.memory.AtomicBitmap;
 /**
  * Which pages have been sent (one bit per dense page index, an {@link AtomicBitmap}) and the
  * scan cursor of the background stream. Safe for the demand and background event loops at
- * once: while the migration runs, bits are only ever set, each by an atomic test-and-set, so
+ * once: while the migration runs, bits are only ever set, by atomic ORs (a page at a time on demand, a word at a time in a background claim), so
  * every page is claimed by exactly one of {@link #claimNext} or the first {@link #markSent} for
  * it. Postcopy recovery clears bits ({@link #markUnsentExcept}): its caller guarantees that no
  * streamer or responder of a dead connection can still claim (their channels are closed, and
