@@ -151,6 +151,19 @@ final class QueryMigrateCheck {
                 out.add("the slowest fault (" + latency.path("max").asLong() + " ns) lies above its bucket " + last
                         + " [" + (1L << last) + ", " + (2L << last) + ") us");
             }
+            // The median's bucket (where the counts reach half) holds p50: a second witness besides the fastest
+            // fault, so that a distribution shifted by a bucket is caught even when min lies at a bucket's edge.
+            long half = (inBuckets + 1) / 2;
+            long seen = 0;
+            int median = 0;
+            while (median < dist.size() - 1 && (seen += dist.get(median).asLong()) < half) median++;
+            long p50 = latency.path("p50").asLong();
+            boolean below = median > 0 && p50 < (1000L << median) * (1 - HDR_PRECISION);
+            boolean above = median < QEMU_BUCKETS - 1 && p50 >= (2000L << median) * (1 + HDR_PRECISION);
+            if (below || above) {
+                out.add("the median fault (p50 " + p50 + " ns) lies outside the bucket where the counts reach half, " + median
+                        + " [" + (1L << median) + ", " + (2L << median) + ") us");
+            }
         }
         return out;
     }
