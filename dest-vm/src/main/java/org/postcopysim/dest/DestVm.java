@@ -554,12 +554,25 @@ public final class DestVm {
             if (threaded != null) threaded.stop();
         }
 
+        /** What this destination knows of the page at {@code pageIndex}: for a stall's report. */
+        private String describePage(long pageIndex) {
+            if (model == null) return "(no KVM model: the kernel backend)";
+            PageInstaller installer = model.installer();
+            DemandFetcher fetcher = model.fetcher();
+            return (fetcher != null && fetcher.isInFlight(pageIndex) ? "requested, in flight" : "no request in flight")
+                    + (installer.hasArrived(pageIndex) ? ", arrived before" : ", never arrived")
+                    + (fetcher == null ? "" : ", " + fetcher.badCopies(pageIndex) + " bad copies")
+                    + "; " + installer.presentPages() + " of " + installer.totalPages() + " pages present, "
+                    + (fetcher == null ? 0 : fetcher.requestsSent()) + " requests sent, "
+                    + (fetcher == null ? 0 : fetcher.resentAfterRecovery()) + " resent after recoveries";
+        }
+
         private void startWatchdog() {
             watchdog = new StallWatchdog(threaded.waiters(), config.reliability().stallTimeout().toNanos(), metrics.stalls,
                     layout::gfnOfPageIndex, () -> {
                         long since = pausedSinceNs;
                         return since == 0 ? "up" : "paused for " + (clock.nanoTime() - since) / 1_000_000 + " ms";
-                    }, clock);
+                    }, this::describePage, clock);
             watchdog.start();
         }
 

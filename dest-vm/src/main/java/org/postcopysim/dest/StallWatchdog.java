@@ -29,6 +29,8 @@ final class StallWatchdog implements Runnable {
     private final Counter stalls;
     private final LongUnaryOperator pageIndexToGfn;
     private final Supplier<String> linkState;
+    /** What the destination knows of a page (dense index), for the message: in flight, arrived... */
+    private final java.util.function.LongFunction<String> pageState;
     private final NanoClock clock;
     /** The wait start of each vCPU's last reported stall, so a wait is counted once. */
     private final long[] reportedSinceNs;
@@ -40,10 +42,12 @@ final class StallWatchdog implements Runnable {
     /**
      * @param pageIndexToGfn dense page index to gfn (for the message)
      * @param linkState      what the link is doing, for the message ("up", "paused for 3 s")
+     * @param pageState      what the destination knows of the page waited for (dense index), for the message
      * @param clock          the clock the vCPUs stamp their waits with
      */
     StallWatchdog(PageWaiters waiters, long stallTimeoutNs, Counter stalls, LongUnaryOperator pageIndexToGfn,
-                  Supplier<String> linkState, NanoClock clock) {
+                  Supplier<String> linkState, java.util.function.LongFunction<String> pageState, NanoClock clock) {
+        this.pageState = pageState;
         this.clock = clock;
         this.waiters = waiters;
         this.stallTimeoutNs = stallTimeoutNs;
@@ -104,9 +108,10 @@ final class StallWatchdog implements Runnable {
             nextReportNs[v] = since + 2 * blockedNs;
             if (!again) stalls.increment();
             reported++;
-            log.warn("vcpu-{} {}: blocked on gfn 0x{} for {} ms (stall timeout {} ms); link {}", v,
+            log.warn("vcpu-{} {}: blocked on gfn 0x{} for {} ms (stall timeout {} ms); link {}; the page: {}", v,
                     again ? "still stalled" : "stalled", Long.toHexString(pageIndexToGfn.applyAsLong(pageIndex)),
-                    TimeUnit.NANOSECONDS.toMillis(blockedNs), TimeUnit.NANOSECONDS.toMillis(stallTimeoutNs), linkState.get());
+                    TimeUnit.NANOSECONDS.toMillis(blockedNs), TimeUnit.NANOSECONDS.toMillis(stallTimeoutNs), linkState.get(),
+                    pageState.apply(pageIndex));
         }
         return reported;
     }

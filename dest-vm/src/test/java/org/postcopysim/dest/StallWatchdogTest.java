@@ -15,7 +15,7 @@ class StallWatchdogTest {
     void reportsAVcpuBlockedLongerThanTheTimeoutAndCountsEachWaitOnce() {
         PageWaiters waiters = new PageWaiters(3);
         Counter stalls = new SimpleMeterRegistry().counter("stalls");
-        StallWatchdog dog = new StallWatchdog(waiters, TIMEOUT_NS, stalls, p -> p + 0x100, () -> "up", NanoClock.SYSTEM);
+        StallWatchdog dog = new StallWatchdog(waiters, TIMEOUT_NS, stalls, p -> p + 0x100, () -> "up", p -> "test page", NanoClock.SYSTEM);
         long t0 = 1_000_000_000L;
         waiters.beginWait(1, 42, t0);
         waiters.beginWait(2, 43, t0 + 200_000_000);
@@ -33,7 +33,7 @@ class StallWatchdogTest {
     void aWaitThatGoesOnIsReportedAgainEachTimeItDoublesButCountedOnce() {
         PageWaiters waiters = new PageWaiters(1);
         Counter stalls = new SimpleMeterRegistry().counter("stalls");
-        StallWatchdog dog = new StallWatchdog(waiters, TIMEOUT_NS, stalls, p -> p, () -> "up", NanoClock.SYSTEM);
+        StallWatchdog dog = new StallWatchdog(waiters, TIMEOUT_NS, stalls, p -> p, () -> "up", p -> "test page", NanoClock.SYSTEM);
         long t0 = 1_000_000_000L;
         waiters.beginWait(0, 7, t0);
         assertEquals(1, dog.scan(t0 + TIMEOUT_NS), "stalled");

@@ -111,6 +111,11 @@ public final class DemandFetcher {
         return n;
     }
 
+    /** Whether a request for the page at {@code pageIndex} is in flight (sent, its page not yet installed). */
+    public boolean isInFlight(long pageIndex) {
+        return inflight.isInFlight(pageIndex);
+    }
+
     /** Requests sent again after a recovery (count). */
     public long resentAfterRecovery() {
         return resentAfterRecovery.get();
