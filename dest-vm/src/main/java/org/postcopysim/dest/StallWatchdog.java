@@ -3,6 +3,7 @@ package org.postcopysim.dest;
 import io.micrometer.core.instrument.Counter;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongFunction;
 import java.util.function.LongUnaryOperator;
 import java.util.function.Supplier;
 import org.postcopysim.dest.threads.PageWaiters;
@@ -30,7 +31,7 @@ final class StallWatchdog implements Runnable {
     private final LongUnaryOperator pageIndexToGfn;
     private final Supplier<String> linkState;
     /** What the destination knows of a page (dense index), for the message: in flight, arrived... */
-    private final java.util.function.LongFunction<String> pageState;
+    private final LongFunction<String> pageState;
     private final NanoClock clock;
     /** The wait start of each vCPU's last reported stall, so a wait is counted once. */
     private final long[] reportedSinceNs;
@@ -46,7 +47,7 @@ final class StallWatchdog implements Runnable {
      * @param clock          the clock the vCPUs stamp their waits with
      */
     StallWatchdog(PageWaiters waiters, long stallTimeoutNs, Counter stalls, LongUnaryOperator pageIndexToGfn,
-                  Supplier<String> linkState, java.util.function.LongFunction<String> pageState, NanoClock clock) {
+                  Supplier<String> linkState, LongFunction<String> pageState, NanoClock clock) {
         this.pageState = pageState;
         this.clock = clock;
         this.waiters = waiters;

@@ -6,7 +6,9 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.postcopysim.memory.GuestLayout;
 import org.postcopysim.protocol.ProtocolVersion;
 import org.postcopysim.protocol.Tls;
@@ -167,7 +169,7 @@ public final class SourceVm implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             guestStopped = false;
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (ExecutionException | TimeoutException e) {
             guestStopped = false;
         }
         if (stopped && guestStopped) {
